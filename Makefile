@@ -1,0 +1,36 @@
+# The two commands a newcomer needs:  make run   and   make test
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test install install-test chromium serve-local stop-local
+
+$(VENV)/.app-installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.app-installed requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.app-installed
+install-test: $(VENV)/.test-installed
+
+## Start the app (and the local vLLM stand-in unless COPE_BASE_URL is set).
+run: install
+	$(PY) -m cope_eval app
+
+## Install everything the tests need, then run the whole suite against a real vLLM.
+test: install-test chromium
+	@if [ -z "$$COPE_TEST_BASE_URL" ]; then $(PY) -m cope_eval serve-local --prepare; fi
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+chromium:
+	scripts/ensure_chromium.sh
+
+serve-local: install
+	$(PY) -m cope_eval serve-local
+
+stop-local: install
+	$(PY) -m cope_eval serve-local --stop

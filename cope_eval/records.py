@@ -1,0 +1,125 @@
+"""The typed records every other module passes around.
+
+Bulk data (golden-set items, a run's predictions) travels as pandas DataFrames with the
+columns named here, so a million rows never become a million Python objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+ITEM_COLUMNS = ("id", "text", "label", "image", "category")
+"""Canonical golden-set columns, in order. Extra metadata columns follow them."""
+
+PREDICTION_COLUMNS = ("item_id", "score", "hard_label", "raw", "error", "latency_ms")
+"""Columns of a run's predictions frame."""
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    """One immutable saved text of a policy."""
+
+    id: str
+    """``sha256:<hex>`` of the canonical text: same text, same id, everywhere."""
+    policy: str
+    """Slug of the policy this version belongs to, e.g. ``hate-speech``."""
+    text: str
+    """The policy text exactly as saved."""
+    parent: str | None = None
+    """Id of the version this one was edited from; None for the first."""
+    note: str = ""
+    """The author's note for this save."""
+    author: str = ""
+    """Free-text author name."""
+    created: str = ""
+    """ISO 8601 UTC time of the save."""
+
+
+@dataclass(frozen=True)
+class GoldenItem:
+    """One labeled example."""
+
+    id: str
+    """Stable item id (given in the file or derived from the content)."""
+    text: str
+    """Content text; may be empty when an image carries the content."""
+    label: int
+    """Gold label: 1 when the policy's label applies, else 0."""
+    image: str | None = None
+    """Image reference: path relative to the workspace, data URL, or http(s) URL."""
+    category: str | None = None
+    """Optional category used for per-category tables."""
+    meta: dict[str, str] = field(default_factory=dict)
+    """Any extra columns from the source file, kept for slicing."""
+
+
+@dataclass(frozen=True)
+class GoldenSet:
+    """A labeled set of items, identified by the hash of its content."""
+
+    name: str
+    """Human name, usually the file stem."""
+    hash: str
+    """``sha256:<hex>`` over the canonical items; changes whenever any item or label does."""
+    items: pd.DataFrame
+    """One row per item with ``ITEM_COLUMNS`` first, then metadata columns."""
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def iter_items(self):
+        """Yield ``GoldenItem`` records (use ``items`` directly for bulk work)."""
+        meta_cols = [c for c in self.items.columns if c not in ITEM_COLUMNS]
+        for row in self.items.itertuples(index=False):
+            values = row._asdict()
+            yield GoldenItem(
+                id=values["id"],
+                text=values["text"],
+                label=int(values["label"]),
+                image=_none_if_missing(values["image"]),
+                category=_none_if_missing(values["category"]),
+                meta={c: values[c] for c in meta_cols if _none_if_missing(values[c]) is not None},
+            )
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where to send scoring requests. The key is never stored or shown."""
+
+    base_url: str
+    """OpenAI-compatible base URL ending in ``/v1``."""
+    model: str
+    """Model name as the server lists it."""
+    api_key: str | None = field(default=None, repr=False)
+    """Bearer token for this server only; kept in memory."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The outcome of scoring one item."""
+
+    item_id: str
+    """Id of the golden item."""
+    score: float | None
+    """P("1") in [0, 1]; 1.0/0.0 for hard-label templates; None on error."""
+    hard_label: int | None
+    """The model's own answer (0/1) when it gave one."""
+    raw: str = ""
+    """The answer text (or top tokens) as returned, for inspection."""
+    error: str | None = None
+    """Why no score exists; None when scored."""
+    latency_ms: float | None = None
+    """Wall time of the request, retries included."""
+
+
+def _none_if_missing(value):
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value

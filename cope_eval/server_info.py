@@ -1,0 +1,56 @@
+"""Ask a model server what it is: healthy or not, which models, how long a context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import openai
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One model as the server lists it."""
+
+    id: str
+    """Name to send as ``model``."""
+    max_model_len: int | None = None
+    """Context length in tokens when the server says (vLLM does)."""
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """The answer to "can I score against this server right now?"."""
+
+    base_url: str
+    """The base URL that was asked."""
+    healthy: bool
+    """True when the model list could be read."""
+    models: tuple[ModelInfo, ...] = field(default_factory=tuple)
+    """Models served, in the server's order."""
+    error: str | None = None
+    """Why it is not healthy."""
+
+    def model(self, name: str | None) -> ModelInfo | None:
+        """The named model, or the first one when ``name`` is None."""
+        if name is None:
+            return self.models[0] if self.models else None
+        return next((m for m in self.models if m.id == name), None)
+
+
+def probe(base_url: str, api_key: str | None = None, *, timeout_s: float = 5.0) -> ServerStatus:
+    """List the server's models; never raises for an unreachable or broken server."""
+    client = openai.OpenAI(base_url=base_url, api_key=api_key or "EMPTY", timeout=timeout_s, max_retries=0)
+    try:
+        listed = client.models.list()
+        models = tuple(
+            ModelInfo(m.id, (m.model_extra or {}).get("max_model_len")) for m in listed.data
+        )
+    except openai.APIStatusError as exc:
+        return ServerStatus(base_url, False, error=f"HTTP {exc.status_code} from {base_url}/models")
+    except openai.APIError as exc:
+        return ServerStatus(base_url, False, error=f"Cannot reach {base_url}: {exc}")
+    finally:
+        client.close()
+    if not models:
+        return ServerStatus(base_url, False, error=f"{base_url} lists no models")
+    return ServerStatus(base_url, True, models)

@@ -1,0 +1,24 @@
+"""Workspace overview: the policies and golden sets this workspace holds."""
+
+import streamlit as st
+
+from cope_eval.config import workspace_from_env
+from cope_eval.workspace_summary import summarise
+
+st.title("cope-eval")
+st.write("Write a content policy, score it against a labeled golden set, compare versions, export the one you trust.")
+
+summary = summarise(workspace_from_env())
+left, right = st.columns(2)
+with left:
+    st.subheader(f"Policies ({len(summary.policies)})")
+    if summary.policies:
+        st.dataframe(summary.policies_frame(), hide_index=True, key="home_policies")
+    else:
+        st.info("No policies yet.")
+with right:
+    st.subheader(f"Golden sets ({len(summary.golden_sets)})")
+    if summary.golden_sets:
+        st.dataframe(summary.golden_sets_frame(), hide_index=True, key="home_golden_sets")
+    else:
+        st.info("No golden sets yet.")

@@ -1,0 +1,81 @@
+"""Shared fixtures: a fresh workspace per test, one real model server per session."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cope_eval import local_server
+from cope_eval.config import Workspace, normalise_base_url
+from cope_eval.server_info import probe
+
+
+@dataclass(frozen=True)
+class ModelServer:
+    """The real OpenAI-compatible server the tests talk to."""
+
+    base_url: str
+    model: str
+    is_local: bool
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch) -> Workspace:
+    """A fresh, empty workspace, also set as COPE_EVAL_HOME."""
+    monkeypatch.setenv("COPE_EVAL_HOME", str(tmp_path))
+    return Workspace(tmp_path).ensure()
+
+
+@pytest.fixture(scope="session")
+def model_server() -> ModelServer:
+    """The session's model server: $COPE_TEST_BASE_URL, else the local vLLM (started once).
+
+    A local server started here is stopped when the session ends; one that was already
+    running (e.g. the app's) is reused and left running.
+    """
+    explicit = os.environ.get("COPE_TEST_BASE_URL")
+    if explicit:
+        base_url = normalise_base_url(explicit)
+        status = probe(base_url, os.environ.get("COPE_TEST_API_KEY"))
+        if not status.healthy:
+            pytest.fail(f"COPE_TEST_BASE_URL={explicit} is not healthy: {status.error}")
+        model = os.environ.get("COPE_TEST_MODEL") or status.models[0].id
+        yield ModelServer(base_url, model, is_local=False)
+        return
+    server = local_server.ensure_running(progress=lambda m: print(m, file=sys.stderr, flush=True))
+    try:
+        yield ModelServer(server.base_url, server.model, is_local=True)
+    finally:
+        if server.started_here:
+            local_server.stop()
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the session, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser page that records every JavaScript dialog it sees."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
