@@ -57,9 +57,13 @@ def model_server() -> ModelServer:
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Debian Chromium for the session, driven by Playwright."""
+    """Headless Debian Chromium driven by Playwright, one per test module.
+
+    Not per session: Playwright's sync API keeps an event loop running in the main thread
+    while it is open, which would break every later test that calls asyncio.run().
+    """
     from playwright.sync_api import sync_playwright
 
     from tests.browser import CHROMIUM, CHROMIUM_ARGS

@@ -21,6 +21,7 @@ def test_first_page_shows_the_healthy_server(page, model_server, tmp_path):
     with running_app(env) as url:
         page.goto(url)
         page.get_by_text("Healthy").wait_for(timeout=30_000)
+        page.get_by_text("Golden sets (").wait_for(timeout=30_000)
 
         sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
         assert model_server.base_url in sidebar
