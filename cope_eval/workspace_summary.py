@@ -7,21 +7,22 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .config import Workspace
+from .policies import list_policies, list_versions
 
 GOLDEN_SET_SUFFIXES = (".csv", ".jsonl", ".json", ".parquet")
 
 
 @dataclass(frozen=True)
 class WorkspaceSummary:
-    """Names found in a workspace, without loading their content."""
+    """Names found in a workspace, without loading golden-set content."""
 
-    policies: tuple[tuple[str, int], ...]
-    """(policy slug, number of saved versions), sorted by slug."""
+    policies: tuple[tuple[str, int, str], ...]
+    """(policy slug, number of saved versions, time of the latest), sorted by slug."""
     golden_sets: tuple[tuple[str, int], ...]
-    """(golden-set file name, size in bytes), sorted by name."""
+    """(golden-set file path under golden_sets/, size in bytes), sorted by path."""
 
     def policies_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.policies, columns=["policy", "versions"])
+        return pd.DataFrame(self.policies, columns=["policy", "versions", "latest"])
 
     def golden_sets_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.golden_sets, columns=["file", "bytes"])
@@ -29,9 +30,9 @@ class WorkspaceSummary:
 
 def summarise(workspace: Workspace) -> WorkspaceSummary:
     policies = []
-    if workspace.policies_dir.is_dir():
-        for folder in sorted(p for p in workspace.policies_dir.iterdir() if p.is_dir()):
-            policies.append((folder.name, sum(1 for _ in folder.rglob("*.md"))))
+    for slug in list_policies(workspace.root):
+        versions = list_versions(workspace.root, slug)
+        policies.append((slug, len(versions), versions[-1].created if versions else ""))
     golden = []
     if workspace.golden_sets_dir.is_dir():
         for path in sorted(workspace.golden_sets_dir.rglob("*")):

@@ -3,6 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cope_eval.policies import save_version
 from tests.conftest import REPO_ROOT
 
 APP = str(REPO_ROOT / "app.py")
@@ -37,8 +38,7 @@ def test_sidebar_reports_an_unreachable_server(workspace, monkeypatch):
 
 def test_workspace_page_lists_policies_and_golden_sets(workspace, monkeypatch):
     monkeypatch.setenv("COPE_BASE_URL", "http://127.0.0.1:9/v1")
-    (workspace.policies_dir / "hate-speech").mkdir()
-    (workspace.policies_dir / "hate-speech" / "v1.md").write_text("# Criteria\n")
+    save_version(workspace.root, "hate-speech", "# Criteria\n", note="first")
     (workspace.golden_sets_dir / "hate.csv").write_text("text,label\nhi,0\n")
 
     at = AppTest.from_file(APP, default_timeout=30).run()
