@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import local_server, local_setup
+from . import cli_run, local_server, local_setup
 from .errors import CopeEvalError
 
 
@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     app = commands.add_parser("app", help="start the web app (and the local server unless COPE_BASE_URL is set)")
     app.add_argument("--port", type=int, default=8501)
     app.set_defaults(handler=lambda args: _launch(args))
+
+    cli_run.add_commands(commands)
     return parser
 
 

@@ -123,3 +123,46 @@ def _none_if_missing(value):
     except (TypeError, ValueError):
         pass
     return value
+
+
+RUN_STATUSES = ("pending", "running", "interrupted", "cancelled", "completed", "failed")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One policy version scored over one golden set by one model endpoint."""
+
+    id: str
+    """Time-sortable id, e.g. ``run-20261129-231500-3fa2``."""
+    policy_version_id: str
+    """The exact policy text scored (``PolicyVersion.id``)."""
+    golden_hash: str
+    """The exact golden set scored (``GoldenSet.hash``)."""
+    base_url: str
+    """Server the run was sent to (never its API key)."""
+    model: str
+    """Model name on that server."""
+    template: str
+    """Prompt template name; part of the run's identity."""
+    answer_mode: str
+    """``logprobs`` or ``constrained``."""
+    threshold: float
+    """Decision threshold for this run's headline metrics (score >= threshold is "1")."""
+    concurrency: int
+    """Requests in flight at most."""
+    status: str
+    """As stored: one of RUN_STATUSES. See ``Store.effective_status`` for a dead runner."""
+    n_items: int
+    """Items in the golden set."""
+    created: str = ""
+    """ISO time the run was created."""
+    started: str | None = None
+    """ISO time scoring first started."""
+    finished: str | None = None
+    """ISO time it last stopped (completed, cancelled or failed)."""
+    heartbeat: str | None = None
+    """ISO time the runner last wrote progress."""
+    runner_pid: int | None = None
+    """Process scoring it while ``status`` is running."""
+    error: str | None = None
+    """Why it failed, when it did."""

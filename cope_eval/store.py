@@ -1,0 +1,223 @@
+"""The workspace store: SQLite (WAL, foreign keys, numbered migrations). All SQL lives here.
+
+Golden-set items are kept as content-addressed Parquet snapshots beside the database
+(``.cope_eval/golden/<hex>.parquet``): a million rows load in a second from there, and a run can
+always be resumed or re-read against exactly the items it was scored on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sqlite3
+import tempfile
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import NotFoundError
+from .records import GoldenSet, PolicyVersion
+from .store_schema import MIGRATIONS
+from .records import Run
+
+RUN_COLUMNS = ", ".join(f.name for f in dataclasses.fields(Run))
+PREDICTION_FIELDS = ("item_id", "score", "hard_label", "raw", "error", "latency_ms", "cached")
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    """One SQLite database per workspace. Safe to share between threads (one lock)."""
+
+    def __init__(self, private_dir: Path):
+        self.private_dir = Path(private_dir)
+        self.private_dir.mkdir(parents=True, exist_ok=True)
+        self.golden_dir = self.private_dir / "golden"
+        self.golden_dir.mkdir(exist_ok=True)
+        self.path = self.private_dir / "store.sqlite3"
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- schema --------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self._lock, self._transaction():
+            self._db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+            done = {row[0] for row in self._db.execute("SELECT name FROM migrations")}
+            for name, sql in MIGRATIONS:
+                if name not in done:
+                    for statement in sql.split(";"):
+                        if statement.strip():
+                            self._db.execute(statement)
+                    self._db.execute("INSERT INTO migrations VALUES (?, ?)", (name, utc_now()))
+
+    def migrations(self) -> list[str]:
+        return [row[0] for row in self._query("SELECT name FROM migrations ORDER BY name")]
+
+    def integrity_ok(self) -> bool:
+        return self._query("PRAGMA integrity_check")[0][0] == "ok"
+
+    # -- policy versions -----------------------------------------------------------------------
+    def put_policy_version(self, version: PolicyVersion) -> None:
+        self._execute(
+            "INSERT OR IGNORE INTO policy_versions (id, policy, text, parent, note, author, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (version.id, version.policy, version.text, version.parent, version.note, version.author,
+             version.created or utc_now()),
+        )
+
+    def policy_version(self, version_id: str) -> PolicyVersion:
+        rows = self._query("SELECT id, policy, text, parent, note, author, created FROM policy_versions WHERE id = ?",
+                           (version_id,))
+        if not rows:
+            raise NotFoundError(f"No policy version {version_id!r} in this workspace's store.")
+        return PolicyVersion(*rows[0])
+
+    # -- golden sets ---------------------------------------------------------------------------
+    def put_golden_set(self, golden: GoldenSet, *, source: str = "", parent_hash: str | None = None) -> None:
+        """Keep a snapshot of the items (once per hash) and register the set."""
+        snapshot = self._snapshot_path(golden.hash)
+        if not snapshot.exists():
+            fd, tmp = tempfile.mkstemp(dir=self.golden_dir, suffix=".tmp")
+            os.close(fd)
+            try:
+                golden.items.to_parquet(tmp, index=False)
+                os.replace(tmp, snapshot)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+        self._execute(
+            "INSERT OR IGNORE INTO golden_sets (hash, name, n_items, source, parent_hash, created) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (golden.hash, golden.name, len(golden), source, parent_hash, utc_now()),
+        )
+
+    def golden_set(self, golden_hash: str) -> GoldenSet:
+        rows = self._query("SELECT name FROM golden_sets WHERE hash = ?", (golden_hash,))
+        if not rows:
+            raise NotFoundError(f"No golden set {golden_hash!r} in this workspace's store.")
+        return GoldenSet(rows[0][0], golden_hash, pd.read_parquet(self._snapshot_path(golden_hash)))
+
+    def golden_sets(self) -> pd.DataFrame:
+        return self._frame("SELECT hash, name, n_items, source, parent_hash, created FROM golden_sets ORDER BY created")
+
+    def _snapshot_path(self, golden_hash: str) -> Path:
+        return self.golden_dir / (golden_hash.split(":", 1)[-1] + ".parquet")
+
+    # -- runs ----------------------------------------------------------------------------------
+    def create_run(self, run: Run) -> None:
+        self._execute(
+            "INSERT INTO runs (id, policy_version_id, golden_hash, base_url, model, template, answer_mode, "
+            "threshold, concurrency, status, n_items, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run.id, run.policy_version_id, run.golden_hash, run.base_url, run.model, run.template,
+             run.answer_mode, run.threshold, run.concurrency, run.status, run.n_items, run.created or utc_now()),
+        )
+
+    def run(self, run_id: str) -> Run:
+        rows = self._query(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            raise NotFoundError(f"No run {run_id!r} in this workspace's store.")
+        return Run(*rows[0])
+
+    def runs(self) -> list[Run]:
+        return [Run(*r) for r in self._query(f"SELECT {RUN_COLUMNS} FROM runs ORDER BY created, id")]
+
+    def mark_run(self, run_id: str, status: str, *, error: str | None = None, pid: int | None = None) -> None:
+        """Record a status change; 'running' stamps start and owner, end states stamp finish."""
+        now = utc_now()
+        if status == "running":
+            self._execute("UPDATE runs SET status = ?, started = COALESCE(started, ?), heartbeat = ?, runner_pid = ?, "
+                          "error = NULL WHERE id = ?", (status, now, now, pid, run_id))
+        else:
+            self._execute("UPDATE runs SET status = ?, finished = ?, heartbeat = ?, error = ? WHERE id = ?",
+                          (status, now, now, error, run_id))
+
+    # -- predictions and cache -----------------------------------------------------------------
+    def add_predictions(self, run_id: str, rows: list[tuple], cache_rows: list[tuple] = ()) -> None:
+        """Commit a batch of predictions (and new cache entries) in one transaction.
+
+        ``rows`` follow PREDICTION_FIELDS. A second prediction for an item is a bug, so the
+        primary key (run_id, item_id) makes it fail loudly instead of double-counting.
+        """
+        with self._lock, self._transaction():
+            self._db.executemany(
+                "INSERT INTO predictions (run_id, item_id, score, hard_label, raw, error, latency_ms, cached) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(run_id, *row) for row in rows],
+            )
+            if cache_rows:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO cache (key, score, hard_label, raw) VALUES (?, ?, ?, ?)", cache_rows,
+                )
+            self._db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", (utc_now(), run_id))
+
+    def scored_item_ids(self, run_id: str) -> set[str]:
+        return {row[0] for row in self._query("SELECT item_id FROM predictions WHERE run_id = ?", (run_id,))}
+
+    def delete_errors(self, run_id: str) -> int:
+        """Forget a run's failed items so a resume sends them again."""
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM predictions WHERE run_id = ? AND error IS NOT NULL", (run_id,))
+            return cursor.rowcount
+
+    def predictions(self, run_id: str) -> pd.DataFrame:
+        return self._frame(f"SELECT {', '.join(PREDICTION_FIELDS)} FROM predictions WHERE run_id = ?", (run_id,))
+
+    def prediction_counts(self, run_id: str) -> tuple[int, int, int]:
+        """(stored, errors, served from cache) for a run."""
+        row = self._query("SELECT COUNT(*), COUNT(error), COALESCE(SUM(cached), 0) FROM predictions WHERE run_id = ?",
+                          (run_id,))[0]
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def cached(self, keys: list[str]) -> dict[str, tuple]:
+        """Cache entries for ``keys``: key -> (score, hard_label, raw)."""
+        found: dict[str, tuple] = {}
+        with self._lock:
+            for start in range(0, len(keys), 900):  # SQLite's bound-parameter limit
+                chunk = keys[start:start + 900]
+                marks = ",".join("?" * len(chunk))
+                for key, *value in self._db.execute(f"SELECT key, score, hard_label, raw FROM cache WHERE key IN ({marks})", chunk):
+                    found[key] = tuple(value)
+        return found
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _transaction(self):
+        return _Transaction(self._db)
+
+    def _execute(self, sql: str, params: tuple = ()) -> None:
+        with self._lock:
+            self._db.execute(sql, params)
+
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:
+        with self._lock:
+            return pd.read_sql_query(sql, self._db, params=params)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, *_):
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

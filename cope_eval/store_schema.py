@@ -1,0 +1,32 @@
+"""Append-only, numbered migrations. Never edit a released one: add the next."""
+
+MIGRATIONS: list[tuple[str, str]] = [
+    ("m001_initial", """
+        CREATE TABLE policy_versions (
+            id TEXT PRIMARY KEY, policy TEXT NOT NULL, text TEXT NOT NULL, parent TEXT,
+            note TEXT NOT NULL DEFAULT '', author TEXT NOT NULL DEFAULT '', created TEXT NOT NULL
+        );
+        CREATE TABLE golden_sets (
+            hash TEXT PRIMARY KEY, name TEXT NOT NULL, n_items INTEGER NOT NULL,
+            source TEXT NOT NULL DEFAULT '', parent_hash TEXT, created TEXT NOT NULL
+        );
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            policy_version_id TEXT NOT NULL REFERENCES policy_versions(id),
+            golden_hash TEXT NOT NULL REFERENCES golden_sets(hash),
+            base_url TEXT NOT NULL, model TEXT NOT NULL, template TEXT NOT NULL, answer_mode TEXT NOT NULL,
+            threshold REAL NOT NULL, concurrency INTEGER NOT NULL, status TEXT NOT NULL,
+            n_items INTEGER NOT NULL, created TEXT NOT NULL, started TEXT, finished TEXT,
+            heartbeat TEXT, runner_pid INTEGER, error TEXT
+        );
+        CREATE TABLE predictions (
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            item_id TEXT NOT NULL, score REAL, hard_label INTEGER, raw TEXT, error TEXT,
+            latency_ms REAL, cached INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (run_id, item_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE cache (
+            key TEXT PRIMARY KEY, score REAL NOT NULL, hard_label INTEGER, raw TEXT
+        ) WITHOUT ROWID;
+    """),
+]

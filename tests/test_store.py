@@ -1,0 +1,62 @@
+"""The SQLite store: migrations, WAL, one prediction per item, snapshots."""
+
+import sqlite3
+
+import pytest
+
+from cope_eval.errors import NotFoundError
+from cope_eval.records import Endpoint
+from cope_eval.runner import create_run
+from cope_eval.store import Store
+from cope_eval.store_schema import MIGRATIONS
+from tests.factories import make_golden, make_policy
+
+
+@pytest.fixture
+def store(workspace):
+    with Store(workspace.private_dir) as store:
+        yield store
+
+
+def test_migrations_are_recorded_once_and_wal_is_on(workspace, store):
+    assert store.migrations() == [name for name, _ in MIGRATIONS]
+    Store(workspace.private_dir).close()  # reopening applies nothing twice
+    raw = sqlite3.connect(store.path)
+    assert raw.execute("SELECT COUNT(*) FROM migrations").fetchone()[0] == len(MIGRATIONS)
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.integrity_ok()
+
+
+def test_a_second_prediction_for_an_item_is_refused_and_nothing_of_the_batch_is_kept(store):
+    run = create_run(store, policy=make_policy(), golden=make_golden(3), endpoint=Endpoint("http://h/v1", "m"))
+    row = ("item-00000", 0.9, 1, "1", None, 5.0, 0)
+    store.add_predictions(run.id, [row])
+    with pytest.raises(sqlite3.IntegrityError):
+        store.add_predictions(run.id, [("item-00001", 0.2, 0, "0", None, 5.0, 0), row])
+    assert store.predictions(run.id)["item_id"].tolist() == ["item-00000"]
+
+
+def test_foreign_keys_are_enforced(store):
+    with pytest.raises(sqlite3.IntegrityError):
+        store.add_predictions("no-such-run", [("i", 0.5, 1, "1", None, 1.0, 0)])
+
+
+def test_golden_snapshot_round_trips_exactly(store):
+    golden = make_golden(25)
+    store.put_golden_set(golden)
+    store.put_golden_set(golden)  # idempotent
+    loaded = store.golden_set(golden.hash)
+    assert loaded.name == golden.name and loaded.items.equals(golden.items)
+    assert store.golden_sets()["hash"].tolist() == [golden.hash]
+
+
+def test_policy_versions_are_kept_verbatim(store):
+    policy = make_policy("line one\r\nline two  \n")
+    store.put_policy_version(policy)
+    assert store.policy_version(policy.id).text == "line one\r\nline two  \n"
+
+
+def test_unknown_ids_are_not_found_errors(store):
+    for lookup in (store.run, store.golden_set, store.policy_version):
+        with pytest.raises(NotFoundError, match="No .* 'nope'"):
+            lookup("nope")
