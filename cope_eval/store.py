@@ -117,6 +117,25 @@ class Store:
     def golden_sets(self) -> pd.DataFrame:
         return self._frame("SELECT hash, name, n_items, source, parent_hash, created FROM golden_sets ORDER BY created")
 
+    def record_label_change(self, change, *, author: str, reason: str) -> None:
+        """Keep who/when/why of a relabel (``golden.LabelChange``); both sets must be stored."""
+        self._execute(
+            "INSERT INTO label_changes (old_hash, new_hash, item_id, old_label, new_label, author, reason, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (change.old_hash, change.new_hash, change.item_id, change.old_label, change.new_label, author, reason,
+             utc_now()),
+        )
+
+    def label_history(self, golden_hash: str) -> pd.DataFrame:
+        """Every label change that led to ``golden_hash``, oldest first, following parents back."""
+        return self._frame(
+            "WITH RECURSIVE chain(hash) AS (SELECT ? UNION SELECT g.parent_hash FROM golden_sets g "
+            "JOIN chain ON g.hash = chain.hash WHERE g.parent_hash IS NOT NULL) "
+            "SELECT c.item_id, c.old_label, c.new_label, c.author, c.reason, c.created, c.old_hash, c.new_hash "
+            "FROM label_changes c JOIN chain ON c.new_hash = chain.hash ORDER BY c.id",
+            (golden_hash,),
+        )
+
     def _snapshot_path(self, golden_hash: str) -> Path:
         return self.golden_dir / (golden_hash.split(":", 1)[-1] + ".parquet")
 

@@ -30,3 +30,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         ) WITHOUT ROWID;
     """),
 ]
+
+MIGRATIONS.append(("m002_label_changes", """
+    CREATE TABLE label_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        old_hash TEXT NOT NULL REFERENCES golden_sets(hash),
+        new_hash TEXT NOT NULL REFERENCES golden_sets(hash),
+        item_id TEXT NOT NULL, old_label INTEGER NOT NULL, new_label INTEGER NOT NULL,
+        author TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL, created TEXT NOT NULL
+    );
+    CREATE INDEX label_changes_new_hash ON label_changes(new_hash)
+"""))
