@@ -14,6 +14,8 @@ import urllib.request
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .records import Endpoint
 from .server_info import probe
@@ -40,6 +42,8 @@ class BudgetPlan:
 def plan(endpoint: Endpoint, template: Template, policy: str, items: pd.DataFrame) -> BudgetPlan:
     if items.empty:
         return BudgetPlan(None, None)
+    if template.name == "zentropi":
+        return BudgetPlan(None, None, warnings=("Zentropi's API does not report context lengths; prompts were not checked.",))
     info = probe(endpoint.base_url, endpoint.api_key).model(endpoint.model)
     max_len = info.max_model_len if info else None
     if max_len is None:
@@ -52,9 +56,8 @@ def plan(endpoint: Endpoint, template: Template, policy: str, items: pd.DataFram
     if base > POLICY_SHARE_WARNING * max_len:
         warnings.append(f"The policy alone takes {base:,} of the model's {max_len:,} context tokens.")
     room = max_len - _answer_tokens(template) - base
-    text = items["text"].fillna("")
-    upper = text.str.encode("utf-8").str.len()
-    suspects = items[upper.to_numpy() > room]
+    upper = pc.binary_length(pa.array(items["text"].fillna(""), type=pa.large_string())).to_numpy(zero_copy_only=False)
+    suspects = items[upper > room]
     refused = {}
     for item_id, content in zip(suspects["id"][:SUSPECTS_TOKENIZED], suspects["text"][:SUSPECTS_TOKENIZED]):
         tokens = counter.count(content)

@@ -37,6 +37,8 @@ class Answer:
 
 def read_answer(template: Template, reply: dict) -> Answer:
     """Turn a decoded JSON reply into an Answer, or raise AnswerError saying what is wrong."""
+    if template.name == "zentropi":
+        return _zentropi_answer(reply)
     try:
         choice = reply["choices"][0]
     except (KeyError, IndexError, TypeError):
@@ -54,6 +56,20 @@ def read_answer(template: Template, reply: dict) -> Answer:
             return Answer(float(label), label, text[:200])
         raise AnswerError("reply has no logprobs (the request asked for them; is this a vLLM server?)")
     return Answer(probability_of_one(top), hard, text[:200])
+
+
+def _zentropi_answer(reply) -> Answer:
+    """Zentropi returns the label and the model's confidence IN THAT LABEL, so
+    P("1") = confidence for label "1" and 1 - confidence for label "0" (derived, not a logprob)."""
+    if not isinstance(reply, dict):
+        raise AnswerError(f"reply is not a JSON object: {_preview(reply)}")
+    label, confidence = str(reply.get("label")), reply.get("confidence")
+    if label not in ("0", "1"):
+        raise AnswerError(f"label is not 0 or 1: {_preview(reply.get('label'))}")
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0.0 <= confidence <= 1.0:
+        raise AnswerError(f"confidence is not a number in [0, 1]: {_preview(confidence)}")
+    score = float(confidence) if label == "1" else 1.0 - float(confidence)
+    return Answer(score, int(label), f"label {label}, confidence {confidence:g} (P(\"1\") derived)")
 
 
 def probability_of_one(top: list[tuple[str, float]]) -> float:

@@ -47,9 +47,12 @@ TEMPLATES = {
         Template("cope-a", "/completions", True, "CoPE-A-9B (legacy): raw prompt with INSTRUCTIONS/ANSWER"),
         Template("safeguard", "/chat/completions", False, "gpt-oss-safeguard: policy as system message, hard label"),
         Template("chat-label", "/chat/completions", True, "Generic chat LLM asked for 0/1; P(\"1\") when logprobs are offered"),
+        Template("zentropi", "/label", True, "Zentropi's hosted API: P(\"1\") derived from its label and confidence"),
     )
 }
 DEFAULT_TEMPLATE = "cope-b"
+ZENTROPI_MAX_CONCURRENCY = 8
+"""Zentropi's own client never runs more than 8 requests at once; the service fails fast under load."""
 
 
 def get_template(name: str) -> Template:
@@ -78,6 +81,8 @@ def build_body(
     """The JSON body for one item. ``image_url`` is a data URL (or http URL) or None."""
     if answer_mode not in ANSWER_MODES:
         raise ConfigError(f"Unknown answer mode {answer_mode!r}; choose one of {', '.join(ANSWER_MODES)}.")
+    if template.name == "zentropi":
+        return _zentropi_body(model, policy, text, image_url, answer_mode)
     content = _content_text(text, image_url)
     if template.name == "cope-a":
         if image_url:
@@ -100,6 +105,18 @@ def build_body(
         body = {"model": model, "messages": messages, "max_tokens": SAFEGUARD_MAX_TOKENS, "temperature": 0}
     if answer_mode == "constrained":
         body.update(CONSTRAINT)
+    return body
+
+
+def _zentropi_body(model: str, policy: str, text: str, image_url: str | None, answer_mode: str) -> dict:
+    """Zentropi's /v1/label: the policy as criteria_text, content as text and/or a data URL."""
+    if answer_mode != "logprobs":
+        raise ConfigError("The zentropi template has no constrained mode: the service always answers 0 or 1.")
+    body = {"model": model, "criteria_text": policy}
+    if text:
+        body["content_text"] = text
+    if image_url:
+        body["content_image"] = image_url
     return body
 
 

@@ -86,7 +86,7 @@ def test_chat_label_asks_a_generic_llm_for_zero_or_one():
     assert body["logprobs"] is True
 
 
-@pytest.mark.parametrize("name", sorted(TEMPLATES))
+@pytest.mark.parametrize("name", sorted(set(TEMPLATES) - {"zentropi"}))
 def test_constrained_mode_uses_structured_outputs_never_guided_choice(name):
     body = build_body(get_template(name), model="m", policy="P", text="C", answer_mode="constrained")
     assert body["structured_outputs"] == {"choice": ["0", "1"]}
