@@ -36,6 +36,8 @@ def add_commands(commands) -> None:
     for role in ("text", "label", "image", "id", "category"):
         run.add_argument(f"--{role}-column", metavar="C", help=f"column holding the {role} (default: auto-detect)")
     run.add_argument("--concurrency", type=int, default=16)
+    run.add_argument("--replica", action="append", default=[], metavar="URL",
+                     help="another server of the same model to share the work (repeatable; same key and concurrency)")
     run.add_argument("--threshold", type=float, default=0.5)
     run.add_argument("--api-key-env", metavar="VAR", default="COPE_API_KEY", help="environment variable holding the API key")
     run.add_argument("--out", type=Path, metavar="DIR", help="write metrics.json and predictions.csv here")
@@ -73,7 +75,10 @@ def run_command(args) -> int:
         run = create_run(store, policy=policy, golden=loaded.golden_set, endpoint=endpoint, template=args.template,
                          answer_mode=args.answer_mode, threshold=args.threshold, concurrency=args.concurrency)
         _say(f"{run.id}: {len(loaded.golden_set):,} items, {args.template} on {endpoint.model} at {endpoint.base_url}")
-        return _execute_and_report(store, run.id, endpoint, workspace.root, args, use_cache=not args.no_cache)
+        replicas = [(Endpoint(normalise_base_url(url), endpoint.model, endpoint.api_key), args.concurrency)
+                    for url in args.replica]
+        return _execute_and_report(store, run.id, endpoint, workspace.root, args, use_cache=not args.no_cache,
+                                   replicas=replicas)
 
 
 def resume_command(args) -> int:

@@ -11,7 +11,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +25,7 @@ from .jobs import JobBuilder
 from .records import Endpoint, GoldenSet, PolicyVersion, Run
 from .store import Store, utc_now
 from .templates import ANSWER_MODES, ZENTROPI_MAX_CONCURRENCY, Template, get_template
-from .transport import Outcome, RetryPolicy, run_jobs
+from .transport import Lane, Outcome, RetryPolicy, run_jobs
 
 FLUSH_EVERY_S = 0.25
 HEARTBEAT_EVERY_S = 5.0
@@ -99,10 +99,17 @@ def execute_run(
     store: Store, run_id: str, endpoint: Endpoint, *, workspace_root: Path, use_cache: bool = True,
     retry: RetryPolicy = RetryPolicy(), retry_errors: bool = False, allow_urls: bool = False,
     concurrency: int | None = None, progress: Callable[[RunProgress], None] | None = None,
-    cancel: threading.Event | None = None,
+    cancel: threading.Event | None = None, replicas: Sequence[tuple[Endpoint, int]] = (),
 ) -> RunResult:
-    """Score every item of the run that has no prediction yet, storing outcomes as they come."""
+    """Score every item of the run that has no prediction yet, storing outcomes as they come.
+
+    ``replicas``: more servers of the same model, each with its own concurrency, sharing the
+    work; items a failing replica could not score are retried on the others.
+    """
     run = store.run(run_id)
+    for replica, _ in replicas:
+        if replica.model != run.model:
+            raise ConfigError(f"Replica {replica.base_url} serves {replica.model!r}, not the run's {run.model!r}.")
     if (endpoint.base_url, endpoint.model) != (run.base_url, run.model):
         raise ConfigError(
             f"Run {run_id} was created for {run.model!r} at {run.base_url}; "
@@ -130,8 +137,9 @@ def execute_run(
     )
     cancel = cancel or threading.Event()
     try:
-        concurrency = _allowed_concurrency(template, concurrency or run.concurrency)
-        requests = asyncio.run(_drive(recorder, jobs, endpoint, template, concurrency, retry, cancel))
+        lanes = [Lane(endpoint.base_url, endpoint.api_key, _allowed_concurrency(template, concurrency or run.concurrency))]
+        lanes += [Lane(e.base_url, e.api_key, _allowed_concurrency(template, n)) for e, n in replicas]
+        requests = asyncio.run(_drive(recorder, jobs, lanes, template, retry, cancel))
     except BaseException as exc:
         recorder.flush()
         store.mark_run(run_id, "interrupted", error=f"{type(exc).__name__}: {exc}")
@@ -163,12 +171,11 @@ def new_run_id() -> str:
     return f"run-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-async def _drive(recorder, jobs, endpoint, template, concurrency, retry, cancel) -> int:
+async def _drive(recorder, jobs, lanes, template, retry, cancel) -> int:
     flusher = asyncio.create_task(recorder.flush_periodically())
     try:
         return await run_jobs(
-            jobs, base_url=endpoint.base_url, api_key=endpoint.api_key, template=template,
-            concurrency=concurrency, retry=retry, on_outcome=recorder.accept,
+            jobs, lanes=lanes, template=template, retry=retry, on_outcome=recorder.accept,
             should_stop=lambda: cancel.is_set() or recorder.server_down is not None,
         )
     finally:

@@ -12,6 +12,7 @@ import asyncio
 import json
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -60,47 +61,104 @@ class Outcome:
 
 
 class RequestFailed(Exception):
-    """No usable reply; ``tries`` requests were made, ``unreachable`` if none got through."""
+    """No usable reply; ``tries`` requests were made, ``unreachable`` if none got through.
 
-    def __init__(self, message: str, *, tries: int, unreachable: bool = False):
+    ``server_fault``: every try failed in a way that says more about the server than the item
+    (no connection, timeouts, 5xx) — another replica may well succeed.
+    """
+
+    def __init__(self, message: str, *, tries: int, unreachable: bool = False, server_fault: bool = False):
         super().__init__(message)
         self.tries = tries
         self.unreachable = unreachable
+        self.server_fault = server_fault or unreachable
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One server (a replica) and how many requests it may have in flight."""
+
+    base_url: str
+    api_key: str | None
+    concurrency: int
+
+
+class _LaneState:
+    def __init__(self, lane: Lane):
+        self.lane = lane
+        self.failures = 0
+        self.alive = True
 
 
 async def run_jobs(
-    jobs: Iterator[Job], *, base_url: str, api_key: str | None, template: Template, concurrency: int,
-    retry: RetryPolicy, on_outcome: Callable[[Outcome], None], should_stop: Callable[[], bool],
+    jobs: Iterator[Job], *, lanes: list[Lane], template: Template, retry: RetryPolicy,
+    on_outcome: Callable[[Outcome], None], should_stop: Callable[[], bool],
 ) -> int:
-    """Score every job (until ``should_stop``); return the number of HTTP requests made."""
-    origin = Origin.parse(base_url)
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    """Score every job (until ``should_stop``) over one or more replicas; return HTTP requests made.
+
+    Each replica has its own workers (one keep-alive connection each). A replica that keeps
+    failing (unreachable, or 5xx/timeouts after every retry) for as many items in a row as it
+    has workers is dropped, and the items it failed go back to the queue for the others. Only
+    when no replica is left do such failures become outcomes.
+    """
+    states = [_LaneState(lane) for lane in lanes]
+    requeued: deque[Job] = deque()
+    in_flight = 0
     requests_made = 0
 
-    async def worker() -> None:
-        nonlocal requests_made
-        connection = Connection(origin, headers)
+    def next_job() -> Job | None:
+        return requeued.popleft() if requeued else next(jobs, None)
+
+    async def worker(state: _LaneState) -> None:
+        nonlocal in_flight, requests_made
+        lane = state.lane
+        headers = {"Authorization": f"Bearer {lane.api_key}"} if lane.api_key else {}
+        connection = Connection(Origin.parse(lane.base_url), headers)
         try:
-            while not should_stop():
-                job = next(jobs, None)
+            while state.alive and not should_stop():
+                job = next_job()
                 if job is None:
-                    return
-                started = time.perf_counter()
+                    if in_flight == 0:
+                        return
+                    await asyncio.sleep(0.02)  # another replica may hand its items back
+                    continue
+                in_flight += 1
                 try:
-                    reply, tries = await send_with_retries(connection, template.endpoint, job.body, retry)
-                    requests_made += tries
-                    outcome = Outcome(job.item_id, job.cache_key, read_answer(template, reply), None, _ms(started))
-                except RequestFailed as exc:
-                    requests_made += exc.tries
-                    outcome = Outcome(job.item_id, job.cache_key, None, str(exc), _ms(started), exc.unreachable)
-                except AnswerError as exc:
-                    outcome = Outcome(job.item_id, job.cache_key, None, str(exc), _ms(started))
-                on_outcome(outcome)
+                    outcome, tries, lane_failed = await _score(connection, job, template, retry)
+                finally:
+                    in_flight -= 1
+                requests_made += tries
+                if not lane_failed:
+                    state.failures = 0
+                    on_outcome(outcome)
+                    continue
+                state.failures += 1
+                if state.failures >= lane.concurrency and sum(s.alive for s in states) > 1:
+                    state.alive = False
+                if any(s.alive and s is not state for s in states):
+                    requeued.append(job)
+                else:
+                    on_outcome(outcome)
         finally:
             connection.close()
 
-    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    await asyncio.gather(*(worker(state) for state in states for _ in range(max(1, state.lane.concurrency))))
     return requests_made
+
+
+async def _score(connection: Connection, job: Job, template: Template, retry: RetryPolicy):
+    """(outcome, requests made, whether the failure says more about the server than the item)."""
+    started = time.perf_counter()
+    try:
+        reply, tries = await send_with_retries(connection, template.endpoint, job.body, retry)
+    except RequestFailed as exc:
+        outcome = Outcome(job.item_id, job.cache_key, None, str(exc), _ms(started), exc.unreachable)
+        return outcome, exc.tries, exc.server_fault
+    try:
+        answer = read_answer(template, reply)
+    except AnswerError as exc:
+        return Outcome(job.item_id, job.cache_key, None, str(exc), _ms(started)), tries, False
+    return Outcome(job.item_id, job.cache_key, answer, None, _ms(started)), tries, False
 
 
 async def send_with_retries(connection: Connection, path: str, body: bytes, retry: RetryPolicy) -> tuple[dict, int]:
@@ -130,7 +188,8 @@ async def send_with_retries(connection: Connection, path: str, body: bytes, retr
                 raise RequestFailed(failure, tries=attempt)
             retry_after = parse_retry_after(response.headers.get("retry-after"))
         if attempt == retry.attempts:
-            raise RequestFailed(f"{failure} (gave up after {attempt} tries)", tries=attempt, unreachable=not reached)
+            raise RequestFailed(f"{failure} (gave up after {attempt} tries)", tries=attempt, unreachable=not reached,
+                                server_fault=True)
         await asyncio.sleep(backoff_delay(attempt, retry, retry_after))
     raise AssertionError("unreachable")
 
