@@ -3,12 +3,11 @@
 import json
 import subprocess
 import sys
-import urllib.request
 
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, vllm_requests
 from tests.stub_server import StubServer
 
 SAMPLE_GOLDEN = REPO_ROOT / "golden_sets" / "openai-moderation" / "mixed.csv"
@@ -37,12 +36,6 @@ def env(workspace, monkeypatch):
     for name in ("COPE_BASE_URL", "COPE_MODEL", "COPE_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     return {**os.environ, "COPE_EVAL_HOME": str(workspace.root)}
-
-
-def vllm_requests(base_url: str) -> float:
-    with urllib.request.urlopen(base_url.removesuffix("/v1") + "/metrics", timeout=10) as reply:
-        lines = reply.read().decode().splitlines()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith("vllm:request_success_total{"))
 
 
 @pytest.mark.model
