@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -36,19 +37,26 @@ def running_app(env: dict[str, str], timeout_s: float = 60.0):
         sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
         "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
     ]
-    app = subprocess.Popen(command, env={**os.environ, **env}, cwd=REPO_ROOT,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # A log file, not a pipe: nobody reads a pipe while the test runs, and a full pipe blocks the app.
+    log = tempfile.TemporaryFile()
+    app = subprocess.Popen(command, env={**os.environ, **env}, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
         while not _answers(f"{url}/_stcore/health"):
             if app.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{app.stdout.read().decode(errors='replace')}")
+                log.seek(0)
+                raise RuntimeError(f"streamlit did not start:\n{log.read().decode(errors='replace')}")
             time.sleep(0.3)
         yield url
     finally:
         app.terminate()
-        app.wait(timeout=30)
+        try:
+            app.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # busy machine: do not fail the test over a slow shutdown
+            app.kill()
+            app.wait()
+        log.close()
 
 
 def save_screenshot(page, name: str, tmp_path: Path) -> Path:
