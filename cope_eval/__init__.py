@@ -6,6 +6,8 @@ from .check import CheckResult, check_one
 from .comparison import GoldenOverlap, RunComparison, align_runs, compare_runs, flips, golden_overlap
 from .curves import PRCurve, ROCCurve, pr_curve, roc_curve
 from .errors import ConfigError, CopeEvalError, NotFoundError, RowProblem, ValidationError
+from .batch import export_batch, import_batch
+from .export import Bundle, build_bundle, export_bundle
 from .golden import ColumnSpec, LabelChange, LoadResult, golden_set_hash, load_golden_set, relabel, write_golden_set
 from .leaderboard import Leaderboard, RunCurves, leaderboard, overlay_curves
 from .metrics import (
@@ -31,6 +33,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BootstrapResult",
+    "Bundle",
     "CalibrationCurve",
     "CheckResult",
     "ColumnSpec",
@@ -71,6 +74,7 @@ __all__ = [
     "align_runs",
     "best_f1_threshold",
     "bootstrap_ci",
+    "build_bundle",
     "calibration",
     "canonical_text",
     "check_one",
@@ -81,12 +85,15 @@ __all__ = [
     "diff_versions",
     "effective_status",
     "execute_run",
+    "export_batch",
+    "export_bundle",
     "export_policy",
     "flips",
     "get_template",
     "get_version",
     "golden_overlap",
     "golden_set_hash",
+    "import_batch",
     "import_policy",
     "latest_version",
     "leaderboard",

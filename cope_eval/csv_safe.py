@@ -26,5 +26,7 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(neutralise)
-    safe.to_csv(path, index=False)
+    # RFC 4180 line ends: the csv writer then quotes any cell holding a CR or LF, so a lone
+    # carriage return inside hostile text cannot split a row.
+    safe.to_csv(path, index=False, lineterminator="\r\n")
     return path

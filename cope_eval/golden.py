@@ -204,7 +204,7 @@ def write_golden_set(golden_set: GoldenSet, dest: Path, *, fmt: str | None = Non
     dest = Path(dest)
     fmt = fmt or detect_format(dest.name)
     if fmt == "csv":
-        data = golden_set.items.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        data = golden_set.items.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
     elif fmt == "jsonl":
         data = golden_set.items.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
     elif fmt == "parquet":
