@@ -1,14 +1,27 @@
-"""cope-eval web app: routes to the pages and draws the shared sidebar, nothing else."""
+"""cope-eval web app: routes to the pages and draws the shared sidebar, nothing else.
+
+A user-caused error (``CopeEvalError``) that a page did not catch itself still reaches the user
+as one message, never a traceback.
+"""
 
 import streamlit as st
 
-from pages import _sidebar, _state
+from cope_eval.errors import CopeEvalError
+from pages import _common, _sidebar, _state
 
 st.set_page_config(page_title="cope-eval", layout="wide")
 _state.init_session_state()
 
 navigation = st.navigation([
     st.Page("pages/home.py", title="Workspace", icon=":material/home:", default=True),
+    st.Page("pages/policies.py", title="Policies", icon=":material/edit_document:"),
+    st.Page("pages/golden_sets.py", title="Golden sets", icon=":material/fact_check:"),
+    st.Page("pages/evaluate.py", title="Evaluate", icon=":material/play_circle:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/export.py", title="Export", icon=":material/ios_share:"),
 ])
-_sidebar.draw()
-navigation.run()
+try:
+    _sidebar.draw()
+    navigation.run()
+except CopeEvalError as error:
+    _common.show_error(error)

@@ -1,17 +1,118 @@
 """Every session-state key the pages use, initialised in one place.
 
 Session state holds selections and ids only; data of record lives in the workspace store.
+Widget keys are listed here too, so tests can find widgets by the same names.
 """
 
 import streamlit as st
 
+# -- sidebar: the model server for this session (the API key lives in memory only) --------
 SERVER_URL = "server_url"
 SERVER_MODEL = "server_model"
 SERVER_API_KEY = "server_api_key"
+SERVER_ERROR = "server_error"
+SERVER_URL_INPUT = "server_url_input"
+SERVER_KEY_INPUT = "server_key_input"
+SERVER_MODEL_INPUT = "server_model_input"
+SERVER_USE = "server_use"
+SERVER_RESET = "server_reset"
 
-_DEFAULTS = {SERVER_URL: None, SERVER_MODEL: None, SERVER_API_KEY: None}
+# -- Policies --------------------------------------------------------------------------------
+POLICY_SLUG = "policy_slug"
+POLICY_NEW_NAME = "policy_new_name"
+POLICY_BASE = "policy_base"
+POLICY_LOADED = "policy_loaded"
+"""(slug, version id) whose text the editor was last filled with."""
+POLICY_EDITOR = "policy_editor"
+POLICY_NOTE = "policy_note"
+POLICY_AUTHOR = "policy_author"
+POLICY_SAVE = "policy_save"
+POLICY_SAVED = "policy_saved"
+"""(slug, version id, whether it existed) of the version just saved: selected and announced on
+the next rerun."""
+POLICY_DIFF_OLD = "policy_diff_old"
+POLICY_DIFF_NEW = "policy_diff_new"
+NEW_POLICY = "＋ New policy"
+
+# -- Golden sets -----------------------------------------------------------------------------
+GOLDEN_UPLOAD = "golden_upload"
+GOLDEN_FILE = "golden_file"
+GOLDEN_SAVE = "golden_save"
+GOLDEN_HASH = "golden_hash"
+GOLDEN_PENDING = "golden_pending"
+"""(hash, message): the set to select and what to say on the next rerun, after a save or a correction."""
+GOLDEN_SEARCH = "golden_search"
+GOLDEN_LABEL_FILTER = "golden_label_filter"
+GOLDEN_CATEGORY_FILTER = "golden_category_filter"
+GOLDEN_PAGE = "golden_page"
+RELABEL_ITEM = "relabel_item"
+RELABEL_LABEL = "relabel_label"
+RELABEL_REASON = "relabel_reason"
+RELABEL_AUTHOR = "relabel_author"
+RELABEL_SAVE = "relabel_save"
+ALL = "(all)"
+
+# -- Evaluate --------------------------------------------------------------------------------
+EVAL_POLICY = "eval_policy"
+EVAL_VERSIONS = "eval_versions"
+EVAL_GOLDEN = "eval_golden"
+EVAL_TEMPLATE = "eval_template"
+EVAL_ANSWER_MODE = "eval_answer_mode"
+EVAL_CONCURRENCY = "eval_concurrency"
+EVAL_START = "eval_start"
+EVAL_RUN = "eval_run"
+EVAL_CANCEL = "eval_cancel"
+EVAL_RESUME = "eval_resume"
+CHECK_TEXT = "check_text"
+CHECK_IMAGE = "check_image"
+CHECK_BUTTON = "check_button"
+
+# -- Compare ---------------------------------------------------------------------------------
+COMPARE_RUNS = "compare_runs"
+COMPARE_THRESHOLD = "compare_threshold"
+COMPARE_FOCUS = "compare_focus"
+TARGET_PRECISION = "target_precision"
+TARGET_RECALL = "target_recall"
+PICK_F1 = "pick_f1"
+PICK_PRECISION = "pick_precision"
+PICK_RECALL = "pick_recall"
+PICK_NOTE = "pick_note"
+FLIPS_OUTCOME = "flips_outcome"
+FLIPS_PAGE = "flips_page"
+
+# -- Export ----------------------------------------------------------------------------------
+EXPORT_RUN = "export_run"
+EXPORT_MODE = "export_mode"
+EXPORT_VALUE = "export_value"
+EXPORT_DEST = "export_dest"
+EXPORT_WRITE = "export_write"
+EXPORT_DOWNLOAD = "export_download"
+
+_DEFAULTS = {
+    SERVER_URL: None, SERVER_MODEL: None, SERVER_API_KEY: None, SERVER_ERROR: None,
+    POLICY_LOADED: None, POLICY_SAVED: None, GOLDEN_PENDING: None, EVAL_RUN: None, PICK_NOTE: None,
+    EVAL_TEMPLATE: "cope-b", EVAL_ANSWER_MODE: "logprobs", EVAL_CONCURRENCY: 8,
+    GOLDEN_SEARCH: "", GOLDEN_LABEL_FILTER: ALL, GOLDEN_PAGE: 1,
+    COMPARE_THRESHOLD: 0.5, TARGET_PRECISION: 0.9, TARGET_RECALL: 0.9, FLIPS_PAGE: 1,
+    EXPORT_VALUE: 0.9,
+}
 
 
 def init_session_state() -> None:
     for key, value in _DEFAULTS.items():
         st.session_state.setdefault(key, value)
+
+
+def keep_valid(key: str, options, default=None) -> None:
+    """Before a data-driven widget is drawn: drop a remembered choice that is no longer offered."""
+    options = list(options)
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default if default in options else (options[0] if options else None)
+
+
+def require_app() -> None:
+    """Call first on every page. Pages run through app.py's st.navigation. Because this folder is
+    named ``pages/``, Streamlit runs a page file on its own when a fresh server's first request is
+    a deep link (its old multipage mode, until st.navigation has run once): send it to the app."""
+    if SERVER_URL not in st.session_state:
+        st.switch_page("app.py")

@@ -4,6 +4,9 @@ import streamlit as st
 
 from cope_eval.config import workspace_from_env
 from cope_eval.workspace_summary import summarise
+from pages import _state
+
+_state.require_app()
 
 st.title("cope-eval")
 st.write("Write a content policy, score it against a labeled golden set, compare versions, export the one you trust.")

@@ -57,15 +57,6 @@ def model_server() -> ModelServer:
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def vllm_requests(base_url: str) -> float:
-    """Requests vLLM has finished, from its Prometheus metrics: counts model calls server-side."""
-    import urllib.request
-
-    with urllib.request.urlopen(base_url.removesuffix("/v1") + "/metrics", timeout=10) as reply:
-        lines = reply.read().decode().splitlines()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith("vllm:request_success_total{"))
-
-
 @pytest.fixture(scope="module")
 def browser():
     """Headless Debian Chromium driven by Playwright, one per test module.

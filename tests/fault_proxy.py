@@ -14,10 +14,15 @@ class FaultProxy:
         self.target = (target_host, target_port)
         self.port = 0
         self.connections = 0
+        self.paths: list[str] = []
+        """Path of every HTTP request forwarded, read from the request framing: only this proxy's traffic."""
         self._loop = asyncio.new_event_loop()
         self._server = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def calls(self, path_suffix: str = "/chat/completions") -> int:
+        return sum(path.endswith(path_suffix) for path in self.paths)
 
     @property
     def base_url(self) -> str:
@@ -62,11 +67,30 @@ class FaultProxy:
             client_writer.transport.abort()
             return
         self._writers.update({client_writer, upstream_writer})
-        await asyncio.gather(_pipe(client_reader, upstream_writer), _pipe(upstream_reader, client_writer),
-                             return_exceptions=True)
+        await asyncio.gather(self._forward_requests(client_reader, upstream_writer),
+                             _pipe(upstream_reader, client_writer), return_exceptions=True)
         for writer in (client_writer, upstream_writer):
             self._writers.discard(writer)
             writer.transport.abort()
+
+
+    async def _forward_requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Forward HTTP/1.1 requests one by one (Content-Length bodies), counting them."""
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                break
+            length = 0
+            for line in head.split(b"\r\n"):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            body = await reader.readexactly(length)
+            self.paths.append(head.split(b" ", 2)[1].decode("latin-1"))
+            writer.write(head + body)
+            await writer.drain()
+        writer.transport.abort()
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -4,6 +4,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cope_eval.policies import save_version
+from pages import _state
+from tests.apptest import navigation_only
 from tests.conftest import REPO_ROOT
 
 APP = str(REPO_ROOT / "app.py")
@@ -47,3 +49,59 @@ def test_workspace_page_lists_policies_and_golden_sets(workspace, monkeypatch):
     policies, golden_sets = at.dataframe
     assert policies.value["policy"].tolist() == ["hate-speech"]
     assert golden_sets.value["file"].tolist() == ["hate.csv"]
+
+
+def test_every_page_is_in_the_navigation(workspace, monkeypatch):
+    navigation_only(monkeypatch)
+    monkeypatch.setenv("COPE_BASE_URL", "http://127.0.0.1:9/v1")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    for page in ("policies", "golden_sets", "evaluate", "compare", "export"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, page
+        assert any("Unhealthy" in e.value for e in at.sidebar.error), f"{page} has the shared sidebar"
+
+
+def test_switch_server_and_key_for_the_session_then_reset(workspace, monkeypatch):
+    navigation_only(monkeypatch)
+    monkeypatch.setenv("COPE_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("COPE_API_KEY", "env-key")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+
+    at.sidebar.text_input(key=_state.SERVER_URL_INPUT).input("http://127.0.0.1:19")
+    at.sidebar.text_input(key=_state.SERVER_KEY_INPUT).input("session-key")
+    at.sidebar.button(key=_state.SERVER_USE).click().run()
+
+    assert not at.exception
+    assert at.session_state["server_url"] == "http://127.0.0.1:19/v1"
+    assert at.session_state["server_api_key"] == "session-key"
+    assert at.sidebar.text_input(key=_state.SERVER_KEY_INPUT).value == "", "the key is not left in the form"
+    assert "http://127.0.0.1:19/v1" in _sidebar_text(at)
+
+    at.sidebar.button(key=_state.SERVER_RESET).click().run()
+    assert at.session_state["server_url"] is None and at.session_state["server_api_key"] is None
+    assert "http://127.0.0.1:9/v1" in _sidebar_text(at)
+
+
+def test_a_bad_server_url_is_one_error(workspace, monkeypatch):
+    navigation_only(monkeypatch)
+    monkeypatch.setenv("COPE_BASE_URL", "http://127.0.0.1:9/v1")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.sidebar.text_input(key=_state.SERVER_URL_INPUT).input("ftp://[x]")
+    at.sidebar.button(key=_state.SERVER_USE).click().run()
+
+    assert not at.exception
+    assert any("must start with http" in e.value.replace("\\", "") for e in at.sidebar.error)
+    assert at.session_state["server_url"] is None
+
+
+@pytest.mark.model
+def test_the_session_key_goes_only_to_the_server_it_was_given_for(workspace, model_server, monkeypatch):
+    navigation_only(monkeypatch)
+    monkeypatch.setenv("COPE_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("COPE_API_KEY", "env-key")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.sidebar.text_input(key=_state.SERVER_URL_INPUT).input(model_server.base_url)
+    at.sidebar.button(key=_state.SERVER_USE).click().run()
+
+    assert any(f"model `{model_server.model}`" in s.value for s in at.sidebar.success)
+    assert at.session_state["server_api_key"] is None, "the environment's key stays with its own server"

@@ -27,5 +27,7 @@ def test_first_page_shows_the_healthy_server(page, model_server, tmp_path):
         assert model_server.base_url in sidebar
         assert model_server.model in sidebar
         assert "Policies (" in page.inner_text("body")
+        page.locator('[data-testid="stDataFrame"] canvas').first.wait_for(timeout=30_000)
+        page.wait_for_timeout(3000)  # the table component loads lazily: let it paint
         save_screenshot(page, "home", tmp_path)
     assert page.dialogs == []

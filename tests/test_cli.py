@@ -1,13 +1,16 @@
 """The CLI as a CI gate: real vLLM end to end, cache on re-run, exit codes, no leaked keys."""
 
 import json
+import re
 import subprocess
 import sys
+from urllib.parse import urlsplit
 
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO_ROOT, vllm_requests
+from tests.conftest import REPO_ROOT
+from tests.fault_proxy import FaultProxy
 from tests.stub_server import StubServer
 
 SAMPLE_GOLDEN = REPO_ROOT / "golden_sets" / "openai-moderation" / "mixed.csv"
@@ -40,19 +43,29 @@ def env(workspace, monkeypatch):
 
 @pytest.mark.model
 def test_cli_scores_against_vllm_then_reruns_from_cache_with_zero_requests(model_server, inputs, env):
+    # Requests are counted by a proxy in front of vLLM, so other clients of a shared server
+    # (the app, a benchmark) cannot disturb the count.
+    target = urlsplit(model_server.base_url)
+    with FaultProxy(target.hostname, target.port) as proxy:
+        first, second = _run_twice(proxy, model_server.model, inputs, env)
+    assert proxy.calls() == N_ITEMS, "one model call per item the first time, none the second"
+    _check_outputs(inputs, first, second)
+
+
+def _run_twice(proxy, model, inputs, env):
     common = ["run", "--golden", str(inputs / "golden.csv"), "--policy", str(inputs / "policy.md"),
-              "--base-url", model_server.base_url, "--model", model_server.model, "--concurrency", "4",
+              "--base-url", proxy.base_url, "--model", model, "--concurrency", "4",
               # Constrained answers are always "0"/"1", so no item errors and every one is cached
               # (errors are never cached: they are sent again next time).
               "--answer-mode", "constrained"]
-    before = vllm_requests(model_server.base_url)
     first = cli(*common, "--out", str(inputs / "out1"), env=env, check_rc=0)
-    after_first = vllm_requests(model_server.base_url)
-    cli(*common, "--out", str(inputs / "out2"), env=env, check_rc=0)
-    after_second = vllm_requests(model_server.base_url)
+    assert proxy.calls() == N_ITEMS
+    second = cli(*common, "--out", str(inputs / "out2"), env=env, check_rc=0)
+    return first, second
 
-    assert after_first - before == N_ITEMS
-    assert after_second == after_first, "an unchanged policy on the same set must cost 0 model calls"
+
+def _check_outputs(inputs, first, second_run):
+    assert re.search(rf"from cache\s+{N_ITEMS}\n", second_run.stdout) and re.search(r"\nsent\s+0\n", second_run.stdout)
     metrics = json.loads((inputs / "out1" / "metrics.json").read_text())
     for key in ("n", "tp", "fp", "fn", "tn", "errors", "precision", "recall", "f1", "accuracy", "threshold", "run_id"):
         assert key in metrics

@@ -15,7 +15,7 @@ from cope_eval.records import Endpoint
 from cope_eval.runner import create_run, effective_status, execute_run
 from cope_eval.store import Store
 from cope_eval.transport import RetryPolicy
-from tests.conftest import REPO_ROOT, vllm_requests
+from tests.conftest import REPO_ROOT
 from tests.factories import make_golden, make_policy
 from tests.fault_proxy import FaultProxy
 from tests.stub_server import FIXED_CHAT_REPLY, Reply, StubServer, chat_reply, instant
@@ -44,9 +44,9 @@ def test_vllm_killed_mid_run_then_back_resumes_with_one_call_per_missing_item(wo
         assert store.predictions(run.id)["error"].isna().all()
 
         proxy.restart()
-        before = vllm_requests(model_server.base_url)
+        before = proxy.calls()
         second = execute_run(store, run.id, endpoint, workspace_root=workspace.root, retry=FAST)
-        calls = vllm_requests(model_server.base_url) - before
+        calls = proxy.calls() - before
         predictions = store.predictions(run.id)
     assert second.run.status == "completed"
     assert calls == 16 - stored, "exactly one model call per item not yet scored"

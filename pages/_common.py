@@ -1,0 +1,89 @@
+"""What every page shares: the workspace, its store and run manager, cached reads, errors.
+
+The st.cache_* wrappers live here (the UI layer); cope_eval never imports streamlit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import pandas as pd
+import streamlit as st
+
+from cope_eval.background import RunManager
+from cope_eval.config import Workspace, workspace_from_env
+from cope_eval.errors import CopeEvalError
+from cope_eval.leaderboard import overlay_curves
+from cope_eval.metrics import threshold_sweep
+from cope_eval.results import run_results
+from cope_eval.store import Store
+from cope_eval.views import escape_markdown
+
+T = TypeVar("T")
+
+
+def workspace() -> Workspace:
+    return workspace_from_env().ensure()
+
+
+@st.cache_resource(show_spinner=False)
+def _store(private_dir: str) -> Store:
+    return Store(Path(private_dir))  # one connection per workspace; Store is thread-safe
+
+
+@st.cache_resource(show_spinner=False)
+def _manager(private_dir: str, root: str) -> RunManager:
+    return RunManager(Path(private_dir), Path(root))  # one per workspace: runs outlive the tab
+
+
+def store() -> Store:
+    return _store(str(workspace().private_dir))
+
+
+def store_at(private_dir: str) -> Store:
+    """The shared store of the workspace whose private folder is ``private_dir``."""
+    return _store(private_dir)
+
+
+def run_manager() -> RunManager:
+    ws = workspace()
+    return _manager(str(ws.private_dir), str(ws.root))
+
+
+def show_error(error: Exception) -> None:
+    """One st.error with the message, Markdown escaped (messages quote user content)."""
+    st.error(escape_markdown(str(error)), icon=":material/error:")
+
+
+def attempt(action: Callable[..., T], *args, **kwargs) -> T | None:
+    """Call one cope_eval action; a CopeEvalError becomes one st.error and None."""
+    try:
+        return action(*args, **kwargs)
+    except CopeEvalError as error:
+        show_error(error)
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def golden_items(private_dir: str, golden_hash: str) -> pd.DataFrame:
+    """A stored golden set's items (immutable: keyed by hash)."""
+    return _store(private_dir).golden_set(golden_hash).items
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def results(private_dir: str, run_id: str, stored: int) -> pd.DataFrame:
+    """A run's results frame; ``stored`` (its prediction count) keys a run still in progress."""
+    return run_results(_store(private_dir), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def curves(private_dir: str, run_ids: tuple[str, ...], stored: tuple[int, ...], names: tuple[str, ...],
+           hard: tuple[bool, ...]):
+    """PR, ROC and reliability curves, and threshold sweeps, of runs on their shared items."""
+    frames = {n: results(private_dir, r, s) for n, r, s in zip(names, run_ids, stored)}
+    overlay = overlay_curves(frames, hard_label=dict(zip(names, hard)), on_mismatch="intersect")
+    sweeps = {n: threshold_sweep(frames[n], hard_label=h) for n, h in zip(names, hard)}
+    return overlay, sweeps
+

@@ -1,0 +1,103 @@
+"""Compare: runs side by side. Metrics with intervals, overlaid curves, a live threshold with
+pickers, calibration, per-category table, and for two runs the flips and the policy diff next
+to the metric deltas."""
+
+import streamlit as st
+
+from cope_eval.charts import calibration_figure, confusion_matrix_figure, pr_figure, roc_figure
+from cope_eval.compare_view import at_threshold, deltas_table, flips_page, pick_threshold, sweep_figure
+from cope_eval.comparison import OUTCOMES
+from cope_eval.policy_diff import diff_versions
+from cope_eval.run_picker import default_pair, scored_runs
+from pages import _common, _state
+
+_state.require_app()
+
+COLUMNS = {"thumbnail": st.column_config.ImageColumn("image", width="small"),
+           "text": st.column_config.TextColumn(width="large")}
+
+st.title("Compare")
+ws, store = _common.workspace(), _common.store()
+private = str(ws.private_dir)
+runs = scored_runs(store)
+if not runs:
+    st.info("No scored runs yet: start one on the Evaluate page.")
+    st.stop()
+st.session_state[_state.COMPARE_RUNS] = [i for i in st.session_state.get(_state.COMPARE_RUNS) or []
+                                         if i in runs] or default_pair(runs)
+chosen = st.multiselect("Runs (the first is A, the second B)", list(runs), key=_state.COMPARE_RUNS,
+                        format_func=lambda rid: f"{runs[rid].name} · {runs[rid].run.n_items} items · {rid}")
+if not chosen:
+    st.info("Pick one or more runs.")
+    st.stop()
+picked = [runs[i] for i in chosen]
+frames = {r.name: _common.results(private, r.run.id, r.stored) for r in picked}
+overlay, sweeps = _common.curves(private, tuple(chosen), tuple(r.stored for r in picked),
+                                 tuple(frames), tuple(r.hard_label for r in picked))
+
+
+def _pick(rule: str, target_key: str | None) -> None:
+    focus = runs[next(i for i in chosen if runs[i].name == st.session_state[_state.COMPARE_FOCUS])]
+    target = st.session_state[target_key] if target_key else None
+    choice = pick_threshold(frames[focus.name], rule, target=target, hard_label=focus.hard_label)
+    if choice.found:
+        st.session_state[_state.COMPARE_THRESHOLD] = choice.threshold
+    st.session_state[_state.PICK_NOTE] = f"{focus.name}: {choice.note}" + (
+        f" (threshold {choice.threshold:.4f})" if choice.found else "")
+
+
+_state.keep_valid(_state.COMPARE_FOCUS, list(frames))
+focus_col, precision_col, recall_col = st.columns(3)
+focus = focus_col.selectbox("Pick thresholds on", list(frames), key=_state.COMPARE_FOCUS)
+focus_col.button("Max F1", key=_state.PICK_F1, on_click=_pick, args=("max_f1", None))
+precision_col.number_input("Target precision", 0.0, 1.0, step=0.05, key=_state.TARGET_PRECISION)
+precision_col.button("Reach precision", key=_state.PICK_PRECISION, on_click=_pick,
+                     args=("min_precision", _state.TARGET_PRECISION))
+recall_col.number_input("Target recall", 0.0, 1.0, step=0.05, key=_state.TARGET_RECALL)
+recall_col.button("Reach recall", key=_state.PICK_RECALL, on_click=_pick, args=("min_recall", _state.TARGET_RECALL))
+if st.session_state[_state.PICK_NOTE]:
+    st.caption(st.session_state[_state.PICK_NOTE])
+threshold = st.slider("Threshold (score ≥ threshold is “1”)", 0.0, 1.0, step=0.001, format="%.4f",
+                      key=_state.COMPARE_THRESHOLD)
+view = _common.attempt(at_threshold, frames, threshold=threshold, focus=focus)
+if view is None:
+    st.stop()
+if view.note:
+    st.warning(view.note)
+st.dataframe(view.metrics, key="compare_metrics", column_config={
+    m: st.column_config.NumberColumn(format="%.3f") for m in ("precision", "recall", "f1", "accuracy")})
+matrix_col, sweep_col = st.columns(2)
+matrix_col.plotly_chart(confusion_matrix_figure(view.focus), key="compare_confusion")
+sweep_col.plotly_chart(sweep_figure(sweeps, threshold=threshold), key="compare_sweep")
+pr_tab, roc_tab, calibration_tab = st.tabs(["Precision-recall", "ROC", "Calibration"])
+pr_tab.plotly_chart(pr_figure(overlay), key="compare_pr")
+roc_tab.plotly_chart(roc_figure(overlay), key="compare_roc")
+calibration_tab.plotly_chart(calibration_figure(overlay), key="compare_calibration")
+st.subheader("Per category")
+st.dataframe(view.categories, key="compare_categories")
+
+if view.comparison is None:
+    st.info("Pick a second run to see what changed: metric deltas, flipped items and the policy diff.")
+    st.stop()
+a, b = picked[0].run, picked[1].run
+st.subheader("B against A")
+deltas_col, diff_col = st.columns([2, 3])
+deltas_col.dataframe(deltas_table(view.comparison), key="compare_deltas")
+test = view.comparison.mcnemar
+deltas_col.caption(f"{view.comparison.n:,} items compared · {view.comparison.fixed} fixed · "
+                   f"{view.comparison.broken} broken · McNemar ({test.method}) p = {test.p_value:.3g}")
+diff = diff_versions(store.policy_version(a.policy_version_id), store.policy_version(b.policy_version_id))
+with diff_col:
+    if diff.identical:
+        st.info("Both runs scored the same policy text.")
+    else:
+        st.html(diff.html)  # policy_diff escapes every piece of policy text it places in HTML
+
+st.subheader("Flips")
+outcome_col, page_col = st.columns([3, 1])
+outcome = outcome_col.selectbox("Outcome", [_state.ALL, *OUTCOMES[:3]], key=_state.FLIPS_OUTCOME)
+rows, pages = flips_page(view.flips, _common.golden_items(private, a.golden_hash), ws.root,
+                         outcome=None if outcome == _state.ALL else outcome, page=st.session_state[_state.FLIPS_PAGE])
+st.session_state[_state.FLIPS_PAGE] = min(st.session_state[_state.FLIPS_PAGE], pages)
+page_col.number_input(f"Page (of {pages:,})", 1, pages, key=_state.FLIPS_PAGE)
+st.dataframe(rows, hide_index=True, key="compare_flips", column_config=COLUMNS, placeholder="")

@@ -1,0 +1,96 @@
+"""Evaluate: score policy versions over a golden set in the background, follow, cancel and
+resume runs, and check one item by hand."""
+
+import streamlit as st
+
+from cope_eval.adhoc import check_item
+from cope_eval.policies import list_policies, list_versions
+from cope_eval.run_setup import resume_run, run_view, runs_overview, start_runs
+from cope_eval.templates import ANSWER_MODES, TEMPLATES
+from cope_eval.views import escape_markdown, golden_set_labels, short_id, version_label
+from pages import _common, _state
+from pages._sidebar import session_endpoint
+
+_state.require_app()
+
+st.title("Evaluate")
+ws, store, manager = _common.workspace(), _common.store(), _common.run_manager()
+endpoint = session_endpoint()
+slugs, sets = list_policies(ws.root), store.golden_sets()
+if not slugs:
+    st.info("No policies yet: write one on the Policies page.")
+    st.stop()
+if sets.empty:
+    st.info("No golden sets yet: add one on the Golden sets page.")
+    st.stop()
+
+st.subheader("Start a run")
+left, right = st.columns(2)
+_state.keep_valid(_state.EVAL_POLICY, slugs)
+slug = left.selectbox("Policy", slugs, key=_state.EVAL_POLICY)
+by_id = {v.id: v for v in list_versions(ws.root, slug)}
+ids = list(reversed(by_id))  # newest first
+remembered = [i for i in st.session_state.get(_state.EVAL_VERSIONS) or [] if i in by_id]
+st.session_state[_state.EVAL_VERSIONS] = remembered or ids[:1]
+chosen = left.multiselect("Versions (one run each)", ids, key=_state.EVAL_VERSIONS,
+                          format_func=lambda vid: version_label(by_id[vid]))
+labels = golden_set_labels(sets)
+_state.keep_valid(_state.EVAL_GOLDEN, labels)
+golden_hash = right.selectbox("Golden set", list(labels), key=_state.EVAL_GOLDEN, format_func=labels.get)
+template_col, mode_col, concurrency_col = right.columns(3)
+template = template_col.selectbox("Template", list(TEMPLATES), key=_state.EVAL_TEMPLATE,
+                                  help="\n".join(f"- {t.name}: {t.description}" for t in TEMPLATES.values()))
+mode = mode_col.selectbox("Answer mode", ANSWER_MODES, key=_state.EVAL_ANSWER_MODE)
+concurrency = concurrency_col.number_input("Concurrency", 1, 512, key=_state.EVAL_CONCURRENCY)
+if endpoint is None:
+    st.warning("No healthy model server: choose one in the sidebar to start runs or check items.")
+else:
+    st.text(f"Model {endpoint.model} at {endpoint.base_url} (change it in the sidebar)")
+if st.button("Start", key=_state.EVAL_START, type="primary", disabled=endpoint is None, icon=":material/play_arrow:"):
+    started = _common.attempt(start_runs, store, manager, versions=[by_id[i] for i in chosen], golden_hash=golden_hash,
+                              endpoint=endpoint, template=template, answer_mode=mode, concurrency=concurrency)
+    if started:
+        st.session_state[_state.EVAL_RUN] = started[0].id
+
+st.subheader("Runs")
+st.caption("Runs keep going when you close this tab; a run stopped by a restart can be resumed.")
+live = (runs_overview(store, manager)["status"] == "running").any()
+
+
+@st.fragment(run_every=1.0 if live else None)
+def _runs() -> None:
+    overview = runs_overview(store, manager)
+    if overview.empty:
+        st.info("No runs yet.")
+        return
+    st.dataframe(overview, hide_index=True, key="eval_runs", height=min(400, 38 + 35 * len(overview)))
+    _state.keep_valid(_state.EVAL_RUN, overview["run"].tolist())
+    run_id = st.selectbox("Follow run", overview["run"].tolist(), key=_state.EVAL_RUN)
+    view = run_view(store, manager, run_id)
+    st.progress(view.fraction, text=f"{view.status} · {view.summary()}")
+    if view.failure:
+        st.error(escape_markdown(view.failure))
+    if view.active:
+        st.button("Cancel", key=_state.EVAL_CANCEL, on_click=manager.cancel, args=(run_id,), icon=":material/stop:")
+    if view.resumable and st.button("Resume", key=_state.EVAL_RESUME, icon=":material/replay:"):
+        if _common.attempt(resume_run, store, manager, run_id, endpoint):
+            st.rerun(scope="app")
+    if live and not (overview["status"] == "running").any():
+        st.rerun(scope="app")  # the last run finished: stop polling
+
+
+_runs()
+
+st.subheader("Check one item")
+policy = by_id[chosen[0]] if chosen else by_id[ids[0]]
+st.caption(f"Scored with policy version {short_id(policy.id)} and the template and answer mode above.")
+text = st.text_area("Content", key=_state.CHECK_TEXT, height=120)
+image = st.file_uploader("Image (optional)", type=["png", "jpg", "jpeg", "gif", "webp"], key=_state.CHECK_IMAGE)
+if st.button("Check", key=_state.CHECK_BUTTON, disabled=endpoint is None):
+    result = _common.attempt(check_item, endpoint, policy=policy.text, text=text,
+                             image=image.getvalue() if image else None, template=template, answer_mode=mode,
+                             workspace_root=ws.root)
+    if result is not None:
+        shown = f"{result.answer.score:.3f}" if result.has_probability else str(result.answer.hard_label)
+        st.metric('P("1")' if result.has_probability else "Label (this template gives no probability)", shown)
+        st.text(f"answer: {result.answer.raw!r} · {result.latency_ms:.0f} ms")

@@ -1,0 +1,72 @@
+"""Export: the version you trust as one bundle a reviewer can read and a team can ship (policy,
+card with metrics and intervals, curves, predictions, Zentropi files), at a threshold you choose."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from cope_eval.export import build_bundle, bundle_zip, write_bundle
+from cope_eval.run_picker import scored_runs
+from cope_eval.views import escape_markdown, files_table
+from pages import _common, _state
+
+_state.require_app()
+
+
+@st.cache_data(show_spinner="Building the export bundle…", max_entries=4)
+def _bundle(private_dir: str, root: str, run_id: str, stored: int, threshold: float | None, pick: str | None):
+    """The run's bundle at one threshold and the same as a zip, built once per choice."""
+    bundle = build_bundle(_common.store_at(private_dir), run_id, workspace_root=Path(root), threshold=threshold,
+                          pick=pick)
+    name = f"{bundle.card['policy']['name']}-{bundle.card['policy']['version_id'][7:15]}"
+    return bundle, bundle_zip(bundle, folder=name), name
+
+
+MODES = {"run": "The run's own", "compare": "The Compare page's", "given": "Set by hand", "max_f1": "Highest F1",
+         "min_precision": "Precision at least", "min_recall": "Recall at least"}
+
+st.title("Export")
+ws, store = _common.workspace(), _common.store()
+runs = scored_runs(store)
+if not runs:
+    st.info("No scored runs yet: start one on the Evaluate page.")
+    st.stop()
+_state.keep_valid(_state.EXPORT_RUN, list(runs))
+run_id = st.selectbox("Run", list(runs), key=_state.EXPORT_RUN,
+                      format_func=lambda rid: f"{runs[rid].name} · {runs[rid].run.status} · {rid}")
+mode_col, value_col = st.columns([3, 1], vertical_alignment="bottom")
+mode = mode_col.radio("Threshold", list(MODES), format_func=MODES.get, key=_state.EXPORT_MODE, horizontal=True)
+threshold = pick = None
+if mode == "compare":
+    threshold = st.session_state[_state.COMPARE_THRESHOLD]
+    value_col.text(f"{threshold:.4f}")
+elif mode == "given":
+    threshold = value_col.number_input("Threshold", 0.0, 1.0, step=0.01, format="%.4f", key=_state.EXPORT_VALUE)
+elif mode in ("min_precision", "min_recall"):
+    target = value_col.number_input("Target", 0.0, 1.0, step=0.05, key=_state.EXPORT_VALUE)
+    pick = f"{mode.removeprefix('min_')}>={target}"
+elif mode == "max_f1":
+    pick = "max-f1"
+
+built = _common.attempt(_bundle, str(ws.private_dir), str(ws.root), run_id, runs[run_id].stored, threshold, pick)
+if built is None:
+    st.stop()
+bundle, archive, name = built
+metrics, intervals = bundle.card["metrics"], bundle.card["confidence_intervals"]["intervals"]
+st.caption(escape_markdown(f"Threshold {bundle.threshold.value:.4f}: {bundle.threshold.description}. "
+                           f"{bundle.threshold.note}"))
+for column, name in zip(st.columns(4), ("precision", "recall", "f1", "accuracy")):
+    ci = intervals[name]
+    column.metric(name, f"{metrics[name]:.3f}", help=f"95% interval {ci['low']:.3f} to {ci['high']:.3f}")
+for warning in bundle.warnings:
+    st.warning(escape_markdown(warning))
+st.dataframe(files_table(bundle.files), hide_index=True, key="export_files")
+
+st.download_button("Download the bundle (.zip)", archive, file_name=f"{name}.zip", mime="application/zip",
+                   key=_state.EXPORT_DOWNLOAD, type="primary", icon=":material/download:")
+dest = st.text_input("…or write it to a folder (a relative path is inside the workspace)", key=_state.EXPORT_DEST,
+                     placeholder=f"exports/{name}") or f"exports/{name}"
+if st.button("Write to folder", key=_state.EXPORT_WRITE, icon=":material/folder:"):
+    written = _common.attempt(write_bundle, bundle, ws.root / dest)
+    if written is not None:
+        st.success(escape_markdown(f"Wrote {len(written)} files to {ws.root / dest}."), icon=":material/check:")

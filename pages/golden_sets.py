@@ -1,0 +1,114 @@
+"""Golden sets: add one from a file (every bad row shown before anything is saved), browse it
+with thumbnails, check the label balance, correct a label with a reason."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from cope_eval.golden import load_golden_set
+from cope_eval.golden_registry import correct_label
+from cope_eval.thumbnails import with_thumbnails
+from cope_eval.views import (categories, escape_markdown, filter_items, golden_preview, golden_set_labels,
+                             label_balance, page_of, problems_table, short_id)
+from cope_eval.workspace_summary import summarise
+from pages import _common, _state
+
+_state.require_app()
+
+TYPES = ["csv", "tsv", "jsonl", "json", "parquet"]
+COLUMNS = {"thumbnail": st.column_config.ImageColumn("image", width="small"),
+           "text": st.column_config.TextColumn(width="large")}
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _load(key: str, name: str, _source, root: str):
+    """Load and check a file once per upload (``key``); bad rows are kept aside, not raised."""
+    return load_golden_set(_source, Path(root), filename=name, drop_bad_rows=True)
+
+
+st.title("Golden sets")
+ws, store = _common.workspace(), _common.store()
+pending = st.session_state[_state.GOLDEN_PENDING]
+if pending:  # a save or a correction on the last run: select the new version and say so, once
+    st.session_state[_state.GOLDEN_HASH], message = pending
+    st.session_state[_state.GOLDEN_PENDING] = None
+    st.success(message, icon=":material/check:")
+
+add, browse = st.tabs(["Add a golden set", "Browse and correct labels"])
+with add:
+    upload = st.file_uploader("Upload CSV, TSV, JSONL, Zentropi JSON or Parquet", type=TYPES, key=_state.GOLDEN_UPLOAD)
+    files = [None] + [name for name, _ in summarise(ws).golden_sets]
+    chosen = st.selectbox("…or load a file from the workspace's golden_sets/ folder", files, key=_state.GOLDEN_FILE,
+                          format_func=lambda f: "—" if f is None else f)
+    loaded = None
+    if upload is not None:
+        loaded = _common.attempt(_load, f"upload:{upload.file_id}", upload.name, upload.getvalue(), str(ws.root))
+    elif chosen is not None:
+        path = ws.golden_sets_dir / chosen
+        key = f"{path}:{path.stat().st_mtime_ns}"
+        loaded = _common.attempt(_load, key, chosen, path, str(ws.root))
+    if loaded is not None:
+        golden = loaded.golden_set
+        bad_rows = {p.row for p in loaded.problems}
+        if loaded.problems:
+            st.error(f"{len(loaded.problems)} problem(s) in {len(bad_rows)} row(s). Those rows are left out of "
+                     "what you save; fix the file and load it again to keep them.", icon=":material/error:")
+            st.dataframe(problems_table(loaded.problems), hide_index=True, key="golden_problems")
+        if loaded.warnings:
+            st.warning(f"{len(loaded.warnings)} warning(s): accepted, but worth a look.")
+            st.dataframe(problems_table(loaded.warnings), hide_index=True, key="golden_warnings")
+        st.caption(f"{len(golden):,} valid items · preview of the first 50")
+        st.dataframe(with_thumbnails(golden_preview(golden), ws.root), hide_index=True, column_config=COLUMNS,
+                     placeholder="")
+        if st.button(f"Save {len(golden):,} valid items as golden set", key=_state.GOLDEN_SAVE, type="primary"):
+            source = f"upload {upload.name}" if upload is not None else str(ws.golden_sets_dir / chosen)
+            if _common.attempt(lambda: store.put_golden_set(golden, source=source) or True):
+                st.session_state[_state.GOLDEN_PENDING] = (golden.hash, f"Saved golden set {short_id(golden.hash)}.")
+                st.rerun()
+
+with browse:
+    sets = store.golden_sets()
+    if sets.empty:
+        st.info("No golden sets saved yet: add one from a file first.")
+    else:
+        labels = golden_set_labels(sets)
+        _state.keep_valid(_state.GOLDEN_HASH, labels)
+        golden_hash = st.selectbox("Golden set", list(labels), key=_state.GOLDEN_HASH, format_func=labels.get)
+        items = _common.golden_items(str(ws.private_dir), golden_hash)
+        st.dataframe(label_balance(items), hide_index=True, key="golden_balance",
+                     column_config={"share 1": st.column_config.NumberColumn(format="percent")})
+        search_col, label_col, category_col = st.columns([3, 1, 2])
+        search = search_col.text_input("Search text or id", key=_state.GOLDEN_SEARCH)
+        label = label_col.selectbox("Gold label", [_state.ALL, 1, 0], key=_state.GOLDEN_LABEL_FILTER)
+        cats = [_state.ALL] + categories(items)
+        _state.keep_valid(_state.GOLDEN_CATEGORY_FILTER, cats)
+        category = category_col.selectbox("Category", cats, key=_state.GOLDEN_CATEGORY_FILTER)
+        shown = filter_items(items, search=search, label=None if label == _state.ALL else label,
+                             category=None if category == _state.ALL else category)
+        pages = page_of(shown, 1)[1]
+        st.session_state[_state.GOLDEN_PAGE] = min(st.session_state[_state.GOLDEN_PAGE], pages)
+        page = st.number_input(f"Page (of {pages:,})", 1, pages, key=_state.GOLDEN_PAGE)
+        rows, _ = page_of(shown, page)
+        st.caption(f"{len(shown):,} of {len(items):,} items match")
+        st.dataframe(with_thumbnails(rows, ws.root).drop(columns=["image"]), hide_index=True, column_config=COLUMNS,
+                     placeholder="")
+
+        st.subheader("Correct a label")
+        if len(rows):
+            item_col, new_col = st.columns([3, 1])
+            item_id = item_col.selectbox("Item (from the page above)", rows["id"].tolist(), key=_state.RELABEL_ITEM)
+            new_label = new_col.radio("New label", [1, 0], key=_state.RELABEL_LABEL, horizontal=True)
+            reason = st.text_input("Why is the label wrong?", key=_state.RELABEL_REASON)
+            author = st.text_input("Your name", key=_state.RELABEL_AUTHOR)
+            if st.button("Save correction as a new version", key=_state.RELABEL_SAVE):
+                changed = _common.attempt(correct_label, store, golden_hash, item_id, new_label, author=author,
+                                          reason=reason)
+                if changed is not None:
+                    note = (f"Item {escape_markdown(item_id)} is now labeled {new_label}: "
+                            f"version {short_id(changed.hash)}.")
+                    st.session_state[_state.GOLDEN_PENDING] = (changed.hash, note)
+                    st.rerun()
+        history = store.label_history(golden_hash)
+        if len(history):
+            st.caption("Label corrections that led to this version")
+            st.dataframe(history.drop(columns=["old_hash", "new_hash"]), hide_index=True, key="golden_history")

@@ -1,0 +1,163 @@
+"""The Evaluate page: start runs on the real local vLLM, follow them, resume, check one item."""
+
+import io
+import re
+import time
+from types import SimpleNamespace
+
+import pytest
+from PIL import Image
+
+from cope_eval.policies import save_version
+from cope_eval.records import Endpoint
+from cope_eval.runner import create_run
+from cope_eval.store import Store
+from pages import _state
+from tests.apptest import messages, open_page, table, texts, until
+from tests.factories import make_golden
+from tests.stub_server import FIXED_CHAT_REPLY, Reply, StubServer, instant
+
+POLICY = "# Criteria\n\n## Definition of Label\n\n#### Includes\n- Threats of violence against a person.\n"
+
+
+def _populate(workspace, n_items=6):
+    v1 = save_version(workspace.root, "violence", POLICY, note="v1")
+    v2 = save_version(workspace.root, "violence", POLICY + "- Wishing harm on someone.\n", note="v2")
+    golden = make_golden(n_items, texts=["I will hurt you.", "Nice weather today."] * (n_items // 2))
+    with Store(workspace.private_dir) as store:
+        store.put_golden_set(golden)
+    return v1, v2, golden
+
+
+def _status(at) -> str:
+    return "\n".join(p.proto.text for p in at.get("progress"))
+
+
+def test_empty_workspace_says_what_is_missing(workspace, monkeypatch):
+    at = open_page("evaluate", monkeypatch)
+
+    assert not at.exception
+    assert "No policies yet" in texts(at)
+
+
+def test_populated_workspace_without_a_server_renders(workspace, monkeypatch):
+    _populate(workspace)
+    at = open_page("evaluate", monkeypatch)
+
+    assert not at.exception
+    assert "No healthy model server" in texts(at)
+    assert at.button(key=_state.EVAL_START).disabled
+    assert "No runs yet" in texts(at)
+
+
+def test_an_interrupted_run_is_listed_and_resume_goes_to_its_own_server(workspace, monkeypatch):
+    v1, _, golden = _populate(workspace)
+    with Store(workspace.private_dir) as store:
+        run = create_run(store, policy=v1, golden=golden, endpoint=Endpoint("http://127.0.0.1:9/v1", "m"))
+        store.mark_run(run.id, "running", pid=999_999_999)  # a runner that is gone
+    at = open_page("evaluate", monkeypatch)
+
+    assert "interrupted · 0 / 6 items · 0 errors" in _status(at)
+    assert table(at, "run")["status"].tolist() == ["interrupted"]
+    at.button(key=_state.EVAL_RESUME).click().run()
+    assert not at.exception  # it tries again, against http://127.0.0.1:9/v1 (not this session's server)
+    at = until(at, lambda at: "interrupted" in _status(at) and "unreachable" in texts(at), timeout_s=60)
+
+
+@pytest.mark.model
+def test_start_two_runs_and_see_them_complete(workspace, monkeypatch, model_server):
+    v1, v2, golden = _populate(workspace)
+    at = open_page("evaluate", monkeypatch, server=model_server)
+    assert not at.exception
+    at.multiselect(key=_state.EVAL_VERSIONS).set_value([v2.id, v1.id])
+    at.number_input(key=_state.EVAL_CONCURRENCY).set_value(4)
+    at.button(key=_state.EVAL_START).click().run()
+    assert not at.exception
+
+    at = until(at, lambda at: set(table(at, "run")["status"]) == {"completed"}, timeout_s=120)
+
+    runs = table(at, "run")
+    assert len(runs) == 2 and runs["done"].tolist() == [6, 6] and runs["errors"].tolist() == [0, 0]
+    assert "completed · 6 / 6 items · 0 errors" in _status(at)
+    with Store(workspace.private_dir) as store:
+        assert {r.policy_version_id for r in store.runs()} == {v1.id, v2.id}
+        assert all(r.golden_hash == golden.hash and r.concurrency == 4 for r in store.runs())
+
+
+@pytest.mark.model
+def test_check_one_item_with_text_and_an_image(workspace, monkeypatch, model_server):
+    _populate(workspace)
+    at = open_page("evaluate", monkeypatch, server=model_server)
+    at.text_area(key=_state.CHECK_TEXT).input("I will hurt you.")
+    at.button(key=_state.CHECK_BUTTON).click().run()
+
+    assert not at.exception
+    [metric] = at.metric
+    assert metric.label == 'P("1")' and 0.0 <= float(metric.value) <= 1.0
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, format="PNG")
+    at.file_uploader(key=_state.CHECK_IMAGE).set_value(("red.png", buffer.getvalue(), "image/png"))
+    at.button(key=_state.CHECK_BUTTON).click().run()
+    # SmolLM2 is text-only: vLLM refuses the image, and the page says so in one message.
+    assert not at.exception
+    assert len(at.metric) == 1 or len(messages(at, "error")) == 1
+
+
+def test_check_with_nothing_to_check_is_one_error(workspace, monkeypatch):
+    _populate(workspace)
+    monkeypatch.setattr("pages._sidebar.session_endpoint", lambda: Endpoint("http://127.0.0.1:9/v1", "m"))
+    at = open_page("evaluate", monkeypatch)
+    at.button(key=_state.CHECK_BUTTON).click().run()
+
+    assert not at.exception
+    assert messages(at, "error") == ["Give some text or an image to check."]
+
+
+def test_cancel_then_resume_a_run_from_the_page(workspace, monkeypatch):
+    _populate(workspace, n_items=40)
+
+    def slow(path, body):
+        return Reply(body=FIXED_CHAT_REPLY, delay_s=0.1) if "chat" in path else instant(path, body)
+
+    with StubServer(slow) as server:
+        at = open_page("evaluate", monkeypatch, server=SimpleNamespace(base_url=server.base_url, model="stub",
+                                                                        is_local=False))
+        at.number_input(key=_state.EVAL_CONCURRENCY).set_value(1)
+        at.button(key=_state.EVAL_START).click().run()
+        assert "running" in _status(at) and "ETA" in _status(at)
+        at = until(at, lambda at: int(re.search(r"(\d+) / 40 items", _status(at)).group(1)) >= 3, timeout_s=30)
+        at.button(key=_state.EVAL_CANCEL).click().run()
+        at = until(at, lambda at: "cancelled" in _status(at), timeout_s=30)
+        with Store(workspace.private_dir) as store:
+            [run] = store.runs()
+            assert 0 < store.prediction_counts(run.id)[0] < 40
+
+        at.button(key=_state.EVAL_RESUME).click().run()
+        at = until(at, lambda at: "completed · 40 / 40 items" in _status(at), timeout_s=60)
+    chat = [body for path, _, body in server.requests if path.endswith("/chat/completions")]
+    with Store(workspace.private_dir) as store:
+        stored, errors, cached = store.prediction_counts(run.id)
+    assert (stored, errors) == (40, 0)
+    assert len(chat) + cached == 40, "each item is sent at most once; a resume sends only what is left"
+
+
+def test_a_run_keeps_going_after_its_session_is_gone(workspace, monkeypatch):
+    _populate(workspace, n_items=10)
+
+    def slow(path, body):
+        return Reply(body=FIXED_CHAT_REPLY, delay_s=0.05) if "chat" in path else instant(path, body)
+
+    with StubServer(slow) as server:
+        at = open_page("evaluate", monkeypatch, server=SimpleNamespace(base_url=server.base_url, model="stub",
+                                                                        is_local=False))
+        at.number_input(key=_state.EVAL_CONCURRENCY).set_value(1)
+        at.button(key=_state.EVAL_START).click().run()
+        assert "running" in _status(at)
+        del at  # the tab is closed: no session polls or reruns the page any more
+        deadline = time.monotonic() + 30
+        with Store(workspace.private_dir) as store:
+            while store.runs()[0].status != "completed":
+                assert time.monotonic() < deadline, "the run stopped with its session"
+                time.sleep(0.2)
+            assert store.prediction_counts(store.runs()[0].id)[0] == 10

@@ -1,0 +1,78 @@
+"""The Export page: a run's bundle at a chosen threshold, downloaded or written to a folder."""
+
+import json
+
+import numpy as np
+
+from cope_eval.policies import save_version
+from cope_eval.store import Store
+from pages import _state
+from tests.apptest import messages, open_page, table, texts
+from tests.factories import make_golden
+from tests.test_page_compare import POLICY, scored_run
+
+
+def _run(workspace, scores=np.linspace(0.05, 0.95, 10)):
+    version = save_version(workspace.root, "violence", POLICY, note="v1")
+    golden = make_golden(10)  # gold labels alternate 0, 1, 0, ...
+    with Store(workspace.private_dir) as store:
+        store.put_golden_set(golden)
+        return scored_run(store, version, golden, scores)
+
+
+def test_empty_workspace_renders(workspace, monkeypatch):
+    at = open_page("export", monkeypatch)
+
+    assert not at.exception
+    assert "No scored runs yet" in texts(at)
+
+
+def test_bundle_at_the_highest_f1_written_to_a_folder(workspace, monkeypatch):
+    run = _run(workspace)
+    at = open_page("export", monkeypatch)
+    assert not at.exception
+    assert at.selectbox(key=_state.EXPORT_RUN).value == run.id
+    assert "policy.md" in table(at, "file")["file"].tolist()
+
+    at.radio(key=_state.EXPORT_MODE).set_value("max_f1").run()
+    assert "picked for the highest F1" in texts(at)
+    at.text_input(key=_state.EXPORT_DEST).input("out/bundle")
+    at.button(key=_state.EXPORT_WRITE).click().run()
+
+    assert not at.exception
+    card = json.loads((workspace.root / "out" / "bundle" / "card.json").read_text())
+    assert card["threshold"]["method"] == "max_f1" and card["run"]["id"] == run.id
+    assert (workspace.root / "out" / "bundle" / "policy.md").read_text() == POLICY
+    assert any("Wrote" in s.value for s in at.success)
+    assert len(at.get("download_button")) == 1
+
+
+def test_a_threshold_set_by_hand_and_one_from_the_compare_page(workspace, monkeypatch):
+    _run(workspace)
+    at = open_page("export", monkeypatch)
+    at.radio(key=_state.EXPORT_MODE).set_value("given").run()
+    at.number_input(key=_state.EXPORT_VALUE).set_value(0.7).run()
+    assert "set by hand to 0.7" in texts(at)
+
+    at.session_state[_state.COMPARE_THRESHOLD] = 0.25
+    at.radio(key=_state.EXPORT_MODE).set_value("compare").run()
+    assert not at.exception and "Threshold 0.2500" in texts(at)
+
+
+def test_an_unreachable_target_and_an_occupied_folder_are_one_error_each(workspace, monkeypatch):
+    _run(workspace, scores=np.linspace(0.95, 0.05, 10))  # the top score is a gold 0: precision stays < 1
+    at = open_page("export", monkeypatch)
+    at.radio(key=_state.EXPORT_MODE).set_value("min_precision").run()
+    at.number_input(key=_state.EXPORT_VALUE).set_value(1.0).run()
+    assert not at.exception
+    assert len(messages(at, "error")) == 1 and "No threshold of run" in messages(at, "error")[0]
+
+    at.radio(key=_state.EXPORT_MODE).set_value("run").run()
+    (workspace.root / "exports" / "taken").mkdir(parents=True)
+    (workspace.root / "exports" / "taken" / "policy.md").write_text("mine")
+    at.text_input(key=_state.EXPORT_DEST).input("exports/taken")
+    at.button(key=_state.EXPORT_WRITE).click().run()
+
+    assert not at.exception
+    assert len(messages(at, "error")) == 1 and "already holds" in messages(at, "error")[0]
+    assert (workspace.root / "exports" / "taken" / "policy.md").read_text() == "mine"

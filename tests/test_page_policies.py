@@ -1,0 +1,106 @@
+"""The Policies page: create, edit and save versions; history, diffs, token count."""
+
+import pytest
+
+from cope_eval.policies import list_versions, save_version
+from pages import _state
+from tests.apptest import messages, open_page, table, texts
+
+HOSTILE = "<img src=x onerror=alert(1)><script>alert(2)</script>"
+V1 = "# Criteria\n\n## Definition of Label\n\n#### Includes\n- Threats.\n"
+V2 = V1 + f"- Quoted text like {HOSTILE}\n"
+
+
+def test_empty_workspace_offers_a_new_policy(workspace, monkeypatch):
+    at = open_page("policies", monkeypatch)
+
+    assert not at.exception
+    assert at.selectbox(key=_state.POLICY_SLUG).value == _state.NEW_POLICY
+    assert "# Criteria" in at.text_area(key=_state.POLICY_EDITOR).value
+    assert "no healthy model server" in texts(at)
+
+
+def test_create_a_policy_and_save_it_as_a_first_version(workspace, monkeypatch):
+    at = open_page("policies", monkeypatch)
+    at.text_input(key=_state.POLICY_NEW_NAME).input("Hate Speech")
+    at.text_area(key=_state.POLICY_EDITOR).input(V1)
+    at.text_input(key=_state.POLICY_NOTE).input("first cut")
+    at.text_input(key=_state.POLICY_AUTHOR).input("ana")
+    at.button(key=_state.POLICY_SAVE).click().run()
+
+    assert not at.exception
+    [version] = list_versions(workspace.root, "hate-speech")
+    assert (version.text, version.note, version.author, version.parent) == (V1, "first cut", "ana", None)
+    assert any("Saved version" in m for m in messages(at, "success"))
+    assert at.selectbox(key=_state.POLICY_SLUG).value == "hate-speech"
+    assert at.text_input(key=_state.POLICY_NOTE).value == ""
+    history = table(at, "run ids")
+    assert history["note"].tolist() == ["first cut"]
+
+
+def test_edit_and_save_a_new_version_with_its_parent(workspace, monkeypatch):
+    first = save_version(workspace.root, "violence", V1, note="v1")
+    at = open_page("policies", monkeypatch)
+    assert at.text_area(key=_state.POLICY_EDITOR).value == V1
+
+    at.text_area(key=_state.POLICY_EDITOR).input(V2)
+    at.text_input(key=_state.POLICY_NOTE).input("quote rule")
+    at.button(key=_state.POLICY_SAVE).click().run()
+
+    versions = list_versions(workspace.root, "violence")
+    assert [v.note for v in versions] == ["v1", "quote rule"]
+    assert versions[-1].parent == first.id
+    assert at.selectbox(key=_state.POLICY_BASE).value == versions[-1].id
+    assert table(at, "run ids")["parent"].tolist() == [first.id[7:19], ""]
+
+
+def test_saving_unchanged_text_says_so(workspace, monkeypatch):
+    save_version(workspace.root, "violence", V1, note="v1")
+    at = open_page("policies", monkeypatch)
+    at.button(key=_state.POLICY_SAVE).click().run()
+
+    assert len(list_versions(workspace.root, "violence")) == 1
+    assert any("already saved" in m for m in messages(at, "info"))
+
+
+def test_diff_of_two_versions_escapes_policy_text(workspace, monkeypatch):
+    save_version(workspace.root, "violence", V1, note="v1")
+    save_version(workspace.root, "violence", V2, note=HOSTILE)
+    at = open_page("policies", monkeypatch)
+
+    assert not at.exception
+    [diff] = at.get("html")
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in diff.proto.body and "<script>" not in diff.proto.body
+    assert '<tr class="insert">' in diff.proto.body
+    assert "1 lines added" in texts(at)
+    assert table(at, "run ids")["note"].tolist() == [HOSTILE, "v1"]
+
+
+def test_a_bad_policy_name_is_one_error(workspace, monkeypatch):
+    at = open_page("policies", monkeypatch)
+    at.text_input(key=_state.POLICY_NEW_NAME).input("!!!")
+    at.button(key=_state.POLICY_SAVE).click().run()
+
+    assert not at.exception
+    assert len(messages(at, "error")) == 1 and "Invalid policy name" in messages(at, "error")[0]
+    assert list_versions(workspace.root, "x") == []
+
+
+@pytest.mark.model
+def test_token_count_against_the_model_context(workspace, monkeypatch, model_server):
+    save_version(workspace.root, "violence", V1, note="v1")
+    at = open_page("policies", monkeypatch, server=model_server)
+
+    assert not at.exception
+    [bar] = at.get("progress")
+    assert "tokens of the model's" in bar.proto.text and "context" in bar.proto.text
+
+
+def test_a_policy_file_edited_by_hand_is_one_error_not_a_traceback(workspace, monkeypatch):
+    version = save_version(workspace.root, "violence", V1, note="v1")
+    (workspace.policies_dir / "violence" / f"{version.id[7:23]}.md").write_text("tampered\n")
+    at = open_page("policies", monkeypatch)
+
+    assert not at.exception
+    [error] = messages(at, "error")
+    assert "was changed after it was saved" in error

@@ -1,0 +1,105 @@
+"""The Evaluate page's run actions: start, follow, cancel/resume, and the runs table."""
+
+import pytest
+
+from cope_eval.background import RunManager
+from cope_eval.errors import ConfigError
+from cope_eval.records import Endpoint, Run
+from cope_eval.run_setup import format_seconds, resume_run, run_view, runs_overview, runs_table, start_runs
+from cope_eval.runner import create_run
+from cope_eval.store import Store
+from tests.factories import make_golden, make_policy
+from tests.stub_server import StubServer
+
+
+@pytest.fixture
+def store(workspace):
+    with Store(workspace.private_dir) as store:
+        yield store
+
+
+@pytest.fixture
+def manager(workspace):
+    return RunManager(workspace.private_dir, workspace.root)
+
+
+def test_start_runs_one_per_version_and_follow_them(store, manager, workspace):
+    golden = make_golden(12)
+    store.put_golden_set(golden)
+    versions = [make_policy(), make_policy("# Criteria\n- Other.\n")]
+    with StubServer() as server:
+        endpoint = Endpoint(server.base_url, "stub")
+        runs = start_runs(store, manager, versions=versions, golden_hash=golden.hash, endpoint=endpoint,
+                          template="cope-b", answer_mode="logprobs", concurrency=3)
+        for run in runs:
+            manager.wait(run.id, 30)
+    assert [r.policy_version_id for r in runs] == [v.id for v in versions]
+    view = run_view(store, manager, runs[0].id)
+    assert (view.status, view.done, view.errors, view.fraction, view.active) == ("completed", 12, 0, 1.0, False)
+    assert view.summary().startswith("12 / 12 items · 0 errors · ") and "items/s" in view.summary()
+    assert "ETA" not in view.summary()
+    overview = runs_overview(store, manager)
+    assert overview["status"].tolist() == ["completed", "completed"] and overview["policy"].tolist() == ["violence"] * 2
+
+
+def test_start_runs_needs_a_version(store, manager):
+    with pytest.raises(ConfigError, match="at least one policy version"):
+        start_runs(store, manager, versions=[], golden_hash="sha256:x", endpoint=Endpoint("http://h/v1", "m"),
+                   template="cope-b", answer_mode="logprobs", concurrency=1)
+
+
+def test_a_dead_runner_is_interrupted_and_resumes_on_its_own_server_without_the_session_key(store, manager):
+    golden = make_golden(5)
+    with StubServer() as server:
+        run = create_run(store, policy=make_policy(), golden=golden, endpoint=Endpoint(server.base_url, "stub"))
+        store.mark_run(run.id, "running", pid=2**22 + 12345)
+        assert run_view(store, manager, run.id).status == "interrupted"
+        assert run_view(store, manager, run.id).resumable
+
+        resume_run(store, manager, run.id, Endpoint("http://other:8000/v1", "other", api_key="secret"))
+        manager.wait(run.id, 30)
+    assert run_view(store, manager, run.id).status == "completed"
+    assert server.requests and all("secret" not in str(headers) for _, headers, _ in server.requests)
+
+
+def test_the_session_key_goes_along_to_the_same_server(store, manager):
+    with StubServer() as server:
+        run = create_run(store, policy=make_policy(), golden=make_golden(2), endpoint=Endpoint(server.base_url, "stub"))
+        resume_run(store, manager, run.id, Endpoint(server.base_url, "stub", api_key="secret"))
+        manager.wait(run.id, 30)
+    chat = [h for path, h, _ in server.requests if path.endswith("/chat/completions")]
+    assert chat and all({k.lower(): v for k, v in h.items()}["authorization"] == "Bearer secret" for h in chat)
+
+
+def test_a_completed_run_cannot_be_resumed(store, manager):
+    with StubServer() as server:
+        run = create_run(store, policy=make_policy(), golden=make_golden(2), endpoint=Endpoint(server.base_url, "stub"))
+        store.mark_run(run.id, "completed")
+        with pytest.raises(ConfigError, match="only a stopped run"):
+            resume_run(store, manager, run.id, None)
+
+
+def test_our_own_thread_gone_without_a_final_status_is_interrupted(store, manager):
+    run = create_run(store, policy=make_policy(), golden=make_golden(2), endpoint=Endpoint("http://h/v1", "m"))
+    store.mark_run(run.id, "running", pid=__import__("os").getpid())
+    assert run_view(store, manager, run.id).status == "interrupted"
+
+
+def _run(run_id: str, version_id: str) -> Run:
+    return Run(run_id, version_id, "sha256:" + "9" * 64, "http://h/v1", "m", "cope-b", "logprobs", 0.5, 4,
+               "completed", 10, created="2026-01-01T00:00:00")
+
+
+def test_runs_table_newest_first_with_counts():
+    runs = [_run("run-1", "sha256:" + "1" * 64), _run("run-2", "sha256:" + "2" * 64)]
+    table = runs_table(runs, statuses={"run-2": "running"}, counts={"run-2": (4, 1, 0)},
+                       golden_names={}, policies={"sha256:" + "2" * 64: "hate"})
+    assert table["run"].tolist() == ["run-2", "run-1"]
+    assert table.iloc[0][["status", "policy", "done", "errors"]].tolist() == ["running", "hate", 4, 1]
+    assert table.iloc[1]["status"] == "completed"
+
+
+@pytest.mark.parametrize("seconds,text", [(None, "—"), (float("inf"), "—"), (4.4, "4 s"), (185, "3 min 5 s"),
+                                          (7800, "2 h 10 min")])
+def test_format_seconds(seconds, text):
+    assert format_seconds(seconds) == text
