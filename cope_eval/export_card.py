@@ -91,7 +91,7 @@ def card_markdown(card: dict, diff: str | None) -> str:
             f"Intervals: {ci['method']}, {ci['n_resamples']} resamples.", ""]
     out += _categories(card)
     curves = card["curves"]
-    out += ["## Curves", "", f"Open [curves.html](curves.html): precision-recall, ROC, metrics by threshold "
+    out += ["## Curves", "", "Open [curves.html](curves.html): precision-recall, ROC, metrics by threshold "
             "and the confusion matrix, in one page that works offline.",
             f"Average precision {_num(curves['average_precision'])}, ROC AUC {_num(curves['roc_auc'])}."
             + (f" {_md(curves['note'])}." if curves["note"] else ""), ""]

@@ -20,6 +20,7 @@ from pathlib import Path
 from . import local_setup
 from .errors import LocalServerError, PortInUseError
 from .local_setup import Progress
+from .pids import pid_alive
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -103,9 +104,9 @@ def stop(port: int | None = None, *, cache: Path | None = None, grace_s: float =
         return False
     _signal_group(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace_s
-    while _alive(pid) and time.monotonic() < deadline:
+    while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    if _alive(pid):
+    if pid_alive(pid):
         _signal_group(pid, signal.SIGKILL)
     return True
 
@@ -148,7 +149,7 @@ def _wait_healthy(port: int, pid: int, timeout_s: float, cache: Path) -> bool:
     while time.monotonic() < deadline:
         if _healthy(port):
             return True
-        if not _alive(pid):
+        if not pid_alive(pid):
             raise LocalServerError(f"The local vLLM server exited while starting.\n{_log_tail(cache, port)}")
         time.sleep(1.0)
     return False
@@ -177,20 +178,6 @@ def _port_open(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(1.0)
         return sock.connect_ex((HOST, port)) == 0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child still "exists"; treat it as gone.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

@@ -13,9 +13,6 @@ import pandas as pd
 ITEM_COLUMNS = ("id", "text", "label", "image", "category")
 """Canonical golden-set columns, in order. Extra metadata columns follow them."""
 
-PREDICTION_COLUMNS = ("item_id", "score", "hard_label", "raw", "error", "latency_ms")
-"""Columns of a run's predictions frame."""
-
 
 @dataclass(frozen=True)
 class PolicyVersion:

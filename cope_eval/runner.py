@@ -22,6 +22,7 @@ import pandas as pd
 from . import budget
 from .errors import ConfigError
 from .jobs import JobBuilder
+from .pids import pid_alive
 from .records import Endpoint, GoldenSet, PolicyVersion, Run
 from .store import Store, utc_now
 from .templates import ANSWER_MODES, ZENTROPI_MAX_CONCURRENCY, Template, get_template
@@ -160,7 +161,7 @@ def effective_status(run: Run) -> str:
     """The stored status, except that a 'running' run whose runner is gone is 'interrupted'."""
     if run.status != "running":
         return run.status
-    alive = run.runner_pid is not None and _pid_alive(run.runner_pid)
+    alive = run.runner_pid is not None and pid_alive(run.runner_pid)
     fresh = run.heartbeat is not None and (
         datetime.now(timezone.utc) - datetime.fromisoformat(run.heartbeat)
     ).total_seconds() < HEARTBEAT_STALE_S
@@ -270,13 +271,3 @@ def _without(items: pd.DataFrame, ids) -> pd.DataFrame:
         return items
     keep = np.fromiter((item_id not in ids for item_id in items["id"]), dtype=bool, count=len(items))
     return items[keep]
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
