@@ -18,7 +18,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .records import Endpoint
-from .server_info import probe
 from .templates import Template, build_body
 
 SUSPECTS_TOKENIZED = 500
@@ -44,8 +43,7 @@ def plan(endpoint: Endpoint, template: Template, policy: str, items: pd.DataFram
         return BudgetPlan(None, None)
     if template.name == "zentropi":
         return BudgetPlan(None, None, warnings=("Zentropi's API does not report context lengths; prompts were not checked.",))
-    info = probe(endpoint.base_url, endpoint.api_key).model(endpoint.model)
-    max_len = info.max_model_len if info else None
+    max_len = _max_model_len(endpoint)
     if max_len is None:
         return BudgetPlan(None, None, warnings=("The server does not say its context length; prompts were not checked.",))
     counter = _Tokenizer(endpoint, template, policy)
@@ -72,6 +70,27 @@ def plan(endpoint: Endpoint, template: Template, policy: str, items: pd.DataFram
     return BudgetPlan(max_len, base, refused, tuple(warnings))
 
 
+def _max_model_len(endpoint: Endpoint) -> int | None:
+    """The model's context from GET /models. Plain urllib: building an openai client costs
+    ~35 ms of CPU, paid before every run's first request."""
+    request = urllib.request.Request(endpoint.base_url + "/models", headers=_headers(endpoint))
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            models = json.loads(reply.read()).get("data", [])
+    except (urllib.error.URLError, OSError, ValueError, AttributeError):
+        return None
+    found = next((m for m in models if isinstance(m, dict) and m.get("id") == endpoint.model), None)
+    value = found.get("max_model_len") if found else None
+    return value if isinstance(value, int) else None
+
+
+def _headers(endpoint: Endpoint) -> dict[str, str]:
+    headers = {"Content-Type": "application/json"}
+    if endpoint.api_key:
+        headers["Authorization"] = f"Bearer {endpoint.api_key}"
+    return headers
+
+
 def _answer_tokens(template: Template) -> int:
     return 1 if template.name != "safeguard" else 0  # safeguard's budget is the server's business
 
@@ -88,11 +107,9 @@ class _Tokenizer:
             request.update(messages=body["messages"], add_generation_prompt=True)
         else:
             request.update(prompt=body["prompt"])
-        headers = {"Content-Type": "application/json"}
-        if self.endpoint.api_key:
-            headers["Authorization"] = f"Bearer {self.endpoint.api_key}"
         try:
-            with urllib.request.urlopen(urllib.request.Request(self.url, json.dumps(request).encode(), headers), timeout=30) as reply:
+            http_request = urllib.request.Request(self.url, json.dumps(request).encode(), _headers(self.endpoint))
+            with urllib.request.urlopen(http_request, timeout=30) as reply:
                 return int(json.loads(reply.read())["count"])
         except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError):
             return None
