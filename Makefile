@@ -34,3 +34,8 @@ serve-local: install
 
 stop-local: install
 	$(PY) -m cope_eval serve-local --stop
+
+## Run every benchmark (benchmark 2 needs the local vLLM running) and write bench/results.md.
+.PHONY: bench
+bench: install
+	$(PY) bench/run_all.py

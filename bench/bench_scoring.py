@@ -1,115 +1,172 @@
-"""Bulk scoring throughput, end to end, against an instant local server.
+"""Benchmark 1, the client ceiling: bulk scoring against an instant local server.
 
-End to end = prompt build, request, parse, P("1"), SQLite store, on ONE core (the server runs
-in another process on the other core). The baseline, measured in the same run, is the
-`openai` AsyncOpenAI client doing just the requests (no prompt build, no store) at the same
-concurrency: the path a naive implementation would take.
+cope-eval goes end to end through the real run path: ``execute_run`` reads the stored golden set,
+builds each prompt and request body, sends it, parses the reply, computes P("1") and stores the
+prediction in SQLite. The client runs on ONE core; the instant server (tests/stub_server.py, a
+fixed chat completion with logprobs) runs in another process on the other core.
 
-    .venv/bin/python bench/bench_scoring.py [--items 20000] [--concurrency 16]
+Baselines, in the same run and at the same concurrency:
+- ``openai.AsyncOpenAI``: just the requests (prompts built before the clock starts, replies
+  not parsed, nothing stored) -- the path a naive implementation would take;
+- a raw asyncio keep-alive loop: ``cope_eval.http1.Connection`` (asyncio streams, hand-framed
+  HTTP/1.1) POSTing one fixed, real request body and checking the status -- no prompt build,
+  parse or store. It is the practical limit of this design: nothing cheaper is left to remove.
+
+Each client is timed in wall seconds and in its own CPU seconds. The clients take turns over
+``rounds`` rounds (the second in reverse order) and the best round of each is kept: on a shared
+machine other work only slows a client down. Verdicts use items per CPU second (what one
+dedicated core sustains); wall rates are shown beside them.
+
+    .venv/bin/python bench/bench_scoring.py [--items 20000] [--concurrency 16] [--rounds 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
-import os
-import sys
+import json
 import tempfile
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _harness import BenchResult, Clock, InstantServer, Timing, pinned
 
-from cope_eval.records import Endpoint  # noqa: E402
-from cope_eval.runner import create_run, execute_run  # noqa: E402
-from cope_eval.store import Store  # noqa: E402
-from tests.factories import make_golden, make_policy  # noqa: E402
-from tests.stub_server import StubServer  # noqa: E402
+from cope_eval.http1 import Connection, Origin
+from cope_eval.records import Endpoint
+from cope_eval.runner import create_run, execute_run
+from cope_eval.store import Store
+from cope_eval.templates import build_body, cope_prompt, get_template
+from tests.factories import make_golden, make_policy
 
 POLICY = make_policy("# Criteria\n\n" + "Content that threatens violence against a person or group. " * 12)
+TARGET_RATE, TARGET_VS_OPENAI, TARGET_VS_RAW = 2000.0, 8.0, 0.25
 
 
-def _serve(port_queue, core: int) -> None:
-    _pin(core)
-    with StubServer(record=False) as server:
-        port_queue.put(server.port)
-        time.sleep(3600)
+def texts(n: int, prefix: str = "post") -> list[str]:
+    return [f"{prefix} {i}: " + "some user text that may or may not be a threat " * 3 for i in range(n)]
 
 
-def _pin(core: int) -> None:
-    if hasattr(os, "sched_setaffinity") and os.cpu_count() and os.cpu_count() > 1:
-        os.sched_setaffinity(0, {core})
-
-
-def bench_engine(base_url: str, n: int, concurrency: int) -> float:
-    golden = make_golden(texts=[f"post {i}: " + "some user text that may or may not be a threat " * 3 for i in range(n)])
+def time_cope_eval(base_url: str, n: int, concurrency: int) -> Timing:
+    golden = make_golden(texts=texts(n))
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp)) as store:
         endpoint = Endpoint(base_url, "stub")
         run = create_run(store, policy=POLICY, golden=golden, endpoint=endpoint, concurrency=concurrency)
-        started = time.perf_counter()
-        result = execute_run(store, run.id, endpoint, workspace_root=Path(tmp), use_cache=False)
-        elapsed = time.perf_counter() - started
-        assert result.run.status == "completed" and result.progress.errors == 0
-        return n / elapsed
+        with Clock() as clock:
+            result = execute_run(store, run.id, endpoint, workspace_root=Path(tmp), use_cache=False)
+        assert result.run.status == "completed" and result.progress.errors == 0, result
+        assert result.requests == n and store.prediction_counts(run.id)[0] == n
+    return clock.timing
 
 
-def bench_engine_cached(base_url: str, n: int) -> float:
-    golden = make_golden(texts=[f"cached post {i}" for i in range(n)])
-    with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp)) as store:
-        endpoint = Endpoint(base_url, "stub")
-        first = create_run(store, policy=POLICY, golden=golden, endpoint=endpoint)
-        execute_run(store, first.id, endpoint, workspace_root=Path(tmp))
-        again = create_run(store, policy=POLICY, golden=golden, endpoint=endpoint)
-        started = time.perf_counter()
-        result = execute_run(store, again.id, endpoint, workspace_root=Path(tmp))
-        assert result.requests == 0
-        return time.perf_counter() - started
-
-
-def bench_openai(base_url: str, n: int, concurrency: int) -> float:
+def time_openai(base_url: str, n: int, concurrency: int) -> Timing:
     import openai
 
-    async def go() -> float:
+    prompts = [cope_prompt(POLICY.text, text) for text in texts(n)]
+
+    async def go() -> None:
         client = openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0)
         semaphore = asyncio.Semaphore(concurrency)
 
-        async def one(i: int) -> None:
+        async def one(prompt: str) -> None:
             async with semaphore:
                 await client.chat.completions.create(
-                    model="stub", messages=[{"role": "user", "content": f"post {i}"}],
-                    max_tokens=1, logprobs=True, top_logprobs=20)
+                    model="stub", messages=[{"role": "user", "content": prompt}],
+                    max_tokens=1, temperature=0, logprobs=True, top_logprobs=20)
 
-        started = time.perf_counter()
-        await asyncio.gather(*(one(i) for i in range(n)))
-        elapsed = time.perf_counter() - started
+        await asyncio.gather(*(one(p) for p in prompts))
         await client.close()
-        return n / elapsed
 
-    return asyncio.run(go())
+    with Clock() as clock:
+        asyncio.run(go())
+    return clock.timing
+
+
+def time_raw(base_url: str, n: int, concurrency: int) -> Timing:
+    body = json.dumps(build_body(get_template("cope-b"), model="stub", policy=POLICY.text, text=texts(1)[0]),
+                      separators=(",", ":")).encode()
+    origin = Origin.parse(base_url)
+
+    async def go() -> None:
+        left = n
+
+        async def worker() -> None:
+            nonlocal left
+            connection = Connection(origin, {})
+            while left > 0:
+                left -= 1
+                response = await connection.post("/chat/completions", body)
+                assert response.status == 200
+            connection.close()
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+    with Clock() as clock:
+        asyncio.run(go())
+    return clock.timing
+
+
+def measure(base_url: str, *, items: int, openai_items: int, concurrency: int, rounds: int,
+            echo=print) -> dict[str, list[tuple[float, float]]]:
+    """Client name -> [(items/s wall, items per CPU second)] for each round."""
+    clients = [("raw", time_raw, items), ("openai", time_openai, openai_items), ("cope-eval", time_cope_eval, items)]
+    rates: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in clients}
+    with pinned():
+        for round_no in range(rounds):
+            for name, timer, n in clients if round_no % 2 == 0 else clients[::-1]:
+                wall, cpu = timer(base_url, n, concurrency).rate(n)
+                echo(f"    round {round_no + 1} {name:<9} {n:>7,} items  {wall:8,.0f}/s wall  {cpu:8,.0f}/s per CPU s")
+                rates[name].append((wall, cpu))
+    return rates
+
+
+def run(quick: bool = False, *, items: int | None = None, concurrency: int = 16, rounds: int | None = None,
+        echo=print) -> BenchResult:
+    items = items or (5000 if quick else 20000)
+    openai_items = max(200, items // 10)
+    rounds = rounds or (1 if quick else 2)
+    with InstantServer() as server:
+        rates = measure(server.base_url, items=items, openai_items=openai_items, concurrency=concurrency,
+                        rounds=rounds, echo=echo)
+    best = {name: (max(w for w, _ in r), max(c for _, c in r)) for name, r in rates.items()}
+    ours, openai_, raw = best["cope-eval"], best["openai"], best["raw"]
+    vs_openai, vs_raw = ours[1] / openai_[1], ours[1] / raw[1]
+    met = ours[1] >= TARGET_RATE and vs_openai >= TARGET_VS_OPENAI and vs_raw >= TARGET_VS_RAW
+    misses = [what for what, ok in (("rate", ours[1] >= TARGET_RATE), ("vs openai", vs_openai >= TARGET_VS_OPENAI),
+                                     ("vs raw", vs_raw >= TARGET_VS_RAW)) if not ok]
+    return BenchResult(
+        name="1. Client ceiling (instant server)",
+        figures=[
+            ("items (openai loop)",
+             f"{items:,} ({openai_items:,}), concurrency {concurrency}, best of {rounds} round(s)"),
+            ("cope-eval, end to end (prompt, request, parse, store)",
+             f"{ours[1]:,.0f} items/CPU s ({ours[0]:,.0f}/s wall)"),
+            ("openai.AsyncOpenAI loop, requests only", f"{openai_[1]:,.0f} req/CPU s ({openai_[0]:,.0f}/s wall)"),
+            ("raw keep-alive loop (cope_eval.http1.Connection, fixed body)",
+             f"{raw[1]:,.0f} req/CPU s ({raw[0]:,.0f}/s wall)"),
+            ("client CPU per item: cope-eval / openai / raw",
+             f"{1e6 / ours[1]:,.0f} / {1e6 / openai_[1]:,.0f} / {1e6 / raw[1]:,.0f} µs"),
+            ("wall-clock ratios (best wall rates): vs openai / vs raw",
+             f"{ours[0] / openai_[0]:.1f}x / {ours[0] / raw[0]:.2f}x"),
+        ] + [(f"each round, {name}: wall / per CPU s",
+              " · ".join(f"{w:,.0f} / {c:,.0f}" for w, c in rates[name])) for name in ("cope-eval", "openai", "raw")],
+        ratio=f"{vs_openai:.1f}x openai, {vs_raw:.2f}x raw (per CPU s)",
+        target=">= 2,000 items/s on one core, >= 8x openai, >= 0.25x raw",
+        met=met,
+        note=("verdict on rates per CPU second of the client process (what one dedicated core sustains); wall "
+              "rates swing with whatever else runs on the stub server's core, see each round"
+              + ("" if met else f"; missed: {', '.join(misses)}")),
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    ports = multiprocessing.Queue()
-    server = multiprocessing.Process(target=_serve, args=(ports, 1), daemon=True)
-    server.start()
-    base_url = f"http://127.0.0.1:{ports.get(timeout=30)}/v1"
-    _pin(0)
-    try:
-        baseline = bench_openai(base_url, min(args.items, 5000), args.concurrency)
-        engine = bench_engine(base_url, args.items, args.concurrency)
-        cached_s = bench_engine_cached(base_url, 10000)
-    finally:
-        server.kill()
-    print(f"items: {args.items:,}, concurrency {args.concurrency}, client on one core")
-    print(f"baseline  openai.AsyncOpenAI, requests only : {baseline:8,.0f} requests/s")
-    print(f"cope-eval bulk path, end to end (stored)    : {engine:8,.0f} items/s   ratio {engine / baseline:5.1f}x"
-          f"   target >= 2,000 items/s: {'met' if engine >= 2000 else 'NOT met'}")
-    print(f"cope-eval re-run of 10,000 cached items     : {cached_s:8.2f} s        target about 1 s")
+    result = run(items=args.items, concurrency=args.concurrency, rounds=args.rounds)
+    for what, value in result.figures:
+        print(f"{what:<62} {value}")
+    print(f"ratio: {result.ratio}; target {result.target}: {result.verdict}")
 
 
 if __name__ == "__main__":

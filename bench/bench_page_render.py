@@ -1,0 +1,170 @@
+"""Benchmark 6, page render: the Compare page for two 100k-item runs, through AppTest.
+
+A temporary workspace gets one golden set of 100k text items and two completed runs of two
+policy versions over it; their predictions are written straight into the store with
+``Store.add_predictions`` (scoring 200k items is benchmark 1's business, not this one's). The app
+is opened like a user would (``app.py``, then ``pages/compare.py``) with no model server (the
+Compare page needs none) and the two runs selected (``COMPARE_RUNS``, A older, B newer: the
+page's own default).
+
+Timed: the first render of the page (cold: its cached reads and curves are computed) and a
+render after the threshold slider moves (warm: what every interaction costs). Baseline in the
+same run: the same cold render for two 1,000-item runs, so the ratio shows what 100x the items
+adds. A throw-away render of two 100-item runs comes first, so one-time imports (plotly and the
+page's modules) are not charged to either.
+
+    .venv/bin/python bench/bench_page_render.py [--items 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from _harness import REPO_ROOT, BenchResult
+from bench_golden_load import make_frame
+
+from cope_eval.golden import golden_set_hash
+from cope_eval.policies import save_version
+from cope_eval.records import Endpoint, GoldenSet
+from cope_eval.runner import create_run
+from cope_eval.store import Store
+
+PAGE = REPO_ROOT / "pages" / "compare.py"
+APP = REPO_ROOT / "app.py"
+TARGET_S = 2.0
+NO_SERVER = "http://127.0.0.1:9/v1"
+POLICY = "# Criteria\n\n## Definition of Label\n\n#### Includes\n- Threats of violence against a person.\n"
+
+
+def populate(root: Path, n: int, seed: int = 0) -> tuple[str, str]:
+    """Two completed runs (A, then B) of two policy versions over one n-item golden set."""
+    rng = np.random.default_rng(seed)
+    frame = make_frame(n, seed)
+    items = pd.DataFrame({"id": frame["id"], "text": frame["text"], "label": frame["label"].astype("int64"),
+                          "image": [None] * n, "category": frame["category"]})
+    golden = GoldenSet("bench", golden_set_hash(items), items)
+    v1 = save_version(root, "violence", POLICY, note="v1")
+    v2 = save_version(root, "violence", POLICY + "- Wishing harm on someone.\n", parent=v1.id, note="v2")
+    label = items["label"].to_numpy()
+    ids = []
+    with Store(root / ".cope_eval") as store:
+        for version, shift in ((v1, 0.0), (v2, 0.4)):
+            run = create_run(store, policy=version, golden=golden, endpoint=Endpoint("http://gpu:8000/v1", "cope-b"))
+            score = 1 / (1 + np.exp(-rng.normal(-1.0 + (2.2 + shift) * label, 1.3)))
+            errored = rng.random(n) < 0.005
+            rows = [(item_id, None, None, None, "timeout", 60000.0, 0) if bad else
+                    (item_id, float(s), int(s >= 0.5), "1" if s >= 0.5 else "0", None, 150.0, 0)
+                    for item_id, s, bad in zip(items["id"], score, errored)]
+            for start in range(0, n, 20000):
+                store.add_predictions(run.id, rows[start:start + 20000])
+            store.mark_run(run.id, "completed")
+            ids.append(run.id)
+            time.sleep(1.1)  # run ids and creation times are to the second: keep A older than B
+    return ids[0], ids[1]
+
+
+@contextmanager
+def environment(**values: str):
+    saved = {k: os.environ.get(k) for k in (*values, "COPE_MODEL")}
+    os.environ.pop("COPE_MODEL", None)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def render(root: Path, run_ids: tuple[str, str]) -> tuple[float, float, str]:
+    """(cold render s, warm render s after a threshold move, problem or "")."""
+    import logging
+
+    from streamlit.testing.v1 import AppTest
+
+    from pages import _state
+
+    # Reads outside a script run (bare mode) warn "missing ScriptRunContext"; that is expected here.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+
+    with environment(COPE_EVAL_HOME=str(root), COPE_BASE_URL=NO_SERVER):
+        at = AppTest.from_file(str(APP), default_timeout=300).run()
+        if at.exception:
+            return 0.0, 0.0, f"app.py raised: {at.exception[0].message}"
+        at.switch_page("pages/compare.py")
+        at.session_state[_state.COMPARE_RUNS] = list(run_ids)
+        started = time.perf_counter()
+        at.run()
+        cold = time.perf_counter() - started
+        if at.exception:
+            return cold, 0.0, f"the page raised: {at.exception[0].message}"
+        if len(at.dataframe) == 0:
+            return cold, 0.0, "the page showed no table: " + "; ".join(str(e.value) for e in at.info)
+        started = time.perf_counter()
+        at.slider(key=_state.COMPARE_THRESHOLD).set_value(0.6).run()
+        warm = time.perf_counter() - started
+        if at.exception:
+            return cold, warm, f"the page raised after a threshold move: {at.exception[0].message}"
+    return cold, warm, ""
+
+
+def run(quick: bool = False, *, items: int | None = None, echo=print) -> BenchResult:
+    name = "6. Page render (Compare, two 100k-item runs)"
+    n = items or (20_000 if quick else 100_000)
+    if n != 100_000:
+        name = f"6. Page render (Compare, two {n:,}-item runs)"
+    if not PAGE.exists():
+        return BenchResult(name, target=f"< {TARGET_S:g} s", met=None, note="skipped: pages/compare.py not found")
+    with tempfile.TemporaryDirectory() as tiny, tempfile.TemporaryDirectory() as small, \
+            tempfile.TemporaryDirectory() as big:
+        started = time.perf_counter()
+        workspaces = [(Path(tiny), populate(Path(tiny), 100)), (Path(small), populate(Path(small), 1000)),
+                      (Path(big), populate(Path(big), n))]
+        echo(f"    workspaces written in {time.perf_counter() - started:.0f} s")
+        timings = []
+        for root, ids in workspaces:
+            cold, warm, problem = render(root, ids)
+            if problem:
+                return BenchResult(name, target=f"< {TARGET_S:g} s", met=False, note=problem)
+            timings.append((cold, warm))
+    (_, _), (small_cold, small_warm), (cold, warm) = timings
+    echo(f"    two {n:,}-item runs: first render {cold:.2f} s, after a threshold move {warm:.2f} s; "
+         f"two 1,000-item runs: {small_cold:.2f} s")
+    met = cold < TARGET_S
+    return BenchResult(
+        name=name,
+        figures=[
+            (f"two {n:,}-item runs: first render (cold caches)", f"{cold:.2f} s"),
+            (f"two {n:,}-item runs: render after a threshold move", f"{warm:.2f} s"),
+            ("baseline, two 1,000-item runs: first render / after a threshold move",
+             f"{small_cold:.2f} s / {small_warm:.2f} s"),
+        ],
+        ratio=f"{cold / small_cold:.1f}x the first render of two 1,000-item runs, for {n // 1000}x the items",
+        target=f"< {TARGET_S:g} s",
+        met=met,
+        note="AppTest wall time of one script run (app.py routing + sidebar + pages/compare.py)"
+             + ("" if met else f"; the first render took {cold:.2f} s"),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=100_000)
+    result = run(items=parser.parse_args().items)
+    for what, value in result.figures:
+        print(f"{what:<70} {value}")
+    print(f"{result.ratio}; target {result.target}: {result.verdict} ({result.note})")
+
+
+if __name__ == "__main__":
+    main()
