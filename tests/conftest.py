@@ -30,6 +30,17 @@ def workspace(tmp_path, monkeypatch) -> Workspace:
     return Workspace(tmp_path).ensure()
 
 
+@pytest.fixture
+def ws(tmp_path) -> Path:
+    """A bare workspace folder holding one valid image, img/ok.png (for loader and image tests)."""
+    from tests.factories import png_bytes
+
+    root = tmp_path / "ws"
+    (root / "img").mkdir(parents=True)
+    (root / "img" / "ok.png").write_bytes(png_bytes())
+    return root
+
+
 @pytest.fixture(scope="session")
 def model_server() -> ModelServer:
     """The session's model server: $COPE_TEST_BASE_URL, else the local vLLM (started once).

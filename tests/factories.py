@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
+from PIL import Image
 
 from cope_eval.golden import golden_set_hash
 from cope_eval.policies import version_id
@@ -26,3 +29,10 @@ def make_golden(n: int = 20, *, name: str = "set", texts=None, images=None, cate
         "category": categories if categories is not None else [("a", "b")[i % 2] for i in range(n)],
     })
     return GoldenSet(name, golden_set_hash(items), items)
+
+
+def png_bytes(size=(8, 8), color="red", fmt="PNG") -> bytes:
+    """A tiny valid image, PNG unless ``fmt`` says otherwise."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format=fmt)
+    return buffer.getvalue()

@@ -28,22 +28,9 @@ from cope_eval.golden import (
 )
 from cope_eval.golden_validate import generated_id
 from cope_eval.records import ITEM_COLUMNS
+from tests.factories import png_bytes
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def png_bytes(size=(8, 8), color="red") -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, color).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-@pytest.fixture
-def ws(tmp_path):
-    root = tmp_path / "ws"
-    (root / "img").mkdir(parents=True)
-    (root / "img" / "ok.png").write_bytes(png_bytes())
-    return root
 
 
 def put(ws: Path, name: str, content) -> Path:

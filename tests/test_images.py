@@ -20,20 +20,7 @@ from cope_eval.images import (
     load_image_bytes,
     to_data_url,
 )
-
-
-def png_bytes(size=(8, 6), color="red", fmt="PNG") -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, color).save(buf, format=fmt)
-    return buf.getvalue()
-
-
-@pytest.fixture
-def ws(tmp_path):
-    root = tmp_path / "ws"
-    (root / "img").mkdir(parents=True)
-    (root / "img" / "ok.png").write_bytes(png_bytes())
-    return root
+from tests.factories import png_bytes
 
 
 def rejected(ref, ws, **kwargs) -> str:
@@ -123,7 +110,7 @@ def test_size_cap(ws):
 
 
 def test_pixel_cap_and_decompression_bomb(ws):
-    assert rejected("img/ok.png", ws, max_pixels=40) == "image is 8x6 pixels, over the limit of 40 pixels"
+    assert rejected("img/ok.png", ws, max_pixels=40) == "image is 8x8 pixels, over the limit of 40 pixels"
     # A tiny file that would decode to 50 megapixels: refused before decoding.
     buf = io.BytesIO()
     Image.new("1", (10_000, 5_000)).save(buf, format="PNG")
