@@ -14,6 +14,7 @@ from pathlib import Path
 from .records import Endpoint
 from .runner import RunProgress, RunResult, execute_run
 from .store import Store
+from .studies import execute_study
 
 
 @dataclass
@@ -41,6 +42,18 @@ class RunManager:
             job = _Job(thread=threading.Thread(target=self._execute, args=(run_id, endpoint, options),
                                                name=f"cope-eval {run_id}", daemon=True))
             self._jobs[run_id] = job
+            job.thread.start()
+            return True
+
+    def start_study(self, study_id: str, endpoint: Endpoint, **options) -> bool:
+        """Start (or resume) every variant run of ``study_id`` in one thread, one run at a time;
+        ``progress(study_id)`` is then a ``StudyProgress``. False when it is already running here."""
+        with self._lock:
+            if self.is_active(study_id):
+                return False
+            job = _Job(thread=threading.Thread(target=self._execute_study, args=(study_id, endpoint, options),
+                                               name=f"cope-eval {study_id}", daemon=True))
+            self._jobs[study_id] = job
             job.thread.start()
             return True
 
@@ -81,4 +94,17 @@ class RunManager:
                                          progress=record, cancel=job.cancel, **options)
                 job.progress = job.result.progress
         except Exception as exc:  # surfaced to the page; the store already marked the run
+            job.error = f"{type(exc).__name__}: {exc}"
+
+    def _execute_study(self, study_id: str, endpoint: Endpoint, options: dict) -> None:
+        job = self._jobs[study_id]
+
+        def record(progress) -> None:
+            job.progress = progress
+
+        try:
+            with Store(self.private_dir) as store:
+                execute_study(store, study_id, endpoint, workspace_root=self.workspace_root,
+                              progress=record, cancel=job.cancel, **options)
+        except Exception as exc:  # surfaced to the page; each run's status is already stored
             job.error = f"{type(exc).__name__}: {exc}"

@@ -163,3 +163,35 @@ class Run:
     """Process scoring it while ``status`` is running."""
     error: str | None = None
     """Why it failed, when it did."""
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    """One scored variant of a study: a derived policy text run over the study's items."""
+
+    role: str
+    """Machine name, unique in the study, e.g. ``inverted`` or ``without:includes-2``."""
+    label: str
+    """What an analyst reads, e.g. "without Includes 2: Threats, intimidation or ..."."""
+    run_id: str
+    """The run that scored this variant."""
+
+
+@dataclass(frozen=True)
+class Study:
+    """Several runs that answer one question about a base run (probes, ablation, attribution)."""
+
+    id: str
+    """Time-sortable id, e.g. ``study-20261130-021500-3fa2c1``."""
+    kind: str
+    """``probes``, ``ablation`` or ``attribution``."""
+    base_run_id: str
+    """The run whose policy, golden set and endpoint the variants derive from."""
+    params: dict = field(default_factory=dict)
+    """What the study was asked for (item selection, versions compared...), JSON-serialisable."""
+    author: str = ""
+    """Who started it."""
+    created: str = ""
+    """ISO time it was created."""
+    runs: tuple[StudyRun, ...] = ()
+    """Its variants, in creation order."""

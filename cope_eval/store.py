@@ -8,6 +8,7 @@ always be resumed or re-read against exactly the items it was scored on.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sqlite3
 import tempfile
@@ -18,9 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import NotFoundError
-from .records import GoldenSet, PolicyVersion
+from .records import GoldenSet, PolicyVersion, Run, Study, StudyRun
 from .store_schema import MIGRATIONS
-from .records import Run
 
 RUN_COLUMNS = ", ".join(f.name for f in dataclasses.fields(Run))
 PREDICTION_FIELDS = ("item_id", "score", "hard_label", "raw", "error", "latency_ms", "cached")
@@ -213,6 +213,36 @@ class Store:
                 for key, *value in self._db.execute(f"SELECT key, score, hard_label, raw FROM cache WHERE key IN ({marks})", chunk):
                     found[key] = tuple(value)
         return found
+
+    # -- studies -------------------------------------------------------------------------------
+    def put_study(self, study: Study) -> None:
+        """Store a study and its runs (the runs themselves must exist) in one transaction."""
+        with self._lock, self._transaction():
+            self._db.execute("INSERT INTO studies (id, kind, base_run_id, params, author, created) VALUES (?, ?, ?, ?, ?, ?)",
+                             (study.id, study.kind, study.base_run_id, json.dumps(study.params, sort_keys=True),
+                              study.author, study.created or utc_now()))
+            self._db.executemany("INSERT INTO study_runs (study_id, role, label, run_id) VALUES (?, ?, ?, ?)",
+                                 [(study.id, r.role, r.label, r.run_id) for r in study.runs])
+
+    def study(self, study_id: str) -> Study:
+        rows = self._query("SELECT id, kind, base_run_id, params, author, created FROM studies WHERE id = ?", (study_id,))
+        if not rows:
+            raise NotFoundError(f"No study {study_id!r} in this workspace's store.")
+        return self._study(rows[0])
+
+    def studies(self, kind: str | None = None) -> list[Study]:
+        """Studies oldest first, of one kind when given."""
+        sql = "SELECT id, kind, base_run_id, params, author, created FROM studies"
+        rows = self._query(sql + (" WHERE kind = ?" if kind else "") + " ORDER BY created, id", (kind,) if kind else ())
+        return [self._study(row) for row in rows]
+
+    def study_run_ids(self) -> set[str]:
+        """Runs that belong to a study (variants, not runs an analyst started)."""
+        return {row[0] for row in self._query("SELECT run_id FROM study_runs")}
+
+    def _study(self, row: tuple) -> Study:
+        runs = self._query("SELECT role, label, run_id FROM study_runs WHERE study_id = ? ORDER BY rowid", (row[0],))
+        return Study(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], tuple(StudyRun(*r) for r in runs))
 
     # -- plumbing ------------------------------------------------------------------------------
     def _transaction(self):

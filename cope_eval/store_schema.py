@@ -41,3 +41,18 @@ MIGRATIONS.append(("m002_label_changes", """
     );
     CREATE INDEX label_changes_new_hash ON label_changes(new_hash)
 """))
+
+MIGRATIONS.append(("m003_studies", """
+    CREATE TABLE studies (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL,
+        base_run_id TEXT NOT NULL REFERENCES runs(id),
+        params TEXT NOT NULL DEFAULT '{}', author TEXT NOT NULL DEFAULT '', created TEXT NOT NULL
+    );
+    CREATE TABLE study_runs (
+        study_id TEXT NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+        role TEXT NOT NULL, label TEXT NOT NULL DEFAULT '',
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        PRIMARY KEY (study_id, role)
+    );
+    CREATE INDEX study_runs_run ON study_runs(run_id)
+"""))
