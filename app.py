@@ -1,23 +1,28 @@
 """cope-eval web app: routes to the pages and draws the shared sidebar, nothing else.
 
 A user-caused error (``CopeEvalError``) that a page did not catch itself still reaches the user
-as one message, never a traceback.
+as one message, never a traceback. When sign-in is on (an [auth] section in the secrets), a visitor
+who is not signed in is routed to the sign-in screen as the only page: no sidebar, no other page.
 """
 
 import streamlit as st
 
 from cope_eval.errors import CopeEvalError
-from pages import _common, _sidebar, _state
+from pages import _auth, _common, _sidebar, _state
 
 st.set_page_config(page_title="cope-eval", layout="wide")
 _state.init_session_state()
 
+if not _auth.admitted():
+    st.navigation([st.Page(_auth.sign_in_screen, title="Sign in", icon=":material/login:")], position="hidden").run()
+    st.stop()
 navigation = st.navigation([
     st.Page("pages/home.py", title="Workspace", icon=":material/home:", default=True),
     st.Page("pages/policies.py", title="Policies", icon=":material/edit_document:"),
     st.Page("pages/golden_sets.py", title="Golden sets", icon=":material/fact_check:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/play_circle:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/insight.py", title="Insight", icon=":material/lightbulb:"),
     st.Page("pages/export.py", title="Export", icon=":material/ios_share:"),
 ])
 try:

@@ -1,0 +1,29 @@
+"""Insight: the questions analysts ask after a run, one tab each.
+
+Each tab lives in its own ``pages/_insight_*.py`` module exposing ``TITLE`` and ``draw(ws, store,
+manager, endpoint)``; the library work behind it is in ``cope_eval`` (studies, probes, ablation,
+attribution, triage, agreement), also reachable from the CLI.
+"""
+
+import streamlit as st
+
+from pages import _common, _state
+from pages._sidebar import session_endpoint
+
+_state.require_app()
+
+SECTIONS = []
+"""Tab modules, in the order an analyst uses them."""
+
+st.title("Insight")
+st.caption("Check that the model follows the policy, find which clauses and edits decide which items, "
+           "triage confident disagreements, and see where models disagree. Every score here goes through "
+           "the same runner, store and cache as the Evaluate page.")
+ws, store, manager = _common.workspace(), _common.store(), _common.run_manager()
+endpoint = session_endpoint()
+if not SECTIONS:
+    st.info("No insight tools are installed.")
+    st.stop()
+for tab, section in zip(st.tabs([s.TITLE for s in SECTIONS]), SECTIONS):
+    with tab:
+        section.draw(ws, store, manager, endpoint)
