@@ -7,6 +7,7 @@ from cope_eval.background import RunManager
 from cope_eval.errors import ConfigError
 from cope_eval.records import Endpoint
 from cope_eval.run_picker import scored_runs
+from cope_eval.run_setup import runs_overview
 from cope_eval.runner import create_run, execute_run
 from cope_eval.store import Store
 from cope_eval.studies import (Variant, base_results, create_study, execute_study, select_items, study_status,
@@ -106,6 +107,8 @@ def test_study_scores_each_variant_over_the_chosen_items_and_the_cache_makes_a_r
     assert scores["without:1"]["item-00001"] == pytest.approx(0.9), "the other bullet still decides this one"
     assert list(base_results(store, stored)["item_id"]) == ids
     assert set(scored_runs(store)) == {base.id}, "variants stay out of the Compare page's run list"
+    overview = runs_overview(store, RunManager(workspace.private_dir, workspace.root))
+    assert overview["run"].tolist() == [base.id], "and out of the Evaluate page's run list"
 
 
 def test_study_rejects_bad_variants(store, workspace):
