@@ -9,7 +9,7 @@ from pathlib import Path
 
 import openai
 
-from .errors import ServerError
+from .errors import ServerError, redact
 from .jobs import JobBuilder
 from .records import Endpoint
 from .scoring import Answer, AnswerError, read_answer
@@ -50,12 +50,13 @@ def check_one(
         try:
             reply = client.post(chosen.endpoint, body=body, cast_to=object)
         except openai.APIStatusError as exc:
-            raise ServerError(f"{endpoint.base_url} answered HTTP {exc.status_code}: {exc.message}") from None
+            message = f"{endpoint.base_url} answered HTTP {exc.status_code}: {exc.message}"
+            raise ServerError(redact(message, endpoint.api_key)) from None
         except openai.APIError as exc:
-            raise ServerError(f"Cannot reach {endpoint.base_url}: {exc}") from None
+            raise ServerError(redact(f"Cannot reach {endpoint.base_url}: {exc}", endpoint.api_key)) from None
     latency = (time.perf_counter() - started) * 1000
     try:
         answer = read_answer(chosen, reply)
     except AnswerError as exc:
-        raise ServerError(f"The reply is not a classification: {exc}") from None
+        raise ServerError(redact(f"The reply is not a classification: {exc}", endpoint.api_key)) from None
     return CheckResult(answer, chosen.has_probability, latency, body)

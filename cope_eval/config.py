@@ -4,6 +4,8 @@
   default: the repository root.
 - ``COPE_BASE_URL`` (+ ``COPE_MODEL``, ``COPE_API_KEY``): a model server you run; when unset the
   bundled local vLLM is used.
+- ``COPE_ALLOW_PRIVATE_URLS=1``: image URLs (when URL fetching is on at all) may point at
+  loopback, private and link-local addresses; off by default.
 """
 
 from __future__ import annotations
@@ -75,6 +77,11 @@ def server_from_env(api_key_env: str = "COPE_API_KEY") -> ServerSetting:
     if base_url is not None:
         base_url = normalise_base_url(base_url)
     return ServerSetting(base_url, os.environ.get("COPE_MODEL") or None, os.environ.get(api_key_env) or None)
+
+
+def private_urls_allowed() -> bool:
+    """Whether fetched image URLs may reach non-public addresses (``COPE_ALLOW_PRIVATE_URLS=1``)."""
+    return os.environ.get("COPE_ALLOW_PRIVATE_URLS") == "1"
 
 
 def normalise_base_url(url: str) -> str:

@@ -30,6 +30,18 @@ class ServerError(CopeEvalError):
     """A model server answered with something that is not a usable result."""
 
 
+REDACTED = "[redacted]"
+"""What stands in for an API key in a message."""
+
+
+def redact(message: str, secret: str | None) -> str:
+    """``message`` with every copy of ``secret`` (an API key) replaced by ``[redacted]``.
+
+    A server, or a proxy in front of it, may quote the key it was sent in its error text; that
+    text is stored with the item and shown, so it is redacted before it leaves the client."""
+    return message.replace(secret, REDACTED) if secret else message
+
+
 @dataclass(frozen=True)
 class RowProblem:
     """One bad row (or file-level problem) found while validating input."""

@@ -149,7 +149,12 @@ def _read_csv(source: Path | bytes, head: bytes, name: str, sep: str) -> RawTabl
             _fail(name, "file is empty")
         data = source if isinstance(source, bytes) else _read_bytes(source, name)
         table = None
-        if encoding == "utf-8" and "UTF8" in str(ex):
+        if "straddl" in str(ex):  # a cell larger than pyarrow's block: read the file as one block
+            try:
+                table = _arrow_csv(pa.BufferReader(data), head, sep, encoding, block_size=len(data) + 1)
+            except (pa.ArrowInvalid, UnicodeError) as again:
+                ex = again  # ragged rows or bad UTF-8 as well: handled below
+        if table is None and encoding == "utf-8" and "UTF8" in str(ex):
             warnings.append(_latin1_warning(name, data))
             encoding = "latin-1"
             try:
@@ -167,11 +172,12 @@ def _read_csv(source: Path | bytes, head: bytes, name: str, sep: str) -> RawTabl
     return RawTable(frame, np.arange(1, len(frame) + 1), warnings=warnings)
 
 
-def _arrow_csv(source, head: bytes, sep: str, encoding: str) -> pa.Table:
+def _arrow_csv(source, head: bytes, sep: str, encoding: str, *, block_size: int | None = None) -> pa.Table:
     header = _header(head, sep, encoding)
+    options = {"block_size": block_size} if block_size else {}
     table = pacsv.read_csv(
         source,
-        read_options=pacsv.ReadOptions(encoding="utf8" if encoding == "utf-8" else encoding),
+        read_options=pacsv.ReadOptions(encoding="utf8" if encoding == "utf-8" else encoding, **options),
         parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
             column_types={c: pa.large_string() for c in header},

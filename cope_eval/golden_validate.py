@@ -33,6 +33,10 @@ CANDIDATES = {
 VIDEO_COLUMNS = ("content_video", "content_video_url", "video")
 """Zentropi video columns: accepted when empty, a row problem when they hold a value."""
 
+MAX_TEXT_CHARS = 1_000_000
+"""Longest item text accepted, in characters: about 250k tokens, more than any model cope-eval
+scores with can read next to a policy. A longer cell is a row problem, not a 20 MB prompt."""
+
 LABEL_ALIASES = {"1.0": 1, "0.0": 0, "true": 1, "false": 0, "yes": 1, "no": 0}
 """Label spellings read as 0/1 with a warning (compared stripped and lower-cased)."""
 
@@ -85,6 +89,9 @@ def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: 
         columns[role] = values
     text = columns["text"].fillna("")
     image = columns["image"]
+    lengths = text.str.len().to_numpy()
+    add(lengths > MAX_TEXT_CHARS, cols["text"], None,
+        lambda i: f"text is {lengths[i]:,} characters, over the limit of {MAX_TEXT_CHARS:,}")
 
     labels, missing, invalid, aliases = _labels(frame[cols["label"]])
     label_src = cols["label"]

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
+from .errors import redact
 from .http1 import Connection, HttpError, Origin
 from .scoring import Answer, AnswerError, read_answer
 from .templates import Template
@@ -124,7 +125,7 @@ async def run_jobs(
                     continue
                 in_flight += 1
                 try:
-                    outcome, tries, lane_failed = await _score(connection, job, template, retry)
+                    outcome, tries, lane_failed = await _score(connection, job, template, retry, lane.api_key)
                 finally:
                     in_flight -= 1
                 requests_made += tries
@@ -146,18 +147,20 @@ async def run_jobs(
     return requests_made
 
 
-async def _score(connection: Connection, job: Job, template: Template, retry: RetryPolicy):
-    """(outcome, requests made, whether the failure says more about the server than the item)."""
+async def _score(connection: Connection, job: Job, template: Template, retry: RetryPolicy, api_key: str | None):
+    """(outcome, requests made, whether the failure says more about the server than the item).
+
+    Error texts quote the server's reply, so the key sent to it is redacted from them."""
     started = time.perf_counter()
     try:
         reply, tries = await send_with_retries(connection, template.endpoint, job.body, retry)
     except RequestFailed as exc:
-        outcome = Outcome(job.item_id, job.cache_key, None, str(exc), _ms(started), exc.unreachable)
+        outcome = Outcome(job.item_id, job.cache_key, None, redact(str(exc), api_key), _ms(started), exc.unreachable)
         return outcome, exc.tries, exc.server_fault
     try:
         answer = read_answer(template, reply)
     except AnswerError as exc:
-        return Outcome(job.item_id, job.cache_key, None, str(exc), _ms(started)), tries, False
+        return Outcome(job.item_id, job.cache_key, None, redact(str(exc), api_key), _ms(started)), tries, False
     return Outcome(job.item_id, job.cache_key, answer, None, _ms(started)), tries, False
 
 

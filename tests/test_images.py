@@ -160,14 +160,17 @@ def test_urls_are_fetched_only_when_allowed(ws, server):
     assert check_image(url, ws) is None  # a valid reference to keep; nothing is fetched
     with pytest.raises(ValidationError, match=r"only fetched when URL fetching is allowed \(allow_urls=True\)"):
         load_image_bytes(url, ws)  # but its bytes cannot be had without permission
-    assert load_image_bytes(url, ws, allow_urls=True) == ("image/png", png_bytes())
-    assert to_data_url(url, ws, allow_urls=True).startswith("data:image/png;base64,")
-    assert rejected(f"{server}/missing.png", ws, allow_urls=True) == "image URL answered HTTP 404"
-    assert rejected(url, ws, allow_urls=True, max_bytes=10).endswith("over the limit of 10 bytes")
+    # The test server is on 127.0.0.1, a loopback address: fetched only with the private opt-in
+    # (tests/test_hostile_inputs.py shows it refused without).
+    local = {"allow_urls": True, "allow_private_urls": True}
+    assert load_image_bytes(url, ws, **local) == ("image/png", png_bytes())
+    assert to_data_url(url, ws, **local).startswith("data:image/png;base64,")
+    assert rejected(f"{server}/missing.png", ws, **local) == "image URL answered HTTP 404"
+    assert rejected(url, ws, max_bytes=10, **local).endswith("over the limit of 10 bytes")
 
 
 def test_unreachable_url(ws):
-    problem = rejected("http://127.0.0.1:1/x.png", ws, allow_urls=True)
+    problem = rejected("http://127.0.0.1:1/x.png", ws, allow_urls=True, allow_private_urls=True)
     assert problem.startswith("image URL could not be fetched (")
 
 

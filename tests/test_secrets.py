@@ -1,5 +1,5 @@
-"""The API key never lands in the store, cache keys, error messages or outputs; a burst of
-image items never exceeds the configured concurrency."""
+"""The API key never lands in the store, cache keys, error messages or outputs (not even when
+the server echoes it back); a burst of image items never exceeds the configured concurrency."""
 
 import pytest
 from PIL import Image
@@ -39,6 +39,23 @@ def test_key_is_not_in_error_messages(workspace):
         with pytest.raises(CopeEvalError) as failure:
             check_one(Endpoint(server.base_url, "stub", SENTINEL), policy="P", text="x")
     assert SENTINEL not in str(failure.value)
+
+
+def test_a_key_the_server_echoes_back_is_redacted_from_errors(workspace):
+    """Some servers and proxies quote the key they got in their error text; that text is stored
+    with the item and shown on the pages, so the key is taken out first."""
+    echo = Reply(status=401, body=('{"error": {"message": "invalid key Bearer %s for this org"}}' % SENTINEL).encode())
+    with StubServer(lambda p, b: echo if "chat" in p else instant(p, b)) as server, \
+            Store(workspace.private_dir) as store:
+        endpoint = Endpoint(server.base_url, "stub", SENTINEL)
+        run = create_run(store, policy=make_policy(), golden=make_golden(3), endpoint=endpoint)
+        result = execute_run(store, run.id, endpoint, workspace_root=workspace.root)
+        errors = store.predictions(run.id)["error"].tolist()
+        with pytest.raises(CopeEvalError) as failure:
+            check_one(endpoint, policy="P", text="x")
+    assert result.progress.errors == 3
+    assert errors == ["HTTP 401: invalid key Bearer [redacted] for this org"] * 3
+    assert SENTINEL not in str(failure.value) and "invalid key Bearer [redacted] for this org" in str(failure.value)
 
 
 def test_burst_of_image_items_respects_concurrency(workspace):
