@@ -149,6 +149,15 @@ def execute_study(store: Store, study_id: str, endpoint: Endpoint, *, workspace_
     return requests
 
 
+def endpoint_mismatch(base_run: Run, endpoint: Endpoint | None) -> str | None:
+    """Why ``endpoint`` cannot score variants of ``base_run`` (they must go to the model and
+    server that scored it, or their scores do not compare), or None when it can."""
+    if endpoint is not None and (endpoint.base_url, endpoint.model) == (base_run.base_url, base_run.model):
+        return None
+    return (f"Run {base_run.id} was scored by {base_run.model!r} at {base_run.base_url}; "
+            "choose that server and model to score its variants.")
+
+
 def study_status(store: Store, study: Study) -> str:
     """``completed`` when every variant is, ``running`` while one is, else the first other status."""
     statuses = [effective_status(store.run(r.run_id)) for r in study.runs]
