@@ -195,3 +195,54 @@ class Study:
     """ISO time it was created."""
     runs: tuple[StudyRun, ...] = ()
     """Its variants, in creation order."""
+
+
+TRIAGE_TAGS = ("policy_gap", "label_error")
+"""What an analyst can say about a confident disagreement: the policy text does not cover the
+item (``policy_gap``), or the gold label is wrong (``label_error``)."""
+
+
+@dataclass(frozen=True)
+class TriageTag:
+    """An analyst's verdict on one item where a run disagreed with the gold label.
+
+    A tag belongs to (``policy``, ``lineage``, ``item_id``), not to one run or golden version, so
+    it is still there after a relabel and on the next policy version's run (see ``triage``).
+    """
+
+    policy: str
+    """Slug of the policy whose run surfaced the item."""
+    lineage: str
+    """Hash of the first golden-set version of the item's set (relabels keep it)."""
+    item_id: str
+    """Id of the golden item."""
+    tag: str
+    """One of TRIAGE_TAGS."""
+    note: str
+    """The analyst's words: what the policy misses, or why the label is wrong."""
+    author: str
+    """Who tagged it."""
+    run_id: str
+    """The run that surfaced the disagreement."""
+    policy_version_id: str
+    """The policy version that run scored."""
+    golden_hash: str
+    """The golden-set version the gold label was read from."""
+    gold_label: int
+    """The gold label when tagged; a label error flips it."""
+    score: float | None
+    """The run's P("1") for the item when tagged."""
+    text: str = ""
+    """The item's text when tagged, so a checklist shows it without loading the set."""
+    id: int | None = None
+    """Row id in the store; the handle for marking a gap done."""
+    created: str = ""
+    """ISO time it was tagged."""
+    status: str = "open"
+    """``open``, or ``done`` (gap addressed; label error sent to relabeling)."""
+    done_by: str | None = None
+    """Who marked it done."""
+    done: str | None = None
+    """ISO time it was marked done."""
+    resolved_hash: str | None = None
+    """Label errors: the golden-set version that carries the corrected label."""

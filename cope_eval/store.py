@@ -13,17 +13,19 @@ import os
 import sqlite3
 import tempfile
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import NotFoundError
-from .records import GoldenSet, PolicyVersion, Run, Study, StudyRun
+from .records import GoldenSet, PolicyVersion, Run, Study, StudyRun, TriageTag
 from .store_schema import MIGRATIONS
 
 RUN_COLUMNS = ", ".join(f.name for f in dataclasses.fields(Run))
 PREDICTION_FIELDS = ("item_id", "score", "hard_label", "raw", "error", "latency_ms", "cached")
+TRIAGE_COLUMNS = ", ".join(f.name for f in dataclasses.fields(TriageTag))
 
 
 def utc_now() -> str:
@@ -244,7 +246,90 @@ class Store:
         runs = self._query("SELECT role, label, run_id FROM study_runs WHERE study_id = ? ORDER BY rowid", (row[0],))
         return Study(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], tuple(StudyRun(*r) for r in runs))
 
+    # -- error triage tags ---------------------------------------------------------------------
+    def golden_lineage(self, golden_hash: str) -> str:
+        """The first version of ``golden_hash``'s set: follow parents back to one with none."""
+        rows = self._query(
+            "WITH RECURSIVE chain(hash, parent, depth) AS (SELECT hash, parent_hash, 0 FROM golden_sets WHERE hash = ? "
+            "UNION ALL SELECT g.hash, g.parent_hash, chain.depth + 1 FROM golden_sets g JOIN chain ON g.hash = chain.parent "
+            "WHERE chain.depth < 100000) "
+            "SELECT hash FROM chain ORDER BY depth DESC LIMIT 1", (golden_hash,))
+        if not rows:
+            raise NotFoundError(f"No golden set {golden_hash!r} in this workspace's store.")
+        return rows[0][0]
+
+    def golden_leaves(self, golden_hash: str) -> list[str]:
+        """Versions derived from ``golden_hash`` (itself included) that nothing derives from, newest first."""
+        rows = self._query(
+            "WITH RECURSIVE tree(hash) AS (SELECT ? UNION SELECT g.hash FROM golden_sets g JOIN tree ON g.parent_hash = tree.hash) "
+            "SELECT g.hash FROM golden_sets g JOIN tree ON g.hash = tree.hash "
+            "WHERE NOT EXISTS (SELECT 1 FROM golden_sets c WHERE c.parent_hash = g.hash) ORDER BY g.created DESC, g.rowid DESC",
+            (golden_hash,))
+        return [row[0] for row in rows]
+
+    def put_triage_tag(self, tag: TriageTag) -> int:
+        """Store ``tag`` as the current one for its (policy, lineage, item); the one it replaces is
+        kept as history. Returns the new row id."""
+        now = utc_now()
+        with self._lock, self._transaction():
+            self._db.execute("UPDATE triage_tags SET replaced = ? WHERE policy = ? AND lineage = ? AND item_id = ? "
+                             "AND replaced IS NULL", (now, tag.policy, tag.lineage, tag.item_id))
+            names = [f.name for f in dataclasses.fields(TriageTag) if f.name != "id"]
+            values = [getattr(tag, name) for name in names]
+            values[names.index("created")] = tag.created or now
+            cursor = self._db.execute(f"INSERT INTO triage_tags ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                                      values)
+            return int(cursor.lastrowid)
+
+    def clear_triage_tag(self, policy: str, lineage: str, item_id: str) -> bool:
+        """Withdraw the current tag of an item (kept as history); False when it had none."""
+        with self._lock:
+            cursor = self._db.execute("UPDATE triage_tags SET replaced = ? WHERE policy = ? AND lineage = ? "
+                                      "AND item_id = ? AND replaced IS NULL", (utc_now(), policy, lineage, item_id))
+            return cursor.rowcount > 0
+
+    def triage_tag(self, tag_id: int) -> TriageTag:
+        """A current tag by row id (a replaced or withdrawn one is not found)."""
+        rows = self._query(f"SELECT {TRIAGE_COLUMNS} FROM triage_tags WHERE id = ? AND replaced IS NULL", (tag_id,))
+        if not rows:
+            raise NotFoundError(f"No current triage tag {tag_id!r} in this workspace's store.")
+        return TriageTag(*rows[0])
+
+    def triage_tags(self, policy: str, *, lineage: str | None = None, tag: str | None = None,
+                    status: str | None = None) -> pd.DataFrame:
+        """Current tags of a policy (one lineage, tag kind or status when given), oldest first;
+        columns are TriageTag's fields."""
+        where, params = ["policy = ?", "replaced IS NULL"], [policy]
+        for column, value in (("lineage", lineage), ("tag", tag), ("status", status)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        return self._frame(f"SELECT {TRIAGE_COLUMNS} FROM triage_tags WHERE {' AND '.join(where)} ORDER BY id",
+                           tuple(params))
+
+    def triage_tag_history(self, policy: str, lineage: str, item_id: str) -> pd.DataFrame:
+        """Every tag an item has had for a policy, oldest first; ``replaced`` is set on all but the current one."""
+        return self._frame(f"SELECT {TRIAGE_COLUMNS}, replaced FROM triage_tags WHERE policy = ? AND lineage = ? "
+                           "AND item_id = ? ORDER BY id", (policy, lineage, item_id))
+
+    def set_triage_status(self, tag_id: int, status: str, *, by: str, resolved_hash: str | None = None) -> None:
+        """Mark a current tag ``done`` (by whom, now, and for a label error the corrected version) or ``open`` again."""
+        done = status == "done"
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE triage_tags SET status = ?, done_by = ?, done = ?, resolved_hash = ? WHERE id = ? AND replaced IS NULL",
+                (status, by if done else None, utc_now() if done else None, resolved_hash if done else None, tag_id))
+            if cursor.rowcount == 0:
+                raise NotFoundError(f"No current triage tag {tag_id!r} in this workspace's store.")
+
     # -- plumbing ------------------------------------------------------------------------------
+    @contextmanager
+    def atomic(self):
+        """Everything written inside commits together or not at all (other threads wait). Golden
+        snapshot files written inside stay on a rollback: unregistered, content-addressed, harmless."""
+        with self._lock, self._transaction():
+            yield self
+
     def _transaction(self):
         return _Transaction(self._db)
 
@@ -262,11 +347,18 @@ class Store:
 
 
 class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on an exception. Inside ``Store.atomic`` it joins the
+    transaction already open, so the outer one decides."""
+
     def __init__(self, db: sqlite3.Connection):
         self.db = db
+        self.joined = False
 
     def __enter__(self):
-        self.db.execute("BEGIN IMMEDIATE")
+        self.joined = self.db.in_transaction
+        if not self.joined:
+            self.db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type, *_):
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if not self.joined:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -56,3 +56,20 @@ MIGRATIONS.append(("m003_studies", """
     );
     CREATE INDEX study_runs_run ON study_runs(run_id)
 """))
+
+MIGRATIONS.append(("m004_triage", """
+    CREATE TABLE triage_tags (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        policy TEXT NOT NULL, lineage TEXT NOT NULL REFERENCES golden_sets(hash), item_id TEXT NOT NULL,
+        tag TEXT NOT NULL CHECK (tag IN ('policy_gap', 'label_error')),
+        note TEXT NOT NULL DEFAULT '', author TEXT NOT NULL DEFAULT '', created TEXT NOT NULL,
+        run_id TEXT NOT NULL REFERENCES runs(id), policy_version_id TEXT NOT NULL REFERENCES policy_versions(id),
+        golden_hash TEXT NOT NULL REFERENCES golden_sets(hash), gold_label INTEGER NOT NULL, score REAL,
+        text TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done')),
+        done_by TEXT, done TEXT, resolved_hash TEXT REFERENCES golden_sets(hash),
+        replaced TEXT
+    );
+    CREATE UNIQUE INDEX triage_tags_current ON triage_tags(policy, lineage, item_id) WHERE replaced IS NULL;
+    CREATE INDEX triage_tags_policy ON triage_tags(policy, tag, status)
+"""))
