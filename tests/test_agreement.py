@@ -151,8 +151,12 @@ def test_two_real_runs_against_vllm(store, workspace, model_server):
     policy = make_policy("# Criteria\n\n#### Includes\n- Threats of violence.\n- Insults.\n")
     runs = []
     for mode in ("logprobs", "constrained"):
-        run = create_run(store, policy=policy, golden=golden, endpoint=endpoint, answer_mode=mode)
-        execute_run(store, run.id, endpoint, workspace_root=workspace.root)
+        first = create_run(store, policy=policy, golden=golden, endpoint=endpoint, answer_mode=mode)
+        execute_run(store, first.id, endpoint, workspace_root=workspace.root)
+        # SmolLM2 puts every item above 0.5; at its median score decisions vary (the rerun is all cache).
+        median = float(store.predictions(first.id)["score"].median())
+        run = create_run(store, policy=policy, golden=golden, endpoint=endpoint, answer_mode=mode, threshold=median)
+        assert execute_run(store, run.id, endpoint, workspace_root=workspace.root).requests == 0
         runs.append(store.run(run.id))
     report = run_agreement(store, [r.id for r in runs])
     [pair] = report.pairs
