@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import cli_compare, cli_export, cli_run, cli_triage, local_server, local_setup
+from . import cli_clauses, cli_compare, cli_export, cli_insight, cli_run, cli_triage, local_server, local_setup
 from .errors import CopeEvalError
 
 
@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     cli_run.add_commands(commands)
     cli_export.add_commands(commands)
     cli_compare.add_commands(commands)
+    cli_insight.add_commands(commands)
+    cli_clauses.add_commands(commands)
     cli_triage.add_commands(commands)
     return parser
 
