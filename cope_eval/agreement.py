@@ -18,6 +18,7 @@ about the same question, and the Compare page is the place to set versions side 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -91,6 +92,10 @@ class AgreementReport(Result):
     ``text`` (when known), ``flagged`` (runs deciding "1"), ``scored`` (runs with a score),
     ``dispute`` (the minority's share: 0.5 is an even split), ``spread`` (highest minus lowest
     score), then per run its decision and ``<name> score``."""
+
+    def to_dict(self) -> dict:
+        """Plain values; the disagreements as records, missing decisions and scores as None."""
+        return {**super().to_dict(), "disagreements": json.loads(self.disagreements.to_json(orient="records"))}
 
     def kappa_matrix(self) -> pd.DataFrame:
         """Runs x runs; NaN where kappa is undefined (see each pair's note), 1.0 on the diagonal."""

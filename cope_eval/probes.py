@@ -18,13 +18,13 @@ from .background import RunManager
 from .errors import ConfigError
 from .probe_policies import INVERTED, OFF_TOPIC, probe_variants
 from .proportions import Proportion, proportion
-from .records import Endpoint, Run, Study
+from .records import Endpoint, Study
 from .results import run_results
 from .run_picker import RunInfo, scored_runs
 from .runner import effective_status
 from .scored import Result
 from .store import Store
-from .studies import base_results, create_study, select_items, variant_results
+from .studies import base_results, create_study, endpoint_mismatch, select_items, variant_results
 
 KIND = "probes"
 
@@ -93,22 +93,12 @@ def create_probe_study(store: Store, base_run_id: str, *, selection: str = "all"
 
 def start_probes(store: Store, manager: RunManager, base_run_id: str, endpoint: Endpoint | None, **choice) -> Study:
     """Create a probe study (``choice``: see ``create_probe_study``) and score it in the background."""
-    problem = endpoint_problem(store.run(base_run_id), endpoint)
+    problem = endpoint_mismatch(store.run(base_run_id), endpoint)
     if problem:
         raise ConfigError(problem)
     study = create_probe_study(store, base_run_id, **choice)
     manager.start_study(study.id, endpoint)
     return study
-
-
-def endpoint_problem(run: Run, endpoint: Endpoint | None) -> str | None:
-    """Why ``endpoint`` cannot score probes of ``run`` (they must use the run's own model), or None."""
-    if endpoint is None:
-        return f"No healthy model server: probes of this run need {run.model!r} at {run.base_url}."
-    if (endpoint.base_url, endpoint.model) != (run.base_url, run.model):
-        return (f"The run was scored by {run.model!r} at {run.base_url}, but this session uses {endpoint.model!r} "
-                f"at {endpoint.base_url}: choose the run's server and model in the sidebar to probe it.")
-    return None
 
 
 def probe_base_runs(store: Store) -> dict[str, RunInfo]:

@@ -5,10 +5,11 @@ import time
 
 import pytest
 
+from cope_eval.background import RunManager
 from cope_eval.errors import ConfigError
 from cope_eval.probe_policies import INVERTED, OFF_TOPIC, OFF_TOPIC_POLICY, invert_policy
-from cope_eval.probes import (KIND, create_probe_study, endpoint_problem, probe_base_runs, probe_policy_texts,
-                              probe_report, probe_studies, probe_table, threshold_notes)
+from cope_eval.probes import (KIND, create_probe_study, probe_base_runs, probe_policy_texts, probe_report,
+                              probe_studies, probe_table, start_probes, threshold_notes)
 from cope_eval.records import Endpoint
 from cope_eval.runner import create_run, execute_run
 from cope_eval.store import Store
@@ -147,12 +148,18 @@ def test_an_unfinished_probe_says_so(store, workspace):
     assert [w.code for w in report.warnings] == ["unfinished"], "10 of 10 flips: sure enough; no off-topic rate yet"
 
 
-def test_the_endpoint_must_be_the_runs_own(store, workspace):
+def test_probes_go_to_the_runs_own_model_only(store, workspace):
     with StubServer(policy_following(label_reader)) as server:
         base, endpoint = base_run(store, workspace, server, n=5)
-    assert endpoint_problem(base, endpoint) is None
-    assert "No healthy model server" in endpoint_problem(base, None)
-    assert "choose the run's server and model" in endpoint_problem(base, Endpoint(server.base_url, "other"))
+        manager = RunManager(workspace.private_dir, workspace.root)
+        studies_before = len(store.studies())
+        for wrong in (None, Endpoint(server.base_url, "other")):
+            with pytest.raises(ConfigError, match="choose that server and model"):
+                start_probes(store, manager, base.id, wrong)
+        assert len(store.studies()) == studies_before, "nothing created for a wrong endpoint"
+        study = start_probes(store, manager, base.id, endpoint, selection="sample", limit=3)
+        manager.wait(study.id, 30)
+    assert manager.error(study.id) is None and probe_report(store, study).flip_rate.n == 3
     with pytest.raises(ConfigError, match="Unknown item selection"):
         create_probe_study(store, base.id, selection="every")
 
