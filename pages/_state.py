@@ -88,6 +88,21 @@ EXPORT_DEST = "export_dest"
 EXPORT_WRITE = "export_write"
 EXPORT_DOWNLOAD = "export_download"
 
+# -- Insight: error triage (pages/_insight_triage.py), and its gap checklist on Policies ------
+TRIAGE_RUN = "triage_run"
+TRIAGE_MIN_CONFIDENCE = "triage_min_confidence"
+TRIAGE_ITEM = "triage_item"
+TRIAGE_TAG = "triage_tag"
+TRIAGE_NOTE = "triage_note"
+TRIAGE_AUTHOR = "triage_author"
+TRIAGE_SAVE = "triage_save"
+TRIAGE_CLEAR = "triage_clear"
+TRIAGE_SEND = "triage_send"
+TRIAGE_PENDING = "triage_pending"
+"""What to say on the next rerun after a tag was saved or label errors were sent (and clear the note)."""
+GAP_DONE = "gap_done"
+"""Prefix of the checklist's checkboxes: ``gap_done:<tag id>``."""
+
 _DEFAULTS = {
     SERVER_URL: None, SERVER_MODEL: None, SERVER_API_KEY: None, SERVER_ERROR: None,
     POLICY_LOADED: None, POLICY_SAVED: None, GOLDEN_PENDING: None, EVAL_RUN: None, PICK_NOTE: None,
@@ -95,6 +110,7 @@ _DEFAULTS = {
     GOLDEN_SEARCH: "", GOLDEN_LABEL_FILTER: ALL, GOLDEN_PAGE: 1,
     COMPARE_THRESHOLD: 0.5, TARGET_PRECISION: 0.9, TARGET_RECALL: 0.9, FLIPS_PAGE: 1,
     EXPORT_VALUE: 0.9,
+    TRIAGE_MIN_CONFIDENCE: 0.8, TRIAGE_PENDING: None,
 }
 
 

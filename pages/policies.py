@@ -7,7 +7,7 @@ from cope_eval.policies import list_policies, list_versions, save_version, slugi
 from cope_eval.policy_diff import diff_versions
 from cope_eval.records import Endpoint
 from cope_eval.views import short_id, version_history, version_label
-from pages import _common, _state
+from pages import _common, _policy_gaps, _state
 from pages._sidebar import session_endpoint
 
 _state.require_app()
@@ -51,7 +51,10 @@ if st.session_state[_state.POLICY_LOADED] != (slug, base_id):  # another policy 
     st.session_state[_state.POLICY_EDITOR] = by_id[base_id].text if base_id else STARTER
     st.session_state[_state.POLICY_LOADED] = (slug, base_id)
 
-text = st.text_area("Policy text", key=_state.POLICY_EDITOR, height=460)
+editor_col, gaps_col = st.columns([3, 1])
+text = editor_col.text_area("Policy text", key=_state.POLICY_EDITOR, height=460)
+with gaps_col:  # beside the editor: the policy gaps error triage found (Insight page)
+    _policy_gaps.draw(_common.store(), None if is_new else slug)
 note_col, author_col, save_col = st.columns([3, 2, 1.3], vertical_alignment="bottom")
 note = note_col.text_input("Note for this version", key=_state.POLICY_NOTE, placeholder="what changed, and why")
 author = author_col.text_input("Author", key=_state.POLICY_AUTHOR)

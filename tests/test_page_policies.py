@@ -104,3 +104,36 @@ def test_a_policy_file_edited_by_hand_is_one_error_not_a_traceback(workspace, mo
     assert not at.exception
     [error] = messages(at, "error")
     assert "was changed after it was saved" in error
+
+
+def test_policy_gaps_from_triage_are_a_checklist_beside_the_editor(workspace, monkeypatch):
+    from cope_eval.store import Store
+    from cope_eval.triage import tag_item
+    from tests.factories import make_golden
+    from tests.test_triage import SCORES, scored_run
+
+    save_version(workspace.root, "violence", V1, note="v1")
+    with Store(workspace.private_dir) as store:
+        run = scored_run(store, make_golden(9, texts=[HOSTILE] + [f"post {i}" for i in range(1, 9)]), SCORES, text=V1)
+        first = tag_item(store, run.id, "item-00000", "policy_gap", note=f"quoted {HOSTILE}", author="ana")
+        second = tag_item(store, run.id, "item-00001", "policy_gap", note="coded threats", author="ana")
+    at = open_page("policies", monkeypatch)
+
+    assert not at.exception
+    box = at.checkbox(key=f"{_state.GAP_DONE}:{first.id}")
+    assert not box.value and box.label.startswith("quoted \\<img src\\=x"), "labels are Markdown-escaped"
+    assert "2 open · 0 done" in texts(at) and f"item-00000: {HOSTILE}" in texts(at)
+    at.text_input(key=_state.POLICY_AUTHOR).input("bo")
+    box.check().run()
+
+    assert not at.exception
+    assert at.checkbox(key=f"{_state.GAP_DONE}:{first.id}").value
+    assert "1 open · 1 done" in texts(at)
+    with Store(workspace.private_dir) as store:
+        done = store.triage_tag(first.id)
+        assert (done.status, done.done_by) == ("done", "bo") and store.triage_tag(second.id).status == "open"
+    at.checkbox(key=f"{_state.GAP_DONE}:{first.id}").uncheck().run()
+    assert not at.exception and "2 open · 0 done" in texts(at)
+
+    at.selectbox(key=_state.POLICY_SLUG).select(_state.NEW_POLICY).run()
+    assert "None tagged yet" in texts(at)
