@@ -83,6 +83,14 @@ class AblationReport:
     note: str
     """What the metrics assume, when not every scored item was rescored; else ""."""
 
+    @property
+    def deciding(self) -> list[str]:
+        """Ids of the clauses whose removal flips at least one item."""
+        return [e.clause.id for e in self.effects if len(e.decided)]
+
+    def effect(self, clause_id: str) -> ClauseEffect:
+        return next(e for e in self.effects if e.clause.id == clause_id)
+
     def table(self) -> pd.DataFrame:
         """One row per clause: its id, section, text, metrics without it, deltas, flips."""
         return pd.DataFrame([{

@@ -79,6 +79,9 @@ class AttributionReport:
     note: str
     """How to read ``explained``, and which items were rescored."""
 
+    def effect(self, hunk_id: str) -> HunkEffect:
+        return next(e for e in self.effects if e.hunk.id == hunk_id)
+
     def to_dict(self) -> dict:
         return {
             "study": self.study_id, "run_a": self.run_a_id, "run_b": self.run_b_id,
@@ -140,7 +143,8 @@ def create_attribution(store: Store, run_a: Run, run_b: Run, *, items: str = "al
                        author: str = "") -> Study:
     """Register an attribution study of the edit from run A's policy to run B's."""
     if items not in ITEM_SELECTIONS:
-        raise ConfigError(f"Unknown item selection {items!r} for an attribution; choose one of {', '.join(ITEM_SELECTIONS)}.")
+        raise ConfigError(f"Unknown item selection {items!r} for an attribution; "
+                          f"choose one of {', '.join(ITEM_SELECTIONS)}.")
     problem = pair_problem(run_a, run_b)
     if problem:
         raise ConfigError(problem)

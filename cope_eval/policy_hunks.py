@@ -39,6 +39,10 @@ class Hunk:
         """Where it sits, for a label: ``old 12-13 → new 12-14``."""
         return f"old {_span(self.old_first, len(self.old_lines))} → new {_span(self.new_first, len(self.new_lines))}"
 
+    def patch(self) -> str:
+        """Its old lines marked ``-`` and new lines marked ``+``, as a unified diff shows them."""
+        return "\n".join([f"-{line}" for line in self.old_lines] + [f"+{line}" for line in self.new_lines])
+
 
 def diff_hunks(old_text: str, new_text: str) -> list[Hunk]:
     """The hunks that turn ``old_text`` into ``new_text``; [] when their lines are the same (a

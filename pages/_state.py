@@ -103,6 +103,28 @@ TRIAGE_PENDING = "triage_pending"
 GAP_DONE = "gap_done"
 """Prefix of the checklist's checkboxes: ``gap_done:<tag id>``."""
 
+# -- Insight: clause ablation and change attribution (pages/_insight_ablation.py, _insight_attribution.py)
+ABLATION_RUN = "ablation_run"
+ABLATION_CLAUSES = "ablation_clauses"
+ABLATION_ITEMS = "ablation_items"
+ABLATION_LIMIT = "ablation_limit"
+ABLATION_START = "ablation_start"
+ABLATION_STUDY = "ablation_study"
+ABLATION_RESUME = "ablation_resume"
+ABLATION_CANCEL = "ablation_cancel"
+ABLATION_CLAUSE = "ablation_clause"
+"""The clause whose decided items are shown."""
+ATTRIBUTION_RUN_B = "attribution_run_b"
+ATTRIBUTION_RUN_A = "attribution_run_a"
+ATTRIBUTION_ITEMS = "attribution_items"
+ATTRIBUTION_LIMIT = "attribution_limit"
+ATTRIBUTION_START = "attribution_start"
+ATTRIBUTION_STUDY = "attribution_study"
+ATTRIBUTION_RESUME = "attribution_resume"
+ATTRIBUTION_CANCEL = "attribution_cancel"
+ATTRIBUTION_HUNK = "attribution_hunk"
+ATTRIBUTION_TOP = "attribution_top"
+
 _DEFAULTS = {
     SERVER_URL: None, SERVER_MODEL: None, SERVER_API_KEY: None, SERVER_ERROR: None,
     POLICY_LOADED: None, POLICY_SAVED: None, GOLDEN_PENDING: None, EVAL_RUN: None, PICK_NOTE: None,
@@ -111,6 +133,7 @@ _DEFAULTS = {
     COMPARE_THRESHOLD: 0.5, TARGET_PRECISION: 0.9, TARGET_RECALL: 0.9, FLIPS_PAGE: 1,
     EXPORT_VALUE: 0.9,
     TRIAGE_MIN_CONFIDENCE: 0.8, TRIAGE_PENDING: None,
+    ABLATION_ITEMS: "all", ABLATION_LIMIT: 50, ATTRIBUTION_ITEMS: "all", ATTRIBUTION_LIMIT: 50, ATTRIBUTION_TOP: 10,
 }
 
 

@@ -7,12 +7,12 @@ attribution, triage, agreement), also reachable from the CLI.
 
 import streamlit as st
 
-from pages import _common, _insight_triage, _state
+from pages import _common, _insight_ablation, _insight_attribution, _insight_triage, _state
 from pages._sidebar import session_endpoint
 
 _state.require_app()
 
-SECTIONS = [_insight_triage]
+SECTIONS = [_insight_ablation, _insight_attribution, _insight_triage]
 """Tab modules, in the order an analyst uses them."""
 
 st.title("Insight")

@@ -1,0 +1,97 @@
+"""Insight tab: clause ablation. Remove each clause of a run's policy in turn, score the variants
+in the background, and see per clause the change in precision, recall and F1 and the items it
+decides."""
+
+import streamlit as st
+
+from cope_eval.ablation import ITEM_SELECTIONS, KIND, ablation_report, start_ablation
+from cope_eval.policy_clauses import split_clauses
+from cope_eval.run_picker import scored_runs
+from cope_eval.runner import effective_status
+from cope_eval.studies import endpoint_mismatch
+from cope_eval.study_views import clause_table, signed_colours, study_choices, with_text
+from pages import _common, _state
+from pages._study_progress import study_progress
+
+TITLE = "Clause ablation"
+ITEMS = {"all": "All scored items", "near": "Only the items nearest the threshold"}
+TEXT = {"text": st.column_config.TextColumn(width="large")}
+SHOWN = 500
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _report(private_dir: str, study_id: str):
+    return ablation_report(_common.store_at(private_dir), study_id)  # a completed study never changes
+
+
+def draw(ws, store, manager, endpoint) -> None:
+    runs = {i: r for i, r in scored_runs(store).items() if effective_status(r.run) == "completed"}
+    if not runs:
+        st.info("No completed runs yet: score a policy on the Evaluate page, then ablate it here.")
+        return
+    _state.keep_valid(_state.ABLATION_RUN, list(runs))
+    run_id = st.selectbox("Base run", list(runs), key=_state.ABLATION_RUN,
+                          format_func=lambda rid: f"{runs[rid].name} · {runs[rid].run.n_items} items · {rid}")
+    run = runs[run_id].run
+    clauses = split_clauses(store.policy_version(run.policy_version_id).text)
+    if not clauses:
+        st.info("This run's policy has no list items or prose to remove.")
+        return
+    st.caption("Clauses: each list item (with its continuation lines) and each prose paragraph; headings are kept.")
+    st.dataframe(clause_table(clauses), hide_index=True, key="ablation_clause_table", column_config=TEXT)
+
+    ids = [c.id for c in clauses]
+    st.session_state[_state.ABLATION_CLAUSES] = [i for i in st.session_state.get(_state.ABLATION_CLAUSES) or []
+                                                 if i in ids]
+    chosen = st.multiselect("Clauses to remove, one per variant (none chosen: every clause)", ids,
+                            key=_state.ABLATION_CLAUSES)
+    items_col, limit_col = st.columns([2, 1])
+    items = items_col.radio("Items to rescore", ITEM_SELECTIONS, key=_state.ABLATION_ITEMS, format_func=ITEMS.get,
+                            horizontal=True)
+    limit = limit_col.number_input("How many nearest", 1, 1_000_000, key=_state.ABLATION_LIMIT,
+                                   disabled=items != "near")
+    n_variants = len(chosen or ids)
+    n_items = runs[run_id].stored if items == "all" else min(limit, runs[run_id].stored)
+    st.caption(f"At most {n_variants} × {n_items:,} = {n_variants * n_items:,} requests; answers already in the "
+               "cache (a repeated ablation) cost none.")
+    problem = endpoint_mismatch(run, endpoint)
+    if problem:
+        st.warning(problem)
+    if st.button("Run ablation", key=_state.ABLATION_START, type="primary", disabled=problem is not None,
+                 icon=":material/play_arrow:"):
+        study = _common.attempt(start_ablation, store, manager, run, endpoint, clause_ids=chosen or None, items=items,
+                                limit=limit if items == "near" else None)
+        if study is not None:
+            st.session_state[_state.ABLATION_STUDY] = study.id
+
+    studies = study_choices(store, KIND, run.id)
+    if not studies:
+        st.info("No ablation of this run yet.")
+        return
+    _state.keep_valid(_state.ABLATION_STUDY, list(studies))
+    study_id = st.selectbox("Ablation", list(studies), key=_state.ABLATION_STUDY, format_func=studies.get)
+    if not study_progress(store, manager, study_id, endpoint, resume_key=_state.ABLATION_RESUME,
+                          cancel_key=_state.ABLATION_CANCEL):
+        return
+    report = _common.attempt(_report, str(ws.private_dir), study_id)
+    if report is None:
+        return
+    if report.note:
+        st.info(report.note)
+    b = report.base
+    st.caption(f"Base run at threshold {report.threshold:g}: precision {b.precision:.3f} · recall {b.recall:.3f} · "
+               f"F1 {b.f1:.3f}. Δ = without the clause − base; green: removing it helps, red: it hurts.")
+    st.dataframe(signed_colours(report.table(), ["Δ precision", "Δ recall", "Δ f1"]), hide_index=True,
+                 key="ablation_effects", column_config=TEXT)
+
+    if not report.deciding:
+        st.info("Removing any one of these clauses flips no decision on the rescored items.")
+        return
+    _state.keep_valid(_state.ABLATION_CLAUSE, report.deciding)
+    clause_id = st.selectbox("Items decided by", report.deciding, key=_state.ABLATION_CLAUSE,
+                             format_func=lambda cid: f"{cid} · {report.effect(cid).clause.summary}")
+    items = _common.golden_items(str(ws.private_dir), run.golden_hash)
+    decided = with_text(report.effect(clause_id).decided.head(SHOWN), items)
+    st.caption(f"Largest {SHOWN} changes first. fixed: right only without the clause · broken: right only with it · "
+               "delta_p = P(\"1\") without − with.")
+    st.dataframe(signed_colours(decided, ["delta_p"]), hide_index=True, key="ablation_decided", column_config=TEXT)
