@@ -33,6 +33,7 @@ from .run_picker import RunInfo, scored_runs
 from .runner import effective_status
 from .scored import Result
 from .store import Store
+from .views import short_id
 
 _MISSING = -1  # decision code of an item a run has no score for
 
@@ -203,6 +204,14 @@ def agreement_groups(store: Store) -> dict[tuple[str, str], list[RunInfo]]:
         if effective_status(info.run) == "completed":
             groups.setdefault((info.run.policy_version_id, info.run.golden_hash), []).append(info)
     return {key: infos for key, infos in groups.items() if len(infos) >= 2}
+
+
+def group_labels(store: Store, groups: Mapping[tuple[str, str], Sequence[RunInfo]]) -> dict[tuple[str, str], str]:
+    """One line per group of ``agreement_groups`` for a menu: policy@version · golden set · runs."""
+    golden = store.golden_sets().set_index("hash")["name"]
+    return {(version_id, golden_hash): f"{store.policy_version(version_id).policy}@{short_id(version_id, 8)} · "
+                                       f"{golden.get(golden_hash, short_id(golden_hash))} · {len(runs)} runs"
+            for (version_id, golden_hash), runs in groups.items()}
 
 
 def _pair(a: str, b: str, da: np.ndarray, db: np.ndarray) -> PairAgreement:

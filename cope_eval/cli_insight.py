@@ -15,7 +15,7 @@ import sys
 from .agreement import run_agreement
 from .config import server_from_env, workspace_from_env
 from .errors import ConfigError, CopeEvalError
-from .probes import create_probe_study, probe_report, probe_table, threshold_notes
+from .probes import create_probe_study, probe_items, probe_report, probe_table, threshold_notes
 from .records import Endpoint, Run
 from .store import Store
 from .studies import SELECTIONS, StudyProgress, execute_study, study_status
@@ -115,8 +115,8 @@ def _probe_summary(report, table, show: int) -> str:
     lines += ["", "warnings:" if report.warnings else "no warnings: the model follows the policy on these items"]
     lines += [f"  - {w.message}" for w in report.warnings]
     lines += ["", "limits:"] + [f"  - {note}" for note in threshold_notes()]
-    for title, rows in (("not flipped", table[table["flipped"].eq(False)]),
-                        ("flagged under the off-topic policy", table[table["off_topic_flagged"].eq(True)])):
+    for title, rows in (("not flipped", probe_items(table, "not flipped")),
+                        ("flagged under the off-topic policy", probe_items(table, "flagged off-topic"))):
         if len(rows) and show > 0:
             lines += ["", f"{title} ({len(rows):,}):"]
             lines += [f"  gold {r.label}  base {r.base_score:.3f}  inverted {r.inverted_score:.3f}  "

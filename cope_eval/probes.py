@@ -36,6 +36,8 @@ MAX_ERROR_RATE = 0.05
 """Above this share of items failing under a variant, the probe's numbers are unreliable."""
 CONFIDENCE = 0.95
 """Coverage of the Wilson intervals on every rate."""
+SHOWN_ITEMS = ("not flipped", "flipped", "flagged off-topic", "errors", "all")
+"""Views of the probed items: the ones that tell against the model come first."""
 
 
 @dataclass(frozen=True)
@@ -106,11 +108,6 @@ def probe_base_runs(store: Store) -> dict[str, RunInfo]:
     return {rid: info for rid, info in scored_runs(store).items() if effective_status(info.run) == "completed"}
 
 
-def probe_studies(store: Store, base_run_id: str) -> list[Study]:
-    """Probe studies of ``base_run_id``, newest first (to the second: the store records creation times in seconds)."""
-    return [s for s in reversed(store.studies(KIND)) if s.base_run_id == base_run_id]
-
-
 def probe_policy_texts(store: Store, study: Study) -> dict[str, str]:
     """Variant label to the policy text it scored."""
     return {m.label: store.policy_version(store.run(m.run_id).policy_version_id).text for m in study.runs}
@@ -138,6 +135,16 @@ def probe_table(store: Store, study: Study) -> pd.DataFrame:
     texts = store.golden_set(store.run(study.runs[0].run_id).golden_hash).items.set_index("id")["text"]
     table.insert(2, "text", texts.reindex(table["item_id"]).to_numpy())
     return table
+
+
+def probe_items(table: pd.DataFrame, show: str) -> pd.DataFrame:
+    """The rows of ``probe_table`` that ``show`` (one of ``SHOWN_ITEMS``) names."""
+    if show not in SHOWN_ITEMS:
+        raise ConfigError(f"Unknown item view {show!r}; choose one of {', '.join(SHOWN_ITEMS)}.")
+    masks = {"not flipped": table["flipped"].eq(False), "flipped": table["flipped"].eq(True),
+             "flagged off-topic": table["off_topic_flagged"].eq(True),
+             "errors": table["inverted_error"].notna() | table["off_topic_error"].notna()}
+    return table[masks[show].fillna(False).to_numpy(dtype=bool)] if show in masks else table
 
 
 def probe_report(store: Store, study: Study) -> ProbeReport:

@@ -11,8 +11,8 @@ from cope_eval.runner import create_run, execute_run
 from cope_eval.store import Store
 from tests.factories import make_golden, make_policy
 from tests.label_reader import ignores_policy, label_reader
-from tests.policy_stub import policy_following
-from tests.stub_server import StubServer
+from tests.policy_stub import parse_prompt, policy_following
+from tests.stub_server import Reply, StubServer, chat_reply
 from tests.test_probes import POLICY, texts
 
 HOSTILE = "threats \x1b[2J\x1b]0;pwned\x07 and \r carriage"
@@ -60,6 +60,24 @@ def test_probe_exits_0_when_only_the_sample_is_small(workspace, capsys):
         run_id = scored_run(workspace, server, make_golden(texts=texts(6)))
         assert main(["probe", run_id]) == 0
     assert "Probe more items" in capsys.readouterr().out
+
+
+def test_probe_with_failed_items_counts_them_and_fails(workspace, capsys):
+    reader = policy_following(label_reader)
+
+    def off_topic_fails_on_walks(path, body):
+        if path.endswith("/chat/completions") and "Chess Notation" in parse_prompt(body)[0] \
+                and "walk" in parse_prompt(body)[1]:
+            return Reply(body=chat_reply("The", {"The": -0.1}))
+        return reader(path, body)
+
+    with StubServer(reader) as server:
+        run_id = scored_run(workspace, server, make_golden(texts=texts(10)))
+        server.behaviour = off_topic_fails_on_walks
+        assert main(["probe", run_id]) == 1
+    out = capsys.readouterr().out
+    assert "errors            inverted 0, off-topic 2" in out and "off-topic flags     0.0%  (0 of 8" in out
+    assert "2 of 10 items failed under the off-topic policy (chess notation)" in out
 
 
 @pytest.mark.parametrize("configured, sent", [("same", "Bearer sk-probe"), ("other", None)])

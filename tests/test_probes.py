@@ -9,7 +9,7 @@ from cope_eval.background import RunManager
 from cope_eval.errors import ConfigError
 from cope_eval.probe_policies import INVERTED, OFF_TOPIC, OFF_TOPIC_POLICY, invert_policy
 from cope_eval.probes import (KIND, create_probe_study, probe_base_runs, probe_policy_texts, probe_report,
-                              probe_studies, probe_table, start_probes, threshold_notes)
+                              probe_items, probe_table, start_probes, threshold_notes)
 from cope_eval.records import Endpoint
 from cope_eval.runner import create_run, execute_run
 from cope_eval.store import Store
@@ -110,8 +110,12 @@ def test_errors_are_counted_per_variant_and_flagged_when_too_many(store, workspa
     [errors] = [w for w in report.warnings if w.code == "errors"]
     assert "4 of 20 items failed under the inverted policy" in errors.message
     table = probe_table(store, study)
-    failed = table[table["inverted_error"].notna()]
+    failed = probe_items(table, "errors")
     assert len(failed) == 4 and failed["flipped"].isna().all() and failed["text"].str.contains("quiet walk").all()
+    assert len(probe_items(table, "flipped")) == 16 and probe_items(table, "not flipped").empty
+    assert probe_items(table, "flagged off-topic").empty and len(probe_items(table, "all")) == 20
+    with pytest.raises(ConfigError, match="Unknown item view"):
+        probe_items(table, "everything")
 
 
 def test_sample_and_near_selections_probe_only_the_chosen_items(store, workspace):
@@ -123,7 +127,6 @@ def test_sample_and_near_selections_probe_only_the_chosen_items(store, workspace
         near, _ = probe(store, workspace, base, endpoint, selection="near", limit=5)
     assert study.params == {"selection": "sample", "limit": 7, "seed": 3, "items": 7}
     assert probe_report(store, study).items == 7 and probe_report(store, near).items == 5
-    assert {s.id for s in probe_studies(store, base.id)} == {near.id, study.id}
     assert set(probe_base_runs(store)) == {base.id}, "variant runs are not offered as base runs"
 
 

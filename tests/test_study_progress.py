@@ -1,0 +1,31 @@
+"""A study's progress from the store: counts over every variant, live status from the manager."""
+
+from cope_eval.background import RunManager
+from cope_eval.records import Endpoint
+from cope_eval.runner import execute_run
+from cope_eval.store import Store
+from cope_eval.studies import Variant, create_study
+from cope_eval.study_progress import study_view
+from tests.policy_stub import keyword_rule, policy_following
+from tests.stub_server import StubServer
+from tests.test_studies import POLICY, base_run
+
+
+def test_progress_counts_every_variant_and_survives_a_new_manager(workspace):
+    with StubServer(policy_following(keyword_rule)) as server, Store(workspace.private_dir) as store:
+        base, endpoint = base_run(store, workspace, server)
+        variants = [Variant("a", "A", POLICY + "- Extra.\n"), Variant("b", "B", "# Criteria\n")]
+        study = create_study(store, kind="probes", base_run=base, variants=variants, item_ids=["item-00000", "item-00002"])
+        manager = RunManager(workspace.private_dir, workspace.root)
+
+        view = study_view(store, manager, study.id)
+        assert (view.status, view.done, view.total, view.fraction, view.active) == ("pending", 0, 4, 0.0, False)
+
+        execute_run(store, study.runs[0].run_id, endpoint, workspace_root=workspace.root)
+        view = study_view(store, manager, study.id)
+        assert (view.done, view.fraction, view.summary()) == (2, 0.5, "2 / 4 scores · 0 errors")
+
+        assert manager.start_study(study.id, Endpoint(server.base_url, "stub"))
+        manager.wait(study.id, 30)
+        view = study_view(store, RunManager(workspace.private_dir, workspace.root), study.id)
+    assert (view.status, view.done, view.failure) == ("completed", 4, None)
