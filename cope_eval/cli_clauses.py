@@ -60,7 +60,7 @@ def ablate_command(args) -> int:
     with Store(workspace.private_dir) as store:
         run = store.run(args.run)
         clause_ids = [c.strip() for c in args.clauses.split(",") if c.strip()] if args.clauses else None
-        study = create_ablation(store, run, clause_ids=clause_ids, items=args.items, limit=args.limit)
+        study = create_ablation(store, run, clause_ids=clause_ids, items=args.items, limit=_limit(args))
         requests = _execute(store, study, run, args.api_key_env, workspace.root)
         report = ablation_report(store, study.id)
         texts = store.golden_set(run.golden_hash).items.set_index("id")["text"]
@@ -90,7 +90,7 @@ def attribute_command(args) -> int:
     workspace = workspace_from_env()
     with Store(workspace.private_dir) as store:
         run_a, run_b = store.run(args.run_a), store.run(args.run_b)
-        study = create_attribution(store, run_a, run_b, items=args.items, limit=args.limit)
+        study = create_attribution(store, run_a, run_b, items=args.items, limit=_limit(args))
         requests = _execute(store, study, run_b, args.api_key_env, workspace.root)
         report = attribution_report(store, study.id)
         texts = store.golden_set(run_b.golden_hash).items.set_index("id")["text"]
@@ -132,6 +132,10 @@ def _progress(p: StudyProgress) -> None:
     current = f" · {p.current.done:,}/{p.current.total:,} items" if p.current else ""
     sys.stderr.write(f"\rvariant {min(p.runs_done + 1, p.runs_total)}/{p.runs_total}{current}   ")
     sys.stderr.flush()
+
+
+def _limit(args) -> int | None:
+    return None if args.items == "all" else args.limit
 
 
 def _count(n: int, noun: str) -> str:

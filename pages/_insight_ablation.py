@@ -10,6 +10,7 @@ from cope_eval.run_picker import scored_runs
 from cope_eval.runner import effective_status
 from cope_eval.studies import endpoint_mismatch
 from cope_eval.study_views import clause_table, signed_colours, study_choices, with_text
+from cope_eval.views import escape_markdown
 from pages import _common, _state
 from pages._study_progress import study_progress
 
@@ -56,7 +57,7 @@ def draw(ws, store, manager, endpoint) -> None:
                "cache (a repeated ablation) cost none.")
     problem = endpoint_mismatch(run, endpoint)
     if problem:
-        st.warning(problem)
+        st.warning(escape_markdown(problem))
     if st.button("Run ablation", key=_state.ABLATION_START, type="primary", disabled=problem is not None,
                  icon=":material/play_arrow:"):
         study = _common.attempt(start_ablation, store, manager, run, endpoint, clause_ids=chosen or None, items=items,

@@ -9,6 +9,7 @@ from cope_eval.run_picker import default_pair, scored_runs
 from cope_eval.runner import effective_status
 from cope_eval.studies import endpoint_mismatch
 from cope_eval.study_views import hunk_table, signed_colours, study_choices, with_text
+from cope_eval.views import escape_markdown
 from pages import _common, _state
 from pages._study_progress import study_progress
 
@@ -55,7 +56,7 @@ def draw(ws, store, manager, endpoint) -> None:
     limit = limit_col.number_input("How many", 1, 1_000_000, key=_state.ATTRIBUTION_LIMIT, disabled=items == "all")
     problem = endpoint_mismatch(run_b, endpoint)
     if problem:
-        st.warning(problem)
+        st.warning(escape_markdown(problem))
     if st.button("Run attribution", key=_state.ATTRIBUTION_START, type="primary", disabled=problem is not None,
                  icon=":material/play_arrow:"):
         study = _common.attempt(start_attribution, store, manager, run_a, run_b, endpoint, items=items,

@@ -28,8 +28,8 @@ def study_progress(store: Store, manager, study_id: str, endpoint: Endpoint | No
             st.button("Cancel", key=cancel_key, on_click=manager.cancel, args=(study_id,), icon=":material/stop:")
         elif view.status != "completed":
             problem = endpoint_mismatch(base_run, endpoint)
-            if st.button("Resume", key=resume_key, disabled=problem is not None, help=problem,
-                         icon=":material/replay:"):
+            if st.button("Resume", key=resume_key, disabled=problem is not None, icon=":material/replay:",
+                         help=problem and escape_markdown(problem)):
                 manager.start_study(study_id, endpoint)
                 st.rerun(scope="app")
         if started.active and not view.active:

@@ -4,7 +4,6 @@ With ``keyword_rule`` an item scores 0.9 while some policy bullet shares a word 
 0.1, so removing a bullet flips exactly the items only it matched.
 """
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,8 +68,9 @@ def chat_calls(server):
     return [body for path, _, body in server.requests if path.endswith("/chat/completions")]
 
 
-def scored_base(store, workspace, endpoint, policy=POLICY, items=ITEMS):
-    run = create_run(store, policy=make_policy(policy), golden=golden(items), endpoint=endpoint, concurrency=4)
+def scored_base(store, workspace, endpoint, policy=POLICY, items=ITEMS, threshold=0.5):
+    run = create_run(store, policy=make_policy(policy), golden=golden(items), endpoint=endpoint, concurrency=4,
+                     threshold=threshold)
     execute_run(store, run.id, endpoint, workspace_root=workspace.root)
     return store.run(run.id)
 
@@ -181,6 +181,12 @@ def _probe_study(store, base):
     return create_study(store, kind="probes", base_run=base, variants=[Variant("x", "x", "- other\n")])
 
 
+def test_a_clause_that_is_the_whole_policy_cannot_be_removed(store, workspace, stub):
+    base = scored_base(store, workspace, Endpoint(stub.base_url, "stub"), policy="Flag threats of violence.\n")
+    with pytest.raises(ConfigError, match="'without preamble-1: Flag threats of violence.' has an empty policy text"):
+        create_ablation(store, base)
+
+
 def test_the_report_waits_for_every_variant(store, workspace, stub):
     endpoint = Endpoint(stub.base_url, "stub")
     base = scored_base(store, workspace, endpoint)
@@ -191,27 +197,30 @@ def test_the_report_waits_for_every_variant(store, workspace, stub):
 
 @pytest.mark.model
 def test_ablation_against_vllm(store, workspace, model_server):
-    policy = "# Criteria\n\n#### Includes\n- Threats of violence.\n- Insults about someone.\n- Sharing private addresses.\n"
+    policy = "# Criteria\n\n#### Includes\n- Threats of violence.\n- Insults about someone.\n- Sharing addresses.\n"
     items = [("I will hurt you", 1), ("you are an idiot", 1), ("her address is 5 Main St", 1),
              ("nice weather", 0), ("I like tea", 0)]
     endpoint = Endpoint(model_server.base_url, model_server.model)
-    base = scored_base(store, workspace, endpoint, policy=policy, items=items)
+    first = scored_base(store, workspace, endpoint, policy=policy, items=items)
+    # The stand-in model's scores sit far from 0.5: decide at their median (a rerun from the
+    # cache) so that removing a clause can flip something.
+    median = float(store.predictions(first.id)["score"].median())
+    base = scored_base(store, workspace, endpoint, policy=policy, items=items, threshold=median)
     study = create_ablation(store, base)
     requests = execute_study(store, study.id, endpoint, workspace_root=workspace.root)
 
     assert study_status(store, store.study(study.id)) == "completed"
-    assert requests == 3 * len(items)
+    assert requests == 3 * len(items), "3 clauses x 5 items, nothing cached"
     report = ablation_report(store, study.id)
-    base_pred = store.predictions(base.id).set_index("item_id")["score"] >= base.threshold
-    gold = golden(items).items.set_index("id")["label"]
+    base_scores = store.predictions(base.id).set_index("item_id")["score"]
+    gold = golden(items).items.set_index("id")["label"].astype(bool)
     for effect in report.effects:
         stored = store.predictions(effect.run_id).set_index("item_id")
         assert stored["error"].isna().all() and stored["cached"].eq(0).all()
-        pred = stored["score"] >= base.threshold
-        flipped = set(pred.index[pred != base_pred.reindex(pred.index)])
-        assert set(effect.decided["item_id"]) == flipped
-        fixed = {i for i in flipped if pred[i] == bool(gold[i])}
-        assert set(effect.decided.loc[effect.decided["outcome"] == "fixed", "item_id"]) == fixed
-        assert np.allclose(effect.decided["delta_p"],
-                           stored["score"].reindex(effect.decided["item_id"]).to_numpy()
-                           - store.predictions(base.id).set_index("item_id")["score"].reindex(effect.decided["item_id"]).to_numpy())
+        pred, base_pred = stored["score"] >= median, base_scores.reindex(stored.index) >= median
+        flipped = set(stored.index[pred != base_pred])
+        decided = effect.decided.set_index("item_id")
+        assert set(decided.index) == flipped
+        assert set(decided.index[decided["outcome"] == "fixed"]) == {i for i in flipped if pred[i] == gold[i]}
+        expected = stored["score"] - base_scores.reindex(stored.index)
+        assert decided["delta_p"].to_numpy() == pytest.approx(expected.reindex(decided.index).to_numpy())
