@@ -125,6 +125,21 @@ ATTRIBUTION_CANCEL = "attribution_cancel"
 ATTRIBUTION_HUNK = "attribution_hunk"
 ATTRIBUTION_TOP = "attribution_top"
 
+# -- Insight: steerability probes and agreement across models (pages/_insight_probes.py, _insight_agreement.py)
+PROBES_RUN = "probes_run"
+PROBES_ITEMS = "probes_items"
+PROBES_LIMIT = "probes_limit"
+PROBES_SEED = "probes_seed"
+PROBES_START = "probes_start"
+PROBES_STUDY = "probes_study"
+PROBES_RESUME = "probes_resume"
+PROBES_CANCEL = "probes_cancel"
+PROBES_SHOW = "probes_show"
+"""Which probed items the table lists (``probes.SHOWN_ITEMS``)."""
+AGREEMENT_GROUP = "agreement_group"
+"""(policy version id, golden hash) whose runs are compared."""
+AGREEMENT_RUNS = "agreement_runs"
+
 _DEFAULTS = {
     SERVER_URL: None, SERVER_MODEL: None, SERVER_API_KEY: None, SERVER_ERROR: None,
     POLICY_LOADED: None, POLICY_SAVED: None, GOLDEN_PENDING: None, EVAL_RUN: None, PICK_NOTE: None,
@@ -132,6 +147,7 @@ _DEFAULTS = {
     GOLDEN_SEARCH: "", GOLDEN_LABEL_FILTER: ALL, GOLDEN_PAGE: 1,
     COMPARE_THRESHOLD: 0.5, TARGET_PRECISION: 0.9, TARGET_RECALL: 0.9, FLIPS_PAGE: 1,
     EXPORT_VALUE: 0.9,
+    PROBES_ITEMS: "sample", PROBES_LIMIT: 100, PROBES_SEED: 0, PROBES_SHOW: "not flipped",
     TRIAGE_MIN_CONFIDENCE: 0.8, TRIAGE_PENDING: None,
     ABLATION_ITEMS: "all", ABLATION_LIMIT: 50, ATTRIBUTION_ITEMS: "all", ATTRIBUTION_LIMIT: 50, ATTRIBUTION_TOP: 10,
 }

@@ -7,12 +7,13 @@ attribution, triage, agreement), also reachable from the CLI.
 
 import streamlit as st
 
-from pages import _common, _insight_ablation, _insight_attribution, _insight_triage, _state
+from pages import (_common, _insight_ablation, _insight_agreement, _insight_attribution, _insight_probes,
+                   _insight_triage, _state)
 from pages._sidebar import session_endpoint
 
 _state.require_app()
 
-SECTIONS = [_insight_ablation, _insight_attribution, _insight_triage]
+SECTIONS = [_insight_probes, _insight_ablation, _insight_attribution, _insight_triage, _insight_agreement]
 """Tab modules, in the order an analyst uses them."""
 
 st.title("Insight")

@@ -1,0 +1,61 @@
+"""The Insight page's Agreement tab: runs grouped by policy version and golden set, the kappa
+matrix and tables, and the disputed items with their text."""
+
+import pytest
+
+from cope_eval.records import Endpoint
+from cope_eval.runner import create_run
+from cope_eval.store import Store
+from pages import _state
+from tests.apptest import open_page, table, texts
+from tests.factories import make_golden, make_policy
+
+HOSTILE = "<img src=x onerror=alert(1)> **bold**"
+
+
+def stored_run(store, golden, scores, *, model, policy="# Criteria\n- Threats.\n"):
+    run = create_run(store, policy=make_policy(policy), golden=golden, endpoint=Endpoint("http://127.0.0.1:9/v1", model))
+    store.add_predictions(run.id, [(i, float(s), None, "", None, 1.0, 0) for i, s in zip(golden.items["id"], scores)])
+    store.mark_run(run.id, "completed")
+    return run
+
+
+@pytest.fixture
+def runs(workspace):
+    golden = make_golden(texts=["calm", HOSTILE, "quiet", "threat", "walk", "hello"])
+    with Store(workspace.private_dir) as store:
+        a = stored_run(store, golden, [0.1, 0.9, 0.2, 0.8, 0.3, 0.7], model="model-a")
+        b = stored_run(store, golden, [0.2, 0.3, 0.1, 0.9, 0.6, 0.8], model="model-b")
+        c = stored_run(store, golden, [0.1, 0.9, 0.1, 0.9, 0.1, 0.9], model="<i>model-c</i>")  # names come from servers
+        stored_run(store, golden, [0.5] * 6, model="model-a", policy="# Criteria\n- Other.\n")  # a group of one
+    return a, b, c
+
+
+def test_no_comparable_runs_says_what_is_needed(workspace, monkeypatch):
+    at = open_page("insight", monkeypatch)
+    assert not at.exception
+    assert "two or more completed runs of the same policy version on the same golden set" in texts(at)
+
+
+def test_kappa_tables_and_disputed_items(runs, monkeypatch):
+    a, b, c = runs
+    at = open_page("insight", monkeypatch)
+
+    assert not at.exception
+    assert len(at.selectbox(key=_state.AGREEMENT_GROUP).options) == 1, "only versions with two runs or more"
+    assert set(at.multiselect(key=_state.AGREEMENT_RUNS).value) == {a.id, b.id, c.id}
+    pairs = table(at, "run B")
+    assert len(pairs) == 3 and pairs["items"].tolist() == [6, 6, 6]
+    assert table(at, "kappa vs gold")["left out"].tolist() == [0, 0, 0]
+    disputed = table(at, "dispute")
+    assert disputed["item_id"].tolist() == ["item-00001", "item-00004"] and HOSTILE in disputed["text"].tolist()
+    [chart] = at.get("plotly_chart")
+    assert "Cohen" in chart.proto.spec and "<i>" not in chart.proto.spec and "&lt;i&gt;model-c" in chart.proto.spec
+
+
+def test_one_run_picked_asks_for_another(runs, monkeypatch):
+    a, _, _ = runs
+    at = open_page("insight", monkeypatch)
+    at.multiselect(key=_state.AGREEMENT_RUNS).set_value([a.id]).run()
+    assert not at.exception
+    assert "Pick two runs or more." in texts(at)
