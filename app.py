@@ -2,7 +2,7 @@
 
 A user-caused error (``CopeEvalError``) that a page did not catch itself still reaches the user
 as one message, never a traceback. When sign-in is on (an [auth] section in the secrets), a visitor
-who is not signed in is routed to the sign-in screen as the only page: no sidebar, no other page.
+who is not signed in gets the sign-in screen at every page's address: no sidebar, no page.
 """
 
 import streamlit as st
@@ -13,10 +13,7 @@ from pages import _auth, _common, _sidebar, _state
 st.set_page_config(page_title="cope-eval", layout="wide")
 _state.init_session_state()
 
-if not _auth.admitted():
-    st.navigation([st.Page(_auth.sign_in_screen, title="Sign in", icon=":material/login:")], position="hidden").run()
-    st.stop()
-navigation = st.navigation([
+app_pages = [
     st.Page("pages/home.py", title="Workspace", icon=":material/home:", default=True),
     st.Page("pages/policies.py", title="Policies", icon=":material/edit_document:"),
     st.Page("pages/golden_sets.py", title="Golden sets", icon=":material/fact_check:"),
@@ -24,7 +21,11 @@ navigation = st.navigation([
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("pages/insight.py", title="Insight", icon=":material/lightbulb:"),
     st.Page("pages/export.py", title="Export", icon=":material/ios_share:"),
-])
+]
+if not _auth.admitted():  # every address of the app shows the sign-in screen, and nothing else
+    st.navigation(_auth.locked(app_pages), position="hidden").run()
+    st.stop()
+navigation = st.navigation(app_pages)
 try:
     _sidebar.draw()
     navigation.run()

@@ -1,4 +1,5 @@
-"""The sidebar every page shares: workspace, model server, model and its health.
+"""The sidebar every page shares: who is signed in (when sign-in is on), workspace, model server,
+model and its health.
 
 The server, model and API key can be changed for this session. The key lives in session memory
 only (or comes from COPE_API_KEY / Streamlit secrets for the configured server); it is never
@@ -15,7 +16,7 @@ from cope_eval.errors import CopeEvalError
 from cope_eval.records import Endpoint
 from cope_eval.server_info import probe
 from cope_eval.views import escape_markdown
-from pages import _state
+from pages import _auth, _state
 
 LOCAL_NOTE = "Local stand-in: SmolLM2-135M on CPU. Its labels mean nothing; set COPE_BASE_URL for real scores."
 
@@ -92,6 +93,7 @@ def draw() -> None:
     workspace = workspace_from_env()
     base_url, model, api_key, is_local = current_server()
     with st.sidebar:
+        _auth.draw_user()
         st.caption("Workspace")
         st.text(str(workspace.root))
         st.caption("Model server")

@@ -17,6 +17,11 @@ SERVER_MODEL_INPUT = "server_model_input"
 SERVER_USE = "server_use"
 SERVER_RESET = "server_reset"
 
+# -- Sign-in (shared deployments; see _auth.py) --------------------------------------------
+SIGN_IN = "sign_in"
+"""Prefix of the sign-in buttons' keys: ``sign_in:<provider>`` (``sign_in:default`` for one provider)."""
+SIGN_OUT = "sign_out"
+
 # -- Policies --------------------------------------------------------------------------------
 POLICY_SLUG = "policy_slug"
 POLICY_NEW_NAME = "policy_new_name"
@@ -168,6 +173,12 @@ def keep_valid(key: str, options, default=None) -> None:
 def require_app() -> None:
     """Call first on every page. Pages run through app.py's st.navigation. Because this folder is
     named ``pages/``, Streamlit runs a page file on its own when a fresh server's first request is
-    a deep link (its old multipage mode, until st.navigation has run once): send it to the app."""
+    a deep link (its old multipage mode, until st.navigation has run once): send it to the app.
+
+    When sign-in is on, a page shows nothing but the sign-in screen until someone is signed in,
+    however it was reached."""
+    from pages import _auth  # here, not at the top: _auth imports this module for its keys
+
+    _auth.require_sign_in()
     if SERVER_URL not in st.session_state:
         st.switch_page("app.py")

@@ -11,7 +11,7 @@ from cope_eval.thumbnails import with_thumbnails
 from cope_eval.views import (categories, escape_markdown, filter_items, golden_preview, golden_set_labels,
                              label_balance, page_of, problems_table, short_id)
 from cope_eval.workspace_summary import summarise
-from pages import _common, _state
+from pages import _auth, _common, _state
 
 _state.require_app()
 
@@ -99,7 +99,11 @@ with browse:
             item_id = item_col.selectbox("Item (from the page above)", rows["id"].tolist(), key=_state.RELABEL_ITEM)
             new_label = new_col.radio("New label", [1, 0], key=_state.RELABEL_LABEL, horizontal=True)
             reason = st.text_input("Why is the label wrong?", key=_state.RELABEL_REASON)
-            author = st.text_input("Your name", key=_state.RELABEL_AUTHOR)
+            author = _auth.current_author()  # signed in: the change records that user, whatever a field says
+            if author is None:
+                author = st.text_input("Your name", key=_state.RELABEL_AUTHOR)
+            else:
+                st.text_input("Your name", value=author, disabled=True, help="The signed-in user")
             if st.button("Save correction as a new version", key=_state.RELABEL_SAVE):
                 changed = _common.attempt(correct_label, store, golden_hash, item_id, new_label, author=author,
                                           reason=reason)

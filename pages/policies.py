@@ -7,7 +7,7 @@ from cope_eval.policies import list_policies, list_versions, save_version, slugi
 from cope_eval.policy_diff import diff_versions
 from cope_eval.records import Endpoint
 from cope_eval.views import short_id, version_history, version_label
-from pages import _common, _policy_gaps, _state
+from pages import _auth, _common, _policy_gaps, _state
 from pages._sidebar import session_endpoint
 
 _state.require_app()
@@ -57,7 +57,11 @@ with gaps_col:  # beside the editor: the policy gaps error triage found (Insight
     _policy_gaps.draw(_common.store(), None if is_new else slug)
 note_col, author_col, save_col = st.columns([3, 2, 1.3], vertical_alignment="bottom")
 note = note_col.text_input("Note for this version", key=_state.POLICY_NOTE, placeholder="what changed, and why")
-author = author_col.text_input("Author", key=_state.POLICY_AUTHOR)
+author = _auth.current_author()  # signed in: the version records that user, whatever a field says
+if author is None:
+    author = author_col.text_input("Author", key=_state.POLICY_AUTHOR)
+else:
+    author_col.text_input("Author", value=author, disabled=True, help="The signed-in user")
 if save_col.button("Save as new version", key=_state.POLICY_SAVE, type="primary", icon=":material/save:"):
     new_name = st.session_state.get(_state.POLICY_NEW_NAME) or ""
     version = _common.attempt(lambda: save_version(root, slugify(new_name) if is_new else slug, text,

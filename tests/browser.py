@@ -29,34 +29,64 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class App:
+    """``streamlit run app.py`` in a child process, its output going to a file."""
+
+    def __init__(self, env: dict[str, str], *, log_path: Path | None = None, timeout_s: float = 60.0):
+        port = free_port()
+        command = [
+            sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
+            "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+        ]
+        # A file, not a pipe: nobody reads a pipe while the test runs, and a full pipe blocks the app.
+        self._log = open(log_path, "ab") if log_path else tempfile.TemporaryFile()
+        self.process = subprocess.Popen(command, env={**os.environ, **env}, cwd=REPO_ROOT, stdout=self._log,
+                                        stderr=subprocess.STDOUT)
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout_s
+        while not _answers(f"{self.url}/_stcore/health"):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                output = self.output()
+                self.stop()
+                raise RuntimeError(f"streamlit did not start:\n{output}")
+            time.sleep(0.3)
+
+    def output(self) -> str:
+        """Everything the app printed so far (stdout and stderr)."""
+        self._log.flush()
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or an OOM kill would end it; reaped, so its pid is gone."""
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:  # busy machine: do not fail the test over a slow shutdown
+                self.kill()
+        self._log.close()
+
+
+@contextmanager
+def app_process(env: dict[str, str], *, log_path: Path | None = None, timeout_s: float = 60.0):
+    """Yield a started ``App`` with ``env`` added; stop it after (unless the test killed it)."""
+    app = App(env, log_path=log_path, timeout_s=timeout_s)
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
 @contextmanager
 def running_app(env: dict[str, str], timeout_s: float = 60.0):
     """Yield the URL of `streamlit run app.py` started with ``env`` added; stop it after."""
-    port = free_port()
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
-        "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-    ]
-    # A log file, not a pipe: nobody reads a pipe while the test runs, and a full pipe blocks the app.
-    log = tempfile.TemporaryFile()
-    app = subprocess.Popen(command, env={**os.environ, **env}, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout_s
-        while not _answers(f"{url}/_stcore/health"):
-            if app.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"streamlit did not start:\n{log.read().decode(errors='replace')}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        app.terminate()
-        try:
-            app.wait(timeout=15)
-        except subprocess.TimeoutExpired:  # busy machine: do not fail the test over a slow shutdown
-            app.kill()
-            app.wait()
-        log.close()
+    with app_process(env, timeout_s=timeout_s) as app:
+        yield app.url
 
 
 def save_screenshot(page, name: str, tmp_path: Path) -> Path:

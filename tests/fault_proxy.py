@@ -16,6 +16,8 @@ class FaultProxy:
         self.connections = 0
         self.paths: list[str] = []
         """Path of every HTTP request forwarded, read from the request framing: only this proxy's traffic."""
+        self.heads: list[bytes] = []
+        """Request line and headers of every HTTP request forwarded, as sent."""
         self._loop = asyncio.new_event_loop()
         self._server = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -88,6 +90,7 @@ class FaultProxy:
                     length = int(value)
             body = await reader.readexactly(length)
             self.paths.append(head.split(b" ", 2)[1].decode("latin-1"))
+            self.heads.append(head)
             writer.write(head + body)
             await writer.drain()
         writer.transport.abort()
