@@ -44,7 +44,7 @@ def draw(ws, store, manager, endpoint) -> None:
     st.caption(f"At most 2 × {n_items:,} = {2 * n_items:,} requests; answers already in the cache cost none.")
     problem = endpoint_mismatch(run, endpoint)
     if problem:
-        st.warning(problem)
+        st.warning(escape_markdown(problem))  # it quotes the server URL and model name
     if st.button("Run probes", key=_state.PROBES_START, type="primary", disabled=problem is not None,
                  icon=":material/play_arrow:"):
         study = _common.attempt(start_probes, store, manager, run_id, endpoint, selection=items,
