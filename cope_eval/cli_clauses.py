@@ -19,6 +19,7 @@ from .attribution import attribution_report, create_attribution
 from .cli_run import _api_key
 from .config import workspace_from_env
 from .errors import CopeEvalError
+from .policy_clauses import split_clauses
 from .records import Endpoint, Run, Study
 from .store import Store
 from .studies import StudyProgress, execute_study, study_status
@@ -34,7 +35,8 @@ def add_commands(commands) -> None:
     ablate.add_argument("run")
     ablate.add_argument("--items", choices=ABLATION_ITEMS, default="all",
                         help="score every item, or only those nearest the run's threshold")
-    ablate.add_argument("--clauses", metavar="ID,ID", help="only these clauses (ids as listed, e.g. includes-2)")
+    ablate.add_argument("--clauses", metavar="ID,ID", help="only these clauses (ids as --list shows, e.g. includes-2)")
+    ablate.add_argument("--list", action="store_true", help="list the policy's clauses and stop (nothing is scored)")
     _shared_options(ablate)
     ablate.set_defaults(handler=ablate_command)
 
@@ -59,6 +61,8 @@ def ablate_command(args) -> int:
     workspace = workspace_from_env()
     with Store(workspace.private_dir) as store:
         run = store.run(args.run)
+        if args.list:
+            return _list_clauses(store.policy_version(run.policy_version_id).text)
         clause_ids = [c.strip() for c in args.clauses.split(",") if c.strip()] if args.clauses else None
         study = create_ablation(store, run, clause_ids=clause_ids, items=args.items, limit=_limit(args))
         requests = _execute(store, study, run, args.api_key_env, workspace.root)
@@ -109,6 +113,13 @@ def attribute_command(args) -> int:
         for row in e.top(args.top).itertuples():
             print(f"    ΔP {row.delta_p:+.3f} (A→B {row.total_move:+.3f})  gold {row.label}"
                   f"  {_safe(row.item_id, 30)}  {_safe(texts.get(row.item_id, ''), 60)}")
+    return 0
+
+
+def _list_clauses(text: str) -> int:
+    for clause in split_clauses(text):
+        lines = f"{clause.first_line}-{clause.last_line}"
+        print(f"{_safe(clause.id, 30):<24}{lines:>8}  {_safe(clause.section, 28):<28}  {_safe(clause.summary, 80)}")
     return 0
 
 

@@ -61,6 +61,16 @@ def test_ablate_prints_clause_deltas_and_the_items_each_decides(runs, capsys):
     assert [d["item_id"] for d in clause["decided"]] == ["item-2"] and clause["delta"]["recall"] == pytest.approx(-1 / 3)
 
 
+def test_ablate_list_shows_the_clause_ids_and_scores_nothing(runs, capsys):
+    server, (_, b) = runs
+    before = chat_count(server)
+    assert main(["ablate", b, "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in lines] == [["includes-1", "4-4"], ["includes-2", "5-5"]]
+    assert lines[0].endswith("Includes                      Doxxing addresses.")
+    assert chat_count(server) == before
+
+
 def test_ablate_near_says_what_it_assumes(runs, capsys):
     _, (_, b) = runs
     assert main(["ablate", b, "--items", "near", "--limit", "2"]) == 0
