@@ -23,7 +23,7 @@ def draw(store: Store, policy: str | None) -> None:
         key = f"{_state.GAP_DONE}:{gap.id}"
         st.session_state[key] = gap.status == "done"  # the store decides what is ticked, not a stale widget
         note = " ".join(gap.note.split()) or "(no note)"
-        st.checkbox(escape_markdown(note), key=key, on_change=_toggle, args=(store, gap.id, key))
+        st.checkbox(escape_markdown(note), key=key, on_change=_toggle, args=(store, gap.id, key), wrap=True)
         text = " ".join(str(gap.text).split())
         st.caption(escape_markdown(f"{gap.item_id}: {text[:160]}{'…' if len(text) > 160 else ''}")
                    + f" · run {escape_markdown(gap.run_id[-6:])} · version {short_id(gap.policy_version_id, 8)}")
