@@ -217,7 +217,8 @@ def group_labels(store: Store, groups: Mapping[tuple[str, str], Sequence[RunInfo
 def _pair(a: str, b: str, da: np.ndarray, db: np.ndarray) -> PairAgreement:
     both = (da != _MISSING) & (db != _MISSING)
     kappa, note = cohen_kappa(da[both], db[both])
-    return PairAgreement(a, b, int(both.sum()), kappa, proportion(int((da[both] == db[both]).sum()), int(both.sum())), note)
+    same = int((da[both] == db[both]).sum())
+    return PairAgreement(a, b, int(both.sum()), kappa, proportion(same, int(both.sum())), note)
 
 
 def _gold(name: str, decided: np.ndarray, gold: np.ndarray) -> GoldAgreement:

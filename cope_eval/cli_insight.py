@@ -37,7 +37,8 @@ def add_commands(commands) -> None:
     probe.add_argument("--seed", type=int, default=0, metavar="S", help="seed of --items sample")
     probe.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the run's server key "
                        "(default: COPE_API_KEY when COPE_BASE_URL is the run's server)")
-    probe.add_argument("--show", type=int, default=10, metavar="N", help="list up to N unflipped and off-topic-flagged items")
+    probe.add_argument("--show", type=int, default=10, metavar="N",
+                       help="list up to N unflipped and off-topic-flagged items")
     probe.add_argument("--json", action="store_true", help="print the report as JSON")
     probe.set_defaults(handler=probe_command)
 
@@ -54,7 +55,8 @@ def probe_command(args) -> int:
         run = store.run(args.run_id)
         endpoint = Endpoint(run.base_url, run.model, _api_key(run, args.api_key_env))
         study = create_probe_study(store, run.id, selection=args.items, limit=args.limit, seed=args.seed)
-        _say(f"{study.id}: {study.params['items']:,} items x {len(study.runs)} policies on {run.model} at {run.base_url}")
+        _say(f"{study.id}: {study.params['items']:,} items x {len(study.runs)} policies "
+             f"on {_clean(run.model)} at {run.base_url}")
         bar = _progress if sys.stderr.isatty() else None
         try:
             execute_study(store, study.id, endpoint, workspace_root=workspace.root, progress=bar)
@@ -98,8 +100,8 @@ def agreement_command(args) -> int:
     table = report.disagreements
     print(f"\n{len(table):,} of {report.items:,} items disputed" + (", most disputed first:" if len(table) else ""))
     for row in table.head(args.show).itertuples(index=False):
-        print(f"  gold {row.label}  {row.flagged}/{row.scored} flag it  spread {row.spread:.3f}  {_clean(row.item_id)}  "
-              f"{_clean(getattr(row, 'text', ''))[:60]}")
+        print(f"  gold {row.label}  {row.flagged}/{row.scored} flag it  spread {row.spread:.3f}  "
+              f"{_clean(row.item_id)}  {_clean(getattr(row, 'text', ''))[:60]}")
     return 0
 
 

@@ -55,7 +55,9 @@ class ProbeReport(Result):
     """What the probe study found about one base run."""
 
     study_id: str
+    """The probe study."""
     base_run_id: str
+    """The run whose policy was inverted."""
     threshold: float
     """The base run's threshold: every decision here is score >= threshold."""
     items: int

@@ -13,8 +13,9 @@ from pages._study_progress import study_progress
 
 TITLE = "Steerability probes"
 ITEMS = {"all": "All scored items", "sample": "A seeded random sample", "near": "The items nearest the threshold"}
+SCORES = ("base_score", "inverted_score", "off_topic_score")
 COLUMNS = {"text": st.column_config.TextColumn(width="large"),
-           **{c: st.column_config.NumberColumn(format="%.3f") for c in ("base_score", "inverted_score", "off_topic_score")}}
+           **{c: st.column_config.NumberColumn(format="%.3f") for c in SCORES}}
 SHOWN = 500
 
 

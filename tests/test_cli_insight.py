@@ -51,7 +51,8 @@ def test_probe_json_and_item_selection(workspace, capsys):
         run_id = scored_run(workspace, server, make_golden(texts=texts(20)))
         assert main(["probe", run_id, "--items", "sample", "--limit", "4", "--seed", "1", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["items"] == 4 and report["flip_rate"]["count"] == 4 and report["errors"] == {"inverted": 0, "off-topic": 0}
+    assert report["items"] == 4 and report["flip_rate"]["count"] == 4
+    assert report["errors"] == {"inverted": 0, "off-topic": 0}
     assert [w["code"] for w in report["warnings"]] == ["uncertain"], "4 items cannot show the off-topic rate is low"
 
 

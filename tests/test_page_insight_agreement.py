@@ -14,7 +14,8 @@ HOSTILE = "<img src=x onerror=alert(1)> **bold**"
 
 
 def stored_run(store, golden, scores, *, model, policy="# Criteria\n- Threats.\n"):
-    run = create_run(store, policy=make_policy(policy), golden=golden, endpoint=Endpoint("http://127.0.0.1:9/v1", model))
+    endpoint = Endpoint("http://127.0.0.1:9/v1", model)
+    run = create_run(store, policy=make_policy(policy), golden=golden, endpoint=endpoint)
     store.add_predictions(run.id, [(i, float(s), None, "", None, 1.0, 0) for i, s in zip(golden.items["id"], scores)])
     store.mark_run(run.id, "completed")
     return run

@@ -196,7 +196,8 @@ def test_probes_against_vllm_match_the_stored_predictions(store, workspace, mode
     flips = sum((base.loc[i, "score"] >= threshold) != (inverted.loc[i, "score"] >= threshold) for i in scored)
     flagged = int((off_topic.loc[off_topic["error"].isna(), "score"] >= threshold).sum())
     assert (report.flip_rate.count, report.flip_rate.n) == (flips, len(scored))
-    assert (report.off_topic_flag_rate.count, report.off_topic_flag_rate.n) == (flagged, int(off_topic["error"].isna().sum()))
-    assert report.errors == {INVERTED: int(inverted["error"].notna().sum()), OFF_TOPIC: int(off_topic["error"].notna().sum())}
+    off_topic_scored = int(off_topic["error"].isna().sum())
+    assert (report.off_topic_flag_rate.count, report.off_topic_flag_rate.n) == (flagged, off_topic_scored)
+    assert report.errors == {INVERTED: len(inverted) - len(scored), OFF_TOPIC: len(off_topic) - off_topic_scored}
     print(f"\nvLLM probe: 6 items x 2 variants in {elapsed:.1f} s; flips {flips}/{len(scored)}, "
           f"off-topic flags {flagged}; warnings {[w.code for w in report.warnings]}")
