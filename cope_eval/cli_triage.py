@@ -70,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     relabel = actions.add_parser("relabel", help="correct the gold label of every open label-error tag")
     relabel.add_argument("run_id", metavar="RUN")
     relabel.add_argument("--author", required=True)
-    relabel.add_argument("--golden", metavar="HASH", help="version to correct (default: the newest derived from the run's)")
+    relabel.add_argument("--golden", metavar="HASH",
+                         help="version to correct (default: the newest derived from the run's)")
     relabel.set_defaults(action=_relabel)
 
     gaps = actions.add_parser("gaps", help="a policy's gap checklist; tick one off with --done")

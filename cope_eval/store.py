@@ -251,8 +251,8 @@ class Store:
         """The first version of ``golden_hash``'s set: follow parents back to one with none."""
         rows = self._query(
             "WITH RECURSIVE chain(hash, parent, depth) AS (SELECT hash, parent_hash, 0 FROM golden_sets WHERE hash = ? "
-            "UNION ALL SELECT g.hash, g.parent_hash, chain.depth + 1 FROM golden_sets g JOIN chain ON g.hash = chain.parent "
-            "WHERE chain.depth < 100000) "
+            "UNION ALL SELECT g.hash, g.parent_hash, chain.depth + 1 FROM golden_sets g "
+            "JOIN chain ON g.hash = chain.parent WHERE chain.depth < 100000) "
             "SELECT hash FROM chain ORDER BY depth DESC LIMIT 1", (golden_hash,))
         if not rows:
             raise NotFoundError(f"No golden set {golden_hash!r} in this workspace's store.")
@@ -261,9 +261,11 @@ class Store:
     def golden_leaves(self, golden_hash: str) -> list[str]:
         """Versions derived from ``golden_hash`` (itself included) that nothing derives from, newest first."""
         rows = self._query(
-            "WITH RECURSIVE tree(hash) AS (SELECT ? UNION SELECT g.hash FROM golden_sets g JOIN tree ON g.parent_hash = tree.hash) "
+            "WITH RECURSIVE tree(hash) AS (SELECT ? UNION SELECT g.hash FROM golden_sets g "
+            "JOIN tree ON g.parent_hash = tree.hash) "
             "SELECT g.hash FROM golden_sets g JOIN tree ON g.hash = tree.hash "
-            "WHERE NOT EXISTS (SELECT 1 FROM golden_sets c WHERE c.parent_hash = g.hash) ORDER BY g.created DESC, g.rowid DESC",
+            "WHERE NOT EXISTS (SELECT 1 FROM golden_sets c WHERE c.parent_hash = g.hash) "
+            "ORDER BY g.created DESC, g.rowid DESC",
             (golden_hash,))
         return [row[0] for row in rows]
 
@@ -277,8 +279,8 @@ class Store:
             names = [f.name for f in dataclasses.fields(TriageTag) if f.name != "id"]
             values = [getattr(tag, name) for name in names]
             values[names.index("created")] = tag.created or now
-            cursor = self._db.execute(f"INSERT INTO triage_tags ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                                      values)
+            marks = ", ".join("?" * len(names))
+            cursor = self._db.execute(f"INSERT INTO triage_tags ({', '.join(names)}) VALUES ({marks})", values)
             return int(cursor.lastrowid)
 
     def clear_triage_tag(self, policy: str, lineage: str, item_id: str) -> bool:
@@ -317,7 +319,8 @@ class Store:
         done = status == "done"
         with self._lock:
             cursor = self._db.execute(
-                "UPDATE triage_tags SET status = ?, done_by = ?, done = ?, resolved_hash = ? WHERE id = ? AND replaced IS NULL",
+                "UPDATE triage_tags SET status = ?, done_by = ?, done = ?, resolved_hash = ? "
+                "WHERE id = ? AND replaced IS NULL",
                 (status, by if done else None, utc_now() if done else None, resolved_hash if done else None, tag_id))
             if cursor.rowcount == 0:
                 raise NotFoundError(f"No current triage tag {tag_id!r} in this workspace's store.")

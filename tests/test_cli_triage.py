@@ -84,4 +84,5 @@ def test_help_and_usage(run, capsys):
     assert "triage tag RUN ITEM --gap|--label-error|--clear" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exit_:
         main(["triage", "tag", run[0].id, "item-00000"])
-    assert exit_.value.code == 2 and "one of the arguments --gap --label-error --clear is required" in capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert "one of the arguments --gap --label-error --clear is required" in capsys.readouterr().err

@@ -142,7 +142,7 @@ def test_label_errors_become_label_corrections_with_history_and_resolve_their_ta
     history = store.label_history(done.golden.hash)
     assert history[["item_id", "old_label", "new_label", "author"]].values.tolist() == [
         ["item-00000", 0, 1, "cy"], ["item-00001", 1, 0, "cy"]]
-    assert history["reason"][0].startswith("a real threat (error triage: run " + run.id + " scored it 0.950 against gold 0")
+    assert history["reason"][0].startswith(f"a real threat (error triage: run {run.id} scored it 0.950 against gold 0")
     assert "tagged label error by ana" in history["reason"][0]
     resolved = store.triage_tag(fn.id)
     assert (resolved.status, resolved.done_by, resolved.resolved_hash) == ("done", "cy", done.golden.hash)
