@@ -25,7 +25,7 @@ from .policy_clauses import Clause, pick_clauses, split_clauses, without
 from .records import Endpoint, Run, Study
 from .results import run_results
 from .runner import effective_status
-from .studies import Variant, base_results, create_study, endpoint_mismatch, select_items, study_status
+from .studies import Variant, base_results, completed_study, create_study, endpoint_mismatch, select_items
 from .store import Store
 
 KIND = "ablation"
@@ -148,7 +148,7 @@ def start_ablation(store: Store, manager: RunManager, base_run: Run, endpoint: E
 
 def ablation_report(store: Store, study_id: str) -> AblationReport:
     """The report of a completed ablation study."""
-    study = _completed(store, study_id)
+    study = completed_study(store, study_id, KIND)
     base_run = store.run(study.base_run_id)
     threshold = base_run.threshold
     full = run_results(store, base_run.id)
@@ -193,12 +193,3 @@ def _decided(base: pd.DataFrame, variant: pd.DataFrame, threshold: float) -> pd.
         "pred_without": changed["pred_b"], "outcome": changed["outcome"].astype(str),
     }).reset_index(drop=True)
 
-
-def _completed(store: Store, study_id: str) -> Study:
-    study = store.study(study_id)
-    if study.kind != KIND:
-        raise ConfigError(f"Study {study_id} is a {study.kind} study, not an ablation.")
-    status = study_status(store, study)
-    if status != "completed":
-        raise ConfigError(f"Study {study_id} is {status}; its report is ready when every variant is scored.")
-    return study

@@ -24,7 +24,7 @@ from .policy_hunks import Hunk, diff_hunks, revert_hunk
 from .records import Endpoint, Run, Study
 from .results import run_results
 from .runner import effective_status
-from .studies import Variant, base_results, create_study, endpoint_mismatch, select_items, study_status
+from .studies import Variant, base_results, completed_study, create_study, endpoint_mismatch, select_items
 from .store import Store
 
 KIND = "attribution"
@@ -34,6 +34,7 @@ nearest B's threshold."""
 ROLE_PREFIX = "revert:"
 MIN_MOVE = 0.01
 """Items that moved less than this from A to B have no explained share (it would divide by ~0)."""
+HUNK_COLUMNS = ("item_id", "label", "score_a", "score_b", "score_reverted", "delta_p", "total_move")
 INTERACTION_NOTE = ("Each hunk is reverted alone, with every other edit in place; when hunks interact, "
                     "their effects need not add up to an item's whole move from A to B (see residual).")
 
@@ -179,44 +180,52 @@ def start_attribution(store: Store, manager: RunManager, run_a: Run, run_b: Run,
 
 def attribution_report(store: Store, study_id: str) -> AttributionReport:
     """The report of a completed attribution study."""
-    study = store.study(study_id)
-    if study.kind != KIND:
-        raise ConfigError(f"Study {study_id} is a {study.kind} study, not an attribution.")
-    status = study_status(store, study)
-    if status != "completed":
-        raise ConfigError(f"Study {study_id} is {status}; its report is ready when every variant is scored.")
+    study = completed_study(store, study_id, KIND)
     run_a, run_b = store.run(study.params["run_a"]), store.run(study.base_run_id)
     old, new = (store.policy_version(r.policy_version_id).text for r in (run_a, run_b))
     hunks = {h.id: h for h in diff_hunks(old, new)}
     b = base_results(store, study)
-    a = run_results(store, run_a.id).set_index("item_id").reindex(b["item_id"])
-    frame = pd.DataFrame({"item_id": b["item_id"], "label": b["label"],
-                          "score_a": a["score"].where(a["error"].isna()).to_numpy(),
-                          "score_b": b["score"].to_numpy()})
-    frame["total_move"] = frame["score_b"] - frame["score_a"]
-    effects, explained = [], frame.copy()
+    moves = pd.DataFrame({"item_id": b["item_id"], "label": b["label"],
+                          "score_a": _scores(run_results(store, run_a.id), b["item_id"]), "score_b": b["score"]})
+    moves["total_move"] = moves["score_b"] - moves["score_a"]
+    effects = []
     for member in study.runs:
-        hunk = hunks[member.role.removeprefix(ROLE_PREFIX)]
-        variant = run_results(store, member.run_id).set_index("item_id").reindex(b["item_id"])
-        reverted = variant["score"].where(variant["error"].isna()).to_numpy()
-        items = frame.assign(score_reverted=reverted, delta_p=frame["score_b"] - reverted)
-        items = items[["item_id", "label", "score_a", "score_b", "score_reverted", "delta_p", "total_move"]]
-        order = np.argsort(-items["delta_p"].abs().fillna(-1).to_numpy(), kind="stable")
-        effects.append(HunkEffect(hunk, member.run_id, items.iloc[order].reset_index(drop=True),
-                                  int(variant["error"].notna().sum())))
-        explained[hunk.id] = items["delta_p"].to_numpy()
-    hunk_ids = [e.hunk.id for e in effects]
-    explained["explained"] = explained[hunk_ids].sum(axis=1, min_count=len(hunk_ids)) if hunk_ids else 0.0
-    explained["residual"] = explained["total_move"] - explained["explained"]
-    moved = explained["total_move"].abs() >= MIN_MOVE
-    explained["share"] = (explained["explained"] / explained["total_move"].where(moved)).where(moved)
-    order = np.argsort(-explained["total_move"].abs().fillna(-1).to_numpy(), kind="stable")
-    scored = int((run_results(store, run_b.id)["error"].isna()).sum())
+        variant = run_results(store, member.run_id)
+        reverted = _scores(variant, b["item_id"])
+        items = moves.assign(score_reverted=reverted, delta_p=moves["score_b"] - reverted)[list(HUNK_COLUMNS)]
+        effects.append(HunkEffect(hunks[member.role.removeprefix(ROLE_PREFIX)], member.run_id,
+                                  _largest_first(items, "delta_p"), int(variant["error"].notna().sum())))
+    scored = int(run_results(store, run_b.id)["error"].isna().sum())
     note = INTERACTION_NOTE if len(b) >= scored else (
         f"Only {len(b)} of the {scored} items run B scored were rescored ({study.params.get('selection')}). "
         + INTERACTION_NOTE)
-    return AttributionReport(study.id, run_a.id, run_b.id, tuple(effects), explained.iloc[order].reset_index(drop=True),
+    return AttributionReport(study.id, run_a.id, run_b.id, tuple(effects), _explained(moves, effects),
                              len(b), scored, note)
+
+
+def _explained(moves: pd.DataFrame, effects: list[HunkEffect]) -> pd.DataFrame:
+    """Per item: each hunk's ΔP, their sum, the residual and the share of the whole move."""
+    out = moves.copy()
+    for effect in effects:
+        out[effect.hunk.id] = effect.items.set_index("item_id")["delta_p"].reindex(out["item_id"]).to_numpy()
+    hunk_ids = [e.hunk.id for e in effects]
+    out["explained"] = out[hunk_ids].sum(axis=1, min_count=len(hunk_ids))
+    out["residual"] = out["total_move"] - out["explained"]
+    moved = out["total_move"].abs() >= MIN_MOVE
+    out["share"] = (out["explained"] / out["total_move"].where(moved)).where(moved)
+    return _largest_first(out, "total_move")
+
+
+def _scores(results: pd.DataFrame, item_ids: pd.Series) -> np.ndarray:
+    """A run's scores of ``item_ids`` in that order; NaN where it errored."""
+    frame = results.set_index("item_id").reindex(item_ids)
+    return frame["score"].where(frame["error"].isna()).to_numpy()
+
+
+def _largest_first(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Rows by decreasing |column|, missing values last, ties in their order."""
+    order = np.argsort(-frame[column].abs().fillna(-1).to_numpy(), kind="stable")
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

@@ -168,6 +168,17 @@ def study_status(store: Store, study: Study) -> str:
     return next(s for s in statuses if s != "completed")
 
 
+def completed_study(store: Store, study_id: str, kind: str) -> Study:
+    """The study, when it is of ``kind`` and every variant is scored (ready for its report)."""
+    study = store.study(study_id)
+    if study.kind != kind:
+        raise ConfigError(f"Study {study_id} is of kind {study.kind!r}, not {kind!r}.")
+    status = study_status(store, study)
+    if status != "completed":
+        raise ConfigError(f"Study {study_id} is {status}; its report is ready when every variant is scored.")
+    return study
+
+
 def variant_results(store: Store, study: Study) -> dict[str, pd.DataFrame]:
     """Each variant's results (see ``results.run_results``), by role."""
     return {member.role: run_results(store, member.run_id) for member in study.runs}

@@ -173,7 +173,7 @@ def test_ablation_in_the_background_and_its_refusals(store, workspace, stub):
     with pytest.raises(ConfigError, match="is pending; ablate a completed run"):
         create_ablation(store, pending)
     assert len(store.runs()) == runs_before + 1, "nothing half-created"
-    with pytest.raises(ConfigError, match="not an ablation"):
+    with pytest.raises(ConfigError, match="of kind 'probes', not 'ablation'"):
         ablation_report(store, _probe_study(store, base).id)
 
 
