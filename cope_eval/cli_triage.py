@@ -19,8 +19,9 @@ from .triage import (DEFAULT_MIN_CONFIDENCE, mark_gap_done, policy_gaps, send_la
 from .views import short_id
 
 ACTIONS = ("list", "tag", "relabel", "gaps")
-# Golden-set text (and ids, categories, notes) is hostile: never let it drive the terminal (as cli_compare).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Golden-set text (and ids, categories, notes) is hostile: never let it drive the terminal (as cli_compare),
+# nor reorder what is shown (bidirectional overrides and isolates, line and paragraph separators; as cli_clauses).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def add_commands(commands) -> None:

@@ -9,7 +9,7 @@ from cope_eval.store import Store
 from tests.factories import make_golden
 from tests.test_triage import SCORES, scored_run
 
-HOSTILE = "\x1b[2J\x1b]0;pwned\x07evil\rtext\x9b31m"
+HOSTILE = "\x1b[2J\x1b]0;pwned\x07evil\rtext\x9b31m\u202egnp.exe"
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def test_list_shows_the_confident_misses_without_control_characters(run, capsys)
     rows = [line.split()[:5] for line in out.splitlines() if line.startswith(("FP ", "FN "))]
     assert rows == [["FP", "0.950", "0.950", "0", "item-00000"], ["FN", "0.900", "0.100", "1", "item-00001"],
                     ["FN", "0.880", "0.120", "1", "item-00007"], ["FP", "0.850", "0.850", "0", "item-00002"]]
-    assert not any(c in out for c in "\x1b\x07\r\x9b") and " [2J ]0;pwned evil text 31m" in out
+    assert not any(c in out for c in "\x1b\x07\r\x9b\u202e") and " [2J ]0;pwned evil text 31m gnp.exe" in out
 
     assert main(["triage", run.id, "--min-confidence", "0.6", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
