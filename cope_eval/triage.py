@@ -120,11 +120,16 @@ def disagreements(results: pd.DataFrame, threshold: float, *, min_confidence: fl
     return out[ITEM_COLUMNS + extra].reset_index(drop=True)
 
 
-def triage_run(store: Store, run_id: str, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> Triage:
-    """The run's confident disagreements (``disagreements``) with item text and current tags."""
+def triage_run(store: Store, run_id: str, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+               results: pd.DataFrame | None = None) -> Triage:
+    """The run's confident disagreements (``disagreements``) with item text and current tags.
+
+    ``results``: the run's ``run_results`` frame when the caller already has it (a page's cache);
+    read from the store otherwise. It is not modified.
+    """
     run, policy, lineage = _context(store, run_id)
     hard = not get_template(run.template).has_probability
-    results = _with_text(store, run)
+    results = _with_text(store, run, results)
     everything = disagreements(results, run.threshold, min_confidence=0.0, hard_label=hard)
     listed = disagreements(results, run.threshold, min_confidence=min_confidence, hard_label=hard)
     tags = store.triage_tags(policy, lineage=lineage)
@@ -240,9 +245,9 @@ def _context(store: Store, run_id: str) -> tuple[Run, str, str]:
     return run, store.policy_version(run.policy_version_id).policy, store.golden_lineage(run.golden_hash)
 
 
-def _with_text(store: Store, run: Run) -> pd.DataFrame:
+def _with_text(store: Store, run: Run, results: pd.DataFrame | None = None) -> pd.DataFrame:
     texts = store.golden_set(run.golden_hash).items[["id", "text"]].rename(columns={"id": "item_id"})
-    return run_results(store, run.id).merge(texts, on="item_id", how="left")
+    return (run_results(store, run.id) if results is None else results).merge(texts, on="item_id", how="left")
 
 
 def _newest_version(store: Store, golden_hash: str) -> str:
