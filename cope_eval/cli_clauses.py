@@ -9,7 +9,6 @@ interruption sends only what is missing.
 from __future__ import annotations
 
 import json
-import re
 import sys
 
 from .ablation import ITEM_SELECTIONS as ABLATION_ITEMS
@@ -23,10 +22,10 @@ from .policy_clauses import split_clauses
 from .records import Endpoint, Run, Study
 from .store import Store
 from .studies import StudyProgress, execute_study, study_status
+from .terminal import terminal_safe
 
 # Golden-set text is hostile: never let it drive the terminal (escapes, carriage returns, and
 # Unicode line separators and bidi controls that reorder what is shown).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 DEFAULT_LIMIT = 50
 
 
@@ -79,14 +78,14 @@ def ablate_command(args) -> int:
     print(f"base at threshold {report.threshold:g}: precision {b.precision:.4f}  recall {b.recall:.4f}  f1 {b.f1:.4f}")
     print(f"\n{'clause':<24}{'Δ precision':>12}{'Δ recall':>10}{'Δ f1':>9}{'fixed':>7}{'broken':>8}")
     for e in report.effects:
-        print(f"{_safe(e.clause.id, 23):<24}{e.delta['precision']:>+12.4f}{e.delta['recall']:>+10.4f}"
+        print(f"{terminal_safe(e.clause.id, 23):<24}{e.delta['precision']:>+12.4f}{e.delta['recall']:>+10.4f}"
               f"{e.delta['f1']:>+9.4f}{e.fixed:>7}{e.broken:>8}")
     for e in report.effects:
         if len(e.decided):
-            print(f"\n{e.clause.id} ({_safe(e.clause.section, 40)}): {_safe(e.clause.summary, 80)}")
+            print(f"\n{e.clause.id} ({terminal_safe(e.clause.section, 40)}): {terminal_safe(e.clause.summary, 80)}")
             for row in e.decided.head(args.top).itertuples():
                 print(f"  {row.outcome:<7} gold {row.label}  {row.score_base:.3f} -> {row.score_without:.3f}"
-                      f"  {_safe(row.item_id, 30)}  {_safe(texts.get(row.item_id, ''), 70)}")
+                      f"  {terminal_safe(row.item_id, 30)}  {terminal_safe(texts.get(row.item_id, ''), 70)}")
     return 0
 
 
@@ -107,19 +106,19 @@ def attribute_command(args) -> int:
     for e in report.effects:
         print(f"\n{e.hunk.id} ({e.hunk.kind}, {e.hunk.where})")
         for line in e.hunk.old_lines:
-            print(f"  - {_safe(line, 100)}")
+            print(f"  - {terminal_safe(line, 100)}")
         for line in e.hunk.new_lines:
-            print(f"  + {_safe(line, 100)}")
+            print(f"  + {terminal_safe(line, 100)}")
         for row in e.top(args.top).itertuples():
             print(f"    ΔP {row.delta_p:+.3f} (A→B {row.total_move:+.3f})  gold {row.label}"
-                  f"  {_safe(row.item_id, 30)}  {_safe(texts.get(row.item_id, ''), 60)}")
+                  f"  {terminal_safe(row.item_id, 30)}  {terminal_safe(texts.get(row.item_id, ''), 60)}")
     return 0
 
 
 def _list_clauses(text: str) -> int:
     for clause in split_clauses(text):
         lines = f"{clause.first_line}-{clause.last_line}"
-        print(f"{_safe(clause.id, 30):<24}{lines:>8}  {_safe(clause.section, 28):<28}  {_safe(clause.summary, 80)}")
+        print(f"{terminal_safe(clause.id, 30):<24}{lines:>8}  {terminal_safe(clause.section, 28):<28}  {terminal_safe(clause.summary, 80)}")
     return 0
 
 
@@ -152,6 +151,3 @@ def _limit(args) -> int | None:
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
-
-def _safe(value, width: int) -> str:
-    return _CONTROL.sub(" ", str(value))[:width]

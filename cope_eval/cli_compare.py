@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 
 from .comparison import compare_runs, flips
 from .config import workspace_from_env
 from .results import run_results
 from .store import Store
+from .terminal import terminal_safe
 
-# Golden-set text is hostile: never let it drive the terminal (ANSI escapes, carriage returns).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def add_commands(commands) -> None:
@@ -52,6 +50,6 @@ def compare_command(args) -> int:
     if len(changed):
         print(f"\nlargest score changes (of {comparison.fixed + comparison.broken + comparison.both_wrong} flips and misses):")
         for row in changed.itertuples():
-            text = _CONTROL.sub(" ", str(texts.get(row.item_id, "")))[:70]
+            text = terminal_safe(texts.get(row.item_id, ""), 70)
             print(f"  {row.outcome:<10} gold {row.label}  {row.score_a:.3f} -> {row.score_b:.3f}  {row.item_id}  {text}")
     return 0

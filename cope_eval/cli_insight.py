@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 
 from .agreement import run_agreement
@@ -19,13 +18,13 @@ from .probes import create_probe_study, probe_items, probe_report, probe_table, 
 from .records import Endpoint, Run
 from .store import Store
 from .studies import SELECTIONS, StudyProgress, execute_study, study_status
+from .terminal import terminal_safe
 
 EXIT_NOT_STEERABLE = 1
 INFORMATIONAL = ("uncertain",)
 """Warning codes that do not fail ``probe``."""
 
 # Golden-set text and server-given names are hostile: never let them drive the terminal.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def add_commands(commands) -> None:
@@ -56,7 +55,7 @@ def probe_command(args) -> int:
         endpoint = Endpoint(run.base_url, run.model, _api_key(run, args.api_key_env))
         study = create_probe_study(store, run.id, selection=args.items, limit=args.limit, seed=args.seed)
         _say(f"{study.id}: {study.params['items']:,} items x {len(study.runs)} policies "
-             f"on {_clean(run.model)} at {run.base_url}")
+             f"on {terminal_safe(run.model)} at {run.base_url}")
         bar = _progress if sys.stderr.isatty() else None
         try:
             execute_study(store, study.id, endpoint, workspace_root=workspace.root, progress=bar)
@@ -87,21 +86,21 @@ def agreement_command(args) -> int:
         print(json.dumps(report.to_dict(), indent=2))
         return 0
     for name, run_id in report.runs.items():
-        print(f"{_clean(name)}  = {run_id}  (threshold {report.thresholds[name]:g})")
+        print(f"{terminal_safe(name)}  = {run_id}  (threshold {report.thresholds[name]:g})")
     print(f"\n{'run A':<40}{'run B':<40}{'items':>7}{'kappa':>8}{'agree':>8}")
     for pair in report.pairs:
         kappa = "n/a" if pair.kappa is None else f"{pair.kappa:.3f}"
-        print(f"{_clean(pair.a)[:39]:<40}{_clean(pair.b)[:39]:<40}{pair.n:>7,}{kappa:>8}{pair.agreement.estimate:>8.1%}"
+        print(f"{terminal_safe(pair.a)[:39]:<40}{terminal_safe(pair.b)[:39]:<40}{pair.n:>7,}{kappa:>8}{pair.agreement.estimate:>8.1%}"
               + (f"  ({pair.note})" if pair.note else ""))
     print(f"\n{'run':<40}{'items':>7}{'left out':>10}{'kappa vs gold':>15}{'accuracy':>10}")
     for gold in report.gold:
         kappa = "n/a" if gold.kappa is None else f"{gold.kappa:.3f}"
-        print(f"{_clean(gold.run)[:39]:<40}{gold.n:>7,}{gold.missing:>10,}{kappa:>15}{gold.agreement.estimate:>10.1%}")
+        print(f"{terminal_safe(gold.run)[:39]:<40}{gold.n:>7,}{gold.missing:>10,}{kappa:>15}{gold.agreement.estimate:>10.1%}")
     table = report.disagreements
     print(f"\n{len(table):,} of {report.items:,} items disputed" + (", most disputed first:" if len(table) else ""))
     for row in table.head(args.show).itertuples(index=False):
         print(f"  gold {row.label}  {row.flagged}/{row.scored} flag it  spread {row.spread:.3f}  "
-              f"{_clean(row.item_id)}  {_clean(getattr(row, 'text', ''))[:60]}")
+              f"{terminal_safe(row.item_id)}  {terminal_safe(getattr(row, 'text', ''))[:60]}")
     return 0
 
 
@@ -122,7 +121,7 @@ def _probe_summary(report, table, show: int) -> str:
         if len(rows) and show > 0:
             lines += ["", f"{title} ({len(rows):,}):"]
             lines += [f"  gold {r.label}  base {r.base_score:.3f}  inverted {r.inverted_score:.3f}  "
-                      f"off-topic {r.off_topic_score:.3f}  {_clean(r.item_id)}  {_clean(r.text)[:60]}"
+                      f"off-topic {r.off_topic_score:.3f}  {terminal_safe(r.item_id)}  {terminal_safe(r.text)[:60]}"
                       for r in rows.head(show).itertuples(index=False)]
     return "\n".join(lines)
 
@@ -149,9 +148,6 @@ def _progress(p: StudyProgress) -> None:
     sys.stderr.write(f"\rpolicy {min(p.runs_done + 1, p.runs_total)}/{p.runs_total}{current}   ")
     sys.stderr.flush()
 
-
-def _clean(value) -> str:
-    return _CONTROL.sub(" ", value if isinstance(value, str) else "")
 
 
 def _say(message: str) -> None:

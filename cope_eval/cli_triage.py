@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 
 from .config import workspace_from_env
 from .store import Store
 from .triage import (DEFAULT_MIN_CONFIDENCE, mark_gap_done, policy_gaps, send_label_errors_to_relabeling,
                      tag_item, triage_run, untag_item)
 from .views import short_id
+from .terminal import terminal_safe
 
 ACTIONS = ("list", "tag", "relabel", "gaps")
 # Golden-set text (and ids, categories, notes) is hostile: never let it drive the terminal (as cli_compare),
 # nor reorder what is shown (bidirectional overrides and isolates, line and paragraph separators; as cli_clauses).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def add_commands(commands) -> None:
@@ -104,7 +103,7 @@ def _list(store: Store, args) -> int:
     for row in triage.items.itertuples():
         tag = "" if not isinstance(row.tag, str) else f"{row.tag}{' (done)' if row.tag_status == 'done' else ''}"
         print(f"{row.kind:<5}{row.confidence:>7.3f}{row.score:>7.3f}{row.label:>5}  {tag:<18}"
-              f"{_safe(row.item_id):<16}{_safe(row.text)[:70]}")
+              f"{terminal_safe(row.item_id):<16}{terminal_safe(row.text)[:70]}")
     if triage.open_label_errors:
         print(f"\n{triage.open_label_errors} open label-error tag(s): "
               f"python -m cope_eval triage relabel {run.id} --author NAME")
@@ -114,17 +113,17 @@ def _list(store: Store, args) -> int:
 def _tag(store: Store, args) -> int:
     if not args.tag:
         cleared = untag_item(store, args.run_id, args.item_id)
-        print(f"cleared the tag of {_safe(args.item_id)}" if cleared else f"{_safe(args.item_id)} had no tag")
+        print(f"cleared the tag of {terminal_safe(args.item_id)}" if cleared else f"{terminal_safe(args.item_id)} had no tag")
         return 0
     tag = tag_item(store, args.run_id, args.item_id, args.tag, note=args.note, author=args.author)
-    print(f"tag {tag.id}: {_safe(tag.item_id)} is a {tag.tag.replace('_', ' ')} for policy {tag.policy}")
+    print(f"tag {tag.id}: {terminal_safe(tag.item_id)} is a {tag.tag.replace('_', ' ')} for policy {tag.policy}")
     return 0
 
 
 def _relabel(store: Store, args) -> int:
     done = send_label_errors_to_relabeling(store, args.run_id, author=args.author, golden_hash=args.golden)
     for row in done.changes.itertuples():
-        print(f"{_safe(row.item_id)}: {row.old_label} -> {row.new_label}  (version {short_id(row.golden_hash)})")
+        print(f"{terminal_safe(row.item_id)}: {row.old_label} -> {row.new_label}  (version {short_id(row.golden_hash)})")
     print(f"{len(done.changes)} label(s) corrected; golden set {done.golden.hash} carries them all.")
     return 0
 
@@ -143,11 +142,8 @@ def _gaps(store: Store, args) -> int:
     print(f"{(gaps['status'] == 'open').sum()} open, {(gaps['status'] == 'done').sum()} done")
     for row in gaps.itertuples():
         box = "[x]" if row.status == "done" else "[ ]"
-        print(f"{box} {row.id:>4}  {_safe(row.note) or '(no note)'}")
-        print(f"          {_safe(row.item_id)}: {_safe(row.text)[:70]}  (run {row.run_id}, "
+        print(f"{box} {row.id:>4}  {terminal_safe(row.note) or '(no note)'}")
+        print(f"          {terminal_safe(row.item_id)}: {terminal_safe(row.text)[:70]}  (run {row.run_id}, "
               f"version {short_id(row.policy_version_id)})")
     return 0
 
-
-def _safe(value) -> str:
-    return "" if value is None or value != value else _CONTROL.sub(" ", str(value))

@@ -51,10 +51,11 @@ def with_text(frame: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
 
 def study_choices(store: Store, kind: str, base_run_id: str, **params) -> dict[str, str]:
     """Studies of ``kind`` on ``base_run_id`` whose params include ``params``, newest first:
-    id -> label (time, items, status)."""
+    id -> label (time, items, status, who started it)."""
     found = [s for s in reversed(store.studies(kind)) if s.base_run_id == base_run_id
              and all(s.params.get(k) == v for k, v in params.items())]
     return {s.id: f"{s.created[:19].replace('T', ' ')} · {s.params.get('selection', '?')} · "
                   f"{s.params.get('items', '?')} items · {len(s.runs)} variants · {study_status(store, s)}"
+                  + (f" · by {s.author}" if s.author else "")
             for s in found}
 

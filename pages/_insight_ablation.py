@@ -11,7 +11,7 @@ from cope_eval.runner import effective_status
 from cope_eval.studies import endpoint_mismatch
 from cope_eval.study_views import clause_table, signed_colours, study_choices, with_text
 from cope_eval.views import escape_markdown
-from pages import _common, _state
+from pages import _auth, _common, _state
 from pages._study_progress import study_progress
 
 TITLE = "Clause ablation"
@@ -61,7 +61,7 @@ def draw(ws, store, manager, endpoint) -> None:
     if st.button("Run ablation", key=_state.ABLATION_START, type="primary", disabled=problem is not None,
                  icon=":material/play_arrow:"):
         study = _common.attempt(start_ablation, store, manager, run, endpoint, clause_ids=chosen or None, items=items,
-                                limit=limit if items == "near" else None)
+                                limit=limit if items == "near" else None, author=_auth.current_author() or "")
         if study is not None:
             st.session_state[_state.ABLATION_STUDY] = study.id
 

@@ -10,7 +10,7 @@ from cope_eval.runner import effective_status
 from cope_eval.studies import endpoint_mismatch
 from cope_eval.study_views import hunk_table, signed_colours, study_choices, with_text
 from cope_eval.views import escape_markdown
-from pages import _common, _state
+from pages import _auth, _common, _state
 from pages._study_progress import study_progress
 
 TITLE = "Change attribution"
@@ -60,7 +60,7 @@ def draw(ws, store, manager, endpoint) -> None:
     if st.button("Run attribution", key=_state.ATTRIBUTION_START, type="primary", disabled=problem is not None,
                  icon=":material/play_arrow:"):
         study = _common.attempt(start_attribution, store, manager, run_a, run_b, endpoint, items=items,
-                                limit=None if items == "all" else limit)
+                                limit=None if items == "all" else limit, author=_auth.current_author() or "")
         if study is not None:
             st.session_state[_state.ATTRIBUTION_STUDY] = study.id
 

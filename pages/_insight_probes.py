@@ -8,7 +8,7 @@ from cope_eval.probes import (KIND, SHOWN_ITEMS, probe_base_runs, probe_items, p
 from cope_eval.studies import SELECTIONS, endpoint_mismatch
 from cope_eval.study_views import study_choices
 from cope_eval.views import escape_markdown
-from pages import _common, _state
+from pages import _auth, _common, _state
 from pages._study_progress import study_progress
 
 TITLE = "Steerability probes"
@@ -49,7 +49,7 @@ def draw(ws, store, manager, endpoint) -> None:
     if st.button("Run probes", key=_state.PROBES_START, type="primary", disabled=problem is not None,
                  icon=":material/play_arrow:"):
         study = _common.attempt(start_probes, store, manager, run_id, endpoint, selection=items,
-                                limit=None if items == "all" else int(limit), seed=int(seed))
+                                limit=None if items == "all" else int(limit), seed=int(seed), author=_auth.current_author() or "")
         if study is not None:
             st.session_state[_state.PROBES_STUDY] = study.id
 

@@ -13,8 +13,8 @@ from pages._sidebar import session_endpoint
 
 _state.require_app()
 
+# Tab modules, in the order an analyst uses them.
 SECTIONS = [_insight_probes, _insight_ablation, _insight_attribution, _insight_triage, _insight_agreement]
-"""Tab modules, in the order an analyst uses them."""
 
 st.title("Insight")
 st.caption("Check that the model follows the policy, find which clauses and edits decide which items, "
@@ -22,9 +22,6 @@ st.caption("Check that the model follows the policy, find which clauses and edit
            "the same runner, store and cache as the Evaluate page.")
 ws, store, manager = _common.workspace(), _common.store(), _common.run_manager()
 endpoint = session_endpoint()
-if not SECTIONS:
-    st.info("No insight tools are installed.")
-    st.stop()
 for tab, section in zip(st.tabs([s.TITLE for s in SECTIONS]), SECTIONS):
     with tab:
         section.draw(ws, store, manager, endpoint)

@@ -201,3 +201,23 @@ def test_without_an_auth_section_nothing_changes(seeded, monkeypatch):
     at.text_input(key=_state.POLICY_AUTHOR).input("bo")
     at.button(key=_state.POLICY_SAVE).click().run()
     assert [v.author for v in list_versions(seeded.root, "violence")] == ["ana", "bo"]
+
+
+def test_a_study_started_from_insight_records_the_signed_in_user(workspace, monkeypatch):
+    from tests.label_reader import label_reader
+    from tests.policy_stub import policy_following
+    from tests.stub_server import StubServer
+    from tests.test_page_insight_probes import base_run
+
+    with StubServer(policy_following(label_reader)) as stub:
+        base_run(workspace, stub, n=6)
+        navigation_only(monkeypatch)
+        monkeypatch.setenv("COPE_BASE_URL", stub.base_url)
+        monkeypatch.setenv("COPE_MODEL", "stub")
+        at = _app(ADA).run()
+        at.switch_page("pages/insight.py").run()
+        at.button(key=_state.PROBES_START).click().run()
+        assert not at.exception
+        with Store(workspace.private_dir) as store:
+            [study] = store.studies("probes")
+            assert study.author == "ada@example.org"
