@@ -36,24 +36,20 @@ class RunManager:
 
     def start(self, run_id: str, endpoint: Endpoint, **options) -> bool:
         """Start (or resume) ``run_id``; False when it is already running here."""
-        with self._lock:
-            if self.is_active(run_id):
-                return False
-            job = _Job(thread=threading.Thread(target=self._execute, args=(run_id, endpoint, options),
-                                               name=f"cope-eval {run_id}", daemon=True))
-            self._jobs[run_id] = job
-            job.thread.start()
-            return True
+        return self._start(run_id, self._execute, endpoint, options)
 
     def start_study(self, study_id: str, endpoint: Endpoint, **options) -> bool:
         """Start (or resume) every variant run of ``study_id`` in one thread, one run at a time;
         ``progress(study_id)`` is then a ``StudyProgress``. False when it is already running here."""
+        return self._start(study_id, self._execute_study, endpoint, options)
+
+    def _start(self, key: str, target, endpoint: Endpoint, options: dict) -> bool:
         with self._lock:
-            if self.is_active(study_id):
+            if self.is_active(key):
                 return False
-            job = _Job(thread=threading.Thread(target=self._execute_study, args=(study_id, endpoint, options),
-                                               name=f"cope-eval {study_id}", daemon=True))
-            self._jobs[study_id] = job
+            job = _Job(thread=threading.Thread(target=target, args=(key, endpoint, options),
+                                               name=f"cope-eval {key}", daemon=True))
+            self._jobs[key] = job
             job.thread.start()
             return True
 
