@@ -11,7 +11,8 @@ Two sentinel keys, in a real browser against the real local vLLM:
   and rendered.
 
 Both keys must reach their own server (or the test would prove nothing), never the other one,
-and never appear anywhere else. A PNG screenshot cannot be searched for text; the accessible
+and never appear anywhere else; nor may KEY_ENV, the COPE_API_KEY of the server the app was
+started with, which this session never chooses. A PNG screenshot cannot be searched for text; the accessible
 text of the page (Playwright's ARIA snapshot) and its HTML are searched instead.
 """
 
@@ -38,6 +39,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 KEY_VLLM = "sk-SENTINEL-vllm-4f0c-never-show-me"
 KEY_ECHO = "sk-SENTINEL-echo-9b2e-never-show-me"
+KEY_ENV = "sk-SENTINEL-env-51aa-never-show-me"
+"""COPE_API_KEY: the key of the server the app is configured with, which is never chosen here."""
 POLICY = "# Criteria\n\n## Definition of Label\n\n#### Includes\n- Threats of violence against a person.\n"
 
 
@@ -118,7 +121,8 @@ def test_typed_keys_reach_their_own_server_and_nothing_else(page, model_server, 
     vllm_log_start = vllm_log.stat().st_size if vllm_log and vllm_log.exists() else 0
     target = urlsplit(model_server.base_url)
     seen = {}  # where -> text searched
-    env = {"COPE_EVAL_HOME": str(workspace), "COPE_BASE_URL": "http://127.0.0.1:9/v1"}  # nothing there
+    env = {"COPE_EVAL_HOME": str(workspace), "COPE_BASE_URL": "http://127.0.0.1:9/v1",  # nothing there
+           "COPE_API_KEY": KEY_ENV}
     with FaultProxy(target.hostname, target.port) as proxy, \
             EchoServer() as echo, \
             app_process(env, log_path=tmp_path / "app.log") as app:
@@ -131,7 +135,7 @@ def test_typed_keys_reach_their_own_server_and_nothing_else(page, model_server, 
         _check(page, "I will find you.")
         page.get_by_text('P("1")').wait_for(timeout=WAIT)
 
-        # 2. The echoing server chosen without a key: KEY_VLLM must not follow it there.
+        # 2. The echoing server chosen without a key: neither KEY_VLLM nor KEY_ENV may follow it there.
         error = page.locator('[data-testid="stMain"] [data-testid="stAlertContentError"]')
         _use_server(page, echo.base_url, "")
         _check(page, "I will find you.")
@@ -175,10 +179,11 @@ def test_typed_keys_reach_their_own_server_and_nothing_else(page, model_server, 
     assert len(vllm_heads) >= 5 and all(f"authorization: bearer {KEY_VLLM.lower()}" in h for h in vllm_heads)
     assert echo_heads[0].get("authorization") == "Bearer EMPTY", "chosen without a key: sent without one"
     assert len(echo_heads) >= 6 and all(h.get("authorization") == f"Bearer {KEY_ECHO}" for h in echo_heads[1:])
-    assert not any(KEY_ECHO.lower() in h.decode("latin-1").lower() for h in proxy.heads)
-    assert not any(KEY_VLLM in str(h) for _, h, _ in echo.requests)
+    assert not any(k.lower() in h.decode("latin-1").lower() for h in proxy.heads for k in (KEY_ECHO, KEY_ENV))
+    assert not any(k in str(h) for _, h, _ in echo.requests for k in (KEY_VLLM, KEY_ENV))
     # ...and is nowhere else.
-    leaks = [(where, key[:20]) for where, text in seen.items() for key in (KEY_VLLM, KEY_ECHO) if key in text]
+    keys = (KEY_VLLM, KEY_ECHO, KEY_ENV)
+    leaks = [(where, key[:20]) for where, text in seen.items() for key in keys if key in text]
     assert leaks == [], leaks
     assert "Bearer [redacted]" in "".join(seen.values()), "the echoed error was stored and shown, redacted"
     assert page.dialogs == []

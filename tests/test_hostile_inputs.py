@@ -18,6 +18,7 @@ import csv
 import http.server
 import io
 import os
+import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,10 +203,10 @@ class _Server:
     def __init__(self, host: str = "127.0.0.1", redirect_to: str | None = None):
         self.hits: list[str] = []
         handler = type("Handler", (_Recorder,), {"hits": self.hits, "redirect_to": redirect_to})
-        family = http.server.ThreadingHTTPServer
+        server = http.server.ThreadingHTTPServer
         if ":" in host:
-            family = type("V6", (http.server.ThreadingHTTPServer,), {"address_family": __import__("socket").AF_INET6})
-        self.httpd = family((host, 0), handler)
+            server = type("V6", (server,), {"address_family": socket.AF_INET6})
+        self.httpd = server((host, 0), handler)
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 

@@ -1,0 +1,298 @@
+"""Prove that the tests guarding cope-eval's protections can fail: take each protection out, one
+at a time, in a copy of the repository, and check that its tests then fail.
+
+Each protection names a file, an exact snippet of it, a replacement that removes the protection,
+and the pytest node ids that must fail without it. The working tree is never touched: its tracked
+and untracked (not ignored) files are copied to a temporary folder; the tests run there first
+unchanged (a test that fails anyway proves nothing), then once per protection removed. A snippet
+that is no longer in its file is reported as such (the protection moved: update this list).
+
+    python scripts/check_protections.py                  # all; writes docs/protections.md
+    python scripts/check_protections.py --only redact    # names containing "redact"; prints only
+    python scripts/check_protections.py --no-browser     # leave out the real-browser tests
+    make protections
+
+Some tests need the local vLLM (started by the test session when it is not running).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "docs" / "protections.md"
+
+
+@dataclass(frozen=True)
+class Protection:
+    """One protection and the tests that must catch its removal."""
+
+    name: str
+    file: str
+    snippet: str
+    """Exact text, found once in ``file``."""
+    replacement: str
+    """What the snippet becomes with the protection taken out."""
+    tests: tuple[str, ...]
+    """Pytest node ids (a function name covers all its parameters)."""
+
+
+T_FAULTS = "tests/test_faults.py::"
+T_HOSTILE = "tests/test_hostile_inputs.py::"
+T_IMAGES = "tests/test_images.py::"
+T_POLICIES = "tests/test_policies.py::"
+T_RUNNER = "tests/test_runner.py::"
+T_SECRETS = "tests/test_secrets.py::"
+BROWSER_KILL = "tests/test_browser_kill.py::test_app_killed_mid_run_restarts_interrupted_and_resume_sends_only_the_rest"
+BROWSER_KEYS = "tests/test_browser_secrets.py::test_typed_keys_reach_their_own_server_and_nothing_else"
+
+PROTECTIONS = (
+    # -- faults: retries, error counting, never a silent zero -----------------------------------
+    Protection("retry 408, 429 and 5xx", "cope_eval/transport.py",
+               "return status == 408 or status == 429 or status >= 500", "return False",
+               ("tests/test_transport.py::test_transient_faults_are_retried_until_success",
+                "tests/test_transport.py::test_which_statuses_are_retried")),
+    Protection("count every failed item as an error", "cope_eval/runner.py",
+               "            self.errors += 1\n", "            pass\n",
+               (T_FAULTS + "test_every_bad_reply_is_a_counted_error_never_a_zero",)),
+    Protection("store a failed item without a score (never 0)", "cope_eval/runner.py",
+               "self.rows.append((outcome.item_id, None, None, None, outcome.error,",
+               "self.rows.append((outcome.item_id, 0.0, 0, None, outcome.error,",
+               (T_FAULTS + "test_every_bad_reply_is_a_counted_error_never_a_zero",)),
+    Protection("neither 0 nor 1 in the top tokens is an error, not a score", "cope_eval/scoring.py",
+               'if mass["0"] == 0.0 and mass["1"] == 0.0:', "if False:",
+               ("tests/test_scoring.py::test_neither_answer_listed_is_an_error_not_a_zero",
+                T_FAULTS + "test_every_bad_reply_is_a_counted_error_never_a_zero")),
+    Protection("a dead server leaves items unscored, not a wall of errors", "cope_eval/runner.py",
+               "        if outcome.unreachable:\n", "        if False:\n",
+               (T_RUNNER + "test_server_down_interrupts_the_run_and_resume_finishes_it",)),
+    Protection("concurrency cap: one worker per request allowed in flight", "cope_eval/transport.py",
+               "for _ in range(max(1, state.lane.concurrency))", "for _ in range(max(1, state.lane.concurrency) * 2)",
+               (T_SECRETS + "test_burst_of_image_items_respects_concurrency",
+                T_RUNNER + "test_concurrency_bounds_requests_in_flight")),
+    # -- the store: WAL, atomic batches, interrupted runs, resume ------------------------------
+    Protection("store in WAL mode", "cope_eval/store.py",
+               'self._db.execute("PRAGMA journal_mode=WAL")', "pass",
+               ("tests/test_store.py::test_migrations_are_recorded_once_and_wal_is_on",)),
+    Protection("prediction batches commit all or nothing", "cope_eval/store.py",
+               "        with self._lock, self._transaction():\n            self._db.executemany(\n"
+               '                "INSERT INTO predictions',
+               "        with self._lock:\n            self._db.executemany(\n"
+               '                "INSERT INTO predictions',
+               ("tests/test_store.py::test_a_second_prediction_for_an_item_is_refused_and_nothing_of_the_batch_is_kept",
+                T_FAULTS + "test_store_survives_a_kill_during_writes")),
+    Protection("a run whose process died shows as interrupted", "cope_eval/runner.py",
+               'return "running" if alive and fresh else "interrupted"', 'return "running"',
+               (T_RUNNER + "test_a_running_run_whose_process_died_shows_as_interrupted",
+                T_FAULTS + "test_runner_process_killed_mid_run_shows_interrupted_and_resumes", BROWSER_KILL)),
+    # Not BROWSER_KILL here: in the app the cache answers items that are sent again, so the
+    # model-call count cannot tell this mutation apart (checked: it passes without it).
+    Protection("resume sends only the items not yet scored", "cope_eval/runner.py",
+               "todo = _without(golden.items, store.scored_item_ids(run_id))", "todo = golden.items",
+               (T_RUNNER + "test_cancel_then_resume_sends_only_the_missing_items",
+                T_FAULTS + "test_runner_process_killed_mid_run_shows_interrupted_and_resumes")),
+    # -- hostile input ----------------------------------------------------------------------------
+    Protection("image paths stay inside the workspace (symlinks resolved)", "cope_eval/images.py",
+               "if not full.is_relative_to(root):", "if False:",
+               (T_IMAGES + "test_bad_references", T_IMAGES + "test_symlink_escaping_the_workspace_is_rejected",
+                T_HOSTILE + "test_golden_set_file")),
+    Protection("absolute image paths refused", "cope_eval/images.py",
+               'if rel.is_absolute() or PurePosixPath(ref.replace("\\\\", "/")).is_absolute():', "if False:",
+               (T_IMAGES + "test_bad_references", T_HOSTILE + "test_golden_set_file")),
+    Protection("image URLs fetched only when allowed", "cope_eval/images.py",
+               "        if not allow_urls:\n            raise _Rejected(", "        if False:\n            raise _Rejected(",
+               (T_IMAGES + "test_urls_are_fetched_only_when_allowed",)),
+    Protection("image URLs on non-public addresses refused", "cope_eval/images.py",
+               "return address.is_global and not address.is_multicast", "return True",
+               (T_HOSTILE + "test_private_image_urls_are_refused_without_a_request",
+                T_HOSTILE + "test_private_urls_in_a_golden_set_are_kept_unfetched_or_refused_row_by_row")),
+    Protection("the address check on every connection (redirects, DNS changes)", "cope_eval/images.py",
+               "class _PublicHTTPConnection(http.client.HTTPConnection):\n    def __init__(self, *args, **kwargs):\n"
+               "        super().__init__(*args, **kwargs)\n        self._create_connection = _public_connection\n",
+               "class _PublicHTTPConnection(http.client.HTTPConnection):\n    def __init__(self, *args, **kwargs):\n"
+               "        super().__init__(*args, **kwargs)\n",
+               (T_HOSTILE + "test_a_redirect_to_a_private_address_is_refused_at_connect_time",)),
+    Protection("decompression-bomb cap (pixels)", "cope_eval/images.py",
+               "if width * height > max_pixels:", "if False:",
+               (T_IMAGES + "test_pixel_cap_and_decompression_bomb", "tests/test_golden.py::test_decompression_bomb_image")),
+    Protection("item text length cap (a 20 MB cell)", "cope_eval/golden_validate.py",
+               "add(lengths > MAX_TEXT_CHARS,", "add(lengths < 0,",
+               (T_HOSTILE + "test_golden_set_file",)),
+    Protection("formula-like CSV cells neutralised", "cope_eval/csv_safe.py",
+               "if isinstance(value, str) and value.startswith(FORMULA_STARTS):", "if False:",
+               (T_HOSTILE + "test_formula_like_cells_are_neutralised_in_every_csv_export",
+                "tests/test_export.py::test_predictions_csv_has_scores_labels_outcomes_and_neutralised_formulas",
+                "tests/test_zentropi_formats.py::test_formula_like_texts_are_neutralised_in_csv_and_exact_in_json")),
+    Protection("policy names: no path separators", "cope_eval/policies.py",
+               '    if "/" in slug or "\\\\" in slug:\n        return "it contains a path separator"\n', "",
+               (T_POLICIES + "test_slug_attacks_are_rejected", T_POLICIES + "test_slug_check_applies_to_every_entry_point")),
+    Protection("policy names: only a-z, 0-9, '.', '_', '-'", "cope_eval/policies.py",
+               "if not _SLUG_RE.fullmatch(slug):", "if False:",
+               (T_POLICIES + "test_slug_attacks_are_rejected",
+                T_HOSTILE + "test_policy_name_tricks_are_rejected_and_write_nothing")),
+    Protection("policy text size cap", "cope_eval/policies.py",
+               "if len(data) > MAX_POLICY_BYTES:", "if False:",
+               (T_HOSTILE + "test_policy_text",)),
+    Protection("user content shown as text, not Markdown", "cope_eval/views.py",
+               'return _MARKDOWN_SPECIAL.sub(r"\\\\\\1", str(text))', "return str(text)",
+               ("tests/test_views.py::test_escape_markdown_leaves_no_markdown_syntax",)),
+    Protection("policy text HTML-escaped in the diff view", "cope_eval/policy_diff.py",
+               "    return html.escape(text, quote=True)", "    return text",
+               ("tests/test_policy_diff.py::test_everything_is_html_escaped",)),
+    # -- secrets ----------------------------------------------------------------------------------
+    Protection("a key echoed back by a server is redacted", "cope_eval/errors.py",
+               "return message.replace(secret, REDACTED) if secret else message", "return message",
+               (T_SECRETS + "test_a_key_the_server_echoes_back_is_redacted_from_errors", BROWSER_KEYS)),
+    Protection("the key is left out of an endpoint's repr", "cope_eval/records.py",
+               "api_key: str | None = field(default=None, repr=False)", "api_key: str | None = None",
+               (T_SECRETS + "test_key_is_nowhere_in_the_workspace_after_good_and_failed_items",)),
+    Protection("resuming on another server leaves the session key behind", "cope_eval/run_setup.py",
+               "same_server = endpoint is not None and endpoint.base_url == run.base_url",
+               "same_server = endpoint is not None",
+               ("tests/test_run_setup.py::test_a_dead_runner_is_interrupted_and_resumes_on_its_own_server_without_the_session_key",)),
+    Protection("choosing a server in the app replaces the old key", "pages/_sidebar.py",
+               "key = st.session_state[_state.SERVER_KEY_INPUT] or None",
+               "key = st.session_state[_state.SERVER_KEY_INPUT] or st.session_state[_state.SERVER_API_KEY]",
+               (BROWSER_KEYS,)),
+    Protection("the environment's key stays with the configured server", "pages/_sidebar.py",
+               "return chosen, st.session_state[_state.SERVER_MODEL], st.session_state[_state.SERVER_API_KEY], is_local",
+               "return chosen, st.session_state[_state.SERVER_MODEL], "
+               "st.session_state[_state.SERVER_API_KEY] or setting.api_key, is_local",
+               # Not tests/test_app.py::test_the_session_key_goes_only_to_the_server_it_was_given_for:
+               # it checks session state, not the header sent (checked: it passes without this).
+               (BROWSER_KEYS,)),
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", help="check only protections whose name contains this text")
+    parser.add_argument("--no-browser", action="store_true", help="leave out the real-browser tests")
+    parser.add_argument("--out", type=Path, help=f"write the report here (default {OUT.relative_to(REPO)} for a "
+                                                 "full run; nothing for --only/--no-browser)")
+    args = parser.parse_args(argv)
+    chosen = [p for p in PROTECTIONS if not args.only or args.only.lower() in p.name.lower()]
+    if args.no_browser:
+        chosen = [Protection(p.name, p.file, p.snippet, p.replacement,
+                             tuple(t for t in p.tests if "test_browser_" not in t)) for p in chosen]
+        chosen = [p for p in chosen if p.tests]
+    if not chosen:
+        parser.error(f"no protection matches {args.only!r}")
+    out = args.out or (OUT if not args.only and not args.no_browser else None)
+
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="cope-protections-") as tmp:
+        copy = Path(tmp) / "repo"
+        _copy_tree(copy)
+        tests = sorted({t for p in chosen for t in p.tests})
+        print(f"Baseline: {len(tests)} tests on the unchanged copy...", flush=True)
+        baseline = _run_tests(copy, tests, Path(tmp) / "baseline.xml")
+        rows = []
+        for protection in chosen:
+            print(f"Without: {protection.name}...", flush=True)
+            outcome = _without(copy, protection, Path(tmp) / "mutant.xml")
+            for test in protection.tests:
+                rows.append((protection, test, baseline.get(test, "missing"), outcome.get(test, "missing")))
+    report = _report(rows, time.monotonic() - started)
+    print(report)
+    if out is not None:
+        out.write_text(report)
+        print(f"Wrote {out}")
+    return 0 if all(_proven(base, mutant) for _, _, base, mutant in rows) else 1
+
+
+def _copy_tree(dest: Path) -> None:
+    """The working tree as git sees it (tracked and untracked files, not ignored ones)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = REPO / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+
+
+def _without(copy: Path, protection: Protection, xml: Path) -> dict[str, str]:
+    path = copy / protection.file
+    original = path.read_text()
+    found = original.count(protection.snippet)
+    if found != 1:
+        state = "snippet not found" if found == 0 else f"snippet found {found} times"
+        return {test: state for test in protection.tests}
+    mutated = original.replace(protection.snippet, protection.replacement)
+    try:
+        compile(mutated, str(path), "exec")  # a broken file would fail every test, proving nothing
+    except SyntaxError:
+        return {test: "mutation does not compile" for test in protection.tests}
+    path.write_text(mutated)
+    try:
+        return _run_tests(copy, list(protection.tests), xml)
+    finally:
+        path.write_text(original)
+
+
+def _run_tests(copy: Path, tests: list[str], xml: Path) -> dict[str, str]:
+    """Outcome per node id: passed, failed (any of its cases failed or errored), skipped, missing."""
+    xml.unlink(missing_ok=True)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                    f"--junitxml={xml}", *tests], cwd=copy, env=env, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=1800)
+    cases = []
+    if xml.exists():
+        for case in ET.parse(xml).iter("testcase"):
+            failed = case.find("failure") is not None or case.find("error") is not None
+            skipped = case.find("skipped") is not None
+            cases.append((case.get("classname", ""), case.get("name", ""),
+                          "failed" if failed else "skipped" if skipped else "passed"))
+    outcomes = {}
+    for test in tests:
+        module, _, name = test.partition("::")
+        classname = module.removesuffix(".py").replace("/", ".")
+        mine = [o for c, n, o in cases if c == classname and (n == name or ("[" not in name and n.startswith(name + "[")))]
+        outcomes[test] = ("failed" if "failed" in mine else "passed" if "passed" in mine else
+                          "skipped" if mine else "missing")
+    return outcomes
+
+
+def _proven(base: str, mutant: str) -> bool:
+    return base == "passed" and mutant == "failed"
+
+
+def _report(rows, seconds: float) -> str:
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    proven = sum(_proven(b, m) for _, _, b, m in rows)
+    protections = len({p.name for p, _, _, _ in rows})
+    lines = [
+        "# Protections and the tests that catch their removal",
+        "",
+        "Generated by `scripts/check_protections.py` (`make protections`); do not edit by hand.",
+        f"Last run: {when}, {seconds / 60:.1f} min, {protections} protections, {len(rows)} protection-test pairs, "
+        f"{proven} failed as expected.",
+        "",
+        "Each protection was taken out of a copy of the repository (the snippet replaced as listed in the",
+        "script), and each test named for it was run: it must pass on the unchanged copy and fail without",
+        "the protection.",
+        "",
+        "| protection | file | test | passes unchanged | fails without it |",
+        "|---|---|---|---|---|",
+    ]
+    for protection, test, base, mutant in rows:
+        failed = "yes" if mutant == "failed" else f"**no** ({mutant})"
+        passes = "yes" if base == "passed" else f"**no** ({base})"
+        lines.append(f"| {protection.name} | `{protection.file}` | `{test.replace('tests/', '')}` | {passes} | {failed} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
