@@ -70,6 +70,7 @@ def draw(ws, store, manager, endpoint) -> None:
         st.info("No ablation of this run yet.")
         return
     _state.keep_valid(_state.ABLATION_STUDY, list(studies))
+    _state.redraw_choice(_state.ABLATION_STUDY)  # its label says the status, which changes
     study_id = st.selectbox("Ablation", list(studies), key=_state.ABLATION_STUDY, format_func=studies.get)
     if not study_progress(store, manager, study_id, endpoint, resume_key=_state.ABLATION_RESUME,
                           cancel_key=_state.ABLATION_CANCEL):

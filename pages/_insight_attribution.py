@@ -69,6 +69,7 @@ def draw(ws, store, manager, endpoint) -> None:
         st.info("No attribution of this pair yet.")
         return
     _state.keep_valid(_state.ATTRIBUTION_STUDY, list(studies))
+    _state.redraw_choice(_state.ATTRIBUTION_STUDY)  # its label says the status, which changes
     study_id = st.selectbox("Attribution", list(studies), key=_state.ATTRIBUTION_STUDY, format_func=studies.get)
     if not study_progress(store, manager, study_id, endpoint, resume_key=_state.ATTRIBUTION_RESUME,
                           cancel_key=_state.ATTRIBUTION_CANCEL):

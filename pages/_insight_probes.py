@@ -58,6 +58,7 @@ def draw(ws, store, manager, endpoint) -> None:
         st.info("No probe of this run yet.")
         return
     _state.keep_valid(_state.PROBES_STUDY, list(studies))
+    _state.redraw_choice(_state.PROBES_STUDY)  # its label says the status, which changes
     study_id = st.selectbox("Probe", list(studies), key=_state.PROBES_STUDY, format_func=studies.get)
     if not study_progress(store, manager, study_id, endpoint, resume_key=_state.PROBES_RESUME,
                           cancel_key=_state.PROBES_CANCEL):

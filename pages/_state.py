@@ -170,6 +170,13 @@ def keep_valid(key: str, options, default=None) -> None:
         st.session_state[key] = default if default in options else (options[0] if options else None)
 
 
+def redraw_choice(key: str) -> None:
+    """Before a keyed selectbox whose option labels change while the choice stays (a study's status):
+    set the choice again. The browser keeps showing the label an option was chosen under until the
+    script sets the value, so "pending" would stay above a finished study's report."""
+    st.session_state[key] = st.session_state.get(key)
+
+
 def require_app() -> None:
     """Call first on every page. Pages run through app.py's st.navigation. Because this folder is
     named ``pages/``, Streamlit runs a page file on its own when a fresh server's first request is
