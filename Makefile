@@ -41,7 +41,7 @@ bench: install
 	$(PY) bench/run_all.py
 
 ## Take each protection out, one at a time, in a copy of the repo and check its tests then fail;
-## writes docs/protections.md (about 15 minutes: some of the tests drive a real browser).
+## writes docs/protections.md (10 to 15 minutes: some of the tests drive a real browser).
 .PHONY: protections
 protections: install-test chromium
 	@if [ -z "$$COPE_TEST_BASE_URL" ]; then $(PY) -m cope_eval serve-local --prepare; fi
