@@ -7,8 +7,10 @@ stored prediction yet, and the (run, item) primary key makes a second prediction
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -141,16 +143,17 @@ def execute_run(
         lanes = [Lane(endpoint.base_url, endpoint.api_key, _allowed_concurrency(template, concurrency or run.concurrency))]
         lanes += [Lane(e.base_url, e.api_key, _allowed_concurrency(template, n)) for e, n in replicas]
         requests = asyncio.run(_drive(recorder, jobs, lanes, template, retry, cancel))
+        recorder.finish()
     except BaseException as exc:
-        recorder.flush()
+        with contextlib.suppress(sqlite3.Error):
+            recorder.flush()
         store.mark_run(run_id, "interrupted", error=f"{type(exc).__name__}: {exc}")
         raise
-    recorder.finish()
     stored, errors, _ = store.prediction_counts(run_id)
     if stored == run.n_items:
         status, error = "completed", None
-    elif recorder.server_down:
-        status, error = "interrupted", recorder.server_down
+    elif recorder.server_down or recorder.store_failed:
+        status, error = "interrupted", recorder.server_down or recorder.store_failed
     else:
         status, error = "cancelled", None
     store.mark_run(run_id, status, error=error)
@@ -177,7 +180,7 @@ async def _drive(recorder, jobs, lanes, template, retry, cancel) -> int:
     try:
         return await run_jobs(
             jobs, lanes=lanes, template=template, retry=retry, on_outcome=recorder.accept,
-            should_stop=lambda: cancel.is_set() or recorder.server_down is not None,
+            should_stop=lambda: cancel.is_set() or bool(recorder.server_down or recorder.store_failed),
         )
     finally:
         flusher.cancel()
@@ -200,6 +203,7 @@ class _Recorder:
         self.cache_rows: list[tuple] = []
         self.unreachable: list[Outcome] = []
         self.server_down: str | None = None
+        self.store_failed: str | None = None
         self._unreachable_limit = max(2, run.concurrency)
         self._last_write = time.monotonic()
 
@@ -243,14 +247,17 @@ class _Recorder:
     async def flush_periodically(self) -> None:
         while True:
             await asyncio.sleep(FLUSH_EVERY_S)
-            self.flush()
+            try:
+                self.flush()
+            except sqlite3.Error as exc:  # scoring on what cannot be stored would only lose more
+                self.store_failed = f"store write failed: {exc}"
+                return
 
     def flush(self) -> None:
-        rows, self.rows = self.rows, []
-        cache_rows, self.cache_rows = self.cache_rows, []
         now = time.monotonic()
-        if rows or cache_rows or now - self._last_write > HEARTBEAT_EVERY_S:
-            self.store.add_predictions(self.run.id, rows, cache_rows)
+        if self.rows or self.cache_rows or now - self._last_write > HEARTBEAT_EVERY_S:
+            self.store.add_predictions(self.run.id, self.rows, self.cache_rows)  # if it raises, the rows stay
+            self.rows, self.cache_rows = [], []
             self._last_write = now
         if self.progress is not None:
             self.progress(self.snapshot())

@@ -2,6 +2,7 @@
 
 import io
 import json
+import sqlite3
 import threading
 
 import pandas as pd
@@ -210,3 +211,31 @@ def test_errors_are_never_cached_so_a_rerun_sends_them_again(store, workspace):
         again, _ = start(store, server, golden)
         result = execute(store, again, endpoint, workspace)
     assert scoring_calls(server) == 5 and result.progress.cached == 3 and result.progress.errors == 0
+
+
+def test_a_failed_store_write_stops_the_run_without_losing_an_answer(store, workspace, monkeypatch):
+    """A write that fails (a lock held past SQLite's timeout) keeps its rows for the next write and
+    stops the run as interrupted; the resume sends only the items never answered."""
+    n = 200
+    writes = []
+    real_add = store.add_predictions
+
+    def add_predictions(run_id, rows, cache_rows=()):
+        writes.append(len(rows))
+        if len(writes) == 2:
+            raise sqlite3.OperationalError("database is locked")
+        real_add(run_id, rows, cache_rows)
+
+    monkeypatch.setattr(store, "add_predictions", add_predictions)
+    slow = lambda path, body: Reply(body=FIXED_CHAT_REPLY, delay_s=0.02) if "chat" in path else instant(path, body)
+    with StubServer(slow) as server:
+        endpoint = Endpoint(server.base_url, "stub")
+        run = create_run(store, policy=make_policy(), golden=make_golden(n), endpoint=endpoint, concurrency=4)
+        stopped = execute_run(store, run.id, endpoint, workspace_root=workspace.root, use_cache=False)
+        assert (stopped.run.status, stopped.run.error) == ("interrupted", "store write failed: database is locked")
+        answered = scoring_calls(server)
+        assert store.prediction_counts(run.id)[0] == answered < n, "every answer received is stored"
+
+        finished = execute_run(store, run.id, endpoint, workspace_root=workspace.root, use_cache=False)
+    assert finished.run.status == "completed" and store.prediction_counts(run.id) == (n, 0, 0)
+    assert scoring_calls(server) == n, "no item was asked twice: no answer was lost"
