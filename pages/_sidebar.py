@@ -79,12 +79,14 @@ def _use_model() -> None:
 
 
 def _switcher(base_url: str | None) -> None:
-    with st.expander("Change server, model or key"):
+    # A form sends the URL and key together on "Use": outside one, a key typed and then left with
+    # Tab (onto the field's show/hide button) was never committed and the server got no key.
+    with st.expander("Change server, model or key"), st.form("server_switch", clear_on_submit=True, border=False):
         st.text_input("Base URL", key=_state.SERVER_URL_INPUT, placeholder=base_url or "http://host:8000/v1")
         st.text_input("API key (kept in memory for this session)", key=_state.SERVER_KEY_INPUT, type="password")
         left, right = st.columns(2)
-        left.button("Use", key=_state.SERVER_USE, on_click=_use_server)
-        right.button("Reset", key=_state.SERVER_RESET, on_click=_reset_server)
+        left.form_submit_button("Use", key=_state.SERVER_USE, on_click=_use_server)
+        right.form_submit_button("Reset", key=_state.SERVER_RESET, on_click=_reset_server)
         if st.session_state[_state.SERVER_ERROR]:
             st.error(escape_markdown(st.session_state[_state.SERVER_ERROR]))
 

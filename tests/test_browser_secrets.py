@@ -67,7 +67,7 @@ def _seed(workspace) -> None:
         store.put_golden_set(GoldenSet("posts", golden_set_hash(items), items))
 
 
-def _use_server(page, base_url: str, key: str) -> None:
+def _use_server(page, base_url: str, key: str, *, then_tab: bool = False) -> None:
     sidebar = page.locator('[data-testid="stSidebar"]')
     url_box = sidebar.get_by_label("Base URL")
     if not url_box.is_visible():
@@ -76,7 +76,9 @@ def _use_server(page, base_url: str, key: str) -> None:
     url_box.press("Tab")
     _idle(page)
     key_box = sidebar.get_by_label("API key (kept in memory for this session)")
-    key_box.press_sequentially(key)  # typed, key by key, then straight to the button
+    key_box.press_sequentially(key)  # typed, key by key, then straight to the button...
+    if then_tab:
+        key_box.press("Tab")  # ...or first Tab, onto the field's show/hide button: the key must still count
     sidebar.get_by_role("button", name="Use").click()
     sidebar.get_by_text(urlsplit(base_url).netloc).first.wait_for(timeout=WAIT)
     sidebar.get_by_text("Healthy").wait_for(timeout=WAIT)
@@ -142,7 +144,7 @@ def test_typed_keys_reach_their_own_server_and_nothing_else(page, model_server, 
         page.get_by_text("invalid key Bearer EMPTY").wait_for(timeout=WAIT)  # the openai client's "no key"
 
         # 3. The echoing server with KEY_ECHO: a run of errors and a failed check, rendered.
-        _use_server(page, echo.base_url, KEY_ECHO)
+        _use_server(page, echo.base_url, KEY_ECHO, then_tab=True)
         _start_and_finish(page, workspace, 2)
         page.get_by_text(re.compile(r"completed · 4 / 4 items · 4 errors")).first.wait_for(timeout=WAIT)
         _check(page, "I will find you.")
