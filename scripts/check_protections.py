@@ -53,6 +53,7 @@ T_IMAGES = "tests/test_images.py::"
 T_POLICIES = "tests/test_policies.py::"
 T_RUNNER = "tests/test_runner.py::"
 T_SECRETS = "tests/test_secrets.py::"
+T_AUTH = "tests/test_auth_pages.py::"
 BROWSER_KILL = "tests/test_browser_kill.py::test_app_killed_mid_run_restarts_interrupted_and_resume_sends_only_the_rest"
 BROWSER_KEYS = "tests/test_browser_secrets.py::test_typed_keys_reach_their_own_server_and_nothing_else"
 
@@ -171,6 +172,33 @@ PROTECTIONS = (
                # Not tests/test_app.py::test_the_session_key_goes_only_to_the_server_it_was_given_for:
                # it checks session state, not the header sent (checked: it passes without this).
                (BROWSER_KEYS,)),
+    # -- access: sign-in and who is recorded (issue 8, shared deployments) -----------------------
+    Protection("sign-in gate on every address of the app", "app.py",
+               "if not _auth.admitted():", "if False:",
+               (T_AUTH + "test_a_page_shows_only_the_sign_in_screen_to_a_visitor",)),
+    Protection("every page checks sign-in itself", "pages/_state.py",
+               "    _auth.require_sign_in()\n", "    pass\n",
+               (T_AUTH + "test_a_page_file_run_on_its_own_shows_only_the_sign_in_screen",)),
+    Protection("a saved version records the signed-in user", "pages/policies.py",
+               "author = _auth.current_author()  # signed in", "author = None  # signed in",
+               (T_AUTH + "test_saving_a_version_records_the_signed_in_user_not_the_author_field",)),
+    Protection("a label correction records the signed-in user", "pages/golden_sets.py",
+               "author = _auth.current_author()  # signed in", "author = None  # signed in",
+               (T_AUTH + "test_a_label_correction_records_the_signed_in_user_by_name_when_there_is_no_email",)),
+    Protection("a study started from Insight records the signed-in user", "pages/_insight_probes.py",
+               'seed=int(seed), author=_auth.current_author() or "")', "seed=int(seed))",
+               (T_AUTH + "test_a_study_started_from_insight_records_the_signed_in_user",)),
+    # -- the store and the terminal ----------------------------------------------------------------
+    Protection("a failed store write keeps its rows and stops the run", "cope_eval/runner.py",
+               "            self.store.add_predictions(self.run.id, self.rows, self.cache_rows)  # if it raises, the rows stay\n"
+               "            self.rows, self.cache_rows = [], []\n",
+               "            rows, cache_rows, self.rows, self.cache_rows = self.rows, self.cache_rows, [], []\n"
+               "            self.store.add_predictions(self.run.id, rows, cache_rows)\n",
+               ("tests/test_runner.py::test_a_failed_store_write_stops_the_run_without_losing_an_answer",)),
+    Protection("bidi and separator characters never reach the terminal", "cope_eval/terminal.py",
+               '_UNSAFE = re.compile("[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]")',
+               '_UNSAFE = re.compile("[\\x00-\\x1f\\x7f-\\x9f]")',
+               ("tests/test_terminal.py::test_unsafe_characters_become_spaces",)),
 )
 
 
