@@ -1,8 +1,8 @@
 """``python -m cope_eval ablate RUN`` and ``attribute RUN_A RUN_B``: which clauses and which
 edits decide which items, in a terminal.
 
-Variants are scored by the run's own server and model (the key comes from ``--api-key-env``,
-as for ``resume``); stored answers come from the cache, so running a command again after an
+Variants are scored by the run's own server and model (the key as for ``resume``, see
+``cli_keys``); stored answers come from the cache, so running a command again after an
 interruption sends only what is missing.
 """
 
@@ -15,7 +15,7 @@ from .ablation import ITEM_SELECTIONS as ABLATION_ITEMS
 from .ablation import ablation_report, create_ablation
 from .attribution import ITEM_SELECTIONS as ATTRIBUTION_ITEMS
 from .attribution import attribution_report, create_attribution
-from .cli_run import _api_key
+from .cli_keys import key_for_run
 from .config import workspace_from_env
 from .errors import CopeEvalError
 from .policy_clauses import split_clauses
@@ -52,7 +52,8 @@ def _shared_options(parser) -> None:
     parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N",
                         help=f"how many items --items near/moved takes (default {DEFAULT_LIMIT})")
     parser.add_argument("--top", type=int, default=5, metavar="N", help="items shown per clause or hunk")
-    parser.add_argument("--api-key-env", metavar="VAR", default="COPE_API_KEY")
+    parser.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the run's server key "
+                        "(default: COPE_API_KEY unless COPE_BASE_URL is another server)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -122,8 +123,8 @@ def _list_clauses(text: str) -> int:
     return 0
 
 
-def _execute(store: Store, study: Study, run: Run, api_key_env: str, root) -> int:
-    endpoint = Endpoint(run.base_url, run.model, _api_key(api_key_env))
+def _execute(store: Store, study: Study, run: Run, api_key_env: str | None, root) -> int:
+    endpoint = Endpoint(run.base_url, run.model, key_for_run(run, api_key_env))
     bar = _progress if sys.stderr.isatty() else None
     try:
         requests = execute_study(store, study.id, endpoint, workspace_root=root, progress=bar)

@@ -8,14 +8,14 @@ still reads policies. A warning that only says the sample is small does not fail
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 from .agreement import run_agreement
-from .config import server_from_env, workspace_from_env
-from .errors import ConfigError, CopeEvalError
+from .cli_keys import key_for_run
+from .config import workspace_from_env
+from .errors import CopeEvalError
 from .probes import create_probe_study, probe_items, probe_report, probe_table, threshold_notes
-from .records import Endpoint, Run
+from .records import Endpoint
 from .store import Store
 from .studies import SELECTIONS, StudyProgress, execute_study, study_status
 from .terminal import terminal_safe
@@ -52,7 +52,7 @@ def probe_command(args) -> int:
     workspace = workspace_from_env().ensure()
     with Store(workspace.private_dir) as store:
         run = store.run(args.run_id)
-        endpoint = Endpoint(run.base_url, run.model, _api_key(run, args.api_key_env))
+        endpoint = Endpoint(run.base_url, run.model, key_for_run(run, args.api_key_env))
         study = create_probe_study(store, run.id, selection=args.items, limit=args.limit, seed=args.seed)
         _say(f"{study.id}: {study.params['items']:,} items x {len(study.runs)} policies "
              f"on {terminal_safe(run.model)} at {run.base_url}")
@@ -124,19 +124,6 @@ def _probe_summary(report, table, show: int) -> str:
                       f"off-topic {r.off_topic_score:.3f}  {terminal_safe(r.item_id)}  {terminal_safe(r.text)[:60]}"
                       for r in rows.head(show).itertuples(index=False)]
     return "\n".join(lines)
-
-
-def _api_key(run: Run, variable: str | None) -> str | None:
-    """A key named on the command line goes to the run's server; COPE_API_KEY only when it is
-    COPE_BASE_URL's server, since a key set for one server is never sent to another."""
-    if variable is None and run.template == "zentropi":
-        variable = "ZENTROPI_API_KEY"
-    if variable is not None:
-        if variable not in os.environ:
-            raise ConfigError(f"--api-key-env {variable}: that environment variable is not set.")
-        return os.environ[variable] or None
-    setting = server_from_env()
-    return setting.api_key if setting.base_url == run.base_url else None
 
 
 def _rate(p) -> str:

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from .cli_keys import key_for_run
 from .config import normalise_base_url, workspace_from_env
 from .csv_safe import write_csv
 from .errors import ConfigError, CopeEvalError
@@ -48,7 +49,8 @@ def add_commands(commands) -> None:
     resume = commands.add_parser("resume", help="continue an interrupted or cancelled run")
     resume.add_argument("run_id")
     resume.add_argument("--retry-errors", action="store_true", help="also send again the items that failed")
-    resume.add_argument("--api-key-env", metavar="VAR", default="COPE_API_KEY")
+    resume.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the run's server key "
+                        "(default: COPE_API_KEY unless COPE_BASE_URL is another server)")
     resume.add_argument("--out", type=Path, metavar="DIR")
     resume.set_defaults(handler=resume_command)
 
@@ -85,7 +87,7 @@ def resume_command(args) -> int:
     workspace = workspace_from_env()
     with Store(workspace.private_dir) as store:
         run = store.run(args.run_id)
-        endpoint = Endpoint(run.base_url, run.model, _api_key(args.api_key_env))
+        endpoint = Endpoint(run.base_url, run.model, key_for_run(run, args.api_key_env))
         args.threshold, args.fail_under_f1 = run.threshold, None
         return _execute_and_report(store, run.id, endpoint, workspace.root, args, retry_errors=args.retry_errors)
 

@@ -199,6 +199,10 @@ PROTECTIONS = (
                '_UNSAFE = re.compile("[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]")',
                '_UNSAFE = re.compile("[\\x00-\\x1f\\x7f-\\x9f]")',
                ("tests/test_terminal.py::test_unsafe_characters_become_spaces",)),
+    Protection("the CLI sends COPE_API_KEY only to COPE_BASE_URL's server", "cope_eval/cli_keys.py",
+               "    if setting.base_url is not None and setting.base_url != run.base_url:\n        return None\n", "",
+               ("tests/test_cli_keys.py::test_resume_sends_the_configured_key_only_to_its_own_server",
+                "tests/test_cli_insight.py::test_the_configured_key_goes_only_to_its_own_server")),
 )
 
 
