@@ -22,7 +22,9 @@ high per metric of ``CI_METRICS``); ``curves`` (average_precision, roc_auc, hard
 file); ``per_category`` (one row per category: counts and ratios) and ``per_category_mean``
 (unweighted); ``run`` (id, created, started, finished, status, n_items, scored, errors,
 not_scored); ``zentropi`` (model: the Zentropi API name or null, file names, samples, skipped);
-``files``; ``warnings``. Undefined numbers (an AUC with one class) are null, never NaN.
+``steerability`` (the newest completed steerability probe of the run: probed, study_id, threshold,
+items, flip_rate and off_topic_flag_rate with Wilson intervals, mean_abs_delta, errors,
+warnings; or probed false and a note); ``files``; ``warnings``. Undefined numbers (an AUC with one class) are null, never NaN.
 
 Nothing written holds an API key (runs never store one) or the server URL, and text cope-eval
 wrote itself (error messages, notes) has this machine's workspace and home paths replaced by
@@ -50,11 +52,13 @@ from .errors import ConfigError, CopeEvalError, NotFoundError
 from .metrics import best_f1_threshold, metrics_at_threshold, threshold_for_precision, threshold_for_recall
 from .policies import get_version
 from .policy_diff import diff_versions
+from .probes import KIND as PROBES, probe_report
 from .records import PolicyVersion, Run
 from .results import run_results, with_predicted_labels
 from .scored import check_results
 from .slices import slice_metrics
 from .store import Store, utc_now
+from .studies import study_status
 from .uncertainty import bootstrap_ci
 from .zentropi_formats import criteria_bytes, criteria_warnings, samples_csv, samples_json, zentropi_model, \
     zentropi_samples
@@ -156,7 +160,9 @@ def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: 
     parent, diff = _parent_diff(store, workspace_root, version)
     samples = zentropi_samples(golden, workspace_root, allow_urls=allow_urls)
 
+    steerability = _steerability(store, run)
     warnings = list(_run_warnings(run, results, scrub))
+    warnings += [f"Steerability probe: {w}" for w in steerability.get("warnings", ())]
     warnings += [f"Zentropi criteria: {w}" for w in criteria_warnings(version.text)]
     warnings += [f"Zentropi samples: {w}" for w in samples.warnings]
     warnings += [f"Zentropi samples: {p}" for p in samples.skipped[:20]]
@@ -171,8 +177,8 @@ def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: 
         "zentropi/test-samples.json": samples_json(samples),
         "zentropi/test-samples.csv": samples_csv(samples),
     }
-    card = _card(run, version, golden, results, scored, chosen, hard_label, parent, diff, samples, list(files),
-                 warnings, n_resamples=n_resamples, confidence=confidence, random_state=random_state)
+    card = _card(run, version, golden, results, scored, chosen, hard_label, parent, diff, samples, steerability,
+                 list(files), warnings, n_resamples=n_resamples, confidence=confidence, random_state=random_state)
     files["card.json"] = (json.dumps(card, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
     files["card.md"] = export_card.card_markdown(card, diff.unified if diff else None).encode("utf-8")
     files["curves.html"] = export_card.curves_html(scored, chosen, card).encode("utf-8")
@@ -232,8 +238,8 @@ def _predictions_csv(results: pd.DataFrame, threshold: float, scrub) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _card(run, version, golden, results, scored, chosen, hard_label, parent, diff, samples, files, warnings,
-          *, n_resamples, confidence, random_state) -> dict:
+def _card(run, version, golden, results, scored, chosen, hard_label, parent, diff, samples, steerability, files,
+          warnings, *, n_resamples, confidence, random_state) -> dict:
     from . import __version__  # here, not at the top: the package may one day import this module
 
     metrics = metrics_at_threshold(scored, threshold=chosen.value)
@@ -278,9 +284,28 @@ def _card(run, version, golden, results, scored, chosen, hard_label, parent, dif
         "zentropi": {"model": zentropi_model(run.model), "criteria_file": "zentropi/criteria.md",
                      "samples_json": "zentropi/test-samples.json", "samples_csv": "zentropi/test-samples.csv",
                      "samples": len(samples.records), "skipped": len(samples.skipped)},
+        "steerability": steerability,
         "files": files,
         "warnings": warnings,
     })
+
+
+def completed_probes(store: Store, run_id: str) -> tuple[str, ...]:
+    """Ids of the run's completed steerability probes, oldest first (the card shows the newest)."""
+    return tuple(s.id for s in store.studies(PROBES) if s.base_run_id == run_id and study_status(store, s) == "completed")
+
+
+def _steerability(store: Store, run: Run) -> dict:
+    """The newest completed probe of the run: evidence that the model reads the policy at all."""
+    probes = completed_probes(store, run.id)
+    if not probes:
+        return {"probed": False, "note": f"not probed: run `python -m cope_eval probe {run.id}`, "
+                                         "or Insight > Steerability probes"}
+    report = probe_report(store, store.study(probes[-1]))
+    return {"probed": True, "study_id": report.study_id, "threshold": report.threshold, "items": report.items,
+            "flip_rate": report.flip_rate.to_dict(), "off_topic_flag_rate": report.off_topic_flag_rate.to_dict(),
+            "mean_abs_delta": report.mean_abs_delta, "errors": report.errors,
+            "warnings": [w.message for w in report.warnings]}
 
 
 def _slice_rows(slices) -> list[dict]:

@@ -95,6 +95,7 @@ def card_markdown(card: dict, diff: str | None) -> str:
             "and the confusion matrix, in one page that works offline.",
             f"Average precision {_num(curves['average_precision'])}, ROC AUC {_num(curves['roc_auc'])}."
             + (f" {_md(curves['note'])}." if curves["note"] else ""), ""]
+    out += _steerability(card["steerability"])
     out += ["## Changes from the parent version", "", _md(policy["diff_from_parent"]["note"]) + ".", ""]
     if diff:
         out += [_fenced(diff, "diff")]
@@ -102,6 +103,21 @@ def card_markdown(card: dict, diff: str | None) -> str:
     if card["warnings"]:
         out += ["## Warnings", ""] + [f"- {_md(w)}" for w in card["warnings"]] + [""]
     return "\n".join(out)
+
+
+def _steerability(probe: dict) -> list[str]:
+    out = ["## Steerability probe", ""]
+    if not probe["probed"]:
+        return out + [_md(probe["note"]).capitalize() + ".", ""]
+    flips, off_topic = probe["flip_rate"], probe["off_topic_flag_rate"]
+    out += [f"Study {_md(probe['study_id'])}, {probe['items']} items at threshold {probe['threshold']:g}: inverting "
+            f"the policy flipped {_share(flips)} of decisions (a model that follows the policy flips nearly all); "
+            f"a policy about an unrelated subject flagged {_share(off_topic)} of items (it should flag almost none).", ""]
+    return out + [f"- {_md(w)}" for w in probe["warnings"]] + ([""] if probe["warnings"] else [])
+
+
+def _share(p: dict) -> str:
+    return f"{p['estimate']:.0%} ({p['count']} of {p['n']}; {p['confidence']:.0%} interval {p['low']:.0%} to {p['high']:.0%})"
 
 
 def _categories(card: dict) -> list[str]:

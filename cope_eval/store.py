@@ -233,9 +233,10 @@ class Store:
         return self._study(rows[0])
 
     def studies(self, kind: str | None = None) -> list[Study]:
-        """Studies oldest first, of one kind when given."""
+        """Studies in the order they were created (ids and times are only to the second), of one kind
+        when given."""
         sql = "SELECT id, kind, base_run_id, params, author, created FROM studies"
-        rows = self._query(sql + (" WHERE kind = ?" if kind else "") + " ORDER BY created, id", (kind,) if kind else ())
+        rows = self._query(sql + (" WHERE kind = ?" if kind else "") + " ORDER BY rowid", (kind,) if kind else ())
         return [self._study(row) for row in rows]
 
     def study_run_ids(self) -> set[str]:

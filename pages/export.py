@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from cope_eval.export import build_bundle, bundle_zip, write_bundle
+from cope_eval.export import build_bundle, bundle_zip, completed_probes, write_bundle
 from cope_eval.run_picker import scored_runs
 from cope_eval.views import escape_markdown, files_table
 from pages import _common, _state
@@ -14,8 +14,10 @@ _state.require_app()
 
 
 @st.cache_data(show_spinner="Building the export bundle…", max_entries=4)
-def _bundle(private_dir: str, root: str, run_id: str, stored: int, threshold: float | None, pick: str | None):
-    """The run's bundle at one threshold and the same as a zip, built once per choice."""
+def _bundle(private_dir: str, root: str, run_id: str, stored: int, threshold: float | None, pick: str | None,
+            probes: tuple[str, ...]):
+    """The run's bundle at one threshold and the same as a zip, built once per choice (and again
+    when a probe of the run completes: the card carries the newest)."""
     bundle = build_bundle(_common.store_at(private_dir), run_id, workspace_root=Path(root), threshold=threshold,
                           pick=pick)
     name = f"{bundle.card['policy']['name']}-{bundle.card['policy']['version_id'][7:15]}"
@@ -48,7 +50,8 @@ elif mode in ("min_precision", "min_recall"):
 elif mode == "max_f1":
     pick = "max-f1"
 
-built = _common.attempt(_bundle, str(ws.private_dir), str(ws.root), run_id, runs[run_id].stored, threshold, pick)
+built = _common.attempt(_bundle, str(ws.private_dir), str(ws.root), run_id, runs[run_id].stored, threshold, pick,
+                        completed_probes(store, run_id))
 if built is None:
     st.stop()
 bundle, archive, name = built
@@ -58,6 +61,12 @@ st.caption(escape_markdown(f"Threshold {bundle.threshold.value:.4f}: {bundle.thr
 for column, name in zip(st.columns(4), ("precision", "recall", "f1", "accuracy")):
     ci = intervals[name]
     column.metric(name, f"{metrics[name]:.3f}", help=f"95% interval {ci['low']:.3f} to {ci['high']:.3f}")
+probe = bundle.card["steerability"]
+st.caption(escape_markdown(
+    f"Steerability probe {probe['study_id']}: inverting the policy flipped {probe['flip_rate']['estimate']:.0%} "
+    f"of {probe['items']} decisions; a policy on an unrelated subject flagged "
+    f"{probe['off_topic_flag_rate']['estimate']:.0%} of them." if probe["probed"] else
+    f"Steerability: {probe['note']} (evidence that the model reads the policy at all)."))
 for warning in bundle.warnings:
     st.warning(escape_markdown(warning))
 st.dataframe(files_table(bundle.files), hide_index=True, key="export_files")

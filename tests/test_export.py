@@ -103,7 +103,9 @@ def test_card_json_has_every_field_with_the_right_values(store, workspace):
     assert card == bundle.card
     assert list(card) == ["format", "cope_eval_version", "exported", "policy", "model", "template", "answer_mode",
                           "threshold", "golden_set", "metrics", "confidence_intervals", "curves", "per_category",
-                          "per_category_mean", "run", "zentropi", "files", "warnings"]
+                          "per_category_mean", "run", "zentropi", "steerability", "files", "warnings"]
+    assert card["steerability"] == {"probed": False, "note": f"not probed: run `python -m cope_eval probe {run.id}`, "
+                                                             "or Insight > Steerability probes"}
     assert card["format"] == CARD_FORMAT and card["cope_eval_version"] == cope_eval.__version__
     assert abs(datetime.fromisoformat(card["exported"]) - before) < timedelta(minutes=1)
     policy = card["policy"]
@@ -352,3 +354,34 @@ def test_a_cell_with_a_lone_carriage_return_stays_one_cell(store, workspace):
 
     rows = list(csv.DictReader(io.StringIO(data, newline="")))
     assert [r["category"] for r in rows] == ["'\rCR", "x\ry"]
+
+
+# --- steerability evidence ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("reader, warned", [("follows", False), ("ignores", True)])
+def test_the_card_carries_the_newest_completed_probe_of_the_run(store, workspace, reader, warned):
+    from cope_eval.probes import create_probe_study, probe_report
+    from cope_eval.studies import execute_study
+    from tests.label_reader import ignores_policy, label_reader
+    from tests.policy_stub import policy_following
+    from tests.test_probes import base_run
+
+    with StubServer(policy_following(label_reader if reader == "follows" else ignores_policy)) as server:
+        base, endpoint = base_run(store, workspace, server, n=40)
+        older = create_probe_study(store, base.id, selection="sample", limit=5)
+        execute_study(store, older.id, endpoint, workspace_root=workspace.root)
+        newest = create_probe_study(store, base.id)
+        execute_study(store, newest.id, endpoint, workspace_root=workspace.root)
+        create_probe_study(store, base.id)  # never scored: not evidence
+
+    bundle = build_bundle(store, base.id, workspace_root=workspace.root, n_resamples=100)
+    probe, report = bundle.card["steerability"], probe_report(store, store.study(newest.id))
+    assert probe["probed"] and probe["study_id"] == newest.id and probe["items"] == 40
+    assert probe["flip_rate"] == report.flip_rate.to_dict()
+    assert probe["off_topic_flag_rate"] == report.off_topic_flag_rate.to_dict()
+    assert probe["warnings"] == [w.message for w in report.warnings] and bool(probe["warnings"]) == warned
+    shown = [w for w in bundle.warnings if w.startswith("Steerability probe: ")]
+    assert len(shown) == len(probe["warnings"])
+    card_md = bundle.files["card.md"].decode()
+    assert "## Steerability probe" in card_md
+    assert f"flipped {report.flip_rate.estimate:.0%} ({report.flip_rate.count} of {report.flip_rate.n};" in card_md

@@ -76,3 +76,23 @@ def test_an_unreachable_target_and_an_occupied_folder_are_one_error_each(workspa
     assert not at.exception
     assert len(messages(at, "error")) == 1 and "already holds" in messages(at, "error")[0]
     assert (workspace.root / "exports" / "taken" / "policy.md").read_text() == "mine"
+
+
+def test_the_page_says_whether_the_run_was_probed_and_rebuilds_when_a_probe_completes(workspace, monkeypatch):
+    from cope_eval.probes import create_probe_study
+    from cope_eval.studies import execute_study
+    from tests.label_reader import label_reader
+    from tests.policy_stub import policy_following
+    from tests.stub_server import StubServer
+    from tests.test_probes import base_run
+
+    with StubServer(policy_following(label_reader)) as server, Store(workspace.private_dir) as store:
+        base, endpoint = base_run(store, workspace, server, n=40)
+        at = open_page("export", monkeypatch)
+        assert f"Steerability: not probed: run `python -m cope_eval probe {base.id}`" in texts(at)
+
+        study = create_probe_study(store, base.id)
+        execute_study(store, study.id, endpoint, workspace_root=workspace.root)
+        at.run()
+    assert f"Steerability probe {study.id}: inverting the policy flipped 100% of 40 decisions" in texts(at)
+    assert not [m for m in messages(at, "warning") if m.startswith("Steerability probe:")]
