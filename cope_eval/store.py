@@ -157,7 +157,8 @@ class Store:
         return Run(*rows[0])
 
     def runs(self) -> list[Run]:
-        return [Run(*r) for r in self._query(f"SELECT {RUN_COLUMNS} FROM runs ORDER BY created, id")]
+        """Oldest first; runs of the same second in the order they were created."""
+        return [Run(*r) for r in self._query(f"SELECT {RUN_COLUMNS} FROM runs ORDER BY created, rowid")]
 
     def mark_run(self, run_id: str, status: str, *, error: str | None = None, pid: int | None = None) -> None:
         """Record a status change; 'running' stamps start and owner, end states stamp finish."""

@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 
 from cope_eval.errors import NotFoundError
-from cope_eval.records import Endpoint
+from cope_eval.records import Endpoint, Run
 from cope_eval.runner import create_run
 from cope_eval.store import Store
 from cope_eval.store_schema import MIGRATIONS
@@ -60,3 +60,15 @@ def test_unknown_ids_are_not_found_errors(store):
     for lookup in (store.run, store.golden_set, store.policy_version):
         with pytest.raises(NotFoundError, match="No .* 'nope'"):
             lookup("nope")
+
+
+def test_runs_created_in_the_same_second_keep_their_creation_order(tmp_path):
+    with Store(tmp_path) as store:
+        golden, policy = make_golden(2), make_policy()
+        store.put_golden_set(golden)
+        store.put_policy_version(policy)
+        ids = ["run-20261130-000000-ffffff", "run-20261130-000000-000000", "run-20261130-000000-888888"]
+        for run_id in ids:  # same second, ids out of order
+            store.create_run(Run(run_id, policy.id, golden.hash, "http://h/v1", "m", "cope-b", "logprobs", 0.5, 1,
+                                 "pending", 2, created="2026-11-30T00:00:00+00:00"))
+        assert [r.id for r in store.runs()] == ids
