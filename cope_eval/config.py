@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,8 +86,16 @@ def private_urls_allowed() -> bool:
 
 
 def normalise_base_url(url: str) -> str:
-    """Accept ``http://host:port`` or ``.../v1`` (with or without a trailing slash)."""
+    """Accept ``http://host:port`` or ``.../v1`` (with or without a trailing slash).
+
+    A URL carrying credentials (``user:key@host``) or a query is refused without repeating it:
+    base URLs are stored with every run and shown on every page, keys never are.
+    """
     url = url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"Server URL {url!r} must start with http:// or https://.")
+    parts = urllib.parse.urlsplit(url)
+    if "@" in parts.netloc or parts.query or parts.fragment:
+        raise ConfigError("A server URL must not carry credentials (user:key@) or a query (?...): give the key "
+                          "as the API key (COPE_API_KEY or the sidebar's key field), which is never stored or shown.")
     return url if url.endswith("/v1") else url + "/v1"
