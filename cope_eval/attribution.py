@@ -111,8 +111,7 @@ def attribution_candidates(store: Store, run_b: Run) -> list[Run]:
     """Completed runs that can be A for ``run_b``: same policy, another version, nothing else
     different. The run of B's parent version comes first, then the newest."""
     policy = store.policy_version(run_b.policy_version_id)
-    variants = store.study_run_ids()
-    runs = [r for r in reversed(store.runs()) if r.id not in variants and r.id != run_b.id
+    runs = [r for r in reversed(store.runs(variants=False)) if r.id != run_b.id
             and effective_status(r) == "completed" and pair_problem(r, run_b) is None
             and store.policy_version(r.policy_version_id).policy == policy.policy]
     return sorted(runs, key=lambda r: r.policy_version_id != policy.parent)

@@ -31,10 +31,7 @@ def scored_runs(store: Store) -> dict[str, RunInfo]:
     """Runs with at least one stored prediction, newest first, by id; study variants are left
     out (they are read on the Insight page)."""
     out = {}
-    variants = store.study_run_ids()
-    for run in reversed(store.runs()):
-        if run.id in variants:
-            continue
+    for run in reversed(store.runs(variants=False)):
         stored = store.prediction_counts(run.id)[0]
         if stored:
             version = store.policy_version(run.policy_version_id)

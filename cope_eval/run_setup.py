@@ -114,8 +114,7 @@ def run_view(store: Store, manager: RunManager, run_id: str) -> RunView:
 def runs_overview(store: Store, manager: RunManager, *, limit: int = 200) -> pd.DataFrame:
     """The newest ``limit`` runs with live status and counts (``views.runs_table``); study
     variants are left out (the Insight page shows them with their study)."""
-    variants = store.study_run_ids()
-    runs = [run for run in store.runs() if run.id not in variants][-limit:]
+    runs = store.runs(variants=False)[-limit:]
     statuses = {r.id: run_view(store, manager, r.id).status for r in runs}
     counts = {r.id: store.prediction_counts(r.id) for r in runs}
     golden = store.golden_sets()

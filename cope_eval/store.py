@@ -156,9 +156,11 @@ class Store:
             raise NotFoundError(f"No run {run_id!r} in this workspace's store.")
         return Run(*rows[0])
 
-    def runs(self) -> list[Run]:
-        """Oldest first; runs of the same second in the order they were created."""
-        return [Run(*r) for r in self._query(f"SELECT {RUN_COLUMNS} FROM runs ORDER BY created, rowid")]
+    def runs(self, *, variants: bool = True) -> list[Run]:
+        """Oldest first; runs of the same second in the order they were created. ``variants=False``
+        leaves out study variants, keeping the runs an analyst started."""
+        where = "" if variants else "WHERE id NOT IN (SELECT run_id FROM study_runs) "
+        return [Run(*r) for r in self._query(f"SELECT {RUN_COLUMNS} FROM runs {where}ORDER BY created, rowid")]
 
     def mark_run(self, run_id: str, status: str, *, error: str | None = None, pid: int | None = None) -> None:
         """Record a status change; 'running' stamps start and owner, end states stamp finish."""
@@ -240,9 +242,6 @@ class Store:
         rows = self._query(sql + (" WHERE kind = ?" if kind else "") + " ORDER BY rowid", (kind,) if kind else ())
         return [self._study(row) for row in rows]
 
-    def study_run_ids(self) -> set[str]:
-        """Runs that belong to a study (variants, not runs an analyst started)."""
-        return {row[0] for row in self._query("SELECT run_id FROM study_runs")}
 
     def _study(self, row: tuple) -> Study:
         runs = self._query("SELECT role, label, run_id FROM study_runs WHERE study_id = ? ORDER BY rowid", (row[0],))
