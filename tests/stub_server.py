@@ -55,6 +55,11 @@ def instant(path: str, body: bytes) -> Reply:
     return Reply(body=FIXED_CHAT_REPLY)
 
 
+def chat_requests(server: "StubServer") -> list[bytes]:
+    """Bodies of the scoring requests (``/chat/completions``) the server received, in order."""
+    return [body for path, _, body in server.requests if path.endswith("/chat/completions")]
+
+
 class StubServer:
     """Runs on 127.0.0.1 in a background thread; records every request it receives."""
 

@@ -19,7 +19,7 @@ from cope_eval.store import Store
 from cope_eval.studies import Variant, create_study, execute_study, study_status
 from tests.factories import make_policy
 from tests.policy_stub import keyword_rule, parse_prompt, policy_following
-from tests.stub_server import StubServer
+from tests.stub_server import StubServer, chat_requests
 
 POLICY = """# Criteria
 
@@ -64,10 +64,6 @@ def stub():
         yield server
 
 
-def chat_calls(server):
-    return [body for path, _, body in server.requests if path.endswith("/chat/completions")]
-
-
 def scored_base(store, workspace, endpoint, policy=POLICY, items=ITEMS, threshold=0.5):
     run = create_run(store, policy=make_policy(policy), golden=golden(items), endpoint=endpoint, concurrency=4,
                      threshold=threshold)
@@ -78,12 +74,12 @@ def scored_base(store, workspace, endpoint, policy=POLICY, items=ITEMS, threshol
 def test_removing_a_clause_flips_exactly_its_items_and_a_repeat_is_free(store, workspace, stub):
     endpoint = Endpoint(stub.base_url, "stub")
     base = scored_base(store, workspace, endpoint)
-    before = len(chat_calls(stub))
+    before = len(chat_requests(stub))
 
     study = create_ablation(store, base, author="ana")
     requests = execute_study(store, study.id, endpoint, workspace_root=workspace.root)
 
-    assert requests == len(chat_calls(stub)) - before == len(DECIDES) * len(ITEMS), "calls = clauses x items"
+    assert requests == len(chat_requests(stub)) - before == len(DECIDES) * len(ITEMS), "calls = clauses x items"
     report = ablation_report(store, study.id)
     assert [e.clause.id for e in report.effects] == list(DECIDES)
     for effect in report.effects:
@@ -99,7 +95,7 @@ def test_removing_a_clause_flips_exactly_its_items_and_a_repeat_is_free(store, w
 
     again = create_ablation(store, base)
     assert execute_study(store, again.id, endpoint, workspace_root=workspace.root) == 0
-    assert len(chat_calls(stub)) - before == len(DECIDES) * len(ITEMS), "a repeated ablation sends nothing"
+    assert len(chat_requests(stub)) - before == len(DECIDES) * len(ITEMS), "a repeated ablation sends nothing"
 
 
 def test_metric_deltas_equal_metrics_recomputed_on_the_substituted_scores(store, workspace, stub):
@@ -139,10 +135,10 @@ def test_near_threshold_selection_sends_only_those_items(store, workspace):
     with StubServer(policy_following(unsure_near_threshold)) as server:
         endpoint = Endpoint(server.base_url, "stub")
         base = scored_base(store, workspace, endpoint, items=items)
-        before = len(chat_calls(server))
+        before = len(chat_requests(server))
         study = create_ablation(store, base, clause_ids=["includes-1", "includes-2"], items="near", limit=2)
         execute_study(store, study.id, endpoint, workspace_root=workspace.root)
-        sent = [parse_prompt(body)[1] for body in chat_calls(server)[before:]]
+        sent = [parse_prompt(body)[1] for body in chat_requests(server)[before:]]
 
     assert sorted(sent) == sorted(["insults unsure", "unsure cooking"] * 2), "2 clauses x the 2 nearest items"
     assert store.study(study.id).params == {"selection": "near", "limit": 2, "clauses": ["includes-1", "includes-2"],

@@ -18,7 +18,7 @@ from cope_eval.runner import create_run, execute_run
 from cope_eval.store import Store
 from cope_eval.studies import execute_study, study_status
 from tests.policy_stub import keyword_rule, parse_prompt, policy_following
-from tests.stub_server import StubServer
+from tests.stub_server import StubServer, chat_requests
 
 OLD = "# Criteria\n\n#### Includes\n- Insults about someone.\n- Threats of violence.\n\n#### Excludes\n- Satire pieces.\n"
 NEW = "# Criteria\n\n#### Includes\n- Doxxing addresses.\n- Threats of violence.\n- Cooking recipes.\n\n#### Excludes\n"
@@ -49,10 +49,6 @@ def stub():
         yield server
 
 
-def chat_calls(server):
-    return [body for path, _, body in server.requests if path.endswith("/chat/completions")]
-
-
 def two_runs(store, workspace, endpoint, old=OLD, new=NEW):
     a_version = save_version(workspace.root, "harassment", old, note="v1")
     b_version = save_version(workspace.root, "harassment", new, parent=a_version.id, note="v2")
@@ -67,11 +63,11 @@ def two_runs(store, workspace, endpoint, old=OLD, new=NEW):
 def test_reverting_a_hunk_moves_exactly_its_items(store, workspace, stub):
     endpoint = Endpoint(stub.base_url, "stub")
     a, b = two_runs(store, workspace, endpoint)
-    before = len(chat_calls(stub))
+    before = len(chat_requests(stub))
 
     study = create_attribution(store, a, b)
     assert execute_study(store, study.id, endpoint, workspace_root=workspace.root) == 3 * len(ITEMS)
-    assert len(chat_calls(stub)) - before == 3 * len(ITEMS)
+    assert len(chat_requests(stub)) - before == 3 * len(ITEMS)
     report = attribution_report(store, study.id)
 
     assert [(e.hunk.id, e.hunk.old_lines, e.hunk.new_lines) for e in report.effects] == [
@@ -99,11 +95,11 @@ def test_reverting_a_hunk_moves_exactly_its_items(store, workspace, stub):
 def test_moved_selection_sends_only_the_items_that_moved_most(store, workspace, stub):
     endpoint = Endpoint(stub.base_url, "stub")
     a, b = two_runs(store, workspace, endpoint)
-    before = len(chat_calls(stub))
+    before = len(chat_requests(stub))
     study = create_attribution(store, a, b, items="moved", limit=4)
     execute_study(store, study.id, endpoint, workspace_root=workspace.root)
 
-    sent = [parse_prompt(body)[1] for body in chat_calls(stub)[before:]]
+    sent = [parse_prompt(body)[1] for body in chat_requests(stub)[before:]]
     assert sorted(sent) == sorted([t for t, _ in ITEMS[:4]] * 3), "items 0-3 moved by 0.8; 4 and 5 not at all"
     report = attribution_report(store, study.id)
     assert report.rescored == 4 and report.note.startswith("Only 4 of the 6 items run B scored were rescored (moved).")

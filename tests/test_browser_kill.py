@@ -16,7 +16,7 @@ from cope_eval.policies import save_version
 from cope_eval.records import GoldenSet
 from cope_eval.store import Store
 from tests.browser import app_process
-from tests.stub_server import FIXED_CHAT_REPLY, Reply, StubServer, instant
+from tests.stub_server import FIXED_CHAT_REPLY, Reply, StubServer, chat_requests, instant
 from tests.test_browser_loop import WAIT, _goto, _idle
 
 pytestmark = pytest.mark.browser
@@ -48,7 +48,7 @@ def _wait_for(condition, what: str, timeout_s: float = 60.0):
 
 
 def _chat_calls(server) -> int:
-    return sum(path.endswith("/chat/completions") for path, _, _ in server.requests)
+    return len(chat_requests(server))
 
 
 def test_app_killed_mid_run_restarts_interrupted_and_resume_sends_only_the_rest(page, tmp_path):

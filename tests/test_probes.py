@@ -17,7 +17,7 @@ from cope_eval.studies import execute_study, study_status
 from tests.factories import make_golden, make_policy
 from tests.label_reader import ignores_policy, label_reader
 from tests.policy_stub import parse_prompt, policy_following
-from tests.stub_server import Reply, StubServer, chat_reply
+from tests.stub_server import Reply, StubServer, chat_reply, chat_requests
 
 POLICY = ("# Criteria\n\n## Overview\n\nFlags abuse.\n\n## Definition of Label\n\n### Abuse (AB)\n\n"
           "#### Includes\n\n- Threats of violence.\n- Insults aimed at someone.\n\n"
@@ -33,10 +33,6 @@ def texts(n):
 def store(workspace):
     with Store(workspace.private_dir) as store:
         yield store
-
-
-def chat_calls(server):
-    return [body for path, _, body in server.requests if path.endswith("/chat/completions")]
 
 
 def base_run(store, workspace, server, n=40):
@@ -55,14 +51,14 @@ def probe(store, workspace, base, endpoint, **choice):
 def test_a_policy_following_model_flips_every_decision_and_draws_no_warning(store, workspace):
     with StubServer(policy_following(label_reader)) as server:
         base, endpoint = base_run(store, workspace, server)
-        before = len(chat_calls(server))
+        before = len(chat_requests(server))
         study, requests = probe(store, workspace, base, endpoint)
-        sent = chat_calls(server)[before:]
+        sent = chat_requests(server)[before:]
         assert len(sent) == requests == 40 * 2, "one request per item per variant"
         assert {parse_prompt(body)[0] for body in sent} == {invert_policy(POLICY), OFF_TOPIC_POLICY}
 
         again, repeat_requests = probe(store, workspace, base, endpoint)
-        assert repeat_requests == 0 and len(chat_calls(server)) == before + 80, "a repeated probe is all cache"
+        assert repeat_requests == 0 and len(chat_requests(server)) == before + 80, "a repeated probe is all cache"
 
     report = probe_report(store, study)
     assert study.kind == KIND and [m.role for m in study.runs] == [INVERTED, OFF_TOPIC]
@@ -121,9 +117,9 @@ def test_errors_are_counted_per_variant_and_flagged_when_too_many(store, workspa
 def test_sample_and_near_selections_probe_only_the_chosen_items(store, workspace):
     with StubServer(policy_following(label_reader)) as server:
         base, endpoint = base_run(store, workspace, server, n=30)
-        before = len(chat_calls(server))
+        before = len(chat_requests(server))
         study, requests = probe(store, workspace, base, endpoint, selection="sample", limit=7, seed=3)
-        assert requests == 14 and len(chat_calls(server)) - before == 14
+        assert requests == 14 and len(chat_requests(server)) - before == 14
         near, _ = probe(store, workspace, base, endpoint, selection="near", limit=5)
     assert study.params == {"selection": "sample", "limit": 7, "seed": 3, "items": 7}
     assert probe_report(store, study).items == 7 and probe_report(store, near).items == 5

@@ -7,13 +7,13 @@ from cope_eval.runner import create_run, execute_run
 from cope_eval.store import Store
 from cope_eval.transport import RetryPolicy
 from tests.factories import make_golden, make_policy
-from tests.stub_server import FIXED_CHAT_REPLY, Reply, StubServer, instant
+from tests.stub_server import FIXED_CHAT_REPLY, Reply, StubServer, chat_requests, instant
 
 FAST = RetryPolicy(attempts=2, base_delay_s=0.01, max_delay_s=0.02, timeout_s=5.0)
 
 
 def chat_calls(server):
-    return sum(path.endswith("/chat/completions") for path, _, _ in server.requests)
+    return len(chat_requests(server))
 
 
 def dies_after(n):

@@ -15,7 +15,7 @@ from cope_eval.runner import create_run, effective_status, execute_run
 from cope_eval.store import Store
 from cope_eval.transport import RetryPolicy
 from tests.factories import make_golden, make_policy
-from tests.stub_server import FIXED_CHAT_REPLY, Reply, StubServer, chat_reply, instant
+from tests.stub_server import FIXED_CHAT_REPLY, Reply, StubServer, chat_reply, chat_requests, instant
 
 FAST = RetryPolicy(attempts=2, base_delay_s=0.01, max_delay_s=0.02, timeout_s=2.0)
 
@@ -27,7 +27,7 @@ def store(workspace):
 
 
 def scoring_calls(server):
-    return sum(1 for path, _, _ in server.requests if path.endswith("/chat/completions"))
+    return len(chat_requests(server))
 
 
 def start(store, server, golden, **options):

@@ -14,7 +14,7 @@ from cope_eval.studies import (Variant, base_results, create_study, execute_stud
                                subset, variant_results)
 from tests.factories import make_golden, make_policy
 from tests.policy_stub import keyword_rule, parse_prompt, policy_following
-from tests.stub_server import StubServer
+from tests.stub_server import StubServer, chat_requests
 
 POLICY = "# Criteria\n\n#### Includes\n- Threats of violence.\n- Insults about someone.\n"
 TEXTS = ["threats everywhere", "an insults contest", "a quiet walk", "violence and threats", "nothing here"]
@@ -24,10 +24,6 @@ TEXTS = ["threats everywhere", "an insults contest", "a quiet walk", "violence a
 def store(workspace):
     with Store(workspace.private_dir) as store:
         yield store
-
-
-def chat_calls(server):
-    return [body for path, _, body in server.requests if path.endswith("/chat/completions")]
 
 
 def base_run(store, workspace, server, texts=TEXTS):
@@ -78,7 +74,7 @@ def test_subset_has_its_own_hash_and_rejects_unknown_ids():
 def test_study_scores_each_variant_over_the_chosen_items_and_the_cache_makes_a_repeat_free(store, workspace):
     with StubServer(policy_following(keyword_rule)) as server:
         base, endpoint = base_run(store, workspace, server)
-        before = len(chat_calls(server))
+        before = len(chat_requests(server))
         without_threats = POLICY.replace("- Threats of violence.\n", "")
         variants = [Variant("without:1", "without Threats", without_threats),
                     Variant("empty", "no bullets", "# Criteria\n")]
@@ -87,13 +83,13 @@ def test_study_scores_each_variant_over_the_chosen_items_and_the_cache_makes_a_r
                              params={"why": "test"}, author="ana")
         assert study_status(store, study) == "pending"
         execute_study(store, study.id, endpoint, workspace_root=workspace.root)
-        sent = chat_calls(server)[before:]
+        sent = chat_requests(server)[before:]
         assert len(sent) == 2 * len(ids), "one request per item per variant, nothing more"
         assert {parse_prompt(body)[0] for body in sent} == {without_threats, "# Criteria\n"}
 
         again = create_study(store, kind="ablation", base_run=base, variants=variants, item_ids=ids)
         assert execute_study(store, again.id, endpoint, workspace_root=workspace.root) == 0
-        assert len(chat_calls(server)) == before + 2 * len(ids), "a repeated study is served from the cache"
+        assert len(chat_requests(server)) == before + 2 * len(ids), "a repeated study is served from the cache"
 
     stored = store.study(study.id)
     assert stored.params == {"why": "test", "items": 3} and stored.author == "ana"
@@ -128,13 +124,13 @@ def test_study_in_the_background_resumes_where_it_stopped(store, workspace):
         variants = [Variant(f"v{i}", f"variant {i}", POLICY + f"- Extra clause {i}.\n") for i in range(3)]
         study = create_study(store, kind="ablation", base_run=base, variants=variants)
         manager = RunManager(workspace.private_dir, workspace.root)
-        before = len(chat_calls(server))
+        before = len(chat_requests(server))
         execute_run(store, study.runs[0].run_id, endpoint, workspace_root=workspace.root)  # as if stopped after one
         assert manager.start_study(study.id, endpoint) is True
         manager.wait(study.id, 60)
         assert manager.error(study.id) is None
         assert manager.progress(study.id).runs_done == 3
-        assert len(chat_calls(server)) - before == 3 * 40, "each item once per variant, resumed or not"
+        assert len(chat_requests(server)) - before == 3 * 40, "each item once per variant, resumed or not"
     assert study_status(store, store.study(study.id)) == "completed"
 
 
