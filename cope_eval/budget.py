@@ -38,12 +38,13 @@ class BudgetPlan:
     """Things the analyst should know before trusting the run."""
 
 
-def plan(endpoint: Endpoint, template: Template, policy: str, items: pd.DataFrame) -> BudgetPlan:
+def plan(endpoint: Endpoint, template: Template, policy: str, items: pd.DataFrame, *,
+         max_len: int | None) -> BudgetPlan:
+    """``max_len``: the model's context in tokens as the server reported it (None: unknown)."""
     if items.empty:
         return BudgetPlan(None, None)
     if template.name == "zentropi":
         return BudgetPlan(None, None, warnings=("Zentropi's API does not report context lengths; prompts were not checked.",))
-    max_len = _max_model_len(endpoint)
     if max_len is None:
         return BudgetPlan(None, None, warnings=("The server does not say its context length; prompts were not checked.",))
     counter = _Tokenizer(endpoint, template, policy)
@@ -68,20 +69,6 @@ def plan(endpoint: Endpoint, template: Template, policy: str, items: pd.DataFram
     if refused:
         warnings.append(f"{len(refused):,} item(s) do not fit the context and are recorded as errors.")
     return BudgetPlan(max_len, base, refused, tuple(warnings))
-
-
-def _max_model_len(endpoint: Endpoint) -> int | None:
-    """The model's context from GET /models. Plain urllib: building an openai client costs
-    ~35 ms of CPU, paid before every run's first request."""
-    request = urllib.request.Request(endpoint.base_url + "/models", headers=_headers(endpoint))
-    try:
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            models = json.loads(reply.read()).get("data", [])
-    except (urllib.error.URLError, OSError, ValueError, AttributeError):
-        return None
-    found = next((m for m in models if isinstance(m, dict) and m.get("id") == endpoint.model), None)
-    value = found.get("max_model_len") if found else None
-    return value if isinstance(value, int) else None
 
 
 def _headers(endpoint: Endpoint) -> dict[str, str]:

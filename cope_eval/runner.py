@@ -26,6 +26,7 @@ from .errors import ConfigError
 from .jobs import JobBuilder
 from .pids import pid_alive
 from .records import Endpoint, GoldenSet, PolicyVersion, Run
+from .server_info import describe_model
 from .store import Store, utc_now
 from .templates import ANSWER_MODES, ZENTROPI_MAX_CONCURRENCY, Template, get_template
 from .transport import Lane, Outcome, RetryPolicy, run_jobs
@@ -124,7 +125,9 @@ def execute_run(
     golden = store.golden_set(run.golden_hash)
     policy = store.policy_version(run.policy_version_id)
     todo = _without(golden.items, store.scored_item_ids(run_id))
-    plan = budget.plan(endpoint, template, policy.text, todo)
+    model_info = describe_model(endpoint.base_url, endpoint.model, endpoint.api_key) if len(todo) else None
+    plan = budget.plan(endpoint, template, policy.text, todo,
+                       max_len=model_info.max_model_len if model_info else None)
 
     store.mark_run(run_id, "running", pid=os.getpid())
     recorder = _Recorder(store, run, use_cache, progress)

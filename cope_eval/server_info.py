@@ -15,6 +15,9 @@ class ModelInfo:
     """Name to send as ``model``."""
     max_model_len: int | None = None
     """Context length in tokens when the server says (vLLM does)."""
+    root: str | None = None
+    """The checkpoint behind the name when the server says (vLLM's ``root``: the weights' path
+    or hub id). Two servers can serve different weights under one name; this tells them apart."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,8 @@ def probe(base_url: str, api_key: str | None = None, *, timeout_s: float = 5.0) 
     try:
         listed = client.models.list()
         models = tuple(
-            ModelInfo(m.id, (m.model_extra or {}).get("max_model_len")) for m in listed.data
+            ModelInfo(m.id, _int_or_none((m.model_extra or {}).get("max_model_len")),
+                      _str_or_none((m.model_extra or {}).get("root"))) for m in listed.data
         )
     except openai.APIStatusError as exc:
         return ServerStatus(base_url, False, error=f"HTTP {exc.status_code} from {base_url}/models")
@@ -54,3 +58,18 @@ def probe(base_url: str, api_key: str | None = None, *, timeout_s: float = 5.0) 
     if not models:
         return ServerStatus(base_url, False, error=f"{base_url} lists no models")
     return ServerStatus(base_url, True, models)
+
+
+def describe_model(base_url: str, model: str, api_key: str | None = None) -> ModelInfo | None:
+    """What the server says about ``model`` (context length, checkpoint); None when it cannot
+    be read or does not list that model. The runner asks once per execution."""
+    status = probe(base_url, api_key, timeout_s=10.0)
+    return status.model(model) if status.healthy else None
+
+
+def _int_or_none(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str_or_none(value) -> str | None:
+    return value if isinstance(value, str) and value else None
