@@ -28,6 +28,13 @@ through ``Store.add_predictions`` in chunks, with cache entries (as live results
 answers whose request depends on nothing outside the store: text, or a data-URL image. The run
 is then marked completed when every item has a prediction, else interrupted, so that
 ``resume`` scores the rest live.
+
+Which server answered a batch file is not in it, so imported answers are attributed to the run
+they are imported into, no further: the cache entries carry the run's identity as recorded
+(``jobs.AnswerSource``: its endpoint, model and checkpoint). When the run has no checkpoint
+recorded, neither do its entries: they serve only later runs at that endpoint whose server
+does not report a checkpoint either, never a server that reports one, just as live answers
+from such a server do. Importing is refused while a live process scores the run.
 """
 
 from __future__ import annotations
@@ -45,8 +52,8 @@ import pandas as pd
 
 from .errors import ConfigError, CopeEvalError, NotFoundError, RowProblem, ValidationError
 from .images import image_kind
-from .jobs import JobBuilder
-from .runner import effective_status
+from .jobs import AnswerSource, JobBuilder
+from .run_status import refuse_if_being_scored, scoring_here
 from .scoring import Answer, AnswerError, read_answer
 from .store import Store
 from .templates import get_template
@@ -180,15 +187,21 @@ def batch_bytes(store: Store, run_id: str, **options) -> tuple[bytes, BatchExpor
 def import_batch(store: Store, run_id: str, results: Path | str | bytes, *, filename: str | None = None) -> BatchImport:
     """Store the answers of a batch results file (a path, or uploaded bytes) in the run."""
     run = store.run(run_id)
-    if effective_status(run) == "running":
-        raise ConfigError(f"Run {run_id} is being scored right now; import its batch results once it has stopped.")
+    refuse_if_being_scored(run)
+    with scoring_here(run_id):
+        return _import(store, run, results, filename)
+
+
+def _import(store: Store, run, results, filename: str | None) -> BatchImport:
+    run_id = run.id
     name = filename or ("upload" if isinstance(results, bytes) else Path(results).name)
     template = get_template(run.template)
     items = store.golden_set(run.golden_hash).items
     ids = items["id"].tolist()
     position = {item_id: i for i, item_id in enumerate(ids)}
     builder = JobBuilder(template, model=run.model, policy=store.policy_version(run.policy_version_id).text,
-                         answer_mode=run.answer_mode, workspace_root=Path("."))  # keys only file-free requests
+                         answer_mode=run.answer_mode, workspace_root=Path("."),  # keys only file-free requests
+                         source=AnswerSource(run.base_url, run.model, run.checkpoint))
     already = store.scored_item_ids(run_id)
     writer = _Writer(store, run_id)
     used: dict[str, int] = {}

@@ -8,20 +8,22 @@ bounds the prompt from above. Without ``/tokenize`` nothing is refused; a warnin
 
 from __future__ import annotations
 
+import asyncio
 import json
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .http_client import BadReply, ServerSession, TransportError, run_sync
 from .records import Endpoint
 from .templates import Template, build_body
 
 SUSPECTS_TOKENIZED = 500
 POLICY_SHARE_WARNING = 0.5
+TOKENIZE_CONCURRENCY = 8
+TOKENIZE_DEADLINE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,8 @@ def plan(endpoint: Endpoint, template: Template, policy: str, items: pd.DataFram
     upper = pc.binary_length(pa.array(items["text"].fillna(""), type=pa.large_string())).to_numpy(zero_copy_only=False)
     suspects = items[upper > room]
     refused = {}
-    for item_id, content in zip(suspects["id"][:SUSPECTS_TOKENIZED], suspects["text"][:SUSPECTS_TOKENIZED]):
-        tokens = counter.count(content)
+    counts = counter.count_all(list(suspects["text"][:SUSPECTS_TOKENIZED]))
+    for item_id, tokens in zip(suspects["id"][:SUSPECTS_TOKENIZED], counts):
         if tokens is not None and tokens + _answer_tokens(template) > max_len:
             refused[item_id] = (f"prompt too long: {tokens:,} tokens (policy and template {base:,}) "
                                 f"do not fit the model's {max_len:,}-token context")
@@ -71,32 +73,53 @@ def plan(endpoint: Endpoint, template: Template, policy: str, items: pd.DataFram
     return BudgetPlan(max_len, base, refused, tuple(warnings))
 
 
-def _headers(endpoint: Endpoint) -> dict[str, str]:
-    headers = {"Content-Type": "application/json"}
-    if endpoint.api_key:
-        headers["Authorization"] = f"Bearer {endpoint.api_key}"
-    return headers
-
-
 def _answer_tokens(template: Template) -> int:
     return 1 if template.name != "safeguard" else 0  # safeguard's budget is the server's business
 
 
 class _Tokenizer:
+    """Counts prompts with the server's ``/tokenize``: None for any it cannot count (no such
+    endpoint, an error, a redirect — never followed, the key stays with its server)."""
+
     def __init__(self, endpoint: Endpoint, template: Template, policy: str):
         self.endpoint, self.template, self.policy = endpoint, template, policy
         self.url = endpoint.base_url.removesuffix("/v1") + "/tokenize"
 
     def count(self, content: str) -> int | None:
+        return self.count_all([content])[0]
+
+    def count_all(self, contents: list[str]) -> list[int | None]:
+        """Token counts, a few requests at a time over one session. After a failure to reach the
+        server (or its deadline) the rest are not asked: they would only wait as long again."""
+        return run_sync(lambda: self._count_all(contents))
+
+    async def _count_all(self, contents: list[str]) -> list[int | None]:
+        gate = asyncio.Semaphore(TOKENIZE_CONCURRENCY)
+        gave_up = False
+
+        async def one(session: ServerSession, content: str) -> int | None:
+            nonlocal gave_up
+            async with gate:
+                if gave_up:
+                    return None
+                try:
+                    reply = await session.post("", self._body(content))
+                    return int(reply.json()["count"]) if reply.status == 200 else None
+                except TransportError:
+                    gave_up = True
+                except (BadReply, KeyError, TypeError, ValueError, OverflowError):
+                    pass
+                return None
+
+        async with ServerSession(self.url, self.endpoint.api_key, connections=TOKENIZE_CONCURRENCY,
+                                 deadline_s=TOKENIZE_DEADLINE_S) as session:
+            return await asyncio.gather(*(one(session, content) for content in contents))
+
+    def _body(self, content: str) -> bytes:
         body = build_body(self.template, model=self.endpoint.model, policy=self.policy, text=content)
         request = {"model": self.endpoint.model}
         if "messages" in body:
             request.update(messages=body["messages"], add_generation_prompt=True)
         else:
             request.update(prompt=body["prompt"])
-        try:
-            http_request = urllib.request.Request(self.url, json.dumps(request).encode(), _headers(self.endpoint))
-            with urllib.request.urlopen(http_request, timeout=30) as reply:
-                return int(json.loads(reply.read())["count"])
-        except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError):
-            return None
+        return json.dumps(request).encode()

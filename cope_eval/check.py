@@ -1,19 +1,28 @@
-"""Score one ad-hoc item ("check one item"): same request bytes as a run, through the openai client."""
+"""Score one ad-hoc item ("check one item"): the same request bytes, and the same HTTP path, as a run.
+
+It used to go through the openai client; it now shares the run's transport (cope_eval/http_client.py
+and transport.send_with_retries), so a single check keeps the run's protections: a total deadline
+(the openai client's timeout restarts with every byte, so a dripping server hung the page), no
+redirect followed, and the key taken out of the reply before it is read or quoted.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-import openai
-
 from .errors import ServerError, redact
+from .http_client import ServerSession, run_sync
 from .jobs import JobBuilder
 from .records import Endpoint
 from .scoring import Answer, AnswerError, read_answer
 from .templates import get_template
+from .transport import RequestFailed, RetryPolicy, send_with_retries
+
+CHECK_RETRY = RetryPolicy(attempts=3, base_delay_s=0.5, max_delay_s=2.0, timeout_s=60.0)
+"""Someone is waiting: three tries at most, each within a minute."""
 
 
 @dataclass(frozen=True)
@@ -30,12 +39,6 @@ class CheckResult:
     """The body sent (for inspection; the image data URL included)."""
 
 
-def make_client(endpoint: Endpoint, *, timeout_s: float = 60.0) -> openai.OpenAI:
-    """The one place an openai client is built: the key goes to this endpoint only."""
-    return openai.OpenAI(base_url=endpoint.base_url, api_key=endpoint.api_key or "EMPTY",
-                         timeout=timeout_s, max_retries=2)
-
-
 def check_one(
     endpoint: Endpoint, *, policy: str, text: str = "", image_ref: str | None = None, template: str = "cope-b",
     answer_mode: str = "logprobs", workspace_root: Path = Path("."), allow_urls: bool = False,
@@ -44,19 +47,28 @@ def check_one(
     chosen = get_template(template)
     builder = JobBuilder(chosen, model=endpoint.model, policy=policy, answer_mode=answer_mode,
                          workspace_root=workspace_root, allow_urls=allow_urls)
-    body = json.loads(builder.body(text, image_ref))
+    body = builder.body(text, image_ref)
     started = time.perf_counter()
-    with make_client(endpoint) as client:
-        try:
-            reply = client.post(chosen.endpoint, body=body, cast_to=object)
-        except openai.APIStatusError as exc:
-            message = f"{endpoint.base_url} answered HTTP {exc.status_code}: {exc.message}"
-            raise ServerError(redact(message, endpoint.api_key)) from None
-        except openai.APIError as exc:
-            raise ServerError(redact(f"Cannot reach {endpoint.base_url}: {exc}", endpoint.api_key)) from None
+    try:
+        reply = run_sync(lambda: _send(endpoint, chosen.endpoint, body))
+    except RequestFailed as exc:
+        if exc.unreachable:
+            message = f"Cannot reach {endpoint.base_url}: {exc}"
+        else:
+            message = f"Request to {endpoint.base_url} failed: {exc}"
+        raise ServerError(redact(message, endpoint.api_key)) from None
     latency = (time.perf_counter() - started) * 1000
     try:
         answer = read_answer(chosen, reply)
     except AnswerError as exc:
         raise ServerError(redact(f"The reply is not a classification: {exc}", endpoint.api_key)) from None
-    return CheckResult(answer, chosen.has_probability, latency, body)
+    if endpoint.api_key and endpoint.api_key in answer.raw:
+        answer = replace(answer, raw=redact(answer.raw, endpoint.api_key))
+    return CheckResult(answer, chosen.has_probability, latency, json.loads(body))
+
+
+async def _send(endpoint: Endpoint, path: str, body: bytes):
+    async with ServerSession(endpoint.base_url, endpoint.api_key, connections=1,
+                             deadline_s=CHECK_RETRY.timeout_s) as session:
+        reply, _ = await send_with_retries(session, path, body, CHECK_RETRY)
+        return reply

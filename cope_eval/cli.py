@@ -3,20 +3,47 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 
 from . import cli_clauses, cli_compare, cli_export, cli_insight, cli_run, cli_triage, local_server, local_setup
+from .config import workspace_from_env
 from .errors import CopeEvalError
+
+REMEDIES = {
+    **{f"{role}_column": f"say which column holds the {role} with --{role}-column"
+       for role in ("text", "image", "id", "category")},
+    "label_column": "say which column holds the gold label with --label-column",
+    "intersect": "compare only the items that match with --intersect",
+    "overwrite": "or replace them with --overwrite",
+}
+"""How the CLI fixes what an error's ``options`` name (``CopeEvalError.with_remedies``)."""
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
     try:
+        # Parsing is inside the try: a flag checked by its ``type`` (metrics.check_threshold)
+        # raises ConfigError through argparse, and is reported like every other mistake.
+        args = _parser().parse_args(argv)
         return args.handler(args)
     except CopeEvalError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(exc.with_remedies(REMEDIES))
+    except sqlite3.Error as exc:  # only the store speaks SQL: a full disk or a read-only workspace
+        return _fail(f"the workspace store {_store_path()} failed: {exc}; is the disk full or the folder read-only?")
+    except OSError as exc:  # a file the command reads or writes: no space, no permission, not a folder...
+        return _fail(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc))
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}".replace("\n", " "), file=sys.stderr)  # one line, whatever it quotes
+    return 2
+
+
+def _store_path() -> str:
+    try:
+        return str(workspace_from_env().db_path)
+    except CopeEvalError:
+        return "(COPE_EVAL_HOME)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
 
     app = commands.add_parser("app", help="start the web app (and the local server unless COPE_BASE_URL is set)")
     app.add_argument("--port", type=int, default=8501)
+    app.add_argument("--address", default=None, metavar="ADDR",
+                     help="the address to listen on (default $COPE_ADDRESS or 127.0.0.1, this machine only); "
+                          "another address lets others reach the app: configure sign-in ([auth], see README)")
     app.set_defaults(handler=lambda args: _launch(args))
 
     cli_run.add_commands(commands)
@@ -63,7 +93,7 @@ def _serve_local(args) -> int:
 def _launch(args) -> int:
     from .launcher import launch_app
 
-    return launch_app(port=args.port)
+    return launch_app(port=args.port, address=args.address)
 
 
 def _say(message: str) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 from .comparison import compare_runs, flips
 from .config import workspace_from_env
+from .metrics import check_threshold
 from .results import run_results
 from .store import Store
 from .terminal import terminal_safe
@@ -16,7 +18,8 @@ def add_commands(commands) -> None:
     compare = commands.add_parser("compare", help="compare two runs on the same golden set (B - A)")
     compare.add_argument("run_a")
     compare.add_argument("run_b")
-    compare.add_argument("--threshold", type=float, default=None, help="default: each run's own threshold")
+    compare.add_argument("--threshold", type=partial(check_threshold, source="--threshold"), metavar="T",
+                         help="compare both runs at T, from 0 to 1 (default: each run's own threshold)")
     compare.add_argument("--flips", type=int, default=10, metavar="N", help="show the N largest score changes")
     compare.add_argument("--intersect", action="store_true",
                          help="compare the shared items when the runs used different golden-set versions")
@@ -29,7 +32,7 @@ def compare_command(args) -> int:
         run_a, run_b = store.run(args.run_a), store.run(args.run_b)
         results_a, results_b = run_results(store, run_a.id), run_results(store, run_b.id)
         texts = store.golden_set(run_b.golden_hash).items.set_index("id")["text"]
-    thresholds = (args.threshold or run_a.threshold, args.threshold or run_b.threshold)
+    thresholds = (run_a.threshold, run_b.threshold) if args.threshold is None else (args.threshold, args.threshold)
     options = dict(on_mismatch="intersect" if args.intersect else "raise",
                    golden_hashes=(run_a.golden_hash, run_b.golden_hash))
     comparison = compare_runs(results_a, results_b, threshold=thresholds, **options)

@@ -7,11 +7,13 @@ without a prediction, whatever could be used is stored; 2 bad input (one line on
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 
 from .batch import export_batch, import_batch
 from .config import workspace_from_env
 from .export import PICK_HELP, export_bundle
+from .metrics import check_threshold
 from .store import Store
 
 EXIT_INCOMPLETE = 1
@@ -24,7 +26,8 @@ def add_commands(commands) -> None:
     export.add_argument("--run", required=True, metavar="RUN_ID")
     export.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write the bundle in")
     how = export.add_mutually_exclusive_group()
-    how.add_argument("--threshold", type=float, metavar="T", help="export at this threshold (default: the run's own)")
+    how.add_argument("--threshold", type=partial(check_threshold, source="--threshold"), metavar="T",
+                     help="export at this threshold, from 0 to 1 (default: the run's own)")
     how.add_argument("--pick", metavar="RULE", help=f"pick the threshold by a rule: {PICK_HELP} (quote it)")
     export.add_argument("--allow-urls", action="store_true", help="fetch http(s) images to embed them in the "
                                                                   "Zentropi samples")

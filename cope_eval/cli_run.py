@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import sqlite3
 import sys
+from functools import partial
 from pathlib import Path
 
+from .atomic_files import replace_atomic
 from .cli_keys import key_for_run
 from .config import normalise_base_url, workspace_from_env
 from .csv_safe import write_csv
 from .errors import ConfigError, CopeEvalError
 from .golden import ColumnSpec, load_golden_set
-from .metrics import metrics_at_threshold
-from .policies import slugify, version_id
+from .http_client import check_concurrency
+from .metrics import check_threshold, metrics_at_threshold
+from .policies import read_policy_file, slugify, version_id
 from .records import Endpoint, PolicyVersion
 from .results import run_results, with_predicted_labels
 from .runner import RunProgress, create_run, execute_run
@@ -22,7 +27,10 @@ from .server_info import probe
 from .store import Store, utc_now
 from .templates import ANSWER_MODES, DEFAULT_TEMPLATE, TEMPLATES
 
-EXIT_BELOW_F1 = 1
+EXIT_GATE = 1
+"""Exit status when the run completed but a gate asked for (``--fail-under-f1``, ``--max-error-rate``) failed."""
+DEFAULT_MAX_ERROR_RATE = 0.05
+"""The share of errored items a gate allows when ``--max-error-rate`` is not given."""
 
 
 def add_commands(commands) -> None:
@@ -36,14 +44,20 @@ def add_commands(commands) -> None:
     run.add_argument("--answer-mode", choices=ANSWER_MODES, default="logprobs")
     for role in ("text", "label", "image", "id", "category"):
         run.add_argument(f"--{role}-column", metavar="C", help=f"column holding the {role} (default: auto-detect)")
-    run.add_argument("--concurrency", type=int, default=16)
+    run.add_argument("--concurrency", type=_concurrency_flag, default=16,
+                     help="requests in flight at once, per server")
     run.add_argument("--replica", action="append", default=[], metavar="URL",
                      help="another server of the same model to share the work (repeatable; same key and concurrency)")
-    run.add_argument("--threshold", type=float, default=0.5)
+    run.add_argument("--threshold", type=partial(check_threshold, source="--threshold"), default=0.5, metavar="T",
+                     help="score >= T is \"1\", from 0 to 1")
     run.add_argument("--api-key-env", metavar="VAR", default="COPE_API_KEY", help="environment variable holding the API key")
     run.add_argument("--out", type=Path, metavar="DIR", help="write metrics.json and predictions.csv here")
     run.add_argument("--no-cache", action="store_true", help="send every item even when a cached answer exists")
-    run.add_argument("--fail-under-f1", type=float, metavar="X", help=f"exit {EXIT_BELOW_F1} when F1 is below X")
+    run.add_argument("--fail-under-f1", type=partial(check_threshold, source="--fail-under-f1"), metavar="X",
+                     help=f"gate: exit {EXIT_GATE} when F1 is below X (from 0 to 1)")
+    run.add_argument("--max-error-rate", type=partial(check_threshold, source="--max-error-rate"), metavar="R",
+                     help=f"gate: exit {EXIT_GATE} when more than a share R (from 0 to 1) of the items errored, since "
+                          f"F1 leaves errored items out; any gate applies it, at {DEFAULT_MAX_ERROR_RATE:g} unless given")
     run.set_defaults(handler=run_command)
 
     resume = commands.add_parser("resume", help="continue an interrupted or cancelled run")
@@ -59,6 +73,7 @@ ZENTROPI_BASE_URL = "https://api.zentropi.ai/v1"
 
 
 def run_command(args) -> int:
+    _check_out(args.out)
     if args.template == "zentropi":
         args.base_url = args.base_url or ZENTROPI_BASE_URL
         if args.api_key_env == "COPE_API_KEY":
@@ -84,11 +99,12 @@ def run_command(args) -> int:
 
 
 def resume_command(args) -> int:
+    _check_out(args.out)
     workspace = workspace_from_env()
     with Store(workspace.private_dir) as store:
         run = store.run(args.run_id)
         endpoint = Endpoint(run.base_url, run.model, key_for_run(run, args.api_key_env))
-        args.threshold, args.fail_under_f1 = run.threshold, None
+        args.threshold, args.fail_under_f1, args.max_error_rate = run.threshold, None, None
         return _execute_and_report(store, run.id, endpoint, workspace.root, args, retry_errors=args.retry_errors)
 
 
@@ -99,6 +115,10 @@ def _execute_and_report(store, run_id, endpoint, root, args, **options) -> int:
     except KeyboardInterrupt:
         _say(f"\ninterrupted; continue with: python -m cope_eval resume {run_id}")
         return 130
+    except sqlite3.Error as exc:  # the store keeps what it committed: resume sends only the rest
+        raise CopeEvalError(f"The workspace store {store.path} could not be written ({exc}); is the disk full? "
+                            f"Predictions stored before this are kept; once there is room, continue with: "
+                            f"python -m cope_eval resume {run_id}") from None
     finally:
         if bar:
             bar.close()
@@ -109,21 +129,56 @@ def _execute_and_report(store, run_id, endpoint, root, args, **options) -> int:
     run = result.run
     print(_summary(run, metrics, result))
     if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        card = {**metrics.to_dict(), "run_id": run.id, "status": run.status, "model": run.model,
-                "template": run.template, "answer_mode": run.answer_mode, "policy_version_id": run.policy_version_id,
-                "golden_hash": run.golden_hash, "items": run.n_items}
-        (args.out / "metrics.json").write_text(json.dumps(card, indent=2) + "\n")
-        columns = ["item_id", "label", "score", "pred", "error"] + (["category"] if "category" in results else [])
-        table = with_predicted_labels(results, args.threshold)[columns].rename(columns={"item_id": "id"})
-        write_csv(table, args.out / "predictions.csv")
+        _write_out(args.out, run, metrics, results, args.threshold)
     if run.status != "completed":
         raise CopeEvalError(f"run {run.id} is {run.status}: {run.error or 'not every item was scored'}; "
                             f"continue with: python -m cope_eval resume {run.id}")
-    if args.fail_under_f1 is not None and metrics.f1 < args.fail_under_f1:
-        _say(f"F1 {metrics.f1:.4f} is below --fail-under-f1 {args.fail_under_f1}")
-        return EXIT_BELOW_F1
-    return 0
+    failures = _gate_failures(metrics, run.n_items, args.fail_under_f1, args.max_error_rate)
+    for failure in failures:
+        _say(failure)
+    return EXIT_GATE if failures else 0
+
+
+def _gate_failures(metrics, n_items: int, fail_under_f1: float | None, max_error_rate: float | None) -> list[str]:
+    """Why the gate fails, one line each; [] when it passes or none was asked for.
+
+    F1 is computed over the items that scored, so a run whose items mostly errored could pass an
+    F1 gate on the few left: any gate therefore also bounds the share of errored items."""
+    if fail_under_f1 is None and max_error_rate is None:
+        return []
+    max_error_rate = DEFAULT_MAX_ERROR_RATE if max_error_rate is None else max_error_rate
+    failures = []
+    error_rate = metrics.errors / n_items if n_items else 0.0
+    if error_rate > max_error_rate:
+        failures.append(f"error rate {error_rate:.1%} ({metrics.errors:,} of {n_items:,} items) is above "
+                        f"--max-error-rate {max_error_rate * 100:g}%")
+    if fail_under_f1 is not None and metrics.f1 < fail_under_f1:
+        failures.append(f"F1 {metrics.f1:.4f} is below --fail-under-f1 {fail_under_f1:g}")
+    return failures
+
+
+def _check_out(out: Path | None) -> None:
+    """Refuse, before anything is sent, an ``--out`` that cannot be a folder."""
+    if out is not None and out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a folder (metrics.json and predictions.csv go in it).")
+
+
+def _write_out(out: Path, run, metrics, results, threshold: float) -> None:
+    """``metrics.json`` and ``predictions.csv`` in ``out``, each written whole or not at all."""
+    card = {**metrics.to_dict(), "run_id": run.id, "status": run.status, "model": run.model,
+            "base_url": run.base_url, "checkpoint": run.checkpoint, "template": run.template, "answer_mode": run.answer_mode, "policy_version_id": run.policy_version_id,
+            "golden_hash": run.golden_hash, "items": run.n_items}
+    columns = ["item_id", "label", "score", "pred", "error"] + (["category"] if "category" in results else [])
+    table = with_predicted_labels(results, threshold)[columns].rename(columns={"item_id": "id"})
+    predictions = io.StringIO()
+    write_csv(table, predictions)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        replace_atomic(out / "predictions.csv", predictions.getvalue().encode("utf-8"))
+        replace_atomic(out / "metrics.json", (json.dumps(card, indent=2) + "\n").encode("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"Cannot write --out {exc.filename or out}: {exc.strerror or exc}. The run itself is "
+                          f"stored: python -m cope_eval export --run {run.id} writes its results elsewhere.") from None
 
 
 def _summary(run, m, result) -> str:
@@ -153,16 +208,13 @@ def _api_key(variable: str) -> str | None:
 
 
 def _read_policy(path: Path) -> PolicyVersion:
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise ConfigError(f"Cannot read policy file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"Policy file {path} is not UTF-8 (byte {exc.start}).") from None
-    if not text.strip():
-        raise ConfigError(f"Policy file {path} is empty.")
-    return PolicyVersion(version_id(text), slugify(path.stem) if path.stem.strip("-_. ") else "policy", text,
-                         note=f"from {path.name}", created=utc_now())
+    """The policy file as a version, checked as the Policies page checks a save (size, UTF-8);
+    its policy name comes from the file name, made safe (``con.md`` is "con-policy")."""
+    text = read_policy_file(path)
+    slug = slugify(path.stem) if any(ch.isalnum() for ch in path.stem) else "policy"
+    if slug != path.stem:
+        _say(f"policy {path.name!r} is recorded under the name {slug!r}")
+    return PolicyVersion(version_id(text), slug, text, note=f"from {path.name}", created=utc_now())
 
 
 class _ProgressBar:
@@ -176,6 +228,19 @@ class _ProgressBar:
 
     def close(self) -> None:
         sys.stderr.write("\n")
+
+
+def _concurrency_flag(value: str) -> int:
+    """``--concurrency``: a whole number the process can hold open (http_client.check_concurrency)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"--concurrency must be a whole number, not {value!r}.") from None
+    try:
+        check_concurrency(number)
+    except ConfigError as exc:
+        raise ConfigError(f"--concurrency: {exc}") from None
+    return number
 
 
 def _say(message: str) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from functools import partial
 
 from .config import workspace_from_env
+from .metrics import check_threshold
 from .store import Store
 from .triage import (DEFAULT_MIN_CONFIDENCE, mark_gap_done, policy_gaps, send_label_errors_to_relabeling,
                      tag_item, triage_run, untag_item)
@@ -50,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     actions = parser.add_subparsers(required=True, metavar="{RUN,tag,relabel,gaps}")
     listing = actions.add_parser("list", help="(the default) list a run's confident disagreements")
     listing.add_argument("run_id", metavar="RUN")
-    listing.add_argument("--min-confidence", type=float, default=DEFAULT_MIN_CONFIDENCE, metavar="X",
+    listing.add_argument("--min-confidence", type=partial(check_threshold, source="--min-confidence"),
+                         default=DEFAULT_MIN_CONFIDENCE, metavar="X",
                          help="P(\"1\") for false positives, 1 - P(\"1\") for false negatives (default %(default)s)")
     listing.add_argument("--json", action="store_true", help="print them as JSON")
     listing.set_defaults(action=_list)

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import CopeEvalError, RowProblem, ValidationError
-from .metrics import ThresholdMetrics
-from .scored import SOURCE, Result, check_results, check_unit, check_zero_division
+from .metrics import ThresholdMetrics, check_threshold
+from .scored import SOURCE, Result, check_results, check_zero_division
 from .uncertainty import DEFAULT_METRICS, Interval, McNemarResult, mcnemar_test
 from .uncertainty import paired_bootstrap_ci
 
@@ -150,9 +150,8 @@ def align_runs(runs: Mapping, *, on_mismatch: str = "raise",
     common = checked[first].item_id
     for name, overlap in overlaps.items():
         if not overlap.same and on_mismatch == "raise":
-            raise CopeEvalError(
-                f"Run {name!r} (B) against run {first!r} (A): {overlap.describe()}. "
-                "Pass on_mismatch='intersect' to compare the items that match.")
+            raise CopeEvalError(f"Run {name!r} (B) against run {first!r} (A): {overlap.describe()}",
+                                options=("intersect",))
         # get_indexer, not isin: isin on Arrow-backed strings is slow in pandas 3.
         common = common[overlap.common.get_indexer(common) >= 0]
     aligned = {}
@@ -237,13 +236,13 @@ class _Paired:
 def _paired(a, b, threshold, on_mismatch, golden_hashes):
     _check_rule(on_mismatch)
     t_a, t_b = (threshold, threshold) if np.ndim(threshold) == 0 else threshold
-    t_a, t_b = check_unit("threshold", t_a), check_unit("threshold", t_b)
+    t_a, t_b = check_threshold(t_a), check_threshold(t_b)
     frame_a, frame_b = _frame(a), _frame(b)
     run_a, run_b = _checked(frame_a, "A"), _checked(frame_b, "B")
     overlap = _overlap(run_a, run_b, golden_hashes)
     if not overlap.same and on_mismatch == "raise":
-        raise CopeEvalError(f"{overlap.describe().capitalize()}. Pass on_mismatch='intersect' "
-                            f"to compare the {len(overlap.common)} items that match.")
+        described = overlap.describe()  # not str.capitalize(): it would lower-case "only in A" and the hashes
+        raise CopeEvalError(described[0].upper() + described[1:], options=("intersect",))
     at_a = run_a.item_id.get_indexer(overlap.common)
     at_b = run_b.item_id.get_indexer(overlap.common)
     ok_a, ok_b = run_a.ok[at_a], run_b.ok[at_b]

@@ -86,16 +86,30 @@ def private_urls_allowed() -> bool:
 
 
 def normalise_base_url(url: str) -> str:
-    """Accept ``http://host:port`` or ``.../v1`` (with or without a trailing slash).
+    """Accept ``http://host:port`` or ``.../v1`` (with or without a trailing slash; the scheme in any case).
 
-    A URL carrying credentials (``user:key@host``) or a query is refused without repeating it:
-    base URLs are stored with every run and shown on every page, keys never are.
+    The URL is never repeated in an error: one carrying credentials (``user:key@host``) or a
+    query is refused outright (base URLs are stored with every run and shown on every page, keys
+    never are), and a malformed one may still hold a key, typed where it should not be.
     """
     url = url.strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"Server URL {url!r} must start with http:// or https://.")
-    parts = urllib.parse.urlsplit(url)
-    if "@" in parts.netloc or parts.query or parts.fragment:
+    if any(mark in url for mark in "@?#"):
         raise ConfigError("A server URL must not carry credentials (user:key@) or a query (?...): give the key "
                           "as the API key (COPE_API_KEY or the sidebar's key field), which is never stored or shown.")
+    scheme, separator, _ = url.partition("://")
+    if not separator or scheme.lower() not in ("http", "https"):
+        raise ConfigError(f"The server URL must start with http:// or https://, as in {_EXAMPLE_URL}.")
+    if any(char.isspace() or not char.isprintable() for char in url):
+        raise ConfigError(f"The server URL must not contain spaces or control characters, as in {_EXAMPLE_URL}.")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number from 0 to 65535
+    except ValueError:
+        raise ConfigError(f"The server URL is not a valid URL: check its host and port, as in {_EXAMPLE_URL}.") from None
+    if not parts.hostname:
+        raise ConfigError(f"The server URL has no host, as in {_EXAMPLE_URL}.")
+    url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))  # the scheme in lower case
     return url if url.endswith("/v1") else url + "/v1"
+
+
+_EXAMPLE_URL = "http://gpu-host:8000/v1"

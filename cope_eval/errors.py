@@ -7,7 +7,25 @@ from dataclasses import dataclass
 
 
 class CopeEvalError(Exception):
-    """Base class: the message is written for the person who caused it."""
+    """Base class: the message is written for the person who caused it.
+
+    ``options`` names the settings that would fix it by neutral names (``"text_column"``,
+    ``"intersect"``, ``"overwrite"``). The message says what is wrong; each edge adds how to fix
+    it with what it offers (``with_remedies``): the CLI names its flag, a page its control, so a
+    message never quotes a library parameter the user cannot see."""
+
+    def __init__(self, *args, options: tuple[str, ...] = ()):
+        super().__init__(*args)
+        self.options = tuple(options)
+
+    def with_remedies(self, remedies: dict[str, str]) -> str:
+        """The message, then the remedy the edge offers for each of ``options`` (none: as is)."""
+        message = str(self)
+        found = [remedies[option] for option in self.options if option in remedies]
+        if not found:
+            return message
+        end = "." if message.endswith(".") else ""
+        return f"{message.removesuffix('.')}; {'; '.join(found)}{end}"
 
 
 class ConfigError(CopeEvalError):
@@ -70,11 +88,11 @@ class RowProblem:
 class ValidationError(CopeEvalError):
     """Input was rejected; ``problems`` lists every bad row found."""
 
-    def __init__(self, problems: list[RowProblem], *, headline: str | None = None):
+    def __init__(self, problems: list[RowProblem], *, headline: str | None = None, options: tuple[str, ...] = ()):
         self.problems = list(problems)
         first = "; ".join(str(p) for p in self.problems[:5])
         more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
-        super().__init__(headline or f"{len(self.problems)} problem(s): {first}{more}")
+        super().__init__(headline or f"{len(self.problems)} problem(s): {first}{more}", options=options)
 
 
 def _shorten(value: str, limit: int = 80) -> str:

@@ -33,6 +33,7 @@ wrote itself (error messages, notes) has this machine's workspace and home paths
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -49,7 +50,8 @@ from . import export_card
 from .atomic_files import create_exclusive, replace_atomic
 from .csv_safe import write_csv
 from .errors import ConfigError, CopeEvalError, NotFoundError
-from .metrics import best_f1_threshold, metrics_at_threshold, threshold_for_precision, threshold_for_recall
+from .metrics import (best_f1_threshold, check_threshold, metrics_at_threshold, threshold_for_precision,
+                      threshold_for_recall)
 from .policies import get_version
 from .policy_diff import diff_versions
 from .probes import KIND as PROBES, probe_report
@@ -124,9 +126,8 @@ def choose_threshold(results, run: Run, *, threshold: float | None = None, pick:
     if threshold is not None and pick is not None:
         raise ConfigError("Give a threshold or a rule to pick one, not both.")
     if threshold is not None:
-        if not (isinstance(threshold, (int, float)) and 0.0 <= threshold <= 1.0):
-            raise ConfigError(f"Threshold must be between 0 and 1, not {threshold!r}.")
-        return ChosenThreshold(float(threshold), "given", None, f"set by hand to {threshold:g}")
+        value = check_threshold(threshold)
+        return ChosenThreshold(value, "given", None, f"set by hand to {value:g}")
     if pick is None:
         return ChosenThreshold(float(run.threshold), "run", None, f"the run's own threshold ({run.threshold:g})")
     rule, target = parse_pick(pick)
@@ -187,18 +188,37 @@ def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: 
 
 def write_bundle(bundle: Bundle, dest: Path, *, overwrite: bool = False) -> list[Path]:
     """Write the bundle's files under ``dest`` (created if needed). Refuses, writing nothing,
-    when any of them exists, unless ``overwrite``."""
+    when any of them exists, unless ``overwrite``. When a write fails (a full disk, a read-only
+    folder) the files this call created are removed again: no half bundle is left behind."""
     dest = Path(dest)
+    if dest.exists() and not dest.is_dir():
+        raise ExportError(f"{dest} is a file; a bundle is written into a folder: choose a folder.")
     targets = {name: dest / name for name in bundle.files}
     existing = [name for name, path in targets.items() if path.exists()]
     if existing and not overwrite:
-        raise ExportError(f"{dest} already holds {', '.join(existing)}; choose an empty folder or overwrite.")
-    for name, path in targets.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if overwrite:
-            replace_atomic(path, bundle.files[name])
-        elif not create_exclusive(path, bundle.files[name]):
-            raise ExportError(f"{path} appeared while the bundle was being written; nothing was replaced.")
+        raise ExportError(f"{dest} already holds {', '.join(existing)}; choose an empty folder.",
+                          options=("overwrite",))
+    folders = sorted({p.parent for p in targets.values()} | {dest})
+    created = [folder for folder in folders if not folder.exists()]  # parents first
+    path = dest
+    try:
+        for name, path in targets.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = not path.exists()
+            if overwrite:
+                replace_atomic(path, bundle.files[name])
+            elif not create_exclusive(path, bundle.files[name]):
+                raise ExportError(f"{path} appeared while the bundle was being written; nothing was replaced.")
+            if fresh:
+                created.append(path)
+    except (OSError, ExportError) as exc:
+        for made in reversed(created):  # files, then the folders they were in
+            with contextlib.suppress(OSError):
+                made.unlink() if made.is_file() else made.rmdir()
+        if isinstance(exc, ExportError):
+            raise
+        raise ExportError(f"Cannot write {exc.filename or path}: {exc.strerror or exc}; the bundle was not "
+                          "written (what it had written is removed again).") from None
     return list(targets.values())
 
 
@@ -264,6 +284,7 @@ def _card(run, version, golden, results, scored, chosen, hard_label, parent, dif
                 "changed": diff.changed if diff else None},
         },
         "model": run.model,
+        "server": {"base_url": run.base_url, "checkpoint": run.checkpoint},
         "template": run.template,
         "answer_mode": run.answer_mode,
         "threshold": {"value": chosen.value, "method": chosen.method, "target": chosen.target,

@@ -69,6 +69,7 @@ def card_markdown(card: dict, diff: str | None) -> str:
         ("Version", policy["version_id"]),
         ("Parent version", policy["parent"] or "none (first version)"),
         ("Model", card["model"]),
+        ("Server", f"{card['server']['base_url']}, checkpoint {card['server']['checkpoint'] or 'not reported'}"),
         ("Template / answer mode", f"{card['template']} / {card['answer_mode']}"),
         ("Golden set", f"{golden['name']}: {golden['n_items']} items, {golden['hash']}"),
         ("Run", f"{run['id']}, created {run['created']}, {run['status']}"),

@@ -127,7 +127,8 @@ def load_golden_set(
         raise ValidationError(
             checked.problems,
             headline=f"{shown} was rejected: {len(checked.problems)} problem(s) in {len(rows)} row(s): "
-            f"{first}{more}. Fix them, or load with drop_bad_rows=True to leave those rows out.",
+            f"{first}{more}. Fix them and load the file again.",
+            options=("drop_bad_rows",),
         )
     keep = ~checked.bad
     if not keep.any():
@@ -214,7 +215,7 @@ def write_golden_set(golden_set: GoldenSet, dest: Path, *, fmt: str | None = Non
     if overwrite:
         replace_atomic(dest, data)
     elif not create_exclusive(dest, data):
-        raise ConfigError(f"{dest} already exists; choose another name or pass overwrite=True")
+        raise ConfigError(f"{dest} already exists; choose another name", options=("overwrite",))
     return dest
 
 

@@ -2,9 +2,12 @@
 
 Formats: ``csv`` (also ``tsv``), ``jsonl``, ``json`` (an array of objects, as in Zentropi's test
 samples) and ``parquet``. Text formats are read as UTF-8 (a UTF-8 BOM is skipped), as UTF-16
-when the file starts with a UTF-16 BOM, and otherwise as Latin-1 with a warning.
+when the file starts with a UTF-16 BOM, and otherwise, with a warning naming the encoding, as
+Windows-1252 (Excel's "CSV" on Western systems: “ ” € are bytes 0x80-0x9f there), or as Latin-1
+when the file holds one of the five bytes Windows-1252 leaves undefined.
 
-CSV cells are all read as text (so ``007`` stays ``007``); an empty cell is missing. The fast
+CSV cells are all read as text (so ``007`` stays ``007``); an empty cell is missing. Parquet
+integer columns are read as their exact decimal text too (see ``_integers_as_text``). The fast
 path is pyarrow's multi-threaded CSV reader straight from the file. Only a file with ragged rows
 (a row with more or fewer fields than the header) is re-read with Python's ``csv`` module, to
 report those rows by number and let the caller drop them.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +42,9 @@ _EXTENSIONS = {
 }
 _HEAD_BYTES = 65536
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+"""The bytes Windows-1252 does not define: a file holding one is not Windows-1252."""
+_ENCODING_NAMES = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}
 
 
 @dataclass
@@ -109,14 +116,25 @@ def _encoding(data: bytes) -> str:
     return "utf-8"
 
 
-def _latin1_warning(name: str, data: bytes) -> RowProblem:
+def _fallback_encoding(data: bytes) -> str:
+    """How to read a file that is not UTF-8: as Windows-1252, what Excel writes on Western systems,
+    unless a byte undefined there shows it is not; then as Latin-1, which reads any byte."""
+    return "latin-1" if _CP1252_UNDEFINED.search(data) else "cp1252"
+
+
+def _fallback_warning(name: str, data: bytes, encoding: str) -> RowProblem:
+    """Says that the file is not UTF-8, where it first is not, and which encoding was used instead."""
     try:
         data.decode("utf-8")
         where = ""
     except UnicodeDecodeError as ex:
         where = f" (first bad byte 0x{data[ex.start]:02x} at offset {ex.start})"
-    return RowProblem(name, None, None, None,
-                      f"file is not valid UTF-8{where}; read it as Latin-1: check accented characters")
+    why = ""
+    if encoding == "latin-1":
+        undefined = _CP1252_UNDEFINED.search(data)
+        why = f" (not Windows-1252: byte 0x{data[undefined.start()]:02x} at offset {undefined.start()} is undefined there)"
+    return RowProblem(name, None, None, None, f"file is not valid UTF-8{where}; read it as "
+                      f"{_ENCODING_NAMES[encoding]}{why}: check accented characters")
 
 
 def _decode(data: bytes, name: str) -> tuple[str, list[RowProblem]]:
@@ -129,7 +147,8 @@ def _decode(data: bytes, name: str) -> tuple[str, list[RowProblem]]:
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError:
-        return data.removeprefix(b"\xef\xbb\xbf").decode("latin-1"), [_latin1_warning(name, data)]
+        fallback = _fallback_encoding(data)
+        return data.removeprefix(b"\xef\xbb\xbf").decode(fallback), [_fallback_warning(name, data, fallback)]
 
 
 # --- CSV -----------------------------------------------------------------------------------
@@ -155,8 +174,8 @@ def _read_csv(source: Path | bytes, head: bytes, name: str, sep: str) -> RawTabl
             except (pa.ArrowInvalid, UnicodeError) as again:
                 ex = again  # ragged rows or bad UTF-8 as well: handled below
         if table is None and encoding == "utf-8" and "UTF8" in str(ex):
-            warnings.append(_latin1_warning(name, data))
-            encoding = "latin-1"
+            encoding = _fallback_encoding(data)
+            warnings.append(_fallback_warning(name, data, encoding))
             try:
                 table = _arrow_csv(pa.BufferReader(data), data[:_HEAD_BYTES], sep, encoding)
             except (pa.ArrowInvalid, UnicodeError):
@@ -325,13 +344,25 @@ def _read_parquet(source: Path | bytes, name: str) -> RawTable:
         table.validate(full=True)  # Parquet readers do not check that strings are valid UTF-8
         names = _column_names([str(n) for n in table.column_names], name)
         # ignore_metadata: a pandas index saved in the file comes back as a plain column
-        frame = table.rename_columns(names).to_pandas(ignore_metadata=True)
+        frame = _integers_as_text(table.rename_columns(names)).to_pandas(ignore_metadata=True)
     except ValidationError:
         raise
     except Exception as ex:  # noqa: BLE001 - input boundary: pyarrow and the pandas metadata
         # embedded in a Parquet file can fail in many ways on a corrupt file.
         _fail(name, f"not a readable Parquet file ({type(ex).__name__}: {ex})")
     return RawTable(frame, np.arange(1, len(frame) + 1))
+
+
+def _integers_as_text(table: pa.Table) -> pa.Table:
+    """Integer columns as their exact decimal text, as a CSV file would give them.
+
+    pandas turns an integer column with a null into float64: id 101 would become "101.0", and
+    distinct ids beyond 2**53 would collide. A null stays missing (a missing id gets a derived one).
+    """
+    for i, column in enumerate(table.schema):
+        if pa.types.is_integer(column.type):
+            table = table.set_column(i, column.name, table.column(i).cast(pa.large_string()))
+    return table
 
 
 def _fail(file: str, problem: str, *, column: str | None = None):

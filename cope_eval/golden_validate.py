@@ -147,9 +147,12 @@ def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: 
 
 
 def resolve_columns(columns: list[str], spec, file: str) -> dict[str, str | None]:
-    """Map each role to a column: the spec's choice, else the first candidate present."""
+    """Map each role to a column: the spec's choice, else the first candidate present.
+
+    A problem names the role's setting in ``options`` (``text_column``...): the CLI offers its
+    flag (``--text-column``), the page the renaming of a column."""
     found: dict[str, str | None] = {}
-    problems = []
+    problems, options = [], []
     lower = {c.lower(): c for c in reversed(columns)}
     shown = ", ".join(columns) or "(none)"
     if len(columns) == 1 and (";" in columns[0] or "\t" in columns[0]):
@@ -159,25 +162,28 @@ def resolve_columns(columns: list[str], spec, file: str) -> dict[str, str | None
         if chosen is not None:
             if chosen not in columns:
                 problems.append(RowProblem(file, None, chosen, None,
-                                           f"column {chosen!r} (ColumnSpec.{role}) not found; columns: {shown}"))
+                                           f"the {role} column was set to {chosen!r}, which is not in the file; "
+                                           f"columns: {shown}"))
+                options.append(f"{role}_column")
             found[role] = chosen
             continue
         found[role] = next((c for c in names if c in columns), None) or next(
             (lower[c] for c in names if c in lower), None
         )
     if problems:
-        raise ValidationError(problems)
+        raise ValidationError(problems, options=tuple(options))
     if found["text"] is None and found["image"] is None:
         problems.append(RowProblem(file, None, "text", None,
                                    "missing column: no content column (looked for "
-                                   f"{', '.join(CANDIDATES['text'] + CANDIDATES['image'])}); columns: {shown}; "
-                                   "set ColumnSpec(text=...)"))
+                                   f"{', '.join(CANDIDATES['text'] + CANDIDATES['image'])}); columns: {shown}"))
+        options.append("text_column")
     if found["label"] is None:
         problems.append(RowProblem(file, None, "label", None,
                                    f"missing column: no label column (looked for {', '.join(CANDIDATES['label'])}); "
-                                   f"columns: {shown}; set ColumnSpec(label=...)"))
+                                   f"columns: {shown}"))
+        options.append("label_column")
     if problems:
-        raise ValidationError(problems)
+        raise ValidationError(problems, options=tuple(options))
     return found
 
 

@@ -149,7 +149,7 @@ def _load(ref: str, workspace: Path, *, allow_urls: bool, allow_private_urls: bo
         data = _read_data_url(ref, max_bytes)
     elif kind == "url":
         if not allow_urls:
-            raise _Rejected("image URLs are only fetched when URL fetching is allowed (allow_urls=True)")
+            raise _Rejected("image URLs are only fetched when fetching image URLs is turned on")
         private = private_urls_allowed() if allow_private_urls is None else allow_private_urls
         data = _fetch(ref, max_bytes, allow_private=private)
     else:

@@ -2,6 +2,11 @@
 
 Jobs are produced lazily, a chunk at a time, so a million-item run never holds a million
 request bodies. Each chunk is looked up in the cache first; hits never become requests.
+
+A cached answer is reused only for the same request to the same server identity
+(``AnswerSource``): the run's endpoint, the model name and the checkpoint the server reports.
+Two servers serving other weights under one name never share answers; an unchanged re-run on
+the same server sends nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -25,14 +31,27 @@ CHUNK = 1000
 SENT_AS_IS = ("image/png", "image/jpeg")
 
 
+@dataclass(frozen=True)
+class AnswerSource:
+    """Who answers a run's requests, as far as the cache is concerned."""
+
+    base_url: str
+    """The run's endpoint; replicas of the run count as it (they must serve its checkpoint)."""
+    model: str
+    """The model name sent."""
+    checkpoint: str | None
+    """The weights behind the name as the server reports them (vLLM's ``root``); None when it
+    does not say: such a server is then known by endpoint and model only."""
+
+
 class JobBuilder:
     """Builds the request for one item exactly as the live client, single checks and batch
-    export all send it."""
+    export all send it. ``source`` is needed for cache keys only."""
 
     def __init__(self, template: Template, *, model: str, policy: str, answer_mode: str,
-                 workspace_root: Path, allow_urls: bool = False):
+                 workspace_root: Path, allow_urls: bool = False, source: AnswerSource | None = None):
         self.template, self.model, self.policy, self.answer_mode = template, model, policy, answer_mode
-        self.workspace_root, self.allow_urls = Path(workspace_root), allow_urls
+        self.workspace_root, self.allow_urls, self.source = Path(workspace_root), allow_urls, source
 
     def body(self, text: str, image_ref: str | None) -> bytes:
         """Request body bytes for one item. Raises ValidationError for an unusable image."""
@@ -42,8 +61,13 @@ class JobBuilder:
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
     def cache_key(self, body: bytes) -> str:
-        """Same template and same request bytes (model, prompt, image, answer mode): same answer."""
-        digest = hashlib.sha256(self.template.name.encode() + b"\0" + body).hexdigest()
+        """Same server identity, template and request bytes (prompt, image, answer mode): same answer."""
+        if self.source is None:
+            raise ValueError("a cache key needs the AnswerSource that answers")
+        source = self.source
+        identity = json.dumps([source.base_url, source.model, source.checkpoint, self.template.name],
+                              ensure_ascii=False, separators=(",", ":")).encode()
+        digest = hashlib.sha256(identity + b"\0" + body).hexdigest()
         return f"sha256:{digest}"
 
     def image_data_url(self, ref: str) -> str:

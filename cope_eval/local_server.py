@@ -12,13 +12,12 @@ import signal
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import local_setup
 from .errors import LocalServerError, PortInUseError
+from .http_client import TransportError, fetch
 from .local_setup import Progress
 from .pids import pid_alive
 
@@ -157,21 +156,20 @@ def _wait_healthy(port: int, pid: int, timeout_s: float, cache: Path) -> bool:
 
 def _healthy(port: int) -> bool:
     try:
-        with urllib.request.urlopen(f"http://{HOST}:{port}/health", timeout=5) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
+        return fetch("GET", f"http://{HOST}:{port}/health", deadline_s=5.0).status == 200
+    except TransportError:
         return False
 
 
 def _warm_up(port: int) -> None:
     """The first request after start takes 10-15 s on CPU; pay it here, not in a test."""
     body = {"model": SERVED_MODEL, "max_tokens": 1, "messages": [{"role": "user", "content": "Say 1."}]}
-    request = urllib.request.Request(
-        f"{_base_url(port)}/chat/completions", data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=120) as response:
-        response.read()
+    try:
+        reply = fetch("POST", f"{_base_url(port)}/chat/completions", json_body=body, deadline_s=120.0)
+    except TransportError as exc:
+        raise LocalServerError(f"The local vLLM server did not answer its first request: {exc}") from None
+    if reply.status != 200:
+        raise LocalServerError(f"The local vLLM server answered its first request with HTTP {reply.status}.")
 
 
 def _port_open(port: int) -> bool:

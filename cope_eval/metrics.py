@@ -8,11 +8,13 @@ and counted in ``errors``. A ratio whose denominator is zero (precision with not
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .errors import ConfigError
 from .scored import Result, check_results, check_unit, check_zero_division
 
 RATIOS = ("precision", "recall", "f1", "accuracy", "specificity", "positive_rate")
@@ -20,6 +22,26 @@ RATIOS = ("precision", "recall", "f1", "accuracy", "specificity", "positive_rate
 
 HARD_LABEL_THRESHOLD = 0.5
 """The one operating point of a hard-label run (any threshold in (0, 1] gives the same)."""
+
+
+def check_threshold(value, *, source: str = "Threshold") -> float:
+    """``value`` as a float when it is a number from 0 to 1, else ``ConfigError`` naming ``source``.
+
+    The one range check of every threshold: a run's, a comparison's, an export's, and the CLI's
+    gates (``--fail-under-f1``, ``--max-error-rate`` are thresholds on a metric). NaN, infinities,
+    text that is not a number and values outside [0, 1] are refused; 0 and 1 are values. ``source``
+    is what the user set, in their words (``--threshold``, "Threshold"). Text is accepted so that
+    the CLI can use this as an argparse ``type``: the ``ConfigError`` then escapes argparse (which
+    only catches ``ValueError``) and ``cli.main`` prints it as one line.
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not 0.0 <= number <= 1.0:
+        shown = value if isinstance(value, (str, int, float)) else repr(value)
+        raise ConfigError(f"{source} must be a number from 0 to 1, not {shown}.")
+    return number
 
 
 def rates(tp, fp, fn, tn, *, zero_division: float = 0.0,
@@ -103,7 +125,7 @@ def metrics_at_threshold(results, *, threshold: float = 0.5,
                          zero_division: float = 0.0) -> ThresholdMetrics:
     """Counts and ratios when score >= ``threshold`` is "1"; empty or all-error input gives
     zero counts and ``zero_division`` ratios."""
-    threshold = check_unit("threshold", threshold)
+    threshold = check_threshold(threshold)
     zero_division = check_zero_division(zero_division)
     run = check_results(results)
     return ThresholdMetrics.from_predictions(threshold, run.y, run.s >= threshold,
@@ -169,8 +191,8 @@ def _counts(run, thresholds=None):
         t, tp, fp = table.threshold[::-1], table.tp[::-1], table.fp[::-1]
     else:
         t = np.sort(np.asarray(thresholds, dtype=np.float64).ravel())
-        if len(t) and not (t[0] >= 0.0 and t[-1] <= 1.0):
-            raise ValueError(f"thresholds must lie in [0, 1], got {t[0]!r} to {t[-1]!r}")
+        for end in t[[0, -1]] if len(t) else ():  # NaN sorts last
+            check_threshold(end, source="Every threshold")
         tp, fp = table.at(t)
     return t, tp, fp, table.n_pos - tp, table.n_neg - fp
 

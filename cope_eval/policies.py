@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from datetime import datetime, timezone
@@ -43,6 +44,7 @@ MAX_POLICY_BYTES = 2 * 1024 * 1024
 """Largest policy text accepted (2 MiB of UTF-8): far beyond any model's context."""
 
 _STEM_HEX = 16
+_VERSION_FILE = re.compile(rf"[0-9a-f]{{{_STEM_HEX}}}\.(md|json)")
 _SLUG_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
 _SLUG_RULE = (
@@ -103,9 +105,23 @@ def _slug_problem(slug) -> str | None:
 
 
 def slugify(name: str) -> str:
-    """Turn a display name ("Hate Speech v2") into a valid slug ("hate-speech-v2")."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:MAX_SLUG_LENGTH].strip("-")
+    """A valid slug for a display name: "Hate Speech v2" -> "hate-speech-v2".
+
+    Accents are dropped ("Café" -> "cafe"); a Windows device name gets a suffix ("con" ->
+    "con-policy"); letters or digits with no ASCII form ("日本語") become the first 8 hex digits
+    of the name's sha256 ("policy-" + them when nothing else is left), so two such names never
+    share a slug. Only a name without any letter or digit is refused (``ValidationError``).
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    lost = any(ch.isalnum() and not ch.isascii() for ch in decomposed)
+    ascii_name = decomposed.encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    if lost:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        slug = f"{slug[:MAX_SLUG_LENGTH - 9].strip('-') or 'policy'}-{digest}"
+    slug = slug[:MAX_SLUG_LENGTH].strip("-")
+    if slug in _WINDOWS_RESERVED:
+        slug += "-policy"
     return validate_slug(slug)
 
 
@@ -126,7 +142,7 @@ def save_version(
     prefix) of the version the text was edited from; ``created`` (ISO 8601) defaults to now, UTC.
     """
     folder = _policy_dir(workspace, slug)
-    data = _check_text(text, slug)
+    data = check_policy_text(text, source=slug)
     vid = version_id(text)
     stem = vid.split(":", 1)[1][:_STEM_HEX]
     existing = _existing(folder, stem, vid)
@@ -174,24 +190,7 @@ def import_policy(
     same bytes back.
     """
     name = filename or (Path(source).name if not isinstance(source, bytes) else "upload")
-    if isinstance(source, bytes):
-        data = source
-    else:
-        try:
-            data = Path(source).read_bytes()
-        except OSError as ex:
-            raise NotFoundError(f"Cannot read policy file {name!r}: {ex.strerror or ex}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as ex:
-        problem = RowProblem(
-            file=name,
-            row=None,
-            column=None,
-            value=repr(data[ex.start : ex.start + 8]),
-            problem=f"not valid UTF-8 at byte {ex.start}; save the policy as UTF-8 and import it again",
-        )
-        raise ValidationError([problem]) from None
+    text = _decode(source, name) if isinstance(source, bytes) else read_policy_file(source)
     return save_version(
         workspace,
         slug,
@@ -215,7 +214,7 @@ def export_policy(version: PolicyVersion, dest: Path, *, overwrite: bool = False
     if overwrite:
         replace_atomic(dest, data)
     elif not create_exclusive(dest, data):
-        raise ConfigError(f"{dest} already exists; choose another name or pass overwrite=True")
+        raise ConfigError(f"{dest} already exists; choose another name", options=("overwrite",))
     return dest
 
 
@@ -272,12 +271,38 @@ def _policy_dir(workspace: Path, slug: str) -> Path:
 
 
 def _meta_files(folder: Path):
-    return (p for p in folder.glob("*.json") if not p.name.startswith("."))
+    """The metadata files of a policy folder: ``<16 hex>.json`` files; anything else is not ours."""
+    return (p for p in folder.glob("*.json") if _VERSION_FILE.fullmatch(p.name) and p.is_file())
 
 
-def _check_text(text: str, slug: str) -> bytes:
+def scan_policy(workspace: Path, slug: str) -> tuple[list[PolicyVersion], list[str]]:
+    """The versions of a policy that read back intact (oldest first), and one sentence for each
+    entry of its folder that is not: a damaged version, or a file or folder that is not a version
+    (a stray ``notes.txt``). Hidden entries (a save in progress) are skipped. For an overview that
+    must show what it can; ``list_versions`` raises on a damaged version instead."""
+    folder = _policy_dir(workspace, slug)
+    if not folder.is_dir():
+        return [], []
+    versions, problems = [], []
+    for path in _meta_files(folder):
+        try:
+            versions.append(_read_version(folder, path))
+        except CopeEvalError as ex:
+            problems.append(str(ex))
+    for path in sorted(folder.iterdir()):
+        if not path.name.startswith(".") and not (_VERSION_FILE.fullmatch(path.name) and path.is_file()):
+            shown = os.fsencode(path.name).decode("utf-8", "backslashreplace")
+            problems.append(f"{POLICIES_DIR}/{slug}/{shown} is not a policy version file; it is ignored")
+    return sorted(versions, key=lambda v: (v.created, v.id)), problems
+
+
+def check_policy_text(text: str, *, source: str) -> bytes:
+    """The UTF-8 bytes of a policy text, after the one check every policy passes, whether it is
+    saved (page, library) or read for a run (CLI): a non-empty string, at most MAX_POLICY_BYTES.
+    ``source`` (a policy name, a file name) is what an error names."""
     def reject(problem: str):
-        raise ValidationError([RowProblem(file=slug, row=None, column="text", value=None, problem=problem)])
+        raise ValidationError([RowProblem(file=source, row=None, column="text", value=None, problem=problem)],
+                              headline=f"{source}: {problem}.")
 
     if not isinstance(text, str):
         reject(f"policy text must be a string, not {type(text).__name__}")
@@ -288,8 +313,46 @@ def _check_text(text: str, slug: str) -> bytes:
     except UnicodeEncodeError as ex:
         reject(f"policy text has a character that cannot be stored as UTF-8 at position {ex.start}")
     if len(data) > MAX_POLICY_BYTES:
-        reject(f"policy text is {len(data):,} bytes, over the limit of {MAX_POLICY_BYTES:,} bytes")
+        reject(_too_big(len(data)))
     return data
+
+
+def _too_big(size: int) -> str:
+    return f"policy text is {size:,} bytes, over the limit of {MAX_POLICY_BYTES:,} bytes"
+
+
+def read_policy_file(path: Path) -> str:
+    """The text of a policy file, decoded as UTF-8 and checked (``check_policy_text``).
+
+    A file over the size limit is refused after reading just past the limit, not loaded whole.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_POLICY_BYTES + 1)
+            size = os.fstat(fh.fileno()).st_size
+    except OSError as ex:
+        raise NotFoundError(f"Cannot read policy file {str(path)!r}: {ex.strerror or ex}") from None
+    if len(data) > MAX_POLICY_BYTES:
+        raise ValidationError([RowProblem(file=str(path), row=None, column="text", value=None,
+                                          problem=_too_big(size))], headline=f"{path}: {_too_big(size)}.")
+    text = _decode(data, path.name)
+    check_policy_text(text, source=str(path))
+    return text
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as ex:
+        problem = RowProblem(
+            file=name,
+            row=None,
+            column=None,
+            value=repr(data[ex.start : ex.start + 8]),
+            problem=f"not valid UTF-8 at byte {ex.start}; save the policy as UTF-8 and import it again",
+        )
+        raise ValidationError([problem]) from None
 
 
 def _utf8_problem(value: str) -> bool:

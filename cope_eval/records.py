@@ -148,7 +148,8 @@ class Run:
     concurrency: int
     """Requests in flight at most."""
     status: str
-    """As stored: one of RUN_STATUSES. See ``Store.effective_status`` for a dead runner."""
+    """As stored: one of RUN_STATUSES. ``run_status.effective_status`` says what it is now (a
+    runner that died leaves ``running`` behind)."""
     n_items: int
     """Items in the golden set."""
     created: str = ""
@@ -163,6 +164,10 @@ class Run:
     """Process scoring it while ``status`` is running."""
     error: str | None = None
     """Why it failed, when it did."""
+    checkpoint: str | None = None
+    """The weights that answered, as the server reported them (vLLM's ``root`` in ``/v1/models``);
+    None when no server of the run said. Recorded on the first execution that learns it; a later
+    execution against other weights is refused, so a run never mixes checkpoints."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ process died shows as interrupted and resumes from where it stopped.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +17,8 @@ import pandas as pd
 from .background import RunManager
 from .errors import ConfigError
 from .records import Endpoint, PolicyVersion, Run
-from .runner import create_run, effective_status
+from .run_status import effective_status
+from .runner import create_run
 from .store import Store
 from .views import short_id
 
@@ -33,7 +33,7 @@ class RunView:
     run: Run
     """The run as stored."""
     status: str
-    """``running`` while a thread of this process scores it; else ``effective_status``."""
+    """``run_status.effective_status``, and ``running`` from the moment this process starts it."""
     done: int
     """Items with a stored prediction (errors included)."""
     errors: int
@@ -100,12 +100,9 @@ def run_view(store: Store, manager: RunManager, run_id: str) -> RunView:
     done, errors, _ = store.prediction_counts(run_id)
     active = manager.is_active(run_id)
     progress = manager.progress(run_id)  # the latest execution in this process, if any
-    if active:
-        status = "running"
-    elif run.status == "running" and run.runner_pid == os.getpid():
-        status = "interrupted"  # our own thread is gone without a final status
-    else:
-        status = effective_status(run)
+    # The one definition of status, except that a thread just started here is running before it
+    # has claimed the run.
+    status = "running" if active else effective_status(run)
     rate = progress.rate if progress is not None else None
     eta = progress.eta_s if progress is not None and active else None
     return RunView(run, status, done, errors, rate, eta, active, manager.error(run_id) or run.error)

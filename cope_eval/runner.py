@@ -23,17 +23,20 @@ import pandas as pd
 
 from . import budget
 from .errors import ConfigError
-from .jobs import JobBuilder
-from .pids import pid_alive
+from .http_client import check_concurrency
+from .jobs import AnswerSource, JobBuilder
+from .metrics import check_threshold
 from .records import Endpoint, GoldenSet, PolicyVersion, Run
-from .server_info import describe_model
+# effective_status lives in run_status; modules that take it from the runner still find it here.
+from .run_status import effective_status, refuse_if_being_scored, scoring_here  # noqa: F401
+from .scoring import AnswerError, checked_score
+from .server_info import ModelInfo, describe_model
 from .store import Store, utc_now
 from .templates import ANSWER_MODES, ZENTROPI_MAX_CONCURRENCY, Template, get_template
 from .transport import Lane, Outcome, RetryPolicy, run_jobs
 
 FLUSH_EVERY_S = 0.25
 HEARTBEAT_EVERY_S = 5.0
-HEARTBEAT_STALE_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -84,10 +87,8 @@ def create_run(
     concurrency = _allowed_concurrency(get_template(template), concurrency)
     if answer_mode not in ANSWER_MODES:
         raise ConfigError(f"Unknown answer mode {answer_mode!r}; choose one of {', '.join(ANSWER_MODES)}.")
-    if concurrency < 1:
-        raise ConfigError(f"Concurrency must be at least 1, not {concurrency}.")
-    if not 0.0 <= threshold <= 1.0:
-        raise ConfigError(f"Threshold must be between 0 and 1, not {threshold}.")
+    check_concurrency(concurrency)
+    threshold = check_threshold(threshold)
     store.put_policy_version(policy)
     store.put_golden_set(golden)
     run = Run(
@@ -109,6 +110,11 @@ def execute_run(
 
     ``replicas``: more servers of the same model, each with its own concurrency, sharing the
     work; items a failing replica could not score are retried on the others.
+
+    Refused with a ConfigError before any item is sent, the stored run unchanged: another
+    endpoint or model than the run's; a run a live process is scoring (``run_status``);
+    servers reporting different checkpoints; a checkpoint other than the one the run recorded
+    (see ``_checkpoint``).
     """
     run = store.run(run_id)
     for replica, _ in replicas:
@@ -119,59 +125,107 @@ def execute_run(
             f"Run {run_id} was created for {run.model!r} at {run.base_url}; "
             f"it cannot be continued against {endpoint.model!r} at {endpoint.base_url}."
         )
-    if retry_errors:
-        store.delete_errors(run_id)
+    refuse_if_being_scored(run)
+    check_concurrency(concurrency or run.concurrency, *(n for _, n in replicas))  # before the run is claimed
     template = get_template(run.template)
     golden = store.golden_set(run.golden_hash)
     policy = store.policy_version(run.policy_version_id)
-    todo = _without(golden.items, store.scored_item_ids(run_id))
-    model_info = describe_model(endpoint.base_url, endpoint.model, endpoint.api_key) if len(todo) else None
+    todo = _without(golden.items, store.scored_item_ids(run_id, errors=not retry_errors))  # to plan; see _score
+    servers = [endpoint, *(replica for replica, _ in replicas)]
+    described = len(todo) > 0 and template.name != "zentropi"  # Zentropi's hosted API describes no model
+    infos = [describe_model(s.base_url, s.model, s.api_key) for s in servers] if described else []
+    checkpoint = _checkpoint(run, servers, infos)
     plan = budget.plan(endpoint, template, policy.text, todo,
-                       max_len=model_info.max_model_len if model_info else None)
-
-    store.mark_run(run_id, "running", pid=os.getpid())
-    recorder = _Recorder(store, run, use_cache, progress)
-    for item_id, message in plan.refused.items():
-        recorder.refuse(item_id, message)
+                       max_len=infos[0].max_model_len if infos and infos[0] else None)
     builder = JobBuilder(
         template, model=run.model, policy=policy.text, answer_mode=run.answer_mode,
         workspace_root=workspace_root, allow_urls=allow_urls,
+        source=AnswerSource(run.base_url, run.model, checkpoint),
     )
+
+    with store.atomic():  # one runner at a time, even when two start together
+        refuse_if_being_scored(store.run(run_id))
+        if retry_errors:
+            store.delete_errors(run_id)
+        store.mark_run(run_id, "running", pid=os.getpid(), checkpoint=checkpoint)
+    with scoring_here(run_id):
+        lanes = _lanes(template, endpoint, replicas, concurrency or run.concurrency)
+        try:
+            return _score(store, run, builder, golden.items, plan, lanes=lanes, use_cache=use_cache, retry=retry,
+                          progress=progress, cancel=cancel or threading.Event())
+        except BaseException as exc:
+            store.mark_run(run_id, "interrupted", error=f"{type(exc).__name__}: {exc}")
+            raise
+
+
+def _score(store: Store, run: Run, builder: JobBuilder, items: pd.DataFrame, plan: budget.BudgetPlan, *,
+           lanes: list[Lane], use_cache: bool, retry: RetryPolicy, progress, cancel: threading.Event) -> RunResult:
+    """The execution proper, once this process has claimed the run: what is sent is read after
+    the claim, so items a runner stored just before it are not sent again."""
+    stored = store.scored_item_ids(run.id)
+    todo = _without(items, stored)
+    recorder = _Recorder(store, run, use_cache, progress)
+    for item_id, message in plan.refused.items():
+        if item_id not in stored:
+            recorder.refuse(item_id, message)
     jobs = builder.jobs(
         _without(todo, plan.refused), store=store if use_cache else None,
         on_cached=lambda outcome: recorder.accept(outcome, cached=True), on_refused=recorder.refuse,
     )
-    cancel = cancel or threading.Event()
     try:
-        lanes = [Lane(endpoint.base_url, endpoint.api_key, _allowed_concurrency(template, concurrency or run.concurrency))]
-        lanes += [Lane(e.base_url, e.api_key, _allowed_concurrency(template, n)) for e, n in replicas]
-        requests = asyncio.run(_drive(recorder, jobs, lanes, template, retry, cancel))
+        requests = asyncio.run(_drive(recorder, jobs, lanes, builder.template, retry, cancel))
         recorder.finish()
-    except BaseException as exc:
+    except BaseException:
         with contextlib.suppress(sqlite3.Error):
             recorder.flush()
-        store.mark_run(run_id, "interrupted", error=f"{type(exc).__name__}: {exc}")
         raise
-    stored, errors, _ = store.prediction_counts(run_id)
+    stored, errors, _ = store.prediction_counts(run.id)
     if stored == run.n_items:
         status, error = "completed", None
     elif recorder.server_down or recorder.store_failed:
         status, error = "interrupted", recorder.server_down or recorder.store_failed
     else:
         status, error = "cancelled", None
-    store.mark_run(run_id, status, error=error)
-    return RunResult(store.run(run_id), recorder.snapshot(), requests, plan.warnings)
+    store.mark_run(run.id, status, error=error)
+    return RunResult(store.run(run.id), recorder.snapshot(), requests, plan.warnings)
 
 
-def effective_status(run: Run) -> str:
-    """The stored status, except that a 'running' run whose runner is gone is 'interrupted'."""
-    if run.status != "running":
-        return run.status
-    alive = run.runner_pid is not None and pid_alive(run.runner_pid)
-    fresh = run.heartbeat is not None and (
-        datetime.now(timezone.utc) - datetime.fromisoformat(run.heartbeat)
-    ).total_seconds() < HEARTBEAT_STALE_S
-    return "running" if alive and fresh else "interrupted"
+def _lanes(template: Template, endpoint: Endpoint, replicas: Sequence[tuple[Endpoint, int]],
+           concurrency: int) -> list[Lane]:
+    lanes = [Lane(endpoint.base_url, endpoint.api_key, _allowed_concurrency(template, concurrency))]
+    return lanes + [Lane(e.base_url, e.api_key, _allowed_concurrency(template, n)) for e, n in replicas]
+
+
+def _checkpoint(run: Run, servers: Sequence[Endpoint], infos: Sequence[ModelInfo | None]) -> str | None:
+    """The checkpoint answering this execution, from what ``servers`` (the run's endpoint, then
+    its replicas) report; ``infos`` is empty when there is nothing to send.
+
+    Servers that report one must report the same; one that says nothing (not vLLM, or not
+    answering ``/models``) is taken to serve the others'. A run that recorded a checkpoint
+    continues only when a server confirms it: weights changed by a redeploy, or that cannot be
+    confirmed, would mix two models' answers in one run. A run with none recorded (never
+    scored against a server that said) takes the one reported now.
+    """
+    if not infos:
+        return None
+    reported = [(server.base_url, info.root) for server, info in zip(servers, infos) if info and info.root]
+    if not reported:
+        if run.checkpoint is not None:
+            raise ConfigError(
+                f"Run {run.id} was scored by checkpoint {run.checkpoint!r}, but {run.base_url} does not say which "
+                f"checkpoint it serves now (is it up?); the run continues only when its server confirms the same "
+                "weights.")
+        return None
+    first_url, now = reported[0]
+    for url, root in reported[1:]:
+        if root != now:
+            raise ConfigError(f"Replica {url} serves checkpoint {root!r} of {run.model!r}, but {first_url} serves "
+                              f"{now!r}; one run must not mix weights: leave that replica out.")
+    if run.checkpoint is not None and now != run.checkpoint:
+        raise ConfigError(
+            f"Run {run.id} was scored by checkpoint {run.checkpoint!r}, but {first_url} now serves {now!r} as "
+            f"{run.model!r}; one run must not mix weights: start a new run for the new checkpoint.")
+    return now
 
 
 def new_run_id() -> str:
@@ -227,6 +281,11 @@ class _Recorder:
 
     def _add(self, outcome: Outcome, *, cached: bool, sent: bool = True) -> None:
         answer = outcome.answer
+        if answer is not None:  # whatever produced it, no reply may fail a store write
+            try:
+                checked_score(answer.score)
+            except AnswerError as exc:
+                outcome, answer = replace(outcome, answer=None, error=str(exc)), None
         if answer is None:
             self.rows.append((outcome.item_id, None, None, None, outcome.error, outcome.latency_ms, 0))
             self.errors += 1

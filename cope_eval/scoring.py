@@ -4,6 +4,10 @@ Rules (../shared/docs/protocol.md): token spellings vary by tokenizer ("1", " 1"
 they are normalised and variants of the same answer are summed; score = p1 / (p0 + p1); when
 one answer is missing from the top list its probability is bounded by the smallest listed
 one; when both are missing the answer is not a classification, which is an error, never a 0.
+
+A hostile or broken reply is that item's error, never a crash: every logprob must be a finite
+number no greater than 0 (up to ``LOGPROB_ROUNDING``), the sums are taken in log space so no
+legal value overflows or underflows, and every score read is a finite number in [0, 1].
 """
 
 from __future__ import annotations
@@ -17,6 +21,11 @@ from .templates import Template
 # Leading space, SentencePiece's "▁" and GPT-2's "Ġ" all mark a word boundary.
 _BOUNDARY = " \t\n\r▁Ġ"
 _FINAL_LABEL = re.compile(r"(?<![\w.])([01])(?!\w|\.\d)")
+LOGPROB_ROUNDING = 1e-3
+"""How far above 0 a logprob may be and still be read as 0 (probability 1). A server that takes
+the log of a softmax computed in half precision can land a near-certain token a rounding step
+above 0 (float16's step at 1 is about 1e-3; float32's about 1e-7). Anything higher, and any NaN
+or infinity, is not a log-probability: the reply is an error."""
 
 
 class AnswerError(ValueError):
@@ -55,7 +64,17 @@ def read_answer(template: Template, reply: dict) -> Answer:
             label = _final_label(text)
             return Answer(float(label), label, text[:200])
         raise AnswerError("reply has no logprobs (the request asked for them; is this a vLLM server?)")
-    return Answer(probability_of_one(top), hard, text[:200])
+    return Answer(checked_score(probability_of_one(top)), hard, text[:200])
+
+
+def checked_score(score) -> float:
+    """``score`` as a float when it is a finite number in [0, 1]; else AnswerError. The last
+    word before a score is stored: a NaN would reach SQLite as NULL and fail the whole batch."""
+    if isinstance(score, bool) or not isinstance(score, (int, float)):
+        raise AnswerError(f"score is not a number: {_preview(score)}")
+    if not (math.isfinite(score) and 0.0 <= score <= 1.0):
+        raise AnswerError(f"score {score!r} is not a probability in [0, 1]")
+    return float(score)
 
 
 def _zentropi_answer(reply) -> Answer:
@@ -66,28 +85,60 @@ def _zentropi_answer(reply) -> Answer:
     label, confidence = str(reply.get("label")), reply.get("confidence")
     if label not in ("0", "1"):
         raise AnswerError(f"label is not 0 or 1: {_preview(reply.get('label'))}")
+    # NaN fails the range check too: every comparison with NaN is false.
     if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0.0 <= confidence <= 1.0:
         raise AnswerError(f"confidence is not a number in [0, 1]: {_preview(confidence)}")
     score = float(confidence) if label == "1" else 1.0 - float(confidence)
-    return Answer(score, int(label), f"label {label}, confidence {confidence:g} (P(\"1\") derived)")
+    return Answer(checked_score(score), int(label), f"label {label}, confidence {confidence:g} (P(\"1\") derived)")
 
 
 def probability_of_one(top: list[tuple[str, float]]) -> float:
-    """P("1") renormalised over the two answers from (token, logprob) pairs."""
+    """P("1") renormalised over the two answers from (token, logprob) pairs, computed in log
+    space: p1 / (p0 + p1) = 1 / (1 + exp(log p0 - log p1)), each side a log-sum-exp."""
     if not top:
         raise AnswerError("reply has an empty top_logprobs list")
-    mass = {"0": 0.0, "1": 0.0}
+    top = [(token, _logprob(token, value)) for token, value in top]
+    logs: dict[str, list[float]] = {"0": [], "1": []}
     for token, logprob in top:
         answer = token.strip(_BOUNDARY)
-        if answer in mass:
-            mass[answer] += math.exp(logprob)
-    if mass["0"] == 0.0 and mass["1"] == 0.0:
+        if answer in logs:
+            logs[answer].append(logprob)
+    if not logs["0"] and not logs["1"]:
         shown = ", ".join(repr(token) for token, _ in top[:5])
         raise AnswerError(f'neither "0" nor "1" among the top tokens ({shown}); not a classification')
-    floor = min(math.exp(logprob) for _, logprob in top)
-    p0 = mass["0"] or floor
-    p1 = mass["1"] or floor
-    return p1 / (p0 + p1)
+    floor = min(logprob for _, logprob in top)
+    log_p0 = _log_sum_exp(logs["0"]) if logs["0"] else floor
+    log_p1 = _log_sum_exp(logs["1"]) if logs["1"] else floor
+    return _logistic(log_p1 - log_p0)
+
+
+def _logprob(token: str, value) -> float:
+    """A listed logprob as a float <= 0, or AnswerError saying why it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise AnswerError(f"logprob of {token!r} is not a number: {_preview(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        raise AnswerError(f"logprob of {token!r} is out of range: {_preview(value, 40)}") from None
+    if not math.isfinite(number):
+        raise AnswerError(f"logprob of {token!r} is {number!r}, not a finite number")
+    if number > LOGPROB_ROUNDING:
+        raise AnswerError(f"logprob of {token!r} is {number:g}, above 0: not a log-probability")
+    return min(number, 0.0)
+
+
+def _log_sum_exp(values: list[float]) -> float:
+    """log(sum(exp(v))) without underflow: very unlikely answers still count."""
+    top = max(values)
+    return top + math.log(sum(math.exp(v - top) for v in values))
+
+
+def _logistic(x: float) -> float:
+    """1 / (1 + exp(-x)), exponentiating only non-positive numbers so it never overflows."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
 
 
 def _generated_text(template: Template, choice: dict) -> str:
@@ -103,16 +154,16 @@ def _generated_text(template: Template, choice: dict) -> str:
     return text
 
 
-def _top_logprobs(template: Template, choice: dict) -> list[tuple[str, float]] | None:
+def _top_logprobs(template: Template, choice: dict) -> list[tuple[str, object]] | None:
     logprobs = choice.get("logprobs")
     if not logprobs:
         return None
     try:
         if template.endpoint == "/completions":
             first = logprobs["top_logprobs"][0]  # legacy shape: list of {token: logprob}
-            return [(str(k), float(v)) for k, v in first.items()]
+            return [(str(k), v) for k, v in first.items()]
         first = logprobs["content"][0]["top_logprobs"]
-        return [(str(e["token"]), float(e["logprob"])) for e in first]
+        return [(str(e["token"]), e["logprob"]) for e in first]  # probability_of_one checks the values
     except (KeyError, IndexError, TypeError, ValueError, AttributeError):
         raise AnswerError(f"logprobs have an unexpected shape: {_preview(logprobs)}") from None
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import openai
+from .errors import redact
+from .http_client import BadReply, TransportError, fetch
 
 
 @dataclass(frozen=True)
@@ -41,30 +42,45 @@ class ServerStatus:
 
 
 def probe(base_url: str, api_key: str | None = None, *, timeout_s: float = 5.0) -> ServerStatus:
-    """List the server's models; never raises for an unreachable or broken server."""
-    client = openai.OpenAI(base_url=base_url, api_key=api_key or "EMPTY", timeout=timeout_s, max_retries=0)
+    """List the server's models; never raises for an unreachable or broken server.
+
+    ``timeout_s`` is a total deadline: a server that answers a byte at a time is given up on."""
+    url = f"{base_url}/models"
     try:
-        listed = client.models.list()
-        models = tuple(
-            ModelInfo(m.id, _int_or_none((m.model_extra or {}).get("max_model_len")),
-                      _str_or_none((m.model_extra or {}).get("root"))) for m in listed.data
-        )
-    except openai.APIStatusError as exc:
-        return ServerStatus(base_url, False, error=f"HTTP {exc.status_code} from {base_url}/models")
-    except openai.APIError as exc:
+        reply = fetch("GET", url, api_key=api_key, deadline_s=timeout_s)
+    except TransportError as exc:
         return ServerStatus(base_url, False, error=f"Cannot reach {base_url}: {exc}")
-    finally:
-        client.close()
+    if reply.is_redirect:
+        return ServerStatus(base_url, False, error=f"HTTP {reply.status} from {url}: redirected to "
+                                                   f"{reply.redirect_target()}; cope-eval does not follow redirects")
+    if reply.status >= 300:
+        return ServerStatus(base_url, False, error=f"HTTP {reply.status} from {url}")
+    try:
+        listed = reply.json()
+    except BadReply as exc:
+        return ServerStatus(base_url, False, error=redact(f"The model list from {url} {exc}", api_key))
+    models = _listed_models(listed)
     if not models:
         return ServerStatus(base_url, False, error=f"{base_url} lists no models")
     return ServerStatus(base_url, True, models)
 
 
-def describe_model(base_url: str, model: str, api_key: str | None = None) -> ModelInfo | None:
+def describe_model(base_url: str, model: str, api_key: str | None = None, *,
+                   deadline_s: float = 10.0) -> ModelInfo | None:
     """What the server says about ``model`` (context length, checkpoint); None when it cannot
     be read or does not list that model. The runner asks once per execution."""
-    status = probe(base_url, api_key, timeout_s=10.0)
+    status = probe(base_url, api_key, timeout_s=deadline_s)
     return status.model(model) if status.healthy else None
+
+
+def _listed_models(listed) -> tuple[ModelInfo, ...]:
+    """The models of an OpenAI-style list (``{"data": [{"id": ...}, ...]}``); entries without a
+    name are skipped, extra fields vLLM adds (``max_model_len``, ``root``) are read when sane."""
+    entries = listed.get("data") if isinstance(listed, dict) else None
+    if not isinstance(entries, list):
+        return ()
+    return tuple(ModelInfo(m["id"], _int_or_none(m.get("max_model_len")), _str_or_none(m.get("root")))
+                 for m in entries if isinstance(m, dict) and _str_or_none(m.get("id")))
 
 
 def _int_or_none(value) -> int | None:

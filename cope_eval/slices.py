@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import RowProblem, ValidationError
-from .metrics import RATIOS, ThresholdMetrics, metrics_at_threshold, rates
-from .scored import SOURCE, Result, check_results, check_unit, check_zero_division
+from .metrics import RATIOS, ThresholdMetrics, check_threshold, metrics_at_threshold, rates
+from .scored import SOURCE, Result, check_results, check_zero_division
 
 MISSING = "(missing)"
 """Name of the slice holding rows with no value in the slicing column."""
@@ -50,7 +50,7 @@ def slice_metrics(results, *, by: str | None = "category", threshold: float = 0.
 
     ``results`` must be a DataFrame or a mapping of columns that includes ``by``.
     """
-    threshold = check_unit("threshold", threshold)
+    threshold = check_threshold(threshold)
     zero_division = check_zero_division(zero_division)
     frame = results if isinstance(results, pd.DataFrame) else pd.DataFrame(dict(results))
     run = check_results(frame)

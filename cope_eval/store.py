@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import NotFoundError
+from .errors import ConfigError, NotFoundError
 from .records import GoldenSet, PolicyVersion, Run, Study, StudyRun, TriageTag
 from .store_schema import MIGRATIONS
 
@@ -32,21 +32,37 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _cannot_open(path: Path, exc: Exception) -> str:
+    """Why the store at ``path`` cannot be opened, and what to do, in one sentence."""
+    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+        return (f"{path} is not a usable cope-eval store ({exc}). Move it aside (e.g. rename it to store.sqlite3.bad): "
+                "an empty store is then created, and policies and golden-set files, kept outside it, are not lost.")
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return (f"Cannot open the workspace store {path} ({reason}): the workspace folder must be writable "
+            "(not read-only) and its disk not full.")
+
+
 class Store:
     """One SQLite database per workspace. Safe to share between threads (one lock)."""
 
     def __init__(self, private_dir: Path):
         self.private_dir = Path(private_dir)
-        self.private_dir.mkdir(parents=True, exist_ok=True)
         self.golden_dir = self.private_dir / "golden"
-        self.golden_dir.mkdir(exist_ok=True)
         self.path = self.private_dir / "store.sqlite3"
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
+        self._db = None
+        try:
+            self.private_dir.mkdir(parents=True, exist_ok=True)
+            self.golden_dir.mkdir(exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:  # a read-only workspace, a full disk, a file that is not a store
+            if self._db is not None:
+                self._db.close()
+            raise ConfigError(_cannot_open(self.path, exc)) from None
 
     def close(self) -> None:
         with self._lock:
@@ -111,10 +127,19 @@ class Store:
         )
 
     def golden_set(self, golden_hash: str) -> GoldenSet:
-        rows = self._query("SELECT name FROM golden_sets WHERE hash = ?", (golden_hash,))
+        rows = self._query("SELECT name, source FROM golden_sets WHERE hash = ?", (golden_hash,))
         if not rows:
             raise NotFoundError(f"No golden set {golden_hash!r} in this workspace's store.")
-        return GoldenSet(rows[0][0], golden_hash, pd.read_parquet(self._snapshot_path(golden_hash)))
+        (name, source), snapshot = rows[0], self._snapshot_path(golden_hash)
+        try:
+            items = pd.read_parquet(snapshot)
+        except (OSError, ValueError) as exc:  # missing, unreadable, or not Parquet (ArrowInvalid)
+            missing = isinstance(exc, FileNotFoundError)
+            raise ConfigError(
+                f"The stored copy of golden set {name!r} ({snapshot}) is {'missing' if missing else 'damaged'}; "
+                f"{'' if missing else 'delete it, then '}add the golden set's file again"
+                f"{f' ({source})' if source else ''}: the same items restore this very set.") from None
+        return GoldenSet(name, golden_hash, items)
 
     def golden_sets(self) -> pd.DataFrame:
         return self._frame("SELECT hash, name, n_items, source, parent_hash, created FROM golden_sets ORDER BY created")
@@ -162,12 +187,15 @@ class Store:
         where = "" if variants else "WHERE id NOT IN (SELECT run_id FROM study_runs) "
         return [Run(*r) for r in self._query(f"SELECT {RUN_COLUMNS} FROM runs {where}ORDER BY created, rowid")]
 
-    def mark_run(self, run_id: str, status: str, *, error: str | None = None, pid: int | None = None) -> None:
-        """Record a status change; 'running' stamps start and owner, end states stamp finish."""
+    def mark_run(self, run_id: str, status: str, *, error: str | None = None, pid: int | None = None,
+                 checkpoint: str | None = None) -> None:
+        """Record a status change; 'running' stamps start and owner (and the checkpoint, when
+        given: None keeps the one recorded), end states stamp finish."""
         now = utc_now()
         if status == "running":
             self._execute("UPDATE runs SET status = ?, started = COALESCE(started, ?), heartbeat = ?, runner_pid = ?, "
-                          "error = NULL WHERE id = ?", (status, now, now, pid, run_id))
+                          "error = NULL, checkpoint = COALESCE(?, checkpoint) WHERE id = ?",
+                          (status, now, now, pid, checkpoint, run_id))
         else:
             self._execute("UPDATE runs SET status = ?, finished = ?, heartbeat = ?, error = ? WHERE id = ?",
                           (status, now, now, error, run_id))
@@ -176,8 +204,9 @@ class Store:
     def add_predictions(self, run_id: str, rows: list[tuple], cache_rows: list[tuple] = ()) -> None:
         """Commit a batch of predictions (and new cache entries) in one transaction.
 
-        ``rows`` follow PREDICTION_FIELDS. A second prediction for an item is a bug, so the
-        primary key (run_id, item_id) makes it fail loudly instead of double-counting.
+        ``rows`` follow PREDICTION_FIELDS; ``cache_rows`` are (key, score, hard_label, raw), and
+        remember ``run_id`` as the run that stored the answer. A second prediction for an item is
+        a bug, so the primary key (run_id, item_id) makes it fail loudly instead of double-counting.
         """
         with self._lock, self._transaction():
             self._db.executemany(
@@ -186,12 +215,15 @@ class Store:
             )
             if cache_rows:
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO cache (key, score, hard_label, raw) VALUES (?, ?, ?, ?)", cache_rows,
+                    "INSERT OR REPLACE INTO cache (key, score, hard_label, raw, run_id) VALUES (?, ?, ?, ?, ?)",
+                    [(*row, run_id) for row in cache_rows],
                 )
             self._db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", (utc_now(), run_id))
 
-    def scored_item_ids(self, run_id: str) -> set[str]:
-        return {row[0] for row in self._query("SELECT item_id FROM predictions WHERE run_id = ?", (run_id,))}
+    def scored_item_ids(self, run_id: str, *, errors: bool = True) -> set[str]:
+        """Items of the run with a stored prediction; ``errors=False`` leaves failed ones out."""
+        sql = "SELECT item_id FROM predictions WHERE run_id = ?" + ("" if errors else " AND error IS NULL")
+        return {row[0] for row in self._query(sql, (run_id,))}
 
     def delete_errors(self, run_id: str) -> int:
         """Forget a run's failed items so a resume sends them again."""

@@ -73,3 +73,12 @@ MIGRATIONS.append(("m004_triage", """
     CREATE UNIQUE INDEX triage_tags_current ON triage_tags(policy, lineage, item_id) WHERE replaced IS NULL;
     CREATE INDEX triage_tags_policy ON triage_tags(policy, tag, status)
 """))
+
+# The cache learns which server answered: keys now hash the run's endpoint, model and checkpoint
+# (``jobs.AnswerSource``), so entries keyed on the request alone could be any server's answer and
+# are dropped. ``cache.run_id`` names the run whose execution stored the answer.
+MIGRATIONS.append(("m005_answer_source", """
+    ALTER TABLE runs ADD COLUMN checkpoint TEXT;
+    DELETE FROM cache;
+    ALTER TABLE cache ADD COLUMN run_id TEXT
+"""))

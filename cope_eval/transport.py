@@ -1,25 +1,26 @@
 """Send many scoring requests concurrently, with timeouts and retries; never lose an outcome.
 
-Workers (one keep-alive connection each, so at most ``concurrency`` requests are in flight)
-pull jobs from one iterator and hand every outcome to a callback, success or error.
+Each server (a lane) gets one HTTP session (cope_eval/http_client.py) whose pool holds at most
+its concurrency in keep-alive connections, and as many workers; the workers pull jobs from one
+iterator and hand every outcome to a callback, success or error.
 Retries: connection errors, timeouts, 429 and 5xx, with exponential backoff and full jitter,
-honouring Retry-After; other 4xx are final at once.
+honouring Retry-After; other 4xx are final at once, and so is a redirect (never followed: the
+key would go with it).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 
 from .errors import redact
-from .http1 import Connection, HttpError, Origin
-from .scoring import Answer, AnswerError, read_answer
+from .http_client import BadReply, Reply, ServerSession, TransportError, check_concurrency
+from .scoring import Answer, read_answer
 from .templates import Template
 
 MAX_RETRY_AFTER_S = 120.0
@@ -36,7 +37,7 @@ class RetryPolicy:
     max_delay_s: float = 30.0
     """Cap on one backoff."""
     timeout_s: float = 60.0
-    """Limit on one request, from sending to the last byte of the reply."""
+    """Limit on one request, from connecting to the last byte of the reply."""
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,13 @@ async def run_jobs(
 ) -> int:
     """Score every job (until ``should_stop``) over one or more replicas; return HTTP requests made.
 
-    Each replica has its own workers (one keep-alive connection each). A replica that keeps
-    failing (unreachable, or 5xx/timeouts after every retry) for as many items in a row as it
-    has workers is dropped, and the items it failed go back to the queue for the others. Only
-    when no replica is left do such failures become outcomes.
+    Each replica has its own session and workers. A replica that keeps failing (unreachable, or
+    5xx/timeouts after every retry) for as many items in a row as it has workers is dropped, and
+    the items it failed go back to the queue for the others. Only when no replica is left do
+    such failures become outcomes. Raises ConfigError when the lanes together would hold more
+    connections open than the process can.
     """
+    check_concurrency(*(lane.concurrency for lane in lanes))
     states = [_LaneState(lane) for lane in lanes]
     requeued: deque[Job] = deque()
     in_flight = 0
@@ -110,86 +113,91 @@ async def run_jobs(
     def next_job() -> Job | None:
         return requeued.popleft() if requeued else next(jobs, None)
 
-    async def worker(state: _LaneState) -> None:
+    async def worker(state: _LaneState, session: ServerSession) -> None:
         nonlocal in_flight, requests_made
         lane = state.lane
-        headers = {"Authorization": f"Bearer {lane.api_key}"} if lane.api_key else {}
-        connection = Connection(Origin.parse(lane.base_url), headers)
-        try:
-            while state.alive and not should_stop():
-                job = next_job()
-                if job is None:
-                    if in_flight == 0:
-                        return
-                    await asyncio.sleep(0.02)  # another replica may hand its items back
-                    continue
-                in_flight += 1
-                try:
-                    outcome, tries, lane_failed = await _score(connection, job, template, retry, lane.api_key)
-                finally:
-                    in_flight -= 1
-                requests_made += tries
-                if not lane_failed:
-                    state.failures = 0
-                    on_outcome(outcome)
-                    continue
-                state.failures += 1
-                if state.failures >= lane.concurrency and sum(s.alive for s in states) > 1:
-                    state.alive = False
-                if any(s.alive and s is not state for s in states):
-                    requeued.append(job)
-                else:
-                    on_outcome(outcome)
-        finally:
-            connection.close()
+        while state.alive and not should_stop():
+            job = next_job()
+            if job is None:
+                if in_flight == 0:
+                    return
+                await asyncio.sleep(0.02)  # another replica may hand its items back
+                continue
+            in_flight += 1
+            try:
+                outcome, tries, lane_failed = await _score(session, job, template, retry, lane.api_key)
+            finally:
+                in_flight -= 1
+            requests_made += tries
+            if not lane_failed:
+                state.failures = 0
+                on_outcome(outcome)
+                continue
+            state.failures += 1
+            if state.failures >= lane.concurrency and sum(s.alive for s in states) > 1:
+                state.alive = False
+            if any(s.alive and s is not state for s in states):
+                requeued.append(job)
+            else:
+                on_outcome(outcome)
 
-    await asyncio.gather(*(worker(state) for state in states for _ in range(max(1, state.lane.concurrency))))
+    sessions = [ServerSession(s.lane.base_url, s.lane.api_key, connections=max(1, s.lane.concurrency),
+                              deadline_s=retry.timeout_s) for s in states]
+    try:
+        await asyncio.gather(*(worker(state, session) for state, session in zip(states, sessions)
+                               for _ in range(max(1, state.lane.concurrency))))
+    finally:
+        for session in sessions:
+            await session.close()
     return requests_made
 
 
-async def _score(connection: Connection, job: Job, template: Template, retry: RetryPolicy, api_key: str | None):
+async def _score(session: ServerSession, job: Job, template: Template, retry: RetryPolicy, api_key: str | None):
     """(outcome, requests made, whether the failure says more about the server than the item).
 
-    Error texts quote the server's reply, so the key sent to it is redacted from them."""
+    The key is already out of the reply's bytes (http_client); every text kept from the reply
+    is redacted once more, in case the server spelled the key some other way."""
     started = time.perf_counter()
     try:
-        reply, tries = await send_with_retries(connection, template.endpoint, job.body, retry)
+        reply, tries = await send_with_retries(session, template.endpoint, job.body, retry)
     except RequestFailed as exc:
         outcome = Outcome(job.item_id, job.cache_key, None, redact(str(exc), api_key), _ms(started), exc.unreachable)
         return outcome, exc.tries, exc.server_fault
     try:
         answer = read_answer(template, reply)
-    except AnswerError as exc:
+    except (ValueError, ArithmeticError, RecursionError) as exc:  # AnswerError, or a reply too odd to read
         return Outcome(job.item_id, job.cache_key, None, redact(str(exc), api_key), _ms(started)), tries, False
+    if api_key and api_key in answer.raw:
+        answer = replace(answer, raw=redact(answer.raw, api_key))
     return Outcome(job.item_id, job.cache_key, answer, None, _ms(started)), tries, False
 
 
-async def send_with_retries(connection: Connection, path: str, body: bytes, retry: RetryPolicy) -> tuple[dict, int]:
-    """POST until a usable JSON reply; return (decoded reply, tries). Raises RequestFailed."""
+async def send_with_retries(session: ServerSession, path: str, body: bytes, retry: RetryPolicy) -> tuple[object, int]:
+    """POST until a usable JSON reply; return (decoded reply, tries). Raises RequestFailed.
+
+    Each try is limited by the session's deadline (``retry.timeout_s`` in a run)."""
     reached = False
     for attempt in range(1, retry.attempts + 1):
         retry_after = None
         try:
-            async with asyncio.timeout(retry.timeout_s):
-                response = await connection.post(path, body)
-        except TimeoutError:
-            connection.close()
-            reached = True
-            failure = f"timed out after {retry.timeout_s:g} s"
-        except HttpError as exc:
-            failure = f"connection failed: {exc}"
+            reply = await session.post(path, body)
+        except TransportError as exc:
+            reached = reached or exc.reached
+            failure = str(exc)
         else:
             reached = True
-            if response.status < 300:
+            if reply.status < 300:
                 try:
-                    return json.loads(response.body), attempt
-                except (ValueError, UnicodeDecodeError):
-                    raise RequestFailed(f"HTTP {response.status} with a body that is not JSON: {response.body[:120]!r}",
-                                        tries=attempt) from None
-            failure = f"HTTP {response.status}: {_error_text(response.body)}"
-            if not is_retryable(response.status):
+                    return reply.json(), attempt
+                except BadReply as exc:
+                    raise RequestFailed(f"HTTP {reply.status} with a body that {exc}", tries=attempt) from None
+            if reply.is_redirect:
+                raise RequestFailed(f"HTTP {reply.status}: redirected to {reply.redirect_target()}; "
+                                    "cope-eval does not follow redirects for scoring", tries=attempt)
+            failure = f"HTTP {reply.status}: {_error_text(reply)}"
+            if not is_retryable(reply.status):
                 raise RequestFailed(failure, tries=attempt)
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            retry_after = parse_retry_after(reply.headers.get("retry-after"))
         if attempt == retry.attempts:
             raise RequestFailed(f"{failure} (gave up after {attempt} tries)", tries=attempt, unreachable=not reached,
                                 server_fault=True)
@@ -224,16 +232,19 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
-def _error_text(body: bytes) -> str:
+def _error_text(reply: Reply) -> str:
+    """The server's own error message when its body says one, else the body; at most 300 characters."""
     try:
-        decoded = json.loads(body)
-        message = decoded.get("error", decoded) if isinstance(decoded, dict) else decoded
-        if isinstance(message, dict):
-            message = message.get("message", message)
-        text = str(message)
-    except (ValueError, UnicodeDecodeError):
-        text = body.decode("utf-8", "replace")
-    return text[:300]
+        decoded = reply.json()
+    except BadReply:
+        return reply.body.decode("utf-8", "replace")[:300]
+    message = decoded.get("error", decoded) if isinstance(decoded, dict) else decoded
+    if isinstance(message, dict):
+        message = message.get("message", message)
+    try:
+        return str(message)[:300]
+    except RecursionError:  # a body nested nearly as deep as the decoder allows
+        return "(an error body nested too deeply to show)"
 
 
 def _ms(started: float) -> float:

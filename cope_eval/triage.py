@@ -25,6 +25,7 @@ import pandas as pd
 from .errors import ConfigError, CopeEvalError, NotFoundError, RowProblem, ValidationError
 from .golden import relabel
 from .golden_registry import correct_label
+from .metrics import check_threshold
 from .records import TRIAGE_TAGS, GoldenSet, Run, TriageTag
 from .results import run_results
 from .store import Store
@@ -100,8 +101,8 @@ def disagreements(results: pd.DataFrame, threshold: float, *, min_confidence: fl
     disagreement has confidence 1 and ``min_confidence`` is not applied. Sorted most confident
     first, then by item id. Columns: ITEM_COLUMNS, then ``text`` when ``results`` has it.
     """
-    _check_unit("threshold", threshold)
-    _check_unit("min_confidence", min_confidence)
+    check_threshold(threshold)
+    check_threshold(min_confidence, source="Minimum confidence")
     score = results["score"].to_numpy(dtype=np.float64)
     ok = ~np.isnan(score) & results["error"].isna().to_numpy()
     label = results["label"].to_numpy(dtype=np.int64)
@@ -281,8 +282,3 @@ def _reason(tag) -> str:
     note, score = tag.note.strip(), "no score" if pd.isna(tag.score) else f"{tag.score:.3f}"
     return (f"{note} (error triage: run {tag.run_id} scored it {score} against gold {int(tag.gold_label)}; "
             f"tagged label error by {tag.author or 'someone'} on {tag.created[:10]})")
-
-
-def _check_unit(name: str, value: float) -> None:
-    if not 0.0 <= float(value) <= 1.0:
-        raise ConfigError(f"{name} must be between 0 and 1, not {value}.")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .metrics import RATIOS, rates
+from .metrics import RATIOS, check_threshold, rates
 from .scored import Result, check_results, check_unit, check_zero_division
 
 DEFAULT_METRICS = ("precision", "recall", "f1")
@@ -90,7 +90,7 @@ def bootstrap_ci(results, *, threshold: float = 0.5, metrics=DEFAULT_METRICS,
     entropy). Empty or all-error input gives every interval as the point value
     ``zero_division`` at both ends.
     """
-    threshold = check_unit("threshold", threshold)
+    threshold = check_threshold(threshold)
     zero_division = check_zero_division(zero_division)
     metrics = _check_metrics(metrics)
     run = check_results(results)

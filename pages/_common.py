@@ -52,9 +52,18 @@ def run_manager() -> RunManager:
     return _manager(str(ws.private_dir), str(ws.root))
 
 
+REMEDIES = {
+    "text_column": "rename the content column in the file to one of the names looked for",
+    "label_column": "rename the label column in the file to one of the names looked for",
+}
+"""How the pages fix what an error's ``options`` name: no page maps columns, so the file is fixed."""
+
+
 def show_error(error: Exception) -> None:
-    """One st.error with the message, Markdown escaped (messages quote user content)."""
-    st.error(escape_markdown(str(error)), icon=":material/error:")
+    """One st.error with the message (and the page's remedies), Markdown escaped (messages quote
+    user content)."""
+    message = error.with_remedies(REMEDIES) if isinstance(error, CopeEvalError) else str(error)
+    st.error(escape_markdown(message), icon=":material/error:")
 
 
 def attempt(action: Callable[..., T], *args, **kwargs) -> T | None:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cope_eval.config import workspace_from_env
+from cope_eval.views import escape_markdown
 from cope_eval.workspace_summary import summarise
 from pages import _state
 
@@ -25,3 +26,6 @@ with right:
         st.dataframe(summary.golden_sets_frame(), hide_index=True, key="home_golden_sets")
     else:
         st.info("No golden sets yet.")
+if summary.problems:
+    st.warning(f"Left out of the list above ({len(summary.problems)}):\n\n"
+               + "\n".join(f"- {escape_markdown(problem)}" for problem in summary.problems), icon=":material/warning:")

@@ -1,8 +1,11 @@
 """Policies: pick or create one, edit its text, save versions, see history, diffs and tokens."""
 
+import contextlib
+
 import streamlit as st
 
 from cope_eval.adhoc import policy_tokens
+from cope_eval.errors import CopeEvalError
 from cope_eval.policies import list_policies, list_versions, save_version, slugify
 from cope_eval.policy_diff import diff_versions
 from cope_eval.records import Endpoint
@@ -42,7 +45,10 @@ by_id = {v.id: v for v in versions}
 ids = [v.id for v in reversed(versions)]  # newest first
 base_id = None
 if is_new:
-    st.text_input("Name of the new policy", key=_state.POLICY_NEW_NAME, placeholder="e.g. Hate speech")
+    new_name = st.text_input("Name of the new policy", key=_state.POLICY_NEW_NAME, placeholder="e.g. Hate speech")
+    with contextlib.suppress(CopeEvalError):  # a name with no letter at all: saving says why
+        # The folder name may differ from what was typed: "con" and "日本語" cannot be folder names.
+        st.caption(f"Saved as the policy `{slugify(new_name)}` (folder policies/{slugify(new_name)}/).")
 else:
     _state.keep_valid(_state.POLICY_BASE, ids)
     base_id = st.selectbox("Edit from version", ids, key=_state.POLICY_BASE,

@@ -36,7 +36,8 @@ class App:
         port = free_port()
         command = [
             sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
-            "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+            "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
+            "--browser.gatherUsageStats", "false",
         ]
         # A file, not a pipe: nobody reads a pipe while the test runs, and a full pipe blocks the app.
         self._log = open(log_path, "ab") if log_path else tempfile.TemporaryFile()

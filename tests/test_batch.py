@@ -2,7 +2,8 @@
 
 import json
 import math
-import os
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -213,10 +214,14 @@ def test_imported_answers_fill_the_cache_as_live_results_do(store, workspace):
 
 def test_import_is_refused_while_the_run_is_being_scored(store, workspace):
     run = create_run(store, policy=make_policy(), golden=make_golden(2), endpoint=NOWHERE)
-    store.mark_run(run.id, "running", pid=os.getpid())
-
-    with pytest.raises(ConfigError, match="being scored right now"):
-        import_batch(store, run.id, b"")
+    runner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # a live runner elsewhere
+    try:
+        store.mark_run(run.id, "running", pid=runner.pid)
+        with pytest.raises(ConfigError, match=f"Run {run.id} is being scored by process {runner.pid} on this machine"):
+            import_batch(store, run.id, b"")
+    finally:
+        runner.kill()
+        runner.wait()
 
 
 def test_missing_results_file_and_existing_batch_file_are_errors(store, workspace):

@@ -56,7 +56,7 @@ def test_export_takes_a_threshold_or_a_rule(scored, store, workspace, option, me
 @pytest.mark.parametrize("args, message", [
     (["--pick", "f1>=0.5"], "error: Cannot read threshold rule 'f1>=0.5'; use max-f1, precision>=X or recall>=X "
      "(X between 0 and 1)."),
-    (["--threshold", "2"], "error: Threshold must be between 0 and 1, not 2.0."),
+    (["--threshold", "2"], "error: --threshold must be a number from 0 to 1, not 2."),
 ])
 def test_export_bad_threshold_exits_2_with_one_line(scored, workspace, capsys, args, message):
     assert main(["export", "--run", scored.id, "--out", str(workspace.root / "b"), *args]) == 2

@@ -69,7 +69,7 @@ def test_tag_relabel_and_gaps_through_the_cli(run, workspace, capsys):
     (["triage", "tag", "RUN", "item-00003", "--gap"], "agrees with the gold label"),
     (["triage", "tag", "RUN", "item-00000", "--label-error"], "needs a note"),
     (["triage", "relabel", "RUN", "--author", "bo"], "no open label-error tags"),
-    (["triage", "RUN", "--min-confidence", "1.5"], "min_confidence must be between 0 and 1"),
+    (["triage", "RUN", "--min-confidence", "1.5"], "--min-confidence must be a number from 0 to 1, not 1.5."),
     (["triage", "gaps", "violence", "--done", "41"], "No current triage tag 41"),
 ])
 def test_user_errors_are_one_line_and_exit_2(run, capsys, argv, message):

@@ -101,7 +101,8 @@ def test_card_json_has_every_field_with_the_right_values(store, workspace):
     card = json.loads(bundle.files["card.json"])
 
     assert card == bundle.card
-    assert list(card) == ["format", "cope_eval_version", "exported", "policy", "model", "template", "answer_mode",
+    assert list(card) == ["format", "cope_eval_version", "exported", "policy", "model", "server", "template",
+                          "answer_mode",
                           "threshold", "golden_set", "metrics", "confidence_intervals", "curves", "per_category",
                           "per_category_mean", "run", "zentropi", "steerability", "files", "warnings"]
     assert card["steerability"] == {"probed": False, "note": f"not probed: run `python -m cope_eval probe {run.id}`, "
@@ -116,6 +117,9 @@ def test_card_json_has_every_field_with_the_right_values(store, workspace):
                              "changed": 0},
     }
     assert (card["model"], card["template"], card["answer_mode"]) == ("stub", "cope-b", "constrained")
+    # attributable: the server that answered and the checkpoint it reported (the stub reports none)
+    assert card["server"] == {"base_url": run.base_url, "checkpoint": run.checkpoint}
+    assert run.base_url.startswith("http://127.0.0.1:") and run.checkpoint is None
 
     results = run_results(store, run.id)
     choice = best_f1_threshold(results)
@@ -202,8 +206,9 @@ def test_threshold_rules_that_cannot_be_met_or_read_are_errors(store, workspace)
         build_bundle(store, run.id, workspace_root=workspace.root, pick="precision>=1")
     with pytest.raises(ConfigError, match="not both"):
         build_bundle(store, run.id, workspace_root=workspace.root, threshold=0.5, pick="max-f1")
-    with pytest.raises(ConfigError, match="between 0 and 1"):
-        build_bundle(store, run.id, workspace_root=workspace.root, threshold=1.5)
+    for bad in (1.5, float("nan"), -0.1, "abc"):
+        with pytest.raises(ConfigError, match="Threshold must be a number from 0 to 1"):
+            build_bundle(store, run.id, workspace_root=workspace.root, threshold=bad)
     for bad in ("f1>=0.5", "precision>=1.5", "precision>0.5", "recall>=", "max"):
         with pytest.raises(ConfigError, match="max-f1, precision>=X or recall>=X"):
             parse_pick(bad)

@@ -133,6 +133,10 @@ MALFORMED = {
     "missing logprobs": Reply(body=b'{"choices": [{"message": {"content": "1"}}]}'),
     "neither token": Reply(body=chat_reply("The", {"The": -0.5, "A": -1.0})),
     "slow beyond timeout": Reply(body=FIXED_CHAT_REPLY, delay_s=1.0),
+    "JSON nested too deeply": Reply(body=b'{"choices": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+    "error body nested too deeply": Reply(status=400, body=b"[" * 100_000 + b"]" * 100_000),
+    "not UTF-8": Reply(body=b'{"choices": [{"message": {"content": "\xff\xfe"}}]}'),
+    "a redirect": Reply(status=307, headers={"Location": "http://127.0.0.1:9/v1/chat/completions"}),
 }
 
 

@@ -101,7 +101,7 @@ GOLDEN_FILES = {
     "invalid UTF-8 in a CSV": (
         "bad.csv", lambda root, out: b"text,label\ncaf\xc3(,1\nok,0\n",
         Accepted(("caf\u00c3(", "ok"), ("bad.csv: file is not valid UTF-8 (first bad byte 0xc3 at offset 14); read it "
-                                       "as Latin-1: check accented characters",))),
+                                       "as Windows-1252: check accented characters",))),
     "invalid UTF-8 in Parquet strings": (
         "bad.parquet", lambda root, out: _parquet([b"caf\xc3(", b"ok"], binary=True),
         Rejected(("bad.parquet: not a readable Parquet file (ArrowInvalid: ",), prefix=True)),

@@ -3,7 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from cope_eval.metrics import (RATIOS, ThresholdMetrics, best_f1_threshold,
+from cope_eval.errors import ConfigError
+from cope_eval.metrics import (RATIOS, ThresholdMetrics, best_f1_threshold, check_threshold,
                                metrics_at_threshold, rates, threshold_for_precision,
                                threshold_for_recall, threshold_sweep)
 from tests.metric_data import frame
@@ -61,11 +62,24 @@ def test_rates_are_elementwise():
     assert r["accuracy"].tolist() == [0.75, 0.0]
 
 
-@pytest.mark.parametrize("kwargs", [{"threshold": 1.2}, {"threshold": -0.1},
-                                    {"zero_division": 5}])
-def test_bad_options_raise_value_error(kwargs):
+def test_bad_zero_division_raises_value_error():
     with pytest.raises(ValueError):
-        metrics_at_threshold(HAND, **kwargs)
+        metrics_at_threshold(HAND, zero_division=5)
+
+
+@pytest.mark.parametrize("value", [1.2, -0.1, float("nan"), float("inf"), -float("inf"), "1.5", "nan", "abc", None,
+                                   True])
+def test_the_one_threshold_check_refuses_what_is_not_a_number_from_0_to_1(value):
+    with pytest.raises(ConfigError, match=r"^--threshold must be a number from 0 to 1, not "):
+        check_threshold(value, source="--threshold")
+    with pytest.raises(ConfigError, match=r"^Threshold must be a number from 0 to 1"):
+        metrics_at_threshold(HAND, threshold=value)
+
+
+@pytest.mark.parametrize("value, number", [(0, 0.0), (1, 1.0), ("0", 0.0), ("0.25", 0.25), (np.float64(1.0), 1.0)])
+def test_zero_and_one_are_thresholds(value, number):
+    assert check_threshold(value) == number
+    assert metrics_at_threshold(HAND, threshold=value).threshold == number
 
 
 def test_sweep_at_distinct_scores_ascending():
@@ -85,8 +99,9 @@ def test_sweep_on_a_grid_and_bad_grid():
     sweep = threshold_sweep(HAND, thresholds=[0.95, 0.0, 0.6])
     assert sweep.threshold.tolist() == [0.0, 0.6, 0.95]
     assert sweep.tp.tolist() == [4, 2, 0]
-    with pytest.raises(ValueError, match="thresholds must lie in"):
-        threshold_sweep(HAND, thresholds=[0.5, float("nan")])
+    for bad in ([0.5, float("nan")], [-0.1, 0.5], [0.5, 1.01]):
+        with pytest.raises(ConfigError, match="Every threshold must be a number from 0 to 1"):
+            threshold_sweep(HAND, thresholds=bad)
 
 
 def test_hard_label_sweep_is_one_point_and_says_so():

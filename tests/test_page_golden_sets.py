@@ -62,6 +62,10 @@ def test_a_file_that_cannot_be_read_is_one_error(workspace, monkeypatch):
 
     assert not at.exception
     assert len(messages(at, "error")) == 1 and "label" in messages(at, "error")[0]
+    # In the user's words: no library parameter (it said "set ColumnSpec(label=...)").
+    [error] = messages(at, "error")
+    assert "no label column" in error and "ColumnSpec" not in error
+    assert error.endswith("rename the label column in the file to one of the names looked for")  # the page's remedy
 
 
 def test_workspace_file_with_images_shows_thumbnails_and_balance(workspace, monkeypatch):

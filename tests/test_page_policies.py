@@ -76,6 +76,23 @@ def test_diff_of_two_versions_escapes_policy_text(workspace, monkeypatch):
     assert table(at, "run ids")["note"].tolist() == [HOSTILE, "v1"]
 
 
+@pytest.mark.parametrize("name", ["con", "日本語"])
+def test_a_name_that_is_no_folder_name_is_saved_under_a_safe_one_and_the_page_says_which(workspace, monkeypatch,
+                                                                                           name):
+    from cope_eval.policies import slugify
+
+    at = open_page("policies", monkeypatch)
+    at.text_input(key=_state.POLICY_NEW_NAME).input(name).run()
+    slug = slugify(name)  # "con-policy", "policy-<8 hex of the name>"
+    assert f"Saved as the policy `{slug}` (folder policies/{slug}/)." in [c.value for c in at.caption]
+    at.text_area(key=_state.POLICY_EDITOR).input(V1)
+    at.button(key=_state.POLICY_SAVE).click().run()
+
+    assert not at.exception and messages(at, "error") == []  # it said "Invalid policy name" before
+    assert [v.text for v in list_versions(workspace.root, slug)] == [V1]
+    assert at.selectbox(key=_state.POLICY_SLUG).value == slug
+
+
 def test_a_bad_policy_name_is_one_error(workspace, monkeypatch):
     at = open_page("policies", monkeypatch)
     at.text_input(key=_state.POLICY_NEW_NAME).input("!!!")

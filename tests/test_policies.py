@@ -23,8 +23,11 @@ from cope_eval.policies import (
     latest_version,
     list_policies,
     list_versions,
+    MAX_POLICY_BYTES,
     policy_bytes,
+    read_policy_file,
     save_version,
+    scan_policy,
     slugify,
     validate_slug,
     version_id,
@@ -203,8 +206,24 @@ def test_slugify():
     assert slugify("  Café / Drogas ") == "cafe-drogas"
     with pytest.raises(ValidationError, match="it is empty"):
         slugify("!!!")
-    with pytest.raises(ValidationError, match="reserved device name"):
-        slugify("CON")
+
+
+def sha8(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:8]
+
+
+@pytest.mark.parametrize("name, slug", [
+    ("con", "con-policy"), ("CON", "con-policy"), ("aux", "aux-policy"), ("nul", "nul-policy"),
+    ("com1", "com1-policy"), ("LPT9", "lpt9-policy"), ("console", "console"),
+    ("日本語", f"policy-{sha8('日本語')}"), ("日本語 policy", f"policy-{sha8('日本語 policy')}"),
+    ("Straße", f"strae-{sha8('Straße')}"), ("Ｈate", "hate"), ("x" * 80 + "語", "x" * 55 + "-" + sha8("x" * 80 + "語")),
+])
+def test_names_that_are_no_folder_name_get_a_safe_slug_not_a_refusal(tmp_path, name, slug):
+    """Windows device names get a suffix; letters with no ASCII form become a hash of the name, so
+    "日本語" and "中文" never share a folder. The slug is a valid one, and saving under it works."""
+    assert slugify(name) == slug
+    assert save_version(tmp_path, slugify(name), TEXT).policy == slug
+    assert slugify("中文") != slugify("日本語")
 
 
 def test_list_policies_ignores_stray_entries(tmp_path):
@@ -356,7 +375,7 @@ def test_import_rejects_non_utf8(tmp_path):
 
 
 def test_import_missing_file(tmp_path):
-    with pytest.raises(NotFoundError, match="Cannot read policy file 'nope.md'"):
+    with pytest.raises(NotFoundError, match="Cannot read policy file '.*nope.md'"):
         import_policy(tmp_path, "p", tmp_path / "nope.md")
 
 
@@ -410,3 +429,46 @@ def test_library_does_not_import_streamlit():
                          cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "False"
 
+
+
+# --- the size limit, one check for the page and the CLI --------------------------------------------
+
+
+def test_policy_size_limit_is_one_check_for_saving_and_reading_a_file(tmp_path):
+    big = "# Criteria\n" + "x" * MAX_POLICY_BYTES
+    with pytest.raises(ValidationError, match=r"policy text is 2,097,163 bytes, over the limit of 2,097,152 bytes"):
+        save_version(tmp_path, "p", big)
+    path = tmp_path / "big.md"
+    path.write_text("# Criteria\n" + "x" * 3_300_000)
+    with pytest.raises(ValidationError, match=r"big.md: policy text is 3,300,011 bytes, over the limit"):
+        read_policy_file(path)
+    with pytest.raises(ValidationError, match="over the limit"):
+        import_policy(tmp_path, "p", path)
+    path.write_text("# Criteria\n" + "x" * (MAX_POLICY_BYTES - 11))
+    assert len(read_policy_file(path).encode()) == MAX_POLICY_BYTES  # exactly the limit is allowed
+    assert not (tmp_path / "policies").exists()
+
+
+# --- stray entries in a policy folder ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stray, make", [
+    ("notes.txt", lambda p: p.write_text("to do")),
+    ("notes.json", lambda p: p.write_text("not json")),
+    ("draft.json", lambda p: p.write_bytes(b"\xff\xfe not utf-8")),
+    ("old", lambda p: p.mkdir()),
+    ("0123456789abcdef.json", lambda p: p.mkdir()),  # a folder with a version's name
+])
+def test_stray_entries_do_not_hide_the_versions(tmp_path, stray, make):
+    v = save_version(tmp_path, "p", TEXT)
+    make(tmp_path / "policies" / "p" / stray)
+    assert list_policies(tmp_path) == ["p"] and list_versions(tmp_path, "p") == [v]
+    assert scan_policy(tmp_path, "p") == ([v], [f"policies/p/{stray} is not a policy version file; it is ignored"])
+
+
+def test_scan_reports_a_damaged_version_and_keeps_the_others(tmp_path):
+    good = save_version(tmp_path, "p", TEXT)
+    bad = save_version(tmp_path, "p", TEXT + "more\n")
+    (tmp_path / "policies" / "p" / f"{bad.id[7:23]}.md").write_text("edited by hand\n")
+    versions, problems = scan_policy(tmp_path, "p")
+    assert versions == [good] and len(problems) == 1 and "was changed after it was saved" in problems[0]

@@ -2,7 +2,10 @@
 
 import io
 import json
+import math
 import sqlite3
+import subprocess
+import sys
 import threading
 
 import pandas as pd
@@ -190,14 +193,19 @@ def test_a_running_run_whose_process_died_shows_as_interrupted(store, workspace)
         run, _ = start(store, server, make_golden(2))
     store.mark_run(run.id, "running", pid=2**22 + 12345)
     assert effective_status(store.run(run.id)) == "interrupted"
-    store.mark_run(run.id, "running", pid=__import__("os").getpid())
-    assert effective_status(store.run(run.id)) == "running"
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        store.mark_run(run.id, "running", pid=alive.pid)
+        assert effective_status(store.run(run.id)) == "running"
+    finally:
+        alive.kill()
+        alive.wait()
 
 
 def test_invalid_run_options_are_config_errors(store, workspace):
     golden, endpoint = make_golden(2), Endpoint("http://127.0.0.1:9/v1", "m")
     for options, message in [({"template": "nope"}, "Unknown template"), ({"answer_mode": "x"}, "answer mode"),
-                             ({"concurrency": 0}, "at least 1"), ({"threshold": 2.0}, "between 0 and 1")]:
+                             ({"concurrency": 0}, "at least 1"), ({"threshold": 2.0}, "from 0 to 1")]:
         with pytest.raises(ConfigError, match=message):
             create_run(store, policy=make_policy(), golden=golden, endpoint=endpoint, **options)
 
@@ -239,3 +247,60 @@ def test_a_failed_store_write_stops_the_run_without_losing_an_answer(store, work
         finished = execute_run(store, run.id, endpoint, workspace_root=workspace.root, use_cache=False)
     assert finished.run.status == "completed" and store.prediction_counts(run.id) == (n, 0, 0)
     assert scoring_calls(server) == n, "no item was asked twice: no answer was lost"
+
+
+HOSTILE_TOP = {  # item text -> the top logprobs its reply carries
+    "nan": {"1": float("nan"), "0": -1.0},
+    "inf": {"1": float("inf"), "0": -1.0},
+    "-inf": {"1": -0.1, "0": float("-inf")},
+    "overflow": {"1": 1000.0, "0": -1.0},
+    "huge int": {"1": -0.1, "0": "HUGE"},
+    "good": {"1": math.log(0.8), "0": math.log(0.2)},
+    "underflow": {"1": -800.0, "0": -801.0},
+}
+
+
+def hostile(path, body):
+    if "chat" not in path:
+        return instant(path, body)
+    text = json.loads(body)["messages"][0]["content"].rsplit("\n", 1)[-1]
+    reply = chat_reply("1", HOSTILE_TOP[text])  # json.dumps writes NaN, Infinity and -Infinity as they come
+    return Reply(body=reply.replace(b'"HUGE"', b"1" + b"0" * 400))
+
+
+def test_hostile_logprobs_are_one_counted_error_each_and_every_good_answer_is_stored(store, workspace):
+    golden = make_golden(texts=list(HOSTILE_TOP))
+    with StubServer(hostile) as server:
+        run, endpoint = start(store, server, golden)
+        result = execute(store, run, endpoint, workspace)
+    texts = dict(zip(golden.items["id"], golden.items["text"]))
+    stored = store.predictions(run.id).set_index("item_id").rename(index=texts)
+    assert result.run.status == "completed" and result.progress.errors == 5 and len(stored) == 7
+    assert stored.loc["good", "score"] == pytest.approx(0.8)
+    assert stored.loc["underflow", "score"] == pytest.approx(1 / (1 + math.exp(-1))), "tiny but legal: no underflow"
+    assert stored.loc["nan", "error"] == "logprob of '1' is nan, not a finite number"
+    assert stored.loc["inf", "error"] == "logprob of '1' is inf, not a finite number"
+    assert stored.loc["-inf", "error"] == "logprob of '0' is -inf, not a finite number"
+    assert stored.loc["overflow", "error"] == "logprob of '1' is 1000, above 0: not a log-probability"
+    assert stored.loc["huge int", "error"].startswith("logprob of '0' is out of range: 1000")
+    assert stored.loc[["nan", "inf", "-inf", "overflow", "huge int"], "score"].isna().all()
+    assert scoring_calls(server) == 7
+
+
+def test_a_score_that_is_not_a_probability_never_reaches_the_store(store, workspace):
+    """Belt and braces: whatever produced it, an answer whose score is not a finite number in
+    [0, 1] becomes that item's error; the rest of the batch is stored."""
+    from cope_eval.runner import _Recorder
+    from cope_eval.scoring import Answer
+    from cope_eval.transport import Outcome
+
+    run = create_run(store, policy=make_policy(), golden=make_golden(5), endpoint=Endpoint("http://h/v1", "stub"))
+    recorder = _Recorder(store, run, True, None)
+    for i, score in enumerate([float("nan"), float("inf"), -0.5, 1.5, 0.25]):
+        recorder.accept(Outcome(f"item-{i:05d}", f"sha256:{i}", Answer(score, None, ""), None, 1.0))
+    recorder.flush()
+    stored = store.predictions(run.id).set_index("item_id")
+    assert stored["error"].notna().tolist() == [True, True, True, True, False]
+    assert stored.loc["item-00000", "error"] == "score nan is not a probability in [0, 1]"
+    assert stored.loc["item-00004", "score"] == 0.25 and recorder.errors == 4
+    assert list(store.cached([f"sha256:{i}" for i in range(5)])) == ["sha256:4"]

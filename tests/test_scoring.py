@@ -86,3 +86,50 @@ def test_safeguard_without_a_label_is_an_error(text, message):
 def test_chat_label_falls_back_to_hard_label_without_logprobs():
     answer = read_answer(get_template("chat-label"), {"choices": [{"message": {"content": "1"}}]})
     assert (answer.score, answer.hard_label) == (1.0, 1)
+
+
+@pytest.mark.parametrize("value, message", [
+    (float("nan"), "logprob of '1' is nan, not a finite number"),
+    (float("inf"), "logprob of '1' is inf, not a finite number"),
+    (float("-inf"), "logprob of '1' is -inf, not a finite number"),
+    (1000.0, "logprob of '1' is 1000, above 0: not a log-probability"),
+    (0.5, "logprob of '1' is 0.5, above 0: not a log-probability"),
+    pytest.param(10**400, "logprob of '1' is out of range: 1000", id="huge-int"),
+    ("-0.1", "logprob of '1' is not a number: '-0.1'"),
+    (True, "logprob of '1' is not a number: True"),
+    (None, "logprob of '1' is not a number: None"),
+])
+def test_a_logprob_that_is_not_one_is_an_error_with_its_reason(value, message):
+    with pytest.raises(AnswerError) as raised:
+        read_answer(COPE_B, chat(top=(("1", value), ("0", -2.4))))
+    assert str(raised.value).startswith(message)
+
+
+def test_a_bad_logprob_of_any_listed_token_is_an_error():
+    with pytest.raises(AnswerError, match="logprob of 'The' is nan"):
+        probability_of_one([("1", -0.1), ("0", -2.4), ("The", float("nan"))])
+
+
+def test_legal_extremes_are_read_in_log_space_without_overflow_or_underflow():
+    assert probability_of_one([("1", -800.0), ("0", -801.0)]) == pytest.approx(1 / (1 + math.exp(-1)))
+    assert probability_of_one([("1", -1e308), ("0", 0.0)]) == 0.0
+    assert probability_of_one([("1", 0.0), ("0", -1e308)]) == 1.0
+    assert probability_of_one([("1", -745.0), (" 1", -745.0), ("0", -744.0)]) == pytest.approx(2 / (2 + math.e))
+
+
+def test_rounding_just_above_zero_reads_as_zero():
+    assert probability_of_one([("1", 1e-7), ("0", math.log(0.25))]) == pytest.approx(1 / 1.25)
+    assert probability_of_one([("1", 9e-4), ("0", -30.0)]) == pytest.approx(1.0)
+
+
+def test_cope_a_legacy_logprobs_are_checked_too():
+    reply = {"choices": [{"text": "0", "logprobs": {"top_logprobs": [{"0": float("nan"), "1": -1.0}]}}]}
+    with pytest.raises(AnswerError, match="logprob of '0' is nan"):
+        read_answer(get_template("cope-a"), reply)
+
+
+@pytest.mark.parametrize("confidence", [float("nan"), float("inf"), -0.1, 1.5, "0.9",
+                                        pytest.param(10**400, id="huge-int")])
+def test_zentropi_confidence_must_be_a_number_in_0_1(confidence):
+    with pytest.raises(AnswerError, match="confidence is not a number in"):
+        read_answer(get_template("zentropi"), {"label": "1", "confidence": confidence})

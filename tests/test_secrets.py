@@ -69,3 +69,12 @@ def test_burst_of_image_items_respects_concurrency(workspace):
         result = execute_run(store, run.id, endpoint, workspace_root=workspace.root)
     assert result.run.status == "completed" and result.progress.errors == 0
     assert server.max_in_flight == 3
+
+
+@pytest.mark.parametrize("url", [f"HTTP://analyst:{SENTINEL}@gpu:8000/v1", f"http://analyst:{SENTINEL}@[bad"])
+def test_a_credentialed_base_url_is_refused_by_the_cli_without_repeating_the_key(workspace, capsys, url):
+    from cope_eval.cli import main
+
+    assert main(["run", "--golden", "g.csv", "--policy", "p.md", "--base-url", url]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("error: A server URL must not carry credentials") and SENTINEL not in out + err

@@ -72,3 +72,27 @@ def test_runs_created_in_the_same_second_keep_their_creation_order(tmp_path):
             store.create_run(Run(run_id, policy.id, golden.hash, "http://h/v1", "m", "cope-b", "logprobs", 0.5, 1,
                                  "pending", 2, created="2026-11-30T00:00:00+00:00"))
         assert [r.id for r in store.runs()] == ids
+
+
+def test_a_store_from_before_the_answer_source_learns_it_and_drops_unattributable_cache_entries(tmp_path):
+    """Cache entries keyed on the request alone could be any server's answer: the migration drops
+    them; runs gain a checkpoint column (unknown for runs scored before it)."""
+    from cope_eval.store_schema import MIGRATIONS as ALL
+
+    db = sqlite3.connect(tmp_path / "store.sqlite3")
+    db.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+    for name, sql in ALL[:4]:
+        db.executescript(sql)
+        db.execute("INSERT INTO migrations VALUES (?, '2026-01-01')", (name,))
+    db.execute("INSERT INTO cache (key, score, hard_label, raw) VALUES ('sha256:old', 0.5, NULL, '')")
+    db.commit()
+    db.close()
+    with Store(tmp_path) as store:
+        assert store.migrations()[-1] == "m005_answer_source"
+        assert store.cached(["sha256:old"]) == {}
+        golden, policy = make_golden(1), make_policy()
+        run = create_run(store, policy=policy, golden=golden, endpoint=Endpoint("http://h/v1", "m"))
+        assert store.run(run.id).checkpoint is None
+        store.mark_run(run.id, "running", pid=1, checkpoint="org/ckpt")
+        store.mark_run(run.id, "running", pid=1)  # None keeps what was recorded
+        assert store.run(run.id).checkpoint == "org/ckpt"

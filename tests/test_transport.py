@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from cope_eval.http1 import Connection, Origin
+from cope_eval.http_client import ServerSession
 from cope_eval.transport import (
     RequestFailed, RetryPolicy, backoff_delay, is_retryable, parse_retry_after, send_with_retries,
 )
@@ -15,13 +15,12 @@ FAST = RetryPolicy(attempts=4, base_delay_s=0.01, max_delay_s=0.05, timeout_s=1.
 
 
 def send(server, retry=FAST, body=b'{"x":1}'):
-    async def go():
-        connection = Connection(Origin.parse(server.base_url), {})
-        try:
-            return await send_with_retries(connection, "/chat/completions", body, retry)
-        finally:
-            connection.close()
-    return asyncio.run(go())
+    return asyncio.run(_send_to(server.base_url, retry, body, "/chat/completions"))
+
+
+async def _send_to(base_url, retry=FAST, body=b"{}", path="/x"):
+    async with ServerSession(base_url, None, connections=1, deadline_s=retry.timeout_s) as session:
+        return await send_with_retries(session, path, body, retry)
 
 
 def scripted(*replies):
@@ -75,10 +74,6 @@ def test_refused_connection_is_marked_unreachable():
     assert failure.value.unreachable and failure.value.tries == FAST.attempts
 
 
-async def _send_to(base_url):
-    return await send_with_retries(Connection(Origin.parse(base_url), {}), "/x", b"{}", FAST)
-
-
 def test_retry_after_is_honoured_as_a_floor():
     policy = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02)
     assert all(backoff_delay(1, policy, retry_after=2.0) == 2.0 for _ in range(20))
@@ -114,9 +109,8 @@ def test_request_is_sent_byte_for_byte_with_key_only_to_its_server():
     body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "é ✓"}]}, ensure_ascii=False).encode()
     with StubServer() as server:
         async def go():
-            connection = Connection(Origin.parse(server.base_url), {"Authorization": "Bearer sk-test"})
-            await connection.post("/chat/completions", body)
-            connection.close()
+            async with ServerSession(server.base_url, "sk-test", connections=1, deadline_s=5) as session:
+                await session.post("/chat/completions", body)
         asyncio.run(go())
     path, headers, sent = server.requests[0]
     assert path == "/v1/chat/completions" and sent == body

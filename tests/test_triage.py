@@ -77,9 +77,9 @@ def test_disagreements_on_a_bare_frame_and_its_input_checks():
     assert list(out.columns) == ["item_id", "kind", "label", "score", "confidence", "category"]
     assert disagreements(frame, 0.95, min_confidence=0.0)["kind"].tolist() == ["FN"], "FPs below 0.95 are 0s now"
     for bad in (dict(min_confidence=1.5), dict(min_confidence=-0.1)):
-        with pytest.raises(ConfigError, match="between 0 and 1"):
+        with pytest.raises(ConfigError, match="Minimum confidence must be a number from 0 to 1"):
             disagreements(frame, 0.5, **bad)
-    with pytest.raises(ConfigError, match="threshold must be between 0 and 1"):
+    with pytest.raises(ConfigError, match="Threshold must be a number from 0 to 1"):
         disagreements(frame, 2.0)
 
 
