@@ -1,9 +1,9 @@
 """Score one ad-hoc item ("check one item"): the same request bytes, and the same HTTP path, as a run.
 
-It used to go through the openai client; it now shares the run's transport (cope_eval/http_client.py
-and transport.send_with_retries), so a single check keeps the run's protections: a total deadline
-(the openai client's timeout restarts with every byte, so a dripping server hung the page), no
-redirect followed, and the key taken out of the reply before it is read or quoted.
+It shares the run's transport (cope_eval/http_client.py and transport.send_with_retries), so a
+single check keeps the run's protections: a total deadline (the openai client's timeout restarts
+with every byte, so a dripping server hung the page), no redirect followed, and the key taken out
+of the reply before it is read or quoted.
 """
 
 from __future__ import annotations

@@ -122,7 +122,8 @@ def runs_overview(store: Store, manager: RunManager, *, limit: int = 200) -> pd.
 
 def runs_table(runs: Sequence[Run], *, statuses: dict[str, str], counts: dict[str, tuple[int, int, int]],
                golden_names: dict[str, str], policies: dict[str, str]) -> pd.DataFrame:
-    """Newest run first, with its live status and how far it got."""
+    """Newest run first, with its live status, how far it got, and who answered it (server and the
+    checkpoint it reported)."""
     rows = []
     for run in reversed(list(runs)):
         done, errors, cached = counts.get(run.id, (0, 0, 0))
@@ -130,11 +131,12 @@ def runs_table(runs: Sequence[Run], *, statuses: dict[str, str], counts: dict[st
             "run": run.id, "status": statuses.get(run.id, run.status),
             "policy": policies.get(run.policy_version_id, ""), "version": short_id(run.policy_version_id),
             "golden set": golden_names.get(run.golden_hash, short_id(run.golden_hash)),
-            "model": run.model, "template": run.template, "done": done, "items": run.n_items,
+            "model": run.model, "server": run.base_url, "checkpoint": run.checkpoint or "not reported",
+            "template": run.template, "done": done, "items": run.n_items,
             "errors": errors, "cached": cached, "created": run.created,
         })
-    columns = ["run", "status", "policy", "version", "golden set", "model", "template", "done", "items",
-               "errors", "cached", "created"]
+    columns = ["run", "status", "policy", "version", "golden set", "model", "server", "checkpoint", "template",
+               "done", "items", "errors", "cached", "created"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -1,4 +1,4 @@
-"""Single checks go through the openai client with the very body a run sends."""
+"""Single checks go through the run's transport with the very body a run sends."""
 
 import json
 

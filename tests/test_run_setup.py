@@ -1,5 +1,7 @@
 """The Evaluate page's run actions: start, follow, cancel/resume, and the runs table."""
 
+from dataclasses import replace
+
 import pytest
 
 from cope_eval.background import RunManager
@@ -91,12 +93,15 @@ def _run(run_id: str, version_id: str) -> Run:
 
 
 def test_runs_table_newest_first_with_counts():
-    runs = [_run("run-1", "sha256:" + "1" * 64), _run("run-2", "sha256:" + "2" * 64)]
+    runs = [_run("run-1", "sha256:" + "1" * 64), replace(_run("run-2", "sha256:" + "2" * 64), checkpoint="ckpt/a")]
     table = runs_table(runs, statuses={"run-2": "running"}, counts={"run-2": (4, 1, 0)},
                        golden_names={}, policies={"sha256:" + "2" * 64: "hate"})
     assert table["run"].tolist() == ["run-2", "run-1"]
     assert table.iloc[0][["status", "policy", "done", "errors"]].tolist() == ["running", "hate", 4, 1]
     assert table.iloc[1]["status"] == "completed"
+    # every row says who answered: the server and the checkpoint it reported, or that it reported none
+    assert table.iloc[0][["model", "server", "checkpoint"]].tolist() == ["m", "http://h/v1", "ckpt/a"]
+    assert table.iloc[1]["checkpoint"] == "not reported"
 
 
 @pytest.mark.parametrize("seconds,text", [(None, "—"), (float("inf"), "—"), (4.4, "4 s"), (185, "3 min 5 s"),
