@@ -45,6 +45,12 @@ class Protection:
     """What the snippet becomes with the protection taken out."""
     tests: tuple[str, ...]
     """Pytest node ids (a function name covers all its parameters)."""
+    also: tuple[tuple[str, str, str], ...] = ()
+    """More (file, snippet, replacement) taken out at the same time, for a protection held in two
+    layers: removing one layer alone leaves the other holding, which proves nothing."""
+
+    def mutations(self) -> tuple[tuple[str, str, str], ...]:
+        return ((self.file, self.snippet, self.replacement), *self.also)
 
 
 T_FAULTS = "tests/test_faults.py::"
@@ -84,10 +90,13 @@ PROTECTIONS = (
     Protection("a dead server leaves items unscored, not a wall of errors", "cope_eval/runner.py",
                "        if outcome.unreachable:\n", "        if False:\n",
                (T_RUNNER + "test_server_down_interrupts_the_run_and_resume_finishes_it",)),
-    Protection("concurrency cap: one worker per request allowed in flight", "cope_eval/transport.py",
+    Protection("concurrency cap: one worker per request allowed in flight (and a pool that size)",
+               "cope_eval/transport.py",
                "for _ in range(max(1, state.lane.concurrency))", "for _ in range(max(1, state.lane.concurrency) * 2)",
                (T_SECRETS + "test_burst_of_image_items_respects_concurrency",
-                T_RUNNER + "test_concurrency_bounds_requests_in_flight")),
+                T_RUNNER + "test_concurrency_bounds_requests_in_flight"),
+               also=(("cope_eval/http_client.py", "aiohttp.TCPConnector(limit=connections, limit_per_host=connections)",
+                      "aiohttp.TCPConnector(limit=0, limit_per_host=0)"),)),
     # -- the store: WAL, atomic batches, interrupted runs, resume ------------------------------
     Protection("store in WAL mode", "cope_eval/store.py",
                'self._db.execute("PRAGMA journal_mode=WAL")', "pass",
@@ -161,9 +170,15 @@ PROTECTIONS = (
                "    return html.escape(text, quote=True)", "    return text",
                ("tests/test_policy_diff.py::test_everything_is_html_escaped",)),
     # -- secrets ----------------------------------------------------------------------------------
+    # Two layers: the key is taken out of the reply's bytes (http_client), and out of every
+    # message again (errors.redact); only both removed let an echoed key through.
     Protection("a key echoed back by a server is redacted", "cope_eval/errors.py",
                "return message.replace(secret, REDACTED) if secret else message", "return message",
-               (T_SECRETS + "test_a_key_the_server_echoes_back_is_redacted_from_errors", BROWSER_KEYS)),
+               (T_SECRETS + "test_a_key_the_server_echoes_back_is_redacted_from_errors", BROWSER_KEYS),
+               also=(("cope_eval/http_client.py",
+                      "return Reply(status, redact_bytes(content, self._secret), reply_headers, self._secret)",
+                      "return Reply(status, content, reply_headers, self._secret)"),
+                     ("cope_eval/http_client.py", 'if self._secret and b"\\\\" in self.body:', "if False:"))),
     Protection("the key is left out of an endpoint's repr", "cope_eval/records.py",
                "api_key: str | None = field(default=None, repr=False)", "api_key: str | None = None",
                (T_SECRETS + "test_key_is_nowhere_in_the_workspace_after_good_and_failed_items",)),
@@ -443,22 +458,29 @@ def _copy_tree(dest: Path) -> None:
 
 
 def _without(copy: Path, protection: Protection, xml: Path) -> dict[str, str]:
-    path = copy / protection.file
-    original = path.read_text()
-    found = original.count(protection.snippet)
-    if found != 1:
-        state = "snippet not found" if found == 0 else f"snippet found {found} times"
-        return {test: state for test in protection.tests}
-    mutated = original.replace(protection.snippet, protection.replacement)
+    originals: dict[Path, str] = {}
+    mutated: dict[Path, str] = {}
+    for file, snippet, replacement in protection.mutations():
+        path = copy / file
+        originals.setdefault(path, path.read_text())
+        text = mutated.get(path, originals[path])
+        found = text.count(snippet)
+        if found != 1:
+            state = "snippet not found" if found == 0 else f"snippet found {found} times"
+            return {test: f"{state} in {file}" for test in protection.tests}
+        mutated[path] = text.replace(snippet, replacement)
+    for path, text in mutated.items():
+        try:
+            compile(text, str(path), "exec")  # a broken file would fail every test, proving nothing
+        except SyntaxError:
+            return {test: "mutation does not compile" for test in protection.tests}
     try:
-        compile(mutated, str(path), "exec")  # a broken file would fail every test, proving nothing
-    except SyntaxError:
-        return {test: "mutation does not compile" for test in protection.tests}
-    path.write_text(mutated)
-    try:
+        for path, text in mutated.items():
+            path.write_text(text)
         return _run_tests(copy, list(protection.tests), xml)
     finally:
-        path.write_text(original)
+        for path, text in originals.items():
+            path.write_text(text)
 
 
 def _run_tests(copy: Path, tests: list[str], xml: Path) -> dict[str, str]:
@@ -510,7 +532,8 @@ def _report(rows, seconds: float) -> str:
     for protection, test, base, mutant in rows:
         failed = "yes" if mutant == "failed" else f"**no** ({mutant})"
         passes = "yes" if base == "passed" else f"**no** ({base})"
-        lines.append(f"| {protection.name} | `{protection.file}` | `{test.replace('tests/', '')}` | {passes} | {failed} |")
+        files = ", ".join(f"`{f}`" for f in dict.fromkeys(f for f, _, _ in protection.mutations()))
+        lines.append(f"| {protection.name} | {files} | `{test.replace('tests/', '')}` | {passes} | {failed} |")
     return "\n".join(lines) + "\n"
 
 

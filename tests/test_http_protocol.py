@@ -235,11 +235,12 @@ def test_a_scoring_reply_that_drips_times_out_and_is_a_counted_error(workspace):
             writer.write(http_reply(200, MODELS))
             return True
         return await dripping(request, writer)
-    retry = RetryPolicy(attempts=1, timeout_s=1.0)
+    # 1.5 s: longer than the gap between two bytes, so only a total deadline ends the reply
+    retry = RetryPolicy(attempts=1, timeout_s=1.5)
     with RawServer(respond) as server:
         (result, predictions), took = finishes_within(10, lambda: run_items(workspace, server.base_url, 2, retry=retry))
     assert result.progress.errors == 2 and took < 6
-    assert set(predictions["error"]) == {"timed out after 1 s (gave up after 1 tries)"}
+    assert set(predictions["error"]) == {"timed out after 1.5 s (gave up after 1 tries)"}
 
 
 @pytest.fixture
