@@ -10,9 +10,10 @@ connection open for another request.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+from tests.stub_server import LoopServer
 
 
 @dataclass(frozen=True)
@@ -44,46 +45,14 @@ def sends(*chunks: bytes, keep_open: bool = True) -> Responder:
     return respond
 
 
-class RawServer:
+class RawServer(LoopServer):
     """Listens on 127.0.0.1 in a background thread; ``requests`` records every request read."""
 
     def __init__(self, respond: Responder):
+        super().__init__()
         self.respond = respond
         self.requests: list[Request] = []
         self.connections = 0
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        return f"{self.origin}/v1"
-
-    def __enter__(self) -> "RawServer":
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        self._loop.run_forever()
-        server.close()
-        for task in asyncio.all_tasks(self._loop):
-            task.cancel()
-        self._loop.run_until_complete(asyncio.sleep(0))
-        self._loop.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1

@@ -11,6 +11,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Self
 
 REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
            502: "Bad Gateway", 503: "Service Unavailable", 529: "Overloaded"}
@@ -60,26 +61,24 @@ def chat_requests(server: "StubServer") -> list[bytes]:
     return [body for path, _, body in server.requests if path.endswith("/chat/completions")]
 
 
-class StubServer:
-    """Runs on 127.0.0.1 in a background thread; records every request it receives."""
+class LoopServer:
+    """An asyncio server on 127.0.0.1 in a background thread, for ``with``; subclasses give ``_handle``."""
 
-    def __init__(self, behaviour: Callable[[str, bytes], Reply] = instant, *, record: bool = True):
-        self.behaviour = behaviour
-        self.record = record
-        self.requests: list[tuple[str, dict[str, str], bytes]] = []
-        self.count = 0
-        self.in_flight = 0
-        self.max_in_flight = 0
+    def __init__(self):
+        self.port = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
-        self.port = 0
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{self.origin}/v1"
 
-    def __enter__(self) -> "StubServer":
+    def __enter__(self) -> Self:
         self._thread.start()
         self._ready.wait(10)
         return self
@@ -101,6 +100,22 @@ class StubServer:
         self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self._loop.run_until_complete(server.wait_closed())
         self._loop.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+
+class StubServer(LoopServer):
+    """Runs on 127.0.0.1 in a background thread; records every request it receives."""
+
+    def __init__(self, behaviour: Callable[[str, bytes], Reply] = instant, *, record: bool = True):
+        super().__init__()
+        self.behaviour = behaviour
+        self.record = record
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.count = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

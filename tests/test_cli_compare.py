@@ -24,6 +24,12 @@ def by_policy(path, body):
 
 @pytest.fixture
 def two_runs(workspace):
+    return score_two_policies(workspace)
+
+
+def score_two_policies(workspace):
+    """(golden set, [run ids]): 'strict' says 1 to all 20 items; 'lenient' says 0 (P("1") = e^-3)
+    to the odd ones."""
     golden = make_golden(20)
     with StubServer(by_policy) as server, Store(workspace.private_dir) as store:
         endpoint = Endpoint(server.base_url, "stub")

@@ -30,7 +30,7 @@ from cope_eval.store import Store
 from tests.conftest import REPO_ROOT
 from tests.factories import make_golden, make_policy
 from tests.stub_server import Reply, StubServer, chat_reply, instant
-from tests.test_cli_compare import by_policy
+from tests.test_cli_compare import by_policy, score_two_policies
 from tests.test_export import FAST, scored_run
 
 
@@ -65,15 +65,7 @@ def env(workspace, monkeypatch):
 @pytest.fixture
 def two_runs(workspace):
     """Two runs on one golden set: 'strict' says 1 to all; 'lenient' says 0 (P("1") = e^-3) to the odd items."""
-    golden = make_golden(20)
-    with StubServer(by_policy) as server, Store(workspace.private_dir) as store:
-        endpoint = Endpoint(server.base_url, "stub")
-        ids = []
-        for text in ("strict policy", "lenient policy"):
-            run = create_run(store, policy=make_policy(text), golden=golden, endpoint=endpoint)
-            execute_run(store, run.id, endpoint, workspace_root=workspace.root)
-            ids.append(run.id)
-    return ids
+    return score_two_policies(workspace)[1]
 
 
 # --- thresholds: one check, every command -----------------------------------------------------------
