@@ -53,6 +53,15 @@ def scores(store, result):
     return sorted(store.predictions(result.run.id)["score"].round(6))
 
 
+def cancelled_after_three(store, workspace, endpoint):
+    """A 100-item run on ``endpoint``, cancelled once 3 items are stored."""
+    cancel = threading.Event()
+    run = create_run(store, policy=make_policy(), golden=make_golden(100), endpoint=endpoint, concurrency=1)
+    execute_run(store, run.id, endpoint, workspace_root=workspace.root, retry=FAST, cancel=cancel,
+                progress=lambda p: cancel.set() if p.done >= 3 else None)
+    return run
+
+
 def test_a_second_server_with_other_weights_under_the_same_name_answers_every_item(store, workspace):
     with StubServer(Serving("org/ckpt-a", 0.9)) as a, StubServer(Serving("org/ckpt-b", 0.2)) as b:
         first = run_on(store, workspace, a)
@@ -111,12 +120,9 @@ def test_a_replica_serving_other_weights_is_refused_before_anything_is_sent(stor
 
 def test_resuming_after_a_redeploy_with_other_weights_is_refused_naming_both(store, workspace):
     serving = Serving("org/ckpt-a", 0.9, delay_s=0.01)
-    cancel = threading.Event()
     with StubServer(serving) as server:
         endpoint = Endpoint(server.base_url, "stub")
-        run = create_run(store, policy=make_policy(), golden=make_golden(100), endpoint=endpoint, concurrency=1)
-        execute_run(store, run.id, endpoint, workspace_root=workspace.root, retry=FAST, cancel=cancel,
-                    progress=lambda p: cancel.set() if p.done >= 3 else None)
+        run = cancelled_after_three(store, workspace, endpoint)
         assert store.run(run.id).status == "cancelled"
         sent = len(chat_requests(server))
 
@@ -137,12 +143,9 @@ def test_resuming_after_a_redeploy_with_other_weights_is_refused_naming_both(sto
 
 def test_a_run_without_a_recorded_checkpoint_takes_the_one_reported_later(store, workspace):
     serving = Serving(None, 0.9, delay_s=0.01)
-    cancel = threading.Event()
     with StubServer(serving) as server:
         endpoint = Endpoint(server.base_url, "stub")
-        run = create_run(store, policy=make_policy(), golden=make_golden(100), endpoint=endpoint, concurrency=1)
-        execute_run(store, run.id, endpoint, workspace_root=workspace.root, retry=FAST, cancel=cancel,
-                    progress=lambda p: cancel.set() if p.done >= 3 else None)
+        run = cancelled_after_three(store, workspace, endpoint)
         assert (store.run(run.id).status, store.run(run.id).checkpoint) == ("cancelled", None)
         serving.root = "org/ckpt-a"
         finished = execute_run(store, run.id, endpoint, workspace_root=workspace.root, retry=FAST)
