@@ -21,7 +21,7 @@ from _harness import BenchResult, Clock, InstantServer, pinned
 from bench_scoring import POLICY, texts
 
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, execute_run
+from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store
 from tests.factories import make_golden
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cope_eval.golden import load_golden_set  # noqa: E402
+from cope_eval.golden import load_golden_set
 
 WORDS = (
     "the a policy content user post reply thread you they we people group threat joke report "

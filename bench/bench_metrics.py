@@ -27,14 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import BenchResult  # noqa: E402
-from cope_eval.calibration import calibration, score_histogram  # noqa: E402
-from cope_eval.comparison import compare_runs, flips  # noqa: E402
-from cope_eval.curves import pr_curve, roc_curve  # noqa: E402
-from cope_eval.leaderboard import leaderboard  # noqa: E402
-from cope_eval.metrics import (best_f1_threshold, threshold_for_precision,  # noqa: E402
-                               threshold_for_recall, threshold_sweep)
-from cope_eval.scored import check_results  # noqa: E402
-from cope_eval.uncertainty import bootstrap_ci  # noqa: E402
+from cope_eval.metrics import (
+    best_f1_threshold, bootstrap_ci, calibration, check_results, compare_runs, flips, leaderboard,
+    pr_curve, roc_curve, score_histogram, threshold_for_precision, threshold_for_recall, threshold_sweep
+)
 
 BUDGET_S = 3.0
 

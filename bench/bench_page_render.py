@@ -34,7 +34,7 @@ from bench_golden_load import make_frame
 from cope_eval.golden import golden_set_hash
 from cope_eval.policies import save_version
 from cope_eval.records import Endpoint, GoldenSet
-from cope_eval.runner import create_run
+from cope_eval.scoring import create_run
 from cope_eval.store import Store
 
 PAGE = REPO_ROOT / "pages" / "compare.py"

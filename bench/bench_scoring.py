@@ -8,7 +8,7 @@ fixed chat completion with logprobs) runs in another process on the other core.
 Baselines, in the same run and at the same concurrency:
 - ``openai.AsyncOpenAI``: just the requests (prompts built before the clock starts, replies
   not parsed, nothing stored) -- the path a naive implementation would take;
-- an aiohttp keep-alive loop: ``cope_eval.http_client.ServerSession`` (the session cope-eval
+- an aiohttp keep-alive loop: ``cope_eval.scoring ServerSession`` (the session cope-eval
   scores with) POSTing one fixed, real request body and checking the status -- no prompt build,
   parse or store. It is the practical limit of this design: nothing cheaper is left to remove.
 
@@ -34,11 +34,9 @@ from pathlib import Path
 
 from _harness import BenchResult, Clock, InstantServer, Timing, pinned
 
-from cope_eval.http_client import ServerSession
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, execute_run
+from cope_eval.scoring import ServerSession, build_body, cope_prompt, create_run, execute_run, get_template
 from cope_eval.store import Store
-from cope_eval.templates import build_body, cope_prompt, get_template
 from tests.factories import make_golden, make_policy
 
 POLICY = make_policy("# Criteria\n\n" + "Content that threatens violence against a person or group. " * 12)
@@ -145,7 +143,7 @@ def run(quick: bool = False, *, items: int | None = None, concurrency: int = 16,
             ("cope-eval, end to end (prompt, request, parse, store)",
              f"{ours[1]:,.0f} items/CPU s ({ours[0]:,.0f}/s wall)"),
             ("openai.AsyncOpenAI loop, requests only", f"{openai_[1]:,.0f} req/CPU s ({openai_[0]:,.0f}/s wall)"),
-            ("aiohttp keep-alive loop (cope_eval.http_client.ServerSession, fixed body)",
+            ("aiohttp keep-alive loop (cope_eval.scoring ServerSession, fixed body)",
              f"{loop[1]:,.0f} req/CPU s ({loop[0]:,.0f}/s wall)"),
             ("client CPU per item: cope-eval / openai / aiohttp loop",
              f"{1e6 / ours[1]:,.0f} / {1e6 / openai_[1]:,.0f} / {1e6 / loop[1]:,.0f} µs"),

@@ -45,9 +45,8 @@ from pathlib import Path
 from _harness import BenchResult, Clock
 
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, execute_run
+from cope_eval.scoring import build_body, create_run, execute_run, get_template
 from cope_eval.store import Store
-from cope_eval.templates import build_body, get_template
 from tests.factories import make_golden, make_policy
 
 BASE_URL = os.environ.get("COPE_BENCH_VLLM_URL", "http://127.0.0.1:8765/v1")

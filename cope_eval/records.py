@@ -251,3 +251,7 @@ class TriageTag:
     """ISO time it was marked done."""
     resolved_hash: str | None = None
     """Label errors: the golden-set version that carries the corrected label."""
+
+def short_id(version_id: str, n: int = 12) -> str:
+    """First ``n`` hex digits of a ``sha256:`` id."""
+    return version_id.split(":", 1)[-1][:n]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from cope_eval.auth import DEFAULT_PROVIDER, author_of, is_signed_in, sign_in_providers
+from cope_eval.app import DEFAULT_PROVIDER, author_of, is_signed_in, sign_in_providers
 from cope_eval.errors import ConfigError
 from pages import _common, _state
 

@@ -12,14 +12,11 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
-from cope_eval.background import RunManager
+from cope_eval.app import RunManager, escape_markdown
 from cope_eval.config import Workspace, workspace_from_env
 from cope_eval.errors import CopeEvalError
-from cope_eval.leaderboard import overlay_curves
-from cope_eval.metrics import threshold_sweep
-from cope_eval.results import run_results
-from cope_eval.store import Store
-from cope_eval.views import escape_markdown
+from cope_eval.metrics import overlay_curves, threshold_sweep
+from cope_eval.store import Store, run_results
 
 T = TypeVar("T")
 

@@ -4,13 +4,13 @@ decides."""
 
 import streamlit as st
 
-from cope_eval.ablation import ITEM_SELECTIONS, KIND, ablation_report, start_ablation
-from cope_eval.policy_clauses import split_clauses
-from cope_eval.run_picker import scored_runs
-from cope_eval.runner import effective_status
-from cope_eval.studies import endpoint_mismatch
-from cope_eval.study_views import clause_table, signed_colours, study_choices, with_text
-from cope_eval.views import escape_markdown
+from cope_eval.app import (
+    clause_table, completed_runs, escape_markdown, signed_colours, start_study, study_choices, with_text
+)
+from cope_eval.insight import (
+    ABLATION_ITEMS, ABLATION_KIND, ablation_report, create_ablation, endpoint_mismatch
+)
+from cope_eval.policies import split_clauses
 from pages import _auth, _common, _state
 from pages._study_progress import study_progress
 
@@ -26,7 +26,7 @@ def _report(private_dir: str, study_id: str):
 
 
 def draw(ws, store, manager, endpoint) -> None:
-    runs = {i: r for i, r in scored_runs(store).items() if effective_status(r.run) == "completed"}
+    runs = completed_runs(store)
     if not runs:
         st.info("No completed runs yet: score a policy on the Evaluate page, then ablate it here.")
         return
@@ -47,7 +47,7 @@ def draw(ws, store, manager, endpoint) -> None:
     chosen = st.multiselect("Clauses to remove, one per variant (none chosen: every clause)", ids,
                             key=_state.ABLATION_CLAUSES)
     items_col, limit_col = st.columns([2, 1])
-    items = items_col.radio("Items to rescore", ITEM_SELECTIONS, key=_state.ABLATION_ITEMS, format_func=ITEMS.get,
+    items = items_col.radio("Items to rescore", ABLATION_ITEMS, key=_state.ABLATION_ITEMS, format_func=ITEMS.get,
                             horizontal=True)
     limit = limit_col.number_input("How many nearest", 1, 1_000_000, key=_state.ABLATION_LIMIT,
                                    disabled=items != "near")
@@ -60,12 +60,13 @@ def draw(ws, store, manager, endpoint) -> None:
         st.warning(escape_markdown(problem))
     if st.button("Run ablation", key=_state.ABLATION_START, type="primary", disabled=problem is not None,
                  icon=":material/play_arrow:"):
-        study = _common.attempt(start_ablation, store, manager, run, endpoint, clause_ids=chosen or None, items=items,
-                                limit=limit if items == "near" else None, author=_auth.current_author() or "")
+        study = _common.attempt(start_study, store, manager, run, endpoint, create_ablation, run,
+                                clause_ids=chosen or None, items=items, limit=limit if items == "near" else None,
+                                author=_auth.current_author() or "")
         if study is not None:
             st.session_state[_state.ABLATION_STUDY] = study.id
 
-    studies = study_choices(store, KIND, run.id)
+    studies = study_choices(store, ABLATION_KIND, run.id)
     if not studies:
         st.info("No ablation of this run yet.")
         return

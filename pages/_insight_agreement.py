@@ -4,8 +4,9 @@ gold, and the items they disagree on."""
 
 import streamlit as st
 
-from cope_eval.agreement import agreement_groups, group_labels, run_agreement
-from cope_eval.agreement_chart import kappa_figure
+from cope_eval.app import agreement_groups, group_labels
+from cope_eval.charts import kappa_figure
+from cope_eval.insight import run_agreement
 from pages import _common, _state
 
 TITLE = "Agreement across models"

@@ -3,13 +3,15 @@ set and model, revert each hunk of the edit A → B alone and see which items it
 
 import streamlit as st
 
-from cope_eval.attribution import ITEM_SELECTIONS, KIND, attribution_candidates, attribution_report, start_attribution
-from cope_eval.policy_hunks import diff_hunks
-from cope_eval.run_picker import default_pair, scored_runs
-from cope_eval.runner import effective_status
-from cope_eval.studies import endpoint_mismatch
-from cope_eval.study_views import hunk_table, signed_colours, study_choices, with_text
-from cope_eval.views import escape_markdown
+from cope_eval.app import (
+    completed_runs, default_pair, escape_markdown, hunk_table, signed_colours, start_study,
+    study_choices, with_text
+)
+from cope_eval.insight import (
+    ATTRIBUTION_ITEMS, ATTRIBUTION_KIND, attribution_candidates, attribution_report, create_attribution,
+    endpoint_mismatch
+)
+from cope_eval.policies import diff_hunks
 from pages import _auth, _common, _state
 from pages._study_progress import study_progress
 
@@ -25,7 +27,7 @@ def _report(private_dir: str, study_id: str):
 
 
 def draw(ws, store, manager, endpoint) -> None:
-    runs = {i: r for i, r in scored_runs(store).items() if effective_status(r.run) == "completed"}
+    runs = completed_runs(store)
     if not runs:
         st.info("No completed runs yet: score two versions of a policy on the Evaluate page.")
         return
@@ -51,7 +53,7 @@ def draw(ws, store, manager, endpoint) -> None:
     st.dataframe(hunk_table(hunks), hide_index=True, key="attribution_hunk_table")
 
     items_col, limit_col = st.columns([2, 1])
-    items = items_col.radio("Items to rescore", ITEM_SELECTIONS, key=_state.ATTRIBUTION_ITEMS, format_func=ITEMS.get,
+    items = items_col.radio("Items to rescore", ATTRIBUTION_ITEMS, key=_state.ATTRIBUTION_ITEMS, format_func=ITEMS.get,
                             horizontal=True)
     limit = limit_col.number_input("How many", 1, 1_000_000, key=_state.ATTRIBUTION_LIMIT, disabled=items == "all")
     problem = endpoint_mismatch(run_b, endpoint)
@@ -59,12 +61,13 @@ def draw(ws, store, manager, endpoint) -> None:
         st.warning(escape_markdown(problem))
     if st.button("Run attribution", key=_state.ATTRIBUTION_START, type="primary", disabled=problem is not None,
                  icon=":material/play_arrow:"):
-        study = _common.attempt(start_attribution, store, manager, run_a, run_b, endpoint, items=items,
-                                limit=None if items == "all" else limit, author=_auth.current_author() or "")
+        study = _common.attempt(start_study, store, manager, run_b, endpoint, create_attribution, run_a, run_b,
+                                items=items, limit=None if items == "all" else limit,
+                                author=_auth.current_author() or "")
         if study is not None:
             st.session_state[_state.ATTRIBUTION_STUDY] = study.id
 
-    studies = study_choices(store, KIND, run_b.id, run_a=run_a.id)
+    studies = study_choices(store, ATTRIBUTION_KIND, run_b.id, run_a=run_a.id)
     if not studies:
         st.info("No attribution of this pair yet.")
         return

@@ -3,11 +3,11 @@ off-topic policy, in the background, and see whether the model follows the polic
 
 import streamlit as st
 
-from cope_eval.probes import (KIND, SHOWN_ITEMS, probe_base_runs, probe_items, probe_policy_texts, probe_report,
-                              probe_table, start_probes, threshold_notes)
-from cope_eval.studies import SELECTIONS, endpoint_mismatch
-from cope_eval.study_views import study_choices
-from cope_eval.views import escape_markdown
+from cope_eval.app import completed_runs, escape_markdown, start_study, study_choices
+from cope_eval.insight import (
+    PROBES_KIND, SELECTIONS, SHOWN_ITEMS, create_probe_study, endpoint_mismatch, probe_items,
+    probe_policy_texts, probe_report, probe_table, threshold_notes
+)
 from pages import _auth, _common, _state
 from pages._study_progress import study_progress
 
@@ -27,7 +27,7 @@ def _probe(private_dir: str, study_id: str):
 
 
 def draw(ws, store, manager, endpoint) -> None:
-    runs = probe_base_runs(store)
+    runs = completed_runs(store)
     if not runs:
         st.info("No completed runs yet: score a policy on the Evaluate page, then probe it here.")
         return
@@ -48,12 +48,13 @@ def draw(ws, store, manager, endpoint) -> None:
         st.warning(escape_markdown(problem))  # it quotes the server URL and model name
     if st.button("Run probes", key=_state.PROBES_START, type="primary", disabled=problem is not None,
                  icon=":material/play_arrow:"):
-        study = _common.attempt(start_probes, store, manager, run_id, endpoint, selection=items,
-                                limit=None if items == "all" else int(limit), seed=int(seed), author=_auth.current_author() or "")
+        study = _common.attempt(start_study, store, manager, store.run(run_id), endpoint, create_probe_study, run_id,
+                                selection=items, limit=None if items == "all" else int(limit), seed=int(seed),
+                                author=_auth.current_author() or "")
         if study is not None:
             st.session_state[_state.PROBES_STUDY] = study.id
 
-    studies = study_choices(store, KIND, run_id)
+    studies = study_choices(store, PROBES_KIND, run_id)
     if not studies:
         st.info("No probe of this run yet.")
         return

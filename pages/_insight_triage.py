@@ -4,9 +4,9 @@ version with history); policy gaps become the checklist beside the editor on the
 
 import streamlit as st
 
-from cope_eval.run_picker import scored_runs
-from cope_eval.triage import send_label_errors_to_relabeling, tag_item, triage_run, untag_item
-from cope_eval.views import escape_markdown, short_id
+from cope_eval.app import escape_markdown, scored_runs
+from cope_eval.insight import send_label_errors_to_relabeling, tag_item, triage_run, untag_item
+from cope_eval.records import short_id
 from pages import _auth, _common, _state
 
 TITLE = "Error triage"

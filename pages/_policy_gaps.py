@@ -6,9 +6,10 @@ when); unticking a done one puts it back.
 
 import streamlit as st
 
+from cope_eval.app import escape_markdown
+from cope_eval.insight import mark_gap_done, policy_gaps
+from cope_eval.records import short_id
 from cope_eval.store import Store
-from cope_eval.triage import mark_gap_done, policy_gaps
-from cope_eval.views import escape_markdown, short_id
 from pages import _auth, _common, _state
 
 

@@ -10,12 +10,12 @@ import os
 
 import streamlit as st
 
-from cope_eval import local_server
+from cope_eval import local
+from cope_eval.app import escape_markdown
 from cope_eval.config import normalise_base_url, server_from_env, workspace_from_env
 from cope_eval.errors import CopeEvalError
 from cope_eval.records import Endpoint
-from cope_eval.server_info import probe
-from cope_eval.views import escape_markdown
+from cope_eval.scoring import probe
 from pages import _auth, _state
 
 LOCAL_NOTE = "Local stand-in: SmolLM2-135M on CPU. Its labels mean nothing; set COPE_BASE_URL for real scores."
@@ -43,7 +43,7 @@ def current_server() -> tuple[str | None, str | None, str | None, bool]:
     base_url = setting.base_url
     is_local = os.environ.get("COPE_LOCAL_SERVER") == "1"
     if base_url is None:
-        running = local_server.status()
+        running = local.status()
         base_url, is_local = (running.base_url, True) if running else (None, False)
     model = st.session_state[_state.SERVER_MODEL] or setting.model
     return base_url, model, setting.api_key or _secret_key(), is_local

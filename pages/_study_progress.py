@@ -3,11 +3,10 @@ a stop (a restart, a cancel, a server that went away)."""
 
 import streamlit as st
 
+from cope_eval.app import escape_markdown, study_view
+from cope_eval.insight import endpoint_mismatch
 from cope_eval.records import Endpoint
 from cope_eval.store import Store
-from cope_eval.study_progress import study_view
-from cope_eval.studies import endpoint_mismatch
-from cope_eval.views import escape_markdown
 
 
 def study_progress(store: Store, manager, study_id: str, endpoint: Endpoint | None, *, resume_key: str,

@@ -4,11 +4,12 @@ to the metric deltas."""
 
 import streamlit as st
 
+from cope_eval.app import (
+    at_threshold, default_pair, deltas_table, flips_page, pick_threshold, scored_runs, sweep_figure
+)
 from cope_eval.charts import calibration_figure, confusion_matrix_figure, pr_figure, roc_figure
-from cope_eval.compare_view import at_threshold, deltas_table, flips_page, pick_threshold, sweep_figure
-from cope_eval.comparison import OUTCOMES
-from cope_eval.policy_diff import diff_versions
-from cope_eval.run_picker import default_pair, scored_runs
+from cope_eval.metrics import OUTCOMES
+from cope_eval.policies import diff_versions
 from pages import _common, _state
 
 _state.require_app()

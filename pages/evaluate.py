@@ -3,11 +3,13 @@ resume runs, and check one item by hand."""
 
 import streamlit as st
 
-from cope_eval.adhoc import check_item
+from cope_eval.app import (
+    check_item, escape_markdown, golden_set_labels, resume_run, run_view, runs_overview, start_runs,
+    version_label
+)
 from cope_eval.policies import list_policies, list_versions
-from cope_eval.run_setup import resume_run, run_view, runs_overview, start_runs
-from cope_eval.templates import ANSWER_MODES, TEMPLATES
-from cope_eval.views import escape_markdown, golden_set_labels, short_id, version_label
+from cope_eval.records import short_id
+from cope_eval.scoring import ANSWER_MODES, TEMPLATES
 from pages import _common, _state
 from pages._sidebar import session_endpoint
 

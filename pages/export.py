@@ -5,9 +5,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from cope_eval.app import escape_markdown, files_table, scored_runs
 from cope_eval.export import build_bundle, bundle_zip, completed_probes, write_bundle
-from cope_eval.run_picker import scored_runs
-from cope_eval.views import escape_markdown, files_table
 from pages import _common, _state
 
 _state.require_app()

@@ -5,12 +5,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from cope_eval.golden import load_golden_set
-from cope_eval.golden_registry import correct_label
-from cope_eval.thumbnails import with_thumbnails
-from cope_eval.views import (categories, escape_markdown, filter_items, golden_preview, golden_set_labels,
-                             label_balance, page_of, problems_table, short_id)
-from cope_eval.workspace_summary import summarise
+from cope_eval.app import (
+    categories, escape_markdown, filter_items, golden_preview, golden_set_labels, label_balance,
+    page_of, problems_table, short_id, summarise
+)
+from cope_eval.golden import correct_label, load_golden_set, with_thumbnails
 from pages import _auth, _common, _state
 
 _state.require_app()

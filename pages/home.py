@@ -2,9 +2,8 @@
 
 import streamlit as st
 
+from cope_eval.app import escape_markdown, summarise
 from cope_eval.config import workspace_from_env
-from cope_eval.views import escape_markdown
-from cope_eval.workspace_summary import summarise
 from pages import _state
 
 _state.require_app()

@@ -4,12 +4,10 @@ import contextlib
 
 import streamlit as st
 
-from cope_eval.adhoc import policy_tokens
+from cope_eval.app import policy_tokens, version_history, version_label
 from cope_eval.errors import CopeEvalError
-from cope_eval.policies import list_policies, list_versions, save_version, slugify
-from cope_eval.policy_diff import diff_versions
-from cope_eval.records import Endpoint
-from cope_eval.views import short_id, version_history, version_label
+from cope_eval.policies import diff_versions, list_policies, list_versions, save_version, slugify
+from cope_eval.records import Endpoint, short_id
 from pages import _auth, _common, _policy_gaps, _state
 from pages._sidebar import session_endpoint
 

@@ -29,9 +29,9 @@ from PIL import Image, ImageDraw, ImageFont
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cope_eval.atomic_files import replace_atomic  # noqa: E402
-from cope_eval.golden import load_golden_set  # noqa: E402
-from cope_eval.policies import save_version  # noqa: E402
+from cope_eval._util.atomic_files import replace_atomic
+from cope_eval.golden import load_golden_set
+from cope_eval.policies import save_version
 
 # --- Policies ----------------------------------------------------------------------------------
 

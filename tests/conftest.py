@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from cope_eval import local_server
 from cope_eval.config import Workspace, normalise_base_url
-from cope_eval.server_info import probe
+from cope_eval.local import _server as local_server
+from cope_eval.scoring import probe
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from cope_eval.probe_policies import INCLUDES_WIN, NONE_OF_THE_EXCLUDES, WRAP_AFTER, WRAP_BEFORE
+from cope_eval.insight._probe_policies import INCLUDES_WIN, NONE_OF_THE_EXCLUDES, WRAP_AFTER, WRAP_BEFORE
 
 _HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*$")
 

@@ -7,16 +7,15 @@ With ``keyword_rule`` an item scores 0.9 while some policy bullet shares a word 
 import pandas as pd
 import pytest
 
-from cope_eval.ablation import ablation_report, create_ablation, start_ablation
-from cope_eval.background import RunManager
+from cope_eval.app import RunManager, start_study
 from cope_eval.errors import ConfigError
 from cope_eval.golden import golden_set_hash
+from cope_eval.insight import ablation_report, create_ablation, execute_study, study_status
+from cope_eval.insight._studies import Variant, create_study
 from cope_eval.metrics import metrics_at_threshold
 from cope_eval.records import Endpoint, GoldenSet
-from cope_eval.results import run_results
-from cope_eval.runner import create_run, execute_run
-from cope_eval.store import Store
-from cope_eval.studies import Variant, create_study, execute_study, study_status
+from cope_eval.scoring import create_run, execute_run
+from cope_eval.store import Store, run_results
 from tests.factories import make_policy
 from tests.policy_stub import keyword_rule, parse_prompt, policy_following
 from tests.stub_server import StubServer, chat_requests
@@ -154,8 +153,8 @@ def test_ablation_in_the_background_and_its_refusals(store, workspace, stub):
     manager = RunManager(workspace.private_dir, workspace.root)
 
     with pytest.raises(ConfigError, match="choose that server"):
-        start_ablation(store, manager, base, Endpoint("http://127.0.0.1:9/v1", "stub"))
-    study = start_ablation(store, manager, base, endpoint, clause_ids=["includes-2"])
+        start_study(store, manager, base, Endpoint("http://127.0.0.1:9/v1", "stub"), create_ablation, base)
+    study = start_study(store, manager, base, endpoint, create_ablation, base, clause_ids=["includes-2"])
     manager.wait(study.id, 60)
     assert manager.error(study.id) is None and study_status(store, store.study(study.id)) == "completed"
     assert set(ablation_report(store, study.id).effects[0].decided["item_id"]) == {"item-1"}

@@ -6,7 +6,7 @@ import json
 import pytest
 from PIL import Image
 
-from cope_eval.adhoc import check_item, policy_tokens
+from cope_eval.app import check_item, policy_tokens
 from cope_eval.errors import ConfigError, ValidationError
 from cope_eval.records import Endpoint
 from tests.stub_server import Reply, StubServer, instant

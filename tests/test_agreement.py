@@ -8,10 +8,12 @@ import pandas as pd
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from cope_eval.agreement import agreement, agreement_groups, cohen_kappa, run_agreement, run_name
+from cope_eval.app import agreement_groups
 from cope_eval.errors import ConfigError
+from cope_eval.insight import run_agreement
+from cope_eval.insight._agreement import agreement, cohen_kappa, run_name
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, execute_run
+from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store
 from tests.factories import make_golden, make_policy
 

@@ -7,16 +7,17 @@ With ``keyword_rule`` an item scores 0.9 while some policy bullet shares a word 
 import pandas as pd
 import pytest
 
-from cope_eval.attribution import (INTERACTION_NOTE, attribution_candidates, attribution_report, create_attribution,
-                                   moved_items, pair_problem, start_attribution)
-from cope_eval.background import RunManager
+from cope_eval.app import RunManager, start_study
 from cope_eval.errors import ConfigError
 from cope_eval.golden import golden_set_hash
+from cope_eval.insight import (
+    attribution_candidates, attribution_report, create_attribution, execute_study, study_status
+)
+from cope_eval.insight._attribution import INTERACTION_NOTE, moved_items, pair_problem
 from cope_eval.policies import save_version
 from cope_eval.records import Endpoint, GoldenSet
-from cope_eval.runner import create_run, execute_run
+from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store
-from cope_eval.studies import execute_study, study_status
 from tests.policy_stub import keyword_rule, parse_prompt, policy_following
 from tests.stub_server import StubServer, chat_requests
 
@@ -142,8 +143,8 @@ def test_attribution_in_the_background(store, workspace, stub):
     a, b = two_runs(store, workspace, endpoint)
     manager = RunManager(workspace.private_dir, workspace.root)
     with pytest.raises(ConfigError, match="choose that server"):
-        start_attribution(store, manager, a, b, None)
-    study = start_attribution(store, manager, a, b, endpoint, items="near", limit=2)
+        start_study(store, manager, b, None, create_attribution, a, b)
+    study = start_study(store, manager, b, endpoint, create_attribution, a, b, items="near", limit=2)
     manager.wait(study.id, 60)
     assert manager.error(study.id) is None and study_status(store, store.study(study.id)) == "completed"
     assert attribution_report(store, study.id).rescored == 2

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cope_eval.auth import author_of, is_signed_in, sign_in_providers
+from cope_eval.app import author_of, is_signed_in, sign_in_providers
 from cope_eval.errors import ConfigError
 
 SHARED = {"redirect_uri": "https://evals.example.org/oauth2callback", "cookie_secret": "c" * 32}

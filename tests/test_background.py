@@ -1,8 +1,8 @@
 """Background runs: keep going without a caller, cancel, resume."""
 
-from cope_eval.background import RunManager
+from cope_eval.app import RunManager
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run
+from cope_eval.scoring import create_run
 from cope_eval.store import Store
 from tests.factories import make_golden, make_policy
 from tests.stub_server import FIXED_CHAT_REPLY, Reply, StubServer, instant

@@ -9,13 +9,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from cope_eval.batch import MAX_LISTED, batch_bytes, export_batch, import_batch
 from cope_eval.errors import ConfigError, NotFoundError
-from cope_eval.jobs import JobBuilder
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, execute_run
+from cope_eval.scoring import create_run, execute_run, export_batch, get_template, import_batch
+from cope_eval.scoring._batch import MAX_LISTED, batch_bytes
+from cope_eval.scoring._jobs import JobBuilder
 from cope_eval.store import Store
-from cope_eval.templates import get_template
 from tests.factories import make_golden, make_policy
 from tests.stub_server import StubServer
 from tests.test_export import FAST, by_content, content_of, ranked_scores, scoring_reply

@@ -13,7 +13,7 @@ import pytest
 from cope_eval.golden import golden_set_hash
 from cope_eval.policies import list_versions, save_version
 from cope_eval.records import Endpoint, GoldenSet
-from cope_eval.runner import create_run
+from cope_eval.scoring import create_run
 from cope_eval.store import Store
 from tests.browser import running_app
 from tests.test_browser_loop import WAIT, _goto, _idle

@@ -16,13 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from playwright.sync_api import expect
 
-from cope_eval import ablation, probes
 from cope_eval.config import Workspace
-from cope_eval.golden_registry import register_file
+from cope_eval.golden._registry import register_file
+from cope_eval.insight import _ablation as ablation, _probes as probes
+from cope_eval.insight._probe_policies import INVERTED_OVERVIEW
 from cope_eval.policies import save_version
-from cope_eval.probe_policies import INVERTED_OVERVIEW
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, execute_run
+from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store
 from tests.browser import running_app
 from tests.test_browser_loop import WAIT, _goto, _idle, save_screenshot
@@ -136,7 +136,7 @@ def test_insight_probes_ablation_and_triage(page, model_server, tmp_path):
         inverted = tab.locator('[data-testid="stCode"]').first
         inverted.wait_for(timeout=WAIT)
         assert INVERTED_OVERVIEW in " ".join(inverted.inner_text().split())
-        assert _study_predictions(root, probes.KIND) == {"inverted": ITEM_IDS, "off-topic": ITEM_IDS}
+        assert _study_predictions(root, probes.PROBES_KIND) == {"inverted": ITEM_IDS, "off-topic": ITEM_IDS}
         save_screenshot(page, "insight", tmp_path)
 
         # 2. Clause ablation of two clauses: 2 variants × 6 items.
@@ -154,7 +154,7 @@ def test_insight_probes_ablation_and_triage(page, model_server, tmp_path):
         table = tab.locator('[data-testid="stDataFrame"]').nth(1)  # the clause list, then the effects
         table.wait_for(timeout=WAIT)
         expect(tab.get_by_role("combobox", name="Ablation")).to_have_value(re.compile(r"· completed$"), timeout=WAIT)
-        assert _study_predictions(root, ablation.KIND) == {"without:includes-1": ITEM_IDS,
+        assert _study_predictions(root, ablation.ABLATION_KIND) == {"without:includes-1": ITEM_IDS,
                                                            "without:excludes-1": ITEM_IDS}
 
         # 3. Error triage at the lowest confidence lists every disagreement; tag the hostile one.

@@ -25,8 +25,8 @@ import pandas as pd
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from cope_eval import local_server
 from cope_eval.golden import golden_set_hash
+from cope_eval.local import _server as local_server
 from cope_eval.policies import save_version
 from cope_eval.records import GoldenSet
 from cope_eval.store import Store

@@ -8,12 +8,11 @@ import threading
 
 import pytest
 
-from cope_eval.batch import batch_bytes, import_batch
 from cope_eval.errors import ConfigError
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, execute_run
+from cope_eval.scoring import RetryPolicy, create_run, execute_run, import_batch
+from cope_eval.scoring._batch import batch_bytes
 from cope_eval.store import Store
-from cope_eval.transport import RetryPolicy
 from tests.factories import make_golden, make_policy
 from tests.stub_server import Reply, StubServer, chat_reply, chat_requests
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cope_eval.calibration import calibration, score_histogram
+from cope_eval.metrics import calibration, score_histogram
 from tests.metric_data import frame
 
 

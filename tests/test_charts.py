@@ -4,12 +4,11 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from cope_eval import charts
-from cope_eval.calibration import calibration, score_histogram
-from cope_eval.comparison import compare_runs, flips
-from cope_eval.curves import pr_curve, roc_curve
-from cope_eval.leaderboard import leaderboard, overlay_curves
-from cope_eval.metrics import best_f1_threshold, metrics_at_threshold, threshold_sweep
+from cope_eval.charts import _metrics as charts
+from cope_eval.metrics import (
+    best_f1_threshold, calibration, compare_runs, flips, leaderboard, metrics_at_threshold,
+    overlay_curves, pr_curve, roc_curve, score_histogram, threshold_sweep
+)
 from tests.metric_data import frame
 
 N = 5000

@@ -4,11 +4,10 @@ import json
 
 import pytest
 
-from cope_eval.check import check_one
 from cope_eval.errors import ServerError
-from cope_eval.jobs import JobBuilder
 from cope_eval.records import Endpoint
-from cope_eval.templates import get_template
+from cope_eval.scoring import check_one, get_template
+from cope_eval.scoring._jobs import JobBuilder
 from tests.stub_server import Reply, StubServer
 
 

@@ -10,7 +10,7 @@ from cope_eval.cli import main
 from cope_eval.golden import golden_set_hash
 from cope_eval.policies import save_version
 from cope_eval.records import Endpoint, GoldenSet
-from cope_eval.runner import create_run, execute_run
+from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store
 from tests.factories import make_golden, make_policy
 from tests.policy_stub import keyword_rule, policy_following

@@ -5,9 +5,9 @@ import json
 import pytest
 
 from cope_eval.cli import main
-from cope_eval.golden_registry import correct_label
+from cope_eval.golden import correct_label
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, execute_run
+from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store
 from tests.factories import make_golden, make_policy
 from tests.stub_server import Reply, StubServer, chat_reply, instant

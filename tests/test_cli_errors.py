@@ -22,11 +22,10 @@ import pytest
 from sklearn.metrics import f1_score, precision_score, recall_score
 
 from cope_eval.cli import main
-from cope_eval.http_client import max_concurrency
 from cope_eval.records import Endpoint
-from cope_eval.results import run_results
-from cope_eval.runner import create_run, execute_run
-from cope_eval.store import Store
+from cope_eval.scoring import create_run, execute_run
+from cope_eval.scoring._http_client import max_concurrency
+from cope_eval.store import Store, run_results
 from tests.conftest import REPO_ROOT
 from tests.factories import make_golden, make_policy
 from tests.stub_server import Reply, StubServer, chat_reply, instant
@@ -331,7 +330,7 @@ def test_a_missing_column_names_the_flag(workspace, six_items, capsys):
 
 
 def test_different_golden_sets_name_the_intersect_flag(two_runs, workspace, capsys):
-    from cope_eval.golden_registry import correct_label
+    from cope_eval.golden import correct_label
 
     a, _ = two_runs
     with StubServer(by_policy) as server, Store(workspace.private_dir) as store:

@@ -8,9 +8,8 @@ import pytest
 
 from cope_eval.cli import main
 from cope_eval.metrics import threshold_for_recall
-from cope_eval.results import run_results
-from cope_eval.runner import create_run
-from cope_eval.store import Store
+from cope_eval.scoring import create_run
+from cope_eval.store import Store, run_results
 from tests.conftest import REPO_ROOT
 from tests.factories import make_golden, make_policy
 from tests.test_batch import NOWHERE, answer_line

@@ -7,7 +7,7 @@ import pytest
 
 from cope_eval.cli import main
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, execute_run
+from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store
 from tests.factories import make_golden, make_policy
 from tests.label_reader import ignores_policy, label_reader

@@ -3,10 +3,10 @@
 import pytest
 
 from cope_eval.cli import main
-from cope_eval.cli_keys import key_for_run
+from cope_eval.cli._options import key_for_run
 from cope_eval.errors import ConfigError
 from cope_eval.records import Endpoint, Run
-from cope_eval.runner import create_run
+from cope_eval.scoring import create_run
 from cope_eval.store import Store
 from tests.factories import make_golden, make_policy
 from tests.stub_server import StubServer

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cope_eval.compare_view import at_threshold, deltas_table, flips_page, pick_threshold, sweep_figure
+from cope_eval.app import at_threshold, deltas_table, flips_page, pick_threshold, sweep_figure
 from cope_eval.metrics import threshold_sweep
 from tests.factories import make_golden
 

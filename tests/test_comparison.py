@@ -4,10 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cope_eval.comparison import align_runs, compare_runs, flips, golden_overlap
 from cope_eval.errors import CopeEvalError, ValidationError
-from cope_eval.metrics import metrics_at_threshold
-from cope_eval.uncertainty import mcnemar_test, paired_bootstrap_ci
+from cope_eval.metrics import (
+    align_runs, compare_runs, flips, golden_overlap, mcnemar_test, metrics_at_threshold,
+    paired_bootstrap_ci
+)
 from tests.metric_data import frame
 
 IDS = ["a", "b", "c", "d", "e", "f"]

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from cope_eval.curves import pr_curve, roc_curve
+from cope_eval.metrics import pr_curve, roc_curve
 from tests.metric_data import frame
 
 # gold 1 1 0 1 0 at scores .9 .8 .7 .6 .2

@@ -11,20 +11,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import cope_eval
-from cope_eval.curves import pr_curve, roc_curve
 from cope_eval.errors import ConfigError
-from cope_eval.export import CARD_FORMAT, CI_METRICS, ExportError, build_bundle, bundle_zip, export_bundle, \
-    parse_pick, write_bundle
-from cope_eval.metrics import best_f1_threshold, metrics_at_threshold, threshold_for_precision, \
-    threshold_for_recall
+from cope_eval.export import build_bundle, bundle_zip, export_bundle, write_bundle
+from cope_eval.export._bundle import CARD_FORMAT, CI_METRICS, ExportError, parse_pick
+from cope_eval.metrics import (
+    best_f1_threshold, bootstrap_ci, metrics_at_threshold, pr_curve, roc_curve, slice_metrics,
+    threshold_for_precision, threshold_for_recall
+)
 from cope_eval.policies import save_version
 from cope_eval.records import Endpoint, PolicyVersion
-from cope_eval.results import run_results
-from cope_eval.runner import create_run, execute_run
-from cope_eval.slices import slice_metrics
-from cope_eval.store import Store
-from cope_eval.transport import RetryPolicy
-from cope_eval.uncertainty import bootstrap_ci
+from cope_eval.scoring import RetryPolicy, create_run, execute_run
+from cope_eval.store import Store, run_results
 from tests.factories import make_golden, make_policy
 from tests.stub_server import Reply, StubServer, chat_reply, instant
 
@@ -317,7 +314,7 @@ def test_no_api_key_or_machine_path_in_any_exported_file(store, workspace, monke
     assert str(workspace.root) in store.predictions(run.id)["error"].dropna().iloc[0]
 
     bundle = export_bundle(store, run.id, workspace.root / "bundle", workspace_root=workspace.root)
-    from cope_eval.batch import export_batch
+    from cope_eval.scoring import export_batch
     export_batch(store, run.id, workspace.root / "bundle" / "batch.jsonl", workspace_root=workspace.root,
                  include_scored=True)
     files = exported_bytes(workspace.root / "bundle")
@@ -365,8 +362,8 @@ def test_a_cell_with_a_lone_carriage_return_stays_one_cell(store, workspace):
 
 @pytest.mark.parametrize("reader, warned", [("follows", False), ("ignores", True)])
 def test_the_card_carries_the_newest_completed_probe_of_the_run(store, workspace, reader, warned):
-    from cope_eval.probes import create_probe_study, probe_report
-    from cope_eval.studies import execute_study
+    from cope_eval.insight import create_probe_study, probe_report
+    from cope_eval.insight import execute_study
     from tests.label_reader import ignores_policy, label_reader
     from tests.policy_stub import policy_following
     from tests.test_probes import base_run

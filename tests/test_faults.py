@@ -12,9 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, effective_status, execute_run
+from cope_eval.scoring import RetryPolicy, create_run, effective_status, execute_run
 from cope_eval.store import Store
-from cope_eval.transport import RetryPolicy
 from tests.conftest import REPO_ROOT
 from tests.factories import make_golden, make_policy
 from tests.fault_proxy import FaultProxy
@@ -58,7 +57,7 @@ RUNNER_SCRIPT = textwrap.dedent("""
     from pathlib import Path
     sys.path.insert(0, {root!r})
     from cope_eval.records import Endpoint
-    from cope_eval.runner import execute_run
+    from cope_eval.scoring import execute_run
     from cope_eval.store import Store
     with Store(Path({private!r})) as store:
         execute_run(store, {run_id!r}, Endpoint({url!r}, "stub"), workspace_root=Path({ws!r}))

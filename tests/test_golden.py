@@ -19,14 +19,9 @@ from PIL import Image
 
 from cope_eval.errors import NotFoundError, ValidationError
 from cope_eval.golden import (
-    ColumnSpec,
-    LabelChange,
-    golden_set_hash,
-    load_golden_set,
-    relabel,
-    write_golden_set,
+    ColumnSpec, LabelChange, golden_set_hash, load_golden_set, relabel, write_golden_set
 )
-from cope_eval.golden_validate import generated_id
+from cope_eval.golden._validate import generated_id
 from cope_eval.records import ITEM_COLUMNS
 from tests.factories import png_bytes
 
@@ -307,7 +302,7 @@ def test_image_problems(ws, tmp_path):
 
 
 def test_unreadable_image(ws, monkeypatch):
-    import cope_eval.images as images
+    from cope_eval.golden import _images as images
 
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
@@ -327,7 +322,7 @@ def test_decompression_bomb_image(ws):
 
 
 def test_each_image_reference_is_opened_once(ws, monkeypatch):
-    import cope_eval.golden_validate as gv
+    from cope_eval.golden import _validate as gv
 
     calls = []
     real = gv.check_image

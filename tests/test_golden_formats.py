@@ -1,4 +1,4 @@
-"""Golden-set readers (cope_eval/golden_formats.py): Excel's Windows-1252 files keep their quotes and
+"""Golden-set readers (cope_eval/golden/_formats.py): Excel's Windows-1252 files keep their quotes and
 euro signs, and integer ids stay exact whatever the format (no "101.0", no collisions past 2**53)."""
 
 import json
@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cope_eval.golden import load_golden_set
-from cope_eval.golden_validate import generated_id
+from cope_eval.golden._validate import generated_id
 
 EXCEL_TEXT = "“Smart quotes” cost 5 € – café"
 

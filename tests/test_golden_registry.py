@@ -3,9 +3,10 @@
 import pytest
 
 from cope_eval.errors import ValidationError
-from cope_eval.golden_registry import correct_label, register_file
+from cope_eval.golden import correct_label
+from cope_eval.golden._registry import register_file
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run
+from cope_eval.scoring import create_run
 from cope_eval.store import Store
 from tests.factories import make_golden, make_policy
 

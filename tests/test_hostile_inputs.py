@@ -27,14 +27,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import cope_eval.images as images
+from cope_eval._util.csv_safe import write_csv
 from cope_eval.config import Workspace
-from cope_eval.csv_safe import write_csv
 from cope_eval.errors import ValidationError
-from cope_eval.golden import load_golden_set
-from cope_eval.golden_registry import register_file
-from cope_eval.images import load_image_bytes
-from cope_eval.policies import MAX_POLICY_BYTES, list_versions, save_version, version_id
+from cope_eval.golden import _images as images, load_golden_set, load_image_bytes
+from cope_eval.golden._registry import register_file
+from cope_eval.policies import list_versions, save_version, version_id
+from cope_eval.policies._versions import MAX_POLICY_BYTES
 from cope_eval.store import Store
 from tests.factories import png_bytes
 

@@ -1,4 +1,4 @@
-"""cope_eval/http_client.py on its own: decoding, redaction, deadlines, proxies, limits, and
+"""cope_eval/scoring/_http_client.py on its own: decoding, redaction, deadlines, proxies, limits, and
 the synchronous door for single requests."""
 
 import asyncio
@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from cope_eval import http_client
-from cope_eval.http_client import BadReply, ServerSession, TransportError, decode_json, fetch, redact_strings, run_sync
+from cope_eval.scoring import ServerSession, TransportError, _http_client as http_client, fetch
+from cope_eval.scoring._http_client import BadReply, decode_json, redact_strings, run_sync
 from tests.raw_http_server import RawServer, http_reply, sends
 
 KEY = "sk-LEAK-9f3a7c1e5b-never-store"
@@ -163,7 +163,8 @@ def test_max_concurrency_is_capped_and_follows_ulimit(monkeypatch):
     (b"<html>" + KEY.encode(), False, "is not JSON: b'<html>[redacted]'"),
 ])
 def test_probe_reads_the_model_list_or_says_why_not(body, healthy, detail):
-    from cope_eval.server_info import ModelInfo, probe
+    from cope_eval.scoring import probe
+    from cope_eval.scoring._server_info import ModelInfo
     with RawServer(sends(http_reply(200, body))) as server:
         status = probe(server.base_url, KEY)
     assert status.healthy is healthy

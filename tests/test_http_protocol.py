@@ -11,14 +11,14 @@ import time
 
 import pytest
 
-from cope_eval import adhoc, http_client
-from cope_eval.check import check_one
+from cope_eval.app import _adhoc as adhoc
 from cope_eval.errors import ConfigError, ServerError
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, execute_run
-from cope_eval.server_info import describe_model, probe
+from cope_eval.scoring import (
+    RetryPolicy, _http_client as http_client, check_one, create_run, execute_run, probe
+)
+from cope_eval.scoring._server_info import describe_model
 from cope_eval.store import Store
-from cope_eval.transport import RetryPolicy
 from tests.factories import make_golden, make_policy
 from tests.raw_http_server import RawServer, http_reply
 from tests.stub_server import chat_reply
@@ -217,7 +217,7 @@ def test_a_model_list_that_drips_gives_up_at_the_deadline():
 
 
 def test_a_single_check_that_drips_gives_up_at_the_deadline(monkeypatch):
-    monkeypatch.setattr("cope_eval.check.CHECK_RETRY", RetryPolicy(attempts=1, timeout_s=1.5))
+    monkeypatch.setattr("cope_eval.scoring._check.CHECK_RETRY", RetryPolicy(attempts=1, timeout_s=1.5))
     with RawServer(drips(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n{")) as server:
         def check():
             with pytest.raises(ServerError) as failure:

@@ -12,14 +12,8 @@ import pytest
 from PIL import Image
 
 from cope_eval.errors import ValidationError
-from cope_eval.images import (
-    MAX_IMAGE_BYTES,
-    check_image,
-    encode_data_url,
-    image_kind,
-    load_image_bytes,
-    to_data_url,
-)
+from cope_eval.golden import encode_data_url, image_kind, load_image_bytes, to_data_url
+from cope_eval.golden._images import MAX_IMAGE_BYTES, check_image
 from tests.factories import png_bytes
 
 
@@ -120,7 +114,7 @@ def test_pixel_cap_and_decompression_bomb(ws):
 
 
 def test_unreadable_file(ws, monkeypatch):
-    import cope_eval.images as images
+    from cope_eval.golden import _images as images
 
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cope_eval.launcher import app_address, exposure_warning, open_to_all, streamlit_command
+from cope_eval.app._launcher import app_address, exposure_warning, open_to_all, streamlit_command
 from tests.browser import free_port
 from tests.conftest import REPO_ROOT
 from tests.stub_server import StubServer

@@ -1,10 +1,8 @@
 import numpy as np
 import pytest
 
-from cope_eval.curves import pr_curve, roc_curve
 from cope_eval.errors import CopeEvalError
-from cope_eval.leaderboard import leaderboard, overlay_curves
-from cope_eval.slices import slice_metrics
+from cope_eval.metrics import leaderboard, overlay_curves, pr_curve, roc_curve, slice_metrics
 from tests.metric_data import frame
 
 N = 300

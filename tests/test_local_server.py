@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from cope_eval import local_server
 from cope_eval.errors import PortInUseError
+from cope_eval.local import _server as local_server
 
 
 def _listening_socket():

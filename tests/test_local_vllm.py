@@ -6,7 +6,8 @@ import urllib.request
 
 import pytest
 
-from cope_eval.templates import TOP_LOGPROBS, build_body, get_template
+from cope_eval.scoring import build_body, get_template
+from cope_eval.scoring._templates import TOP_LOGPROBS
 
 pytestmark = pytest.mark.model
 

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from cope_eval.errors import ConfigError
-from cope_eval.metrics import (RATIOS, ThresholdMetrics, best_f1_threshold, check_threshold,
-                               metrics_at_threshold, rates, threshold_for_precision,
-                               threshold_for_recall, threshold_sweep)
+from cope_eval.metrics import (
+    ThresholdMetrics, best_f1_threshold, check_threshold, metrics_at_threshold, threshold_for_precision,
+    threshold_for_recall, threshold_sweep
+)
+from cope_eval.metrics._threshold import RATIOS, rates
 from tests.metric_data import frame
 
 # gold:   1    1    1    0    0    0    1    0

@@ -18,13 +18,11 @@ import sklearn.metrics as skm
 from hypothesis import HealthCheck, given, settings
 from sklearn.calibration import calibration_curve
 
-from cope_eval.calibration import calibration, score_histogram
-from cope_eval.curves import pr_curve, roc_curve
-from cope_eval.metrics import (best_f1_threshold, metrics_at_threshold, threshold_for_precision,
-                               threshold_for_recall, threshold_sweep)
-from cope_eval.scored import check_results
-from cope_eval.slices import slice_metrics
-from cope_eval.uncertainty import bootstrap_ci
+from cope_eval.metrics import (
+    best_f1_threshold, bootstrap_ci, calibration, check_results, metrics_at_threshold, pr_curve,
+    roc_curve, score_histogram, slice_metrics, threshold_for_precision, threshold_for_recall,
+    threshold_sweep
+)
 from tests.metric_data import edge_cases, frame, runs
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # sklearn's undefined-metric

@@ -10,9 +10,8 @@ from cope_eval.golden import golden_set_hash
 from cope_eval.metrics import best_f1_threshold
 from cope_eval.policies import save_version
 from cope_eval.records import Endpoint, GoldenSet
-from cope_eval.results import run_results
-from cope_eval.runner import create_run
-from cope_eval.store import Store
+from cope_eval.scoring import create_run
+from cope_eval.store import Store, run_results
 from pages import _state
 from tests.apptest import messages, open_page, table, texts
 from tests.factories import make_golden

@@ -10,7 +10,7 @@ from PIL import Image
 
 from cope_eval.policies import save_version
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run
+from cope_eval.scoring import create_run
 from cope_eval.store import Store
 from pages import _state
 from tests.apptest import messages, open_page, table, texts, until

@@ -79,8 +79,8 @@ def test_an_unreachable_target_and_an_occupied_folder_are_one_error_each(workspa
 
 
 def test_the_page_says_whether_the_run_was_probed_and_rebuilds_when_a_probe_completes(workspace, monkeypatch):
-    from cope_eval.probes import create_probe_study
-    from cope_eval.studies import execute_study
+    from cope_eval.insight import create_probe_study
+    from cope_eval.insight import execute_study
     from tests.label_reader import label_reader
     from tests.policy_stub import policy_following
     from tests.stub_server import StubServer

@@ -4,7 +4,7 @@ matrix and tables, and the disputed items with their text."""
 import pytest
 
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run
+from cope_eval.scoring import create_run
 from cope_eval.store import Store
 from pages import _state
 from tests.apptest import open_page, table, texts

@@ -4,10 +4,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from cope_eval.attribution import create_attribution
+from cope_eval.insight import create_attribution, execute_study
 from cope_eval.records import Endpoint
 from cope_eval.store import Store
-from cope_eval.studies import execute_study
 from pages import _state
 from tests.apptest import open_page, table, texts, until
 from tests.policy_stub import keyword_rule, policy_following

@@ -5,12 +5,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from cope_eval.probe_policies import OFF_TOPIC_POLICY
-from cope_eval.probes import create_probe_study
+from cope_eval.insight import create_probe_study, execute_study
+from cope_eval.insight._probe_policies import OFF_TOPIC_POLICY
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, execute_run
+from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store
-from cope_eval.studies import execute_study
 from pages import _state
 from tests.apptest import messages, open_page, table, texts, until
 from tests.factories import make_golden, make_policy

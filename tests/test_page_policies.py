@@ -125,7 +125,7 @@ def test_a_policy_file_edited_by_hand_is_one_error_not_a_traceback(workspace, mo
 
 def test_policy_gaps_from_triage_are_a_checklist_beside_the_editor(workspace, monkeypatch):
     from cope_eval.store import Store
-    from cope_eval.triage import tag_item
+    from cope_eval.insight import tag_item
     from tests.factories import make_golden
     from tests.test_triage import SCORES, scored_run
 

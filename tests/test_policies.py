@@ -16,22 +16,11 @@ import pytest
 
 from cope_eval.errors import ConfigError, NotFoundError, ValidationError
 from cope_eval.policies import (
-    canonical_text,
-    export_policy,
-    get_version,
-    import_policy,
-    latest_version,
-    list_policies,
-    list_versions,
-    MAX_POLICY_BYTES,
-    policy_bytes,
-    read_policy_file,
-    save_version,
-    scan_policy,
-    slugify,
-    validate_slug,
-    version_id,
+    canonical_text, export_policy, get_version, import_policy, latest_version, list_policies,
+    list_versions, policy_bytes, read_policy_file, save_version, scan_policy, slugify, validate_slug,
+    version_id
 )
+from cope_eval.policies._versions import MAX_POLICY_BYTES
 
 TEXT = "# Criteria\n\n## Overview\n\nFlag hateful content.\n"
 
@@ -423,7 +412,7 @@ def test_sample_policies_in_repo_load_and_follow_zentropi_layout():
 
 
 def test_library_does_not_import_streamlit():
-    code = "import sys, cope_eval.policies, cope_eval.policy_diff, cope_eval.golden, cope_eval.images; " \
+    code = "import sys, cope_eval.policies, cope_eval.golden; " \
            "print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])

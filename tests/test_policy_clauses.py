@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from cope_eval.errors import ConfigError
-from cope_eval.policy_clauses import Clause, pick_clauses, policy_lines, split_clauses, without
+from cope_eval.policies import Clause, pick_clauses, split_clauses, without
+from cope_eval.policies._clauses import policy_lines
 
 SAMPLES = sorted(Path(__file__).resolve().parent.parent.joinpath("policies").glob("*/*.md"))
 

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from cope_eval.policies import save_version
-from cope_eval.policy_diff import DIFF_CSS, diff_rows, diff_texts, diff_versions, side_by_side_html, unified_diff
+from cope_eval.policies import diff_texts, diff_versions, save_version
+from cope_eval.policies._diff import DIFF_CSS, diff_rows, side_by_side_html, unified_diff
 
 OLD = """# Criteria
 ## Definition of Label

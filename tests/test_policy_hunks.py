@@ -3,8 +3,7 @@
 import pytest
 
 from cope_eval.errors import ConfigError
-from cope_eval.policy_diff import diff_texts
-from cope_eval.policy_hunks import Hunk, diff_hunks, revert_hunk
+from cope_eval.policies import Hunk, diff_hunks, diff_texts, revert_hunk
 
 OLD = "# Criteria\n\n#### Includes\n- Insults about someone.\n- Threats of violence.\n\n#### Excludes\n- Satire pieces.\n"
 NEW = "# Criteria\n\n#### Includes\n- Doxxing addresses.\n- Threats of violence.\n- Cooking recipes.\n\n#### Excludes\n"

@@ -1,10 +1,12 @@
 """The probe texts: inversion swaps Includes and Excludes and keeps the definitions; the rest is wrapped."""
 
-from cope_eval.policies import list_versions
-from cope_eval.probe_policies import (INCLUDES_WIN, INVERTED, INVERTED_OVERVIEW, NONE_OF_THE_EXCLUDES, OFF_TOPIC,
-                                      OFF_TOPIC_POLICY, WRAP_AFTER, WRAP_BEFORE, invert_policy, probe_variants)
 from cope_eval.config import REPO_ROOT
-from cope_eval.zentropi_formats import criteria_warnings
+from cope_eval.export._zentropi import criteria_warnings
+from cope_eval.insight._probe_policies import (
+    INCLUDES_WIN, INVERTED, INVERTED_OVERVIEW, NONE_OF_THE_EXCLUDES, OFF_TOPIC, OFF_TOPIC_POLICY,
+    WRAP_AFTER, WRAP_BEFORE, invert_policy, probe_variants
+)
+from cope_eval.policies import list_versions
 from tests.label_reader import label_reader
 
 HARASSMENT = next(v.text for v in list_versions(REPO_ROOT, "harassment"))

@@ -5,15 +5,16 @@ import time
 
 import pytest
 
-from cope_eval.background import RunManager
+from cope_eval.app import RunManager, completed_runs, start_study
 from cope_eval.errors import ConfigError
-from cope_eval.probe_policies import INVERTED, OFF_TOPIC, OFF_TOPIC_POLICY, invert_policy
-from cope_eval.probes import (KIND, create_probe_study, probe_base_runs, probe_policy_texts, probe_report,
-                              probe_items, probe_table, start_probes, threshold_notes)
+from cope_eval.insight import (
+    PROBES_KIND, create_probe_study, execute_study, probe_items, probe_policy_texts, probe_report,
+    probe_table, study_status, threshold_notes
+)
+from cope_eval.insight._probe_policies import INVERTED, OFF_TOPIC, OFF_TOPIC_POLICY, invert_policy
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, execute_run
+from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store
-from cope_eval.studies import execute_study, study_status
 from tests.factories import make_golden, make_policy
 from tests.label_reader import ignores_policy, label_reader
 from tests.policy_stub import parse_prompt, policy_following
@@ -61,7 +62,7 @@ def test_a_policy_following_model_flips_every_decision_and_draws_no_warning(stor
         assert repeat_requests == 0 and len(chat_requests(server)) == before + 80, "a repeated probe is all cache"
 
     report = probe_report(store, study)
-    assert study.kind == KIND and [m.role for m in study.runs] == [INVERTED, OFF_TOPIC]
+    assert study.kind == PROBES_KIND and [m.role for m in study.runs] == [INVERTED, OFF_TOPIC]
     assert study_status(store, study) == "completed" and report.complete
     assert report.items == 40 and report.errors == {INVERTED: 0, OFF_TOPIC: 0}
     assert (report.flip_rate.count, report.flip_rate.n) == (40, 40)
@@ -123,7 +124,7 @@ def test_sample_and_near_selections_probe_only_the_chosen_items(store, workspace
         near, _ = probe(store, workspace, base, endpoint, selection="near", limit=5)
     assert study.params == {"selection": "sample", "limit": 7, "seed": 3, "items": 7}
     assert probe_report(store, study).items == 7 and probe_report(store, near).items == 5
-    assert set(probe_base_runs(store)) == {base.id}, "variant runs are not offered as base runs"
+    assert set(completed_runs(store)) == {base.id}, "variant runs are not offered as base runs"
 
 
 def test_small_samples_are_not_over_read(store, workspace):
@@ -154,9 +155,9 @@ def test_probes_go_to_the_runs_own_model_only(store, workspace):
         studies_before = len(store.studies())
         for wrong in (None, Endpoint(server.base_url, "other")):
             with pytest.raises(ConfigError, match="choose that server and model"):
-                start_probes(store, manager, base.id, wrong)
+                start_study(store, manager, base, wrong, create_probe_study, base.id)
         assert len(store.studies()) == studies_before, "nothing created for a wrong endpoint"
-        study = start_probes(store, manager, base.id, endpoint, selection="sample", limit=3)
+        study = start_study(store, manager, base, endpoint, create_probe_study, base.id, selection="sample", limit=3)
         manager.wait(study.id, 30)
     assert manager.error(study.id) is None and probe_report(store, study).flip_rate.n == 3
     with pytest.raises(ConfigError, match="Unknown item selection"):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cope_eval.proportions import proportion
+from cope_eval.metrics import proportion
 
 
 @pytest.mark.parametrize("count, n, low, high", [

@@ -3,9 +3,8 @@
 import pytest
 
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, execute_run
+from cope_eval.scoring import RetryPolicy, create_run, execute_run
 from cope_eval.store import Store
-from cope_eval.transport import RetryPolicy
 from tests.factories import make_golden, make_policy
 from tests.stub_server import FIXED_CHAT_REPLY, Reply, StubServer, chat_requests, instant
 

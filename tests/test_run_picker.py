@@ -1,8 +1,8 @@
 """The runs the Compare and Export pages offer, their names, and the default pair."""
 
+from cope_eval.app import RunInfo, default_pair, scored_runs
 from cope_eval.records import Endpoint, Run
-from cope_eval.run_picker import RunInfo, default_pair, scored_runs
-from cope_eval.runner import create_run
+from cope_eval.scoring import create_run
 from cope_eval.store import Store
 from tests.factories import make_golden, make_policy
 

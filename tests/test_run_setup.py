@@ -4,11 +4,11 @@ from dataclasses import replace
 
 import pytest
 
-from cope_eval.background import RunManager
+from cope_eval.app import RunManager, resume_run, run_view, runs_overview, start_runs
+from cope_eval.app._run_setup import format_seconds, runs_table
 from cope_eval.errors import ConfigError
 from cope_eval.records import Endpoint, Run
-from cope_eval.run_setup import format_seconds, resume_run, run_view, runs_overview, runs_table, start_runs
-from cope_eval.runner import create_run
+from cope_eval.scoring import create_run
 from cope_eval.store import Store
 from tests.factories import make_golden, make_policy
 from tests.stub_server import StubServer

@@ -9,15 +9,13 @@ import time
 
 import pytest
 
-from cope_eval.background import RunManager
+from cope_eval.app import RunManager, run_view, study_view
 from cope_eval.errors import ConfigError
+from cope_eval.insight._studies import Variant, create_study
 from cope_eval.records import Endpoint
-from cope_eval.run_setup import run_view
-from cope_eval.run_status import effective_status, run_state
-from cope_eval.runner import create_run, execute_run
-from cope_eval.store import Store
-from cope_eval.studies import Variant, create_study
-from cope_eval.study_progress import study_view
+from cope_eval.scoring import create_run, execute_run
+from cope_eval.store import Store, effective_status
+from cope_eval.store._run_status import run_state
 from tests.conftest import REPO_ROOT
 from tests.factories import make_golden, make_policy
 from tests.stub_server import FIXED_CHAT_REPLY, Reply, StubServer, chat_requests, instant
@@ -129,7 +127,7 @@ def test_a_runner_that_starts_while_this_one_prepares_wins_and_this_one_sends_no
                                                                                      other_process, monkeypatch):
     """The claim re-checks inside one write transaction: another process that started the run
     while this one was asking the server about the model keeps it."""
-    import cope_eval.runner as runner
+    from cope_eval.scoring import _runner as runner
 
     with StubServer() as server:
         endpoint = Endpoint(server.base_url, "stub")

@@ -14,9 +14,8 @@ from PIL import Image
 
 from cope_eval.errors import ConfigError
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, effective_status, execute_run
+from cope_eval.scoring import RetryPolicy, create_run, effective_status, execute_run
 from cope_eval.store import Store
-from cope_eval.transport import RetryPolicy
 from tests.factories import make_golden, make_policy
 from tests.stub_server import FIXED_CHAT_REPLY, Reply, StubServer, chat_reply, chat_requests, instant
 
@@ -290,9 +289,9 @@ def test_hostile_logprobs_are_one_counted_error_each_and_every_good_answer_is_st
 def test_a_score_that_is_not_a_probability_never_reaches_the_store(store, workspace):
     """Belt and braces: whatever produced it, an answer whose score is not a finite number in
     [0, 1] becomes that item's error; the rest of the batch is stored."""
-    from cope_eval.runner import _Recorder
-    from cope_eval.scoring import Answer
-    from cope_eval.transport import Outcome
+    from cope_eval.scoring._runner import _Recorder
+    from cope_eval.scoring._answers import Answer
+    from cope_eval.scoring._transport import Outcome
 
     run = create_run(store, policy=make_policy(), golden=make_golden(5), endpoint=Endpoint("http://h/v1", "stub"))
     recorder = _Recorder(store, run, True, None)

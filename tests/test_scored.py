@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from cope_eval.errors import ValidationError
-from cope_eval.scored import ScoredRun, check_results, check_unit, check_zero_division
+from cope_eval.metrics import ScoredRun, check_results
+from cope_eval.metrics._scored import check_unit, check_zero_division
 from tests.metric_data import frame
 
 

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from cope_eval.scoring import AnswerError, probability_of_one, read_answer
-from cope_eval.templates import get_template
+from cope_eval.scoring import get_template
+from cope_eval.scoring._answers import AnswerError, probability_of_one, read_answer
 
 COPE_B = get_template("cope-b")
 

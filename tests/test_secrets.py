@@ -4,12 +4,10 @@ the server echoes it back); a burst of image items never exceeds the configured 
 import pytest
 from PIL import Image
 
-from cope_eval.check import check_one
 from cope_eval.errors import CopeEvalError
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, execute_run
+from cope_eval.scoring import RetryPolicy, check_one, create_run, execute_run
 from cope_eval.store import Store
-from cope_eval.transport import RetryPolicy
 from tests.factories import make_golden, make_policy
 from tests.stub_server import FIXED_CHAT_REPLY, Reply, StubServer, instant
 

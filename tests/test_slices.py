@@ -4,8 +4,9 @@ import pytest
 import sklearn.metrics as skm
 
 from cope_eval.errors import ValidationError
-from cope_eval.metrics import RATIOS, metrics_at_threshold
-from cope_eval.slices import ALL, MISSING, slice_metrics
+from cope_eval.metrics import metrics_at_threshold, slice_metrics
+from cope_eval.metrics._slices import ALL, MISSING
+from cope_eval.metrics._threshold import RATIOS
 from tests.metric_data import frame
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # sklearn's undefined-metric

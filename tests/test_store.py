@@ -6,9 +6,9 @@ import pytest
 
 from cope_eval.errors import NotFoundError
 from cope_eval.records import Endpoint, Run
-from cope_eval.runner import create_run
+from cope_eval.scoring import create_run
 from cope_eval.store import Store
-from cope_eval.store_schema import MIGRATIONS
+from cope_eval.store._schema import MIGRATIONS
 from tests.factories import make_golden, make_policy
 
 
@@ -77,7 +77,7 @@ def test_runs_created_in_the_same_second_keep_their_creation_order(tmp_path):
 def test_a_store_from_before_the_answer_source_learns_it_and_drops_unattributable_cache_entries(tmp_path):
     """Cache entries keyed on the request alone could be any server's answer: the migration drops
     them; runs gain a checkpoint column (unknown for runs scored before it)."""
-    from cope_eval.store_schema import MIGRATIONS as ALL
+    from cope_eval.store._schema import MIGRATIONS as ALL
 
     db = sqlite3.connect(tmp_path / "store.sqlite3")
     db.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")

@@ -3,15 +3,15 @@
 import pandas as pd
 import pytest
 
-from cope_eval.background import RunManager
+from cope_eval.app import RunManager, runs_overview, scored_runs
 from cope_eval.errors import ConfigError
+from cope_eval.insight import execute_study, study_status
+from cope_eval.insight._studies import (
+    Variant, base_results, create_study, select_items, subset, variant_results
+)
 from cope_eval.records import Endpoint
-from cope_eval.run_picker import scored_runs
-from cope_eval.run_setup import runs_overview
-from cope_eval.runner import create_run, execute_run
+from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store
-from cope_eval.studies import (Variant, base_results, create_study, execute_study, select_items, study_status,
-                               subset, variant_results)
 from tests.factories import make_golden, make_policy
 from tests.policy_stub import keyword_rule, parse_prompt, policy_following
 from tests.stub_server import StubServer, chat_requests

@@ -1,11 +1,10 @@
 """A study's progress from the store: counts over every variant, live status from the manager."""
 
-from cope_eval.background import RunManager
+from cope_eval.app import RunManager, study_view
+from cope_eval.insight._studies import Variant, create_study
 from cope_eval.records import Endpoint
-from cope_eval.runner import execute_run
+from cope_eval.scoring import execute_run
 from cope_eval.store import Store
-from cope_eval.studies import Variant, create_study
-from cope_eval.study_progress import study_view
 from tests.policy_stub import keyword_rule, policy_following
 from tests.stub_server import StubServer
 from tests.test_studies import POLICY, base_run

@@ -2,9 +2,8 @@
 
 import pandas as pd
 
-from cope_eval.policy_clauses import split_clauses
-from cope_eval.policy_hunks import diff_hunks
-from cope_eval.study_views import clause_table, hunk_table, signed_colours, with_text
+from cope_eval.app import clause_table, hunk_table, signed_colours, with_text
+from cope_eval.policies import diff_hunks, split_clauses
 
 
 def test_clause_and_hunk_tables():

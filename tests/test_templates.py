@@ -5,7 +5,8 @@ import json
 import pytest
 
 from cope_eval.errors import ConfigError
-from cope_eval.templates import TEMPLATES, build_body, cope_a_prompt, cope_prompt, get_template
+from cope_eval.scoring import TEMPLATES, build_body, cope_prompt, get_template
+from cope_eval.scoring._templates import cope_a_prompt
 
 # Copied from protocol.md: two blank lines before each section header, one after the rule.
 COPE_B_EXPECTED = (

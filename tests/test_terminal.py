@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from cope_eval.terminal import terminal_safe
+from cope_eval.cli._terminal import terminal_safe
 
 
 @pytest.mark.parametrize("text, shown", [

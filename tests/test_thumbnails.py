@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from cope_eval.errors import ValidationError
-from cope_eval.images import encode_data_url
-from cope_eval.thumbnails import thumbnail, uploaded_image_data_url, with_thumbnails
+from cope_eval.golden import encode_data_url, uploaded_image_data_url, with_thumbnails
+from cope_eval.golden._thumbnails import thumbnail
 
 
 def _png(size=(300, 150), color="red", fmt="PNG") -> bytes:

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from cope_eval.http_client import ServerSession
-from cope_eval.transport import (
-    RequestFailed, RetryPolicy, backoff_delay, is_retryable, parse_retry_after, send_with_retries,
+from cope_eval.scoring import RetryPolicy, ServerSession
+from cope_eval.scoring._transport import (
+    RequestFailed, backoff_delay, is_retryable, parse_retry_after, send_with_retries
 )
 from tests.stub_server import FIXED_CHAT_REPLY, Reply, StubServer
 

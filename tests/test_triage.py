@@ -7,16 +7,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cope_eval import triage as triage_module
 from cope_eval.errors import ConfigError, NotFoundError, ValidationError
-from cope_eval.golden import load_golden_set
-from cope_eval.golden_registry import correct_label
+from cope_eval.golden import correct_label, load_golden_set
+from cope_eval.insight import (
+    _triage as triage_module, mark_gap_done, policy_gaps, send_label_errors_to_relabeling, tag_item,
+    triage_run, untag_item
+)
+from cope_eval.insight._triage import disagreements, tag_history
 from cope_eval.records import Endpoint
-from cope_eval.results import run_results
-from cope_eval.runner import create_run, execute_run
-from cope_eval.store import Store
-from cope_eval.triage import (disagreements, mark_gap_done, policy_gaps, send_label_errors_to_relabeling, tag_history,
-                              tag_item, triage_run, untag_item)
+from cope_eval.scoring import create_run, execute_run
+from cope_eval.store import Store, run_results
 from tests.conftest import REPO_ROOT
 from tests.factories import make_golden, make_policy
 from tests.fault_proxy import FaultProxy

@@ -3,8 +3,7 @@ import pytest
 import sklearn.metrics as skm
 from scipy import stats
 
-from cope_eval.metrics import metrics_at_threshold
-from cope_eval.uncertainty import bootstrap_ci, mcnemar_test, paired_bootstrap_ci
+from cope_eval.metrics import bootstrap_ci, mcnemar_test, metrics_at_threshold, paired_bootstrap_ci
 from tests.metric_data import frame
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # sklearn's undefined-metric

@@ -6,11 +6,9 @@ import pytest
 
 from cope_eval.errors import ConfigError
 from cope_eval.records import Endpoint
-from cope_eval.runner import create_run, execute_run
-from cope_eval.scoring import AnswerError, read_answer
+from cope_eval.scoring import RetryPolicy, build_body, create_run, execute_run, get_template
+from cope_eval.scoring._answers import AnswerError, read_answer
 from cope_eval.store import Store
-from cope_eval.templates import build_body, get_template
-from cope_eval.transport import RetryPolicy
 from tests.factories import make_golden, make_policy
 from tests.stub_server import Reply, StubServer
 

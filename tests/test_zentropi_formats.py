@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from cope_eval.export._zentropi import (
+    CSV_COLUMNS, criteria_bytes, criteria_warnings, samples_csv, samples_json, zentropi_model,
+    zentropi_samples
+)
 from cope_eval.golden import golden_set_hash, load_golden_set
 from cope_eval.records import GoldenSet
-from cope_eval.zentropi_formats import CSV_COLUMNS, criteria_bytes, criteria_warnings, samples_csv, samples_json, \
-    zentropi_model, zentropi_samples
 from tests.factories import make_policy
 
 

@@ -1,0 +1,66 @@
+"""What the Streamlit pages call: runs in the background of the app process, run and study
+pickers, the tables and labels pages show, sign-in. Never imports streamlit."""
+
+from ._adhoc import check_item, policy_tokens
+from ._auth import DEFAULT_PROVIDER, author_of, is_signed_in, sign_in_providers
+from ._background import RunManager
+from ._compare_view import at_threshold, deltas_table, flips_page, pick_threshold, sweep_figure
+from ._launcher import launch_app
+from ._run_picker import (
+    RunInfo, agreement_groups, completed_runs, default_pair, group_labels, scored_runs, short_id
+)
+from ._run_setup import resume_run, run_view, runs_overview, start_runs
+from ._study_progress import study_view
+from ._study_start import start_study
+from ._study_views import clause_table, hunk_table, signed_colours, study_choices, with_text
+from ._views import (
+    categories, escape_markdown, files_table, filter_items, golden_preview, golden_set_labels,
+    label_balance, page_of, problems_table, version_history, version_label
+)
+from ._workspace_summary import summarise
+
+__all__ = [
+    "DEFAULT_PROVIDER",
+    "RunInfo",
+    "RunManager",
+    "agreement_groups",
+    "at_threshold",
+    "author_of",
+    "categories",
+    "check_item",
+    "clause_table",
+    "completed_runs",
+    "default_pair",
+    "deltas_table",
+    "escape_markdown",
+    "files_table",
+    "filter_items",
+    "flips_page",
+    "golden_preview",
+    "golden_set_labels",
+    "group_labels",
+    "hunk_table",
+    "is_signed_in",
+    "label_balance",
+    "launch_app",
+    "page_of",
+    "pick_threshold",
+    "policy_tokens",
+    "problems_table",
+    "resume_run",
+    "run_view",
+    "runs_overview",
+    "scored_runs",
+    "short_id",
+    "sign_in_providers",
+    "signed_colours",
+    "start_runs",
+    "start_study",
+    "study_choices",
+    "study_view",
+    "summarise",
+    "sweep_figure",
+    "version_history",
+    "version_label",
+    "with_text",
+]

@@ -1,0 +1,143 @@
+"""What the Compare page shows for a set of runs at one threshold, computed in one call.
+
+Runs are first cut to the items they share (``comparison.align_runs`` with
+``on_mismatch="intersect"``), so every table and delta is over the same items; ``note`` says
+when that cut anything. The first run is A, the second B: deltas and flips are B - A.
+Everything here is vectorised over items, so a threshold change on 100k-item runs stays quick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..golden import with_thumbnails
+from ..metrics import (
+    SHOWN, RunComparison, ThresholdChoice, ThresholdMetrics, ThresholdSweep, align_runs,
+    best_f1_threshold, bootstrap_ci, compare_runs, flips, leaderboard, metrics_at_threshold,
+    threshold_for_precision, threshold_for_recall
+)
+from ._views import page_of
+
+RULES = ("max_f1", "min_precision", "min_recall")
+_DASH = {"precision": "dot", "recall": "dash", "f1": "solid"}
+
+
+@dataclass(frozen=True, eq=False)
+class ThresholdView:
+    """Every threshold-dependent table of the Compare page."""
+
+    threshold: float
+    """Items with score >= threshold are predicted "1", in every run."""
+    metrics: pd.DataFrame
+    """One row per run (index "run"): n, errors, counts, ratios and 95% bootstrap intervals."""
+    focus: ThresholdMetrics
+    """Metrics of the focus run (for its confusion matrix)."""
+    categories: pd.DataFrame
+    """Per-category precision, recall, F1 and n of each run; first row: the unweighted mean."""
+    comparison: RunComparison | None
+    """B - A with paired intervals; None with fewer than two runs."""
+    flips: pd.DataFrame | None
+    """Items whose outcome differs between A and B, or both wrong; None with one run."""
+    note: str
+    """Why the runs were cut to common items, or ""."""
+
+
+def at_threshold(results: Mapping[str, pd.DataFrame], *, threshold: float, focus: str,
+                 n_resamples: int = 1000) -> ThresholdView:
+    """Metrics with intervals, per-category table, B - A deltas and flips at ``threshold``."""
+    aligned = align_runs(results, on_mismatch="intersect")
+    frames = aligned.frames
+    rows = []
+    for name, frame in frames.items():
+        m = metrics_at_threshold(frame, threshold=threshold)
+        ci = bootstrap_ci(frame, threshold=threshold, metrics=SHOWN, n_resamples=n_resamples)
+        row = {"run": name, "n": m.n, "errors": m.errors, "tp": m.tp, "fp": m.fp, "fn": m.fn, "tn": m.tn}
+        for metric in SHOWN:
+            interval = ci.intervals[metric]
+            row[metric] = getattr(m, metric)
+            row[f"{metric} 95% CI"] = f"[{interval.low:.3f}, {interval.high:.3f}]"
+        row["accuracy"] = m.accuracy
+        rows.append(row)
+    names = list(frames)
+    comparison = flipped = None
+    if len(names) >= 2:
+        a, b = frames[names[0]], frames[names[1]]
+        comparison = compare_runs(a, b, threshold=threshold, n_resamples=n_resamples)
+        flipped = flips(a, b, threshold=threshold)
+    overlap = next((o for o in aligned.overlaps.values() if not o.same), None)
+    note = "" if overlap is None else f"Compared on shared items only: {overlap.describe()}."
+    return ThresholdView(float(threshold), pd.DataFrame(rows).set_index("run"),
+                         metrics_at_threshold(frames[focus], threshold=threshold),
+                         _categories(frames, threshold), comparison, flipped, note)
+
+
+def _categories(frames: Mapping[str, pd.DataFrame], threshold: float) -> pd.DataFrame:
+    board = leaderboard(frames, by="category", threshold=threshold)
+    table = board.long.pivot(index="slice", columns="run", values=[*SHOWN, "n"])
+    ordered = [(metric, run) for run in frames for metric in (*SHOWN, "n")]
+    mean = pd.DataFrame({key: [board.overview.loc[key[1], key[0]]] for key in ordered},
+                        index=["(unweighted mean)"])
+    table = pd.concat([mean, table[ordered]])
+    table.columns = [f"{run} · {metric}" for metric, run in ordered]
+    for run in frames:
+        table[f"{run} · n"] = table[f"{run} · n"].astype("Int64")
+    table.index.name = "category"
+    return table
+
+
+def deltas_table(comparison: RunComparison) -> pd.DataFrame:
+    """Metric, A, B, B - A and its paired 95% interval, one row per metric."""
+    rows = [{"metric": name, "A": getattr(comparison.metrics_a, name), "B": getattr(comparison.metrics_b, name),
+             "B - A": d.estimate, "low": d.low, "high": d.high} for name, d in comparison.deltas.items()]
+    return pd.DataFrame(rows).set_index("metric")
+
+
+def pick_threshold(results: pd.DataFrame, rule: str, *, target: float | None = None,
+                   hard_label: bool = False) -> ThresholdChoice:
+    """The threshold chosen by ``rule`` (one of ``RULES``) on one run's results."""
+    if rule == "max_f1":
+        return best_f1_threshold(results, hard_label=hard_label)
+    if rule == "min_precision":
+        return threshold_for_precision(results, target, hard_label=hard_label)
+    if rule == "min_recall":
+        return threshold_for_recall(results, target, hard_label=hard_label)
+    raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+
+
+def sweep_figure(sweeps: Mapping[str, ThresholdSweep], *, threshold: float, max_points: int = 500) -> go.Figure:
+    """Precision (dotted), recall (dashed) and F1 (solid) of every run against the threshold."""
+    fig = go.Figure()
+    for i, (name, sweep) in enumerate(sweeps.items()):
+        step = max(1, len(sweep.threshold) // max_points)
+        for metric in SHOWN:
+            fig.add_trace(go.Scatter(
+                x=sweep.threshold[::step], y=getattr(sweep, metric)[::step], name=f"{name} {metric}",
+                mode="lines" if len(sweep.threshold) > 1 else "markers", legendgroup=name,
+                line={"dash": _DASH[metric], "color": _color(i)}))
+    fig.add_vline(x=threshold, line_dash="dash", line_color="gray")
+    fig.update_layout(title="Metrics by threshold", xaxis_title="Threshold", yaxis_title="Value",
+                      xaxis_range=[0, 1], yaxis_range=[0, 1.02], legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
+def flips_page(flipped: pd.DataFrame, items: pd.DataFrame, workspace: Path, *, outcome: str | None = None,
+               page: int = 1, page_size: int = 25) -> tuple[pd.DataFrame, int]:
+    """One page of flips (largest score change first) with each item's text and a thumbnail."""
+    shown = flipped if outcome is None else flipped[flipped["outcome"] == outcome]
+    rows, pages = page_of(shown, page, page_size)
+    content = items.set_index("id")[["text", "image"]].reindex(rows["item_id"])
+    rows = rows.assign(text=content["text"].to_numpy(), image=content["image"].to_numpy())
+    table = with_thumbnails(rows, workspace)
+    columns = ["outcome", "item_id", "thumbnail", "text", "label", "score_a", "score_b", "score_change"]
+    extra = [c for c in ("category",) if c in table.columns]
+    return table[columns + extra].reset_index(drop=True), pages
+
+
+def _color(i: int) -> str:
+    palette = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+    return palette[i % len(palette)]

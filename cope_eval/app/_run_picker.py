@@ -1,0 +1,71 @@
+"""Which runs the pages offer, under which names, and which two by default (Compare, Export,
+Insight: the completed runs a study starts from, the groups Agreement compares)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ..records import Run, short_id
+from ..scoring import effective_status, get_template
+from ..store import Store
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A run as the Compare page lists it."""
+
+    run: Run
+    """The run as stored."""
+    name: str
+    """Short unique display name: ``policy@version · run id suffix``."""
+    stored: int
+    """Predictions stored so far (keys caches of a run still in progress)."""
+    hard_label: bool
+    """True when the run's template gives labels, not probabilities."""
+    version_created: str = ""
+    """When the policy version it scored was saved."""
+
+
+def scored_runs(store: Store) -> dict[str, RunInfo]:
+    """Runs with at least one stored prediction, newest first, by id; study variants are left
+    out (they are read on the Insight page)."""
+    out = {}
+    for run in reversed(store.runs(variants=False)):
+        stored = store.prediction_counts(run.id)[0]
+        if stored:
+            version = store.policy_version(run.policy_version_id)
+            name = f"{version.policy}@{short_id(run.policy_version_id, 8)} · {run.id[-6:]}"
+            out[run.id] = RunInfo(run, name, stored, not get_template(run.template).has_probability, version.created)
+    return out
+
+
+def default_pair(runs: Mapping[str, RunInfo]) -> list[str]:
+    """The two newest runs, the one with the older policy version first (A), so B - A reads as
+    "what the edit did"; runs of one version keep their creation order."""
+    newest = list(runs.values())[:2]
+    return [r.run.id for r in sorted(newest, key=lambda r: (r.version_created, r.run.created, r.run.id))]
+
+
+def agreement_groups(store: Store) -> dict[tuple[str, str], list[RunInfo]]:
+    """Completed runs (study variants left out) grouped by (policy version id, golden hash); only
+    groups of two runs or more, newest run first within a group (to the second)."""
+    groups: dict[tuple[str, str], list[RunInfo]] = {}
+    for info in scored_runs(store).values():
+        if effective_status(info.run) == "completed":
+            groups.setdefault((info.run.policy_version_id, info.run.golden_hash), []).append(info)
+    return {key: infos for key, infos in groups.items() if len(infos) >= 2}
+
+
+def group_labels(store: Store, groups: Mapping[tuple[str, str], Sequence[RunInfo]]) -> dict[tuple[str, str], str]:
+    """One line per group of ``agreement_groups`` for a menu: policy@version · golden set · runs."""
+    golden = store.golden_sets().set_index("hash")["name"]
+    return {(version_id, golden_hash): f"{store.policy_version(version_id).policy}@{short_id(version_id, 8)} · "
+                                       f"{golden.get(golden_hash, short_id(golden_hash))} · {len(runs)} runs"
+            for (version_id, golden_hash), runs in groups.items()}
+
+
+def completed_runs(store: Store) -> dict[str, RunInfo]:
+    """Completed runs an analyst started (study variants left out), newest first, by id: the runs
+    a study can start from."""
+    return {rid: info for rid, info in scored_runs(store).items() if effective_status(info.run) == "completed"}

@@ -1,0 +1,150 @@
+"""What the Evaluate page does with runs: start them, follow them, resume them. Each function
+is one user action; the page holds only ids.
+
+Runs execute in a ``RunManager`` (background threads of the app process), so they keep going
+when the browser tab closes; every outcome is in the store as it arrives, so a run whose
+process died shows as interrupted and resumes from where it stopped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..errors import ConfigError
+from ..records import Endpoint, PolicyVersion, Run, short_id
+from ..scoring import create_run
+from ..store import Store, effective_status
+from ._background import RunManager
+
+RESUMABLE = ("pending", "interrupted", "cancelled", "failed")
+"""Statuses a run can be continued from."""
+
+
+@dataclass(frozen=True)
+class RunView:
+    """How one run stands right now, for a progress bar."""
+
+    run: Run
+    """The run as stored."""
+    status: str
+    """``run_status.effective_status``, and ``running`` from the moment this process starts it."""
+    done: int
+    """Items with a stored prediction (errors included)."""
+    errors: int
+    """Stored predictions that are errors."""
+    rate: float | None
+    """Items per second in the latest execution in this process; None when there was none."""
+    eta_s: float | None
+    """Seconds left at that rate while it runs here; None when unknown or not running."""
+    active: bool
+    """True while this process is scoring it (cancel is possible)."""
+    failure: str | None
+    """Why the last execution in this process raised, or the stored error."""
+
+    @property
+    def fraction(self) -> float:
+        """Share of items done, in [0, 1]; 1.0 for an empty run."""
+        return min(1.0, self.done / self.run.n_items) if self.run.n_items else 1.0
+
+    @property
+    def resumable(self) -> bool:
+        return not self.active and self.status in RESUMABLE
+
+    def summary(self) -> str:
+        """``7 / 10 items · 1 error · 9.8 items/s · ETA 1 s``."""
+        parts = [f"{self.done:,} / {self.run.n_items:,} items", f"{self.errors:,} error{'s' * (self.errors != 1)}"]
+        if self.rate is not None:
+            parts.append(f"{self.rate:.1f} items/s")
+        if self.active:
+            parts.append(f"ETA {format_seconds(self.eta_s)}")
+        return " · ".join(parts)
+
+
+def start_runs(store: Store, manager: RunManager, *, versions: Sequence[PolicyVersion], golden_hash: str,
+               endpoint: Endpoint, template: str, answer_mode: str, concurrency: int) -> list[Run]:
+    """Create one run per policy version over the golden set and start them in the background."""
+    if not versions:
+        raise ConfigError("Choose at least one policy version to run.")
+    golden = store.golden_set(golden_hash)
+    runs = [create_run(store, policy=v, golden=golden, endpoint=endpoint, template=template,
+                       answer_mode=answer_mode, concurrency=int(concurrency)) for v in versions]
+    for run in runs:
+        manager.start(run.id, endpoint)
+    return runs
+
+
+def resume_run(store: Store, manager: RunManager, run_id: str, endpoint: Endpoint | None) -> Run:
+    """Continue a stopped run against the server and model it was created for.
+
+    The session's API key goes along only when the session uses that same server.
+    """
+    run = store.run(run_id)
+    status = run_view(store, manager, run_id).status
+    if status not in RESUMABLE:
+        raise ConfigError(f"Run {run_id} is {status}; only a stopped run can be resumed.")
+    same_server = endpoint is not None and endpoint.base_url == run.base_url
+    target = Endpoint(run.base_url, run.model, endpoint.api_key if same_server else None)
+    manager.start(run_id, target)
+    return run
+
+
+def run_view(store: Store, manager: RunManager, run_id: str) -> RunView:
+    """The run's status and progress, live when this process is scoring it."""
+    run = store.run(run_id)
+    done, errors, _ = store.prediction_counts(run_id)
+    active = manager.is_active(run_id)
+    progress = manager.progress(run_id)  # the latest execution in this process, if any
+    # The one definition of status, except that a thread just started here is running before it
+    # has claimed the run.
+    status = "running" if active else effective_status(run)
+    rate = progress.rate if progress is not None else None
+    eta = progress.eta_s if progress is not None and active else None
+    return RunView(run, status, done, errors, rate, eta, active, manager.error(run_id) or run.error)
+
+
+def runs_overview(store: Store, manager: RunManager, *, limit: int = 200) -> pd.DataFrame:
+    """The newest ``limit`` runs with live status and counts (``views.runs_table``); study
+    variants are left out (the Insight page shows them with their study)."""
+    runs = store.runs(variants=False)[-limit:]
+    statuses = {r.id: run_view(store, manager, r.id).status for r in runs}
+    counts = {r.id: store.prediction_counts(r.id) for r in runs}
+    golden = store.golden_sets()
+    names = dict(zip(golden["hash"], golden["name"]))
+    policies = {r.policy_version_id: store.policy_version(r.policy_version_id).policy for r in runs}
+    return runs_table(runs, statuses=statuses, counts=counts, golden_names=names, policies=policies)
+
+
+def runs_table(runs: Sequence[Run], *, statuses: dict[str, str], counts: dict[str, tuple[int, int, int]],
+               golden_names: dict[str, str], policies: dict[str, str]) -> pd.DataFrame:
+    """Newest run first, with its live status, how far it got, and who answered it (server and the
+    checkpoint it reported)."""
+    rows = []
+    for run in reversed(list(runs)):
+        done, errors, cached = counts.get(run.id, (0, 0, 0))
+        rows.append({
+            "run": run.id, "status": statuses.get(run.id, run.status),
+            "policy": policies.get(run.policy_version_id, ""), "version": short_id(run.policy_version_id),
+            "golden set": golden_names.get(run.golden_hash, short_id(run.golden_hash)),
+            "model": run.model, "server": run.base_url, "checkpoint": run.checkpoint or "not reported",
+            "template": run.template, "done": done, "items": run.n_items,
+            "errors": errors, "cached": cached, "created": run.created,
+        })
+    columns = ["run", "status", "policy", "version", "golden set", "model", "server", "checkpoint", "template",
+               "done", "items", "errors", "cached", "created"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def format_seconds(seconds: float | None) -> str:
+    """``42 s``, ``3 min 5 s``, ``2 h 10 min``; an em dash when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s"
+    return f"{s // 3600} h {s % 3600 // 60} min"

@@ -1,0 +1,54 @@
+"""How a study stands right now, for a progress bar on any Insight tab.
+
+Counts come from the store (so they survive a restart); whether it is being scored, and why its
+last execution failed, come from the ``RunManager`` of this process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..insight import study_status
+from ..records import Study
+from ..store import Store
+from ._background import RunManager
+
+
+@dataclass(frozen=True)
+class StudyView:
+    """A study's progress over all its variant runs."""
+
+    study: Study
+    """The study as stored."""
+    status: str
+    """``running`` while this process scores it, else ``studies.study_status``."""
+    done: int
+    """Variant predictions stored (errors included), over all variant runs."""
+    total: int
+    """Variant predictions the study needs: items x variants."""
+    errors: int
+    """Stored variant predictions that are errors."""
+    active: bool
+    """True while a thread of this process scores it (cancel is possible)."""
+    failure: str | None
+    """Why its last execution in this process raised, if it did."""
+
+    @property
+    def fraction(self) -> float:
+        """Share done, in [0, 1]; 1.0 for a study with nothing to score."""
+        return min(1.0, self.done / self.total) if self.total else 1.0
+
+    def summary(self) -> str:
+        """``7 / 12 scores · 1 error``."""
+        return f"{self.done:,} / {self.total:,} scores · {self.errors:,} error{'s' * (self.errors != 1)}"
+
+
+def study_view(store: Store, manager: RunManager, study_id: str) -> StudyView:
+    """The study's status and counts, live when this process is scoring it."""
+    study = store.study(study_id)
+    counts = [store.prediction_counts(member.run_id) for member in study.runs]
+    total = sum(store.run(member.run_id).n_items for member in study.runs)
+    active = manager.is_active(study_id)
+    status = "running" if active else study_status(store, study)
+    return StudyView(study, status, sum(c[0] for c in counts), total, sum(c[1] for c in counts), active,
+                     manager.error(study_id))

@@ -1,0 +1,15 @@
+"""Every plotly figure the app and the export card draw."""
+
+from ._agreement import kappa_figure
+from ._metrics import (
+    calibration_figure, confusion_matrix_figure, pr_figure, roc_figure, threshold_sweep_figure
+)
+
+__all__ = [
+    "calibration_figure",
+    "confusion_matrix_figure",
+    "kappa_figure",
+    "pr_figure",
+    "roc_figure",
+    "threshold_sweep_figure",
+]

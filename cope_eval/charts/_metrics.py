@@ -1,0 +1,197 @@
+"""Plotly figures built from the metric results, shared by the app pages and exports.
+
+Every function takes result records (never raw data), returns a ``plotly.graph_objects.Figure``
+and computes nothing beyond layout. Curve functions take one curve or a mapping of run name to
+curve (or to ``RunCurves``) and overlay them. Curves with more than ``max_points`` points are
+thinned to evenly spaced points (ends kept) so a million-item run stays light in a browser.
+A degenerate curve (hard-label, empty) shows its ``note`` under the title.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..metrics import (
+    OUTCOMES, SHOWN, CalibrationCurve, Leaderboard, PRCurve, ROCCurve, RunComparison, ScoreHistogram,
+    ThresholdChoice, ThresholdMetrics, ThresholdSweep
+)
+
+MAX_POINTS = 2000
+OUTCOME_COLORS = {"fixed": "#2ca02c", "broken": "#d62728", "both_wrong": "#7f7f7f",
+                  "both_right": "#1f77b4"}
+
+
+def pr_figure(curves, *, chosen: ThresholdChoice | None = None,
+              max_points: int = MAX_POINTS) -> go.Figure:
+    """Precision against recall per run; average precision in the legend."""
+    fig, notes = go.Figure(), []
+    for name, c in _named(curves, "pr", PRCurve).items():
+        keep = _thin(len(c.threshold), max_points)
+        ap = "" if c.average_precision is None else f" (AP {c.average_precision:.3f})"
+        fig.add_trace(go.Scatter(
+            x=c.recall[keep], y=c.precision[keep], name=f"{name}{ap}", line_shape="vh",
+            mode=_mode(c), customdata=c.threshold[keep],
+            hovertemplate="recall %{x:.3f}<br>precision %{y:.3f}<br>threshold %{customdata:.4f}"))
+        notes.append(_note(name, c.note))
+    _mark(fig, chosen, "recall", "precision")
+    return _layout(fig, "Precision-recall", "Recall", "Precision", notes)
+
+
+def roc_figure(curves, *, max_points: int = MAX_POINTS) -> go.Figure:
+    """True-positive rate against false-positive rate per run; AUC in the legend."""
+    fig, notes = go.Figure(), []
+    for name, c in _named(curves, "roc", ROCCurve).items():
+        keep = _thin(len(c.threshold), max_points)
+        auc = "" if c.auc is None else f" (AUC {c.auc:.3f})"
+        fig.add_trace(go.Scatter(
+            x=c.fpr[keep], y=c.tpr[keep], name=f"{name}{auc}", mode=_mode(c),
+            customdata=c.threshold[keep],
+            hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<br>threshold %{customdata:.4f}"))
+        notes.append(_note(name, c.note))
+    _diagonal(fig)
+    return _layout(fig, "ROC", "False-positive rate", "True-positive rate", notes)
+
+
+def threshold_sweep_figure(sweep: ThresholdSweep, *, chosen: ThresholdChoice | None = None,
+                           max_points: int = MAX_POINTS) -> go.Figure:
+    """Precision, recall and F1 against the threshold, the chosen threshold marked."""
+    fig = go.Figure()
+    keep = _thin(len(sweep.threshold), max_points)
+    for metric in SHOWN:
+        fig.add_trace(go.Scatter(x=sweep.threshold[keep], y=getattr(sweep, metric)[keep],
+                                 name=metric, mode=_mode(sweep)))
+    if chosen is not None and chosen.found:
+        fig.add_vline(x=chosen.threshold, line_dash="dash",
+                      annotation_text=f"{chosen.rule}: {chosen.threshold:.3f}")
+    return _layout(fig, "Metrics by threshold", "Threshold", "Value", [sweep.note])
+
+
+def calibration_figure(curves) -> go.Figure:
+    """Fraction of gold "1" against mean score per bin; Brier and ECE in the legend."""
+    fig, notes = go.Figure(), []
+    for name, c in _named(curves, "calibration", CalibrationCurve).items():
+        scores = "" if c.brier is None else f" (Brier {c.brier:.3f}, ECE {c.ece:.3f})"
+        fig.add_trace(go.Scatter(
+            x=c.mean_score, y=c.fraction_positive, name=f"{name}{scores}",
+            mode="lines+markers", customdata=c.count,
+            hovertemplate="mean score %{x:.3f}<br>fraction '1' %{y:.3f}<br>%{customdata} items"))
+        notes.append(_note(name, c.note))
+    _diagonal(fig)
+    return _layout(fig, "Reliability", "Mean score in bin", "Fraction gold '1'", notes)
+
+
+def score_histogram_figure(hist: ScoreHistogram) -> go.Figure:
+    """Score distributions of gold "1" and gold "0" items, overlaid."""
+    centers = (hist.bin_edges[:-1] + hist.bin_edges[1:]) / 2
+    width = np.diff(hist.bin_edges)
+    fig = go.Figure([
+        go.Bar(x=centers, y=hist.count_negative, width=width, name="gold 0", opacity=0.6),
+        go.Bar(x=centers, y=hist.count_positive, width=width, name="gold 1", opacity=0.6),
+    ])
+    fig.update_layout(barmode="overlay")
+    return _layout(fig, "Scores by gold label", "Score", "Items", [hist.note])
+
+
+def confusion_matrix_figure(metrics: ThresholdMetrics) -> go.Figure:
+    """The 2x2 confusion matrix at the metrics' threshold (rows gold, columns predicted)."""
+    z = [[metrics.tn, metrics.fp], [metrics.fn, metrics.tp]]
+    text = [[f"TN {metrics.tn}", f"FP {metrics.fp}"], [f"FN {metrics.fn}", f"TP {metrics.tp}"]]
+    fig = go.Figure(go.Heatmap(z=z, x=["predicted 0", "predicted 1"], y=["gold 0", "gold 1"],
+                               text=text, texttemplate="%{text}", colorscale="Blues",
+                               showscale=False))
+    fig.update_yaxes(autorange="reversed")
+    errors = f"{metrics.errors} errored items left out" if metrics.errors else ""
+    return _layout(fig, f"Confusion matrix at threshold {metrics.threshold:g}", "", "",
+                   [errors])
+
+
+def leaderboard_figure(board: Leaderboard, *, slice_name: str | None = None) -> go.Figure:
+    """Grouped bars of precision, recall and F1 per run: the unweighted mean across slices,
+    or one slice's values. Runs in leaderboard order (best F1 first)."""
+    table = board.overview if slice_name is None else board.table(slice_name)
+    fig = go.Figure([go.Bar(x=list(table.index), y=table[m], name=m) for m in SHOWN])
+    fig.update_layout(barmode="group")
+    title = "Unweighted mean across slices" if slice_name is None else f"Slice {slice_name}"
+    notes = [] if board.same else [f"runs cut to the {board.n_items} items they share"]
+    return _layout(fig, title, "Run", "Value", notes)
+
+
+def flips_figure(flips: pd.DataFrame, *, thresholds=(0.5, 0.5),
+                 max_points: int = 5000) -> go.Figure:
+    """Score in B against score in A per item, coloured by outcome (from ``flips``); the
+    ``max_points`` largest score changes are drawn."""
+    shown = flips.nlargest(max_points, "abs_change") if len(flips) > max_points else flips
+    fig = go.Figure()
+    for outcome in OUTCOMES:
+        part = shown[shown["outcome"] == outcome]
+        if len(part):
+            fig.add_trace(go.Scatter(
+                x=part["score_a"], y=part["score_b"], mode="markers", name=outcome,
+                marker_color=OUTCOME_COLORS[outcome], customdata=part["item_id"],
+                hovertemplate="%{customdata}<br>A %{x:.3f} → B %{y:.3f}"))
+    fig.add_vline(x=thresholds[0], line_dash="dot")
+    fig.add_hline(y=thresholds[1], line_dash="dot")
+    _diagonal(fig)
+    note = f"{max_points} largest of {len(flips)} changes shown" if len(flips) > len(shown) else ""
+    return _layout(fig, "Per-item flips", "Score in A", "Score in B", [note])
+
+
+def deltas_figure(comparison: RunComparison) -> go.Figure:
+    """Each metric's change B - A with its paired bootstrap interval."""
+    names = list(comparison.deltas)
+    d = [comparison.deltas[k] for k in names]
+    fig = go.Figure(go.Scatter(
+        x=[i.estimate for i in d], y=names, mode="markers",
+        error_x={"type": "data", "symmetric": False,
+                 "array": [i.high - i.estimate for i in d],
+                 "arrayminus": [i.estimate - i.low for i in d]}))
+    fig.add_vline(x=0, line_dash="dot")
+    p = comparison.mcnemar
+    note = f"McNemar ({p.method}) p = {p.p_value:.3g} on {comparison.n} items"
+    return _layout(fig, f"B - A ({comparison.confidence:.0%} intervals)", "Change", "", [note])
+
+
+def _named(curves, attr: str, kind: type) -> dict:
+    """One curve, or a mapping of name to curve or to ``RunCurves``, as {name: curve}."""
+    if isinstance(curves, kind):
+        return {"": curves}
+    if not isinstance(curves, Mapping):
+        raise TypeError(f"expected a {kind.__name__} or a mapping of run name to it")
+    return {name: c if isinstance(c, kind) else getattr(c, attr) for name, c in curves.items()}
+
+
+def _thin(n: int, max_points: int) -> np.ndarray:
+    if n <= max_points:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, max_points).round().astype(np.int64))
+
+
+def _mode(curve) -> str:
+    return "markers" if curve.hard_label or len(curve.threshold) == 1 else "lines"
+
+
+def _mark(fig: go.Figure, chosen: ThresholdChoice | None, x: str, y: str) -> None:
+    if chosen is not None and chosen.found:
+        fig.add_trace(go.Scatter(
+            x=[getattr(chosen.metrics, x)], y=[getattr(chosen.metrics, y)], mode="markers",
+            marker={"size": 12, "symbol": "star"},
+            name=f"{chosen.rule} at {chosen.threshold:.3f}"))
+
+
+def _diagonal(fig: go.Figure) -> None:
+    fig.add_shape(type="line", x0=0, y0=0, x1=1, y1=1, line={"dash": "dash", "color": "gray"})
+
+
+def _note(name: str, note: str) -> str:
+    return f"{name}: {note}" if name and note else note
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, notes) -> go.Figure:
+    shown = "; ".join(n for n in notes if n)
+    fig.update_layout(title={"text": title, "subtitle": {"text": shown}} if shown else title,
+                      xaxis_title=x, yaxis_title=y, legend_title_text="")
+    return fig

@@ -1,0 +1,246 @@
+"""``python -m cope_eval run`` (a CI gate for policy changes) and ``resume``."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sqlite3
+import sys
+from functools import partial
+from pathlib import Path
+
+from .._util.atomic_files import replace_atomic
+from .._util.csv_safe import write_csv
+from ..config import normalise_base_url, workspace_from_env
+from ..errors import ConfigError, CopeEvalError
+from ..golden import ColumnSpec, load_golden_set
+from ..metrics import check_threshold, metrics_at_threshold
+from ..policies import read_policy_file, slugify, version_id
+from ..records import Endpoint, PolicyVersion
+from ..scoring import (
+    ANSWER_MODES, DEFAULT_TEMPLATE, TEMPLATES, RunProgress, check_concurrency, create_run, execute_run,
+    probe
+)
+from ..store import Store, run_results, utc_now, with_predicted_labels
+from ._options import key_for_run
+
+EXIT_GATE = 1
+"""Exit status when the run completed but a gate asked for (``--fail-under-f1``, ``--max-error-rate``) failed."""
+DEFAULT_MAX_ERROR_RATE = 0.05
+"""The share of errored items a gate allows when ``--max-error-rate`` is not given."""
+
+
+def add_commands(commands) -> None:
+    run = commands.add_parser("run", help="score a policy file over a golden-set file",
+                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    run.add_argument("--golden", required=True, type=Path, help="golden set: CSV, JSONL, JSON, Parquet")
+    run.add_argument("--policy", required=True, type=Path, help="policy text (Markdown or plain text)")
+    run.add_argument("--base-url", default=os.environ.get("COPE_BASE_URL"), help="server URL (default $COPE_BASE_URL)")
+    run.add_argument("--model", default=os.environ.get("COPE_MODEL"), help="model name (default $COPE_MODEL, else the server's first)")
+    run.add_argument("--template", choices=list(TEMPLATES), default=DEFAULT_TEMPLATE)
+    run.add_argument("--answer-mode", choices=ANSWER_MODES, default="logprobs")
+    for role in ("text", "label", "image", "id", "category"):
+        run.add_argument(f"--{role}-column", metavar="C", help=f"column holding the {role} (default: auto-detect)")
+    run.add_argument("--concurrency", type=_concurrency_flag, default=16,
+                     help="requests in flight at once, per server")
+    run.add_argument("--replica", action="append", default=[], metavar="URL",
+                     help="another server of the same model to share the work (repeatable; same key and concurrency)")
+    run.add_argument("--threshold", type=partial(check_threshold, source="--threshold"), default=0.5, metavar="T",
+                     help="score >= T is \"1\", from 0 to 1")
+    run.add_argument("--api-key-env", metavar="VAR", default="COPE_API_KEY", help="environment variable holding the API key")
+    run.add_argument("--out", type=Path, metavar="DIR", help="write metrics.json and predictions.csv here")
+    run.add_argument("--no-cache", action="store_true", help="send every item even when a cached answer exists")
+    run.add_argument("--fail-under-f1", type=partial(check_threshold, source="--fail-under-f1"), metavar="X",
+                     help=f"gate: exit {EXIT_GATE} when F1 is below X (from 0 to 1)")
+    run.add_argument("--max-error-rate", type=partial(check_threshold, source="--max-error-rate"), metavar="R",
+                     help=f"gate: exit {EXIT_GATE} when more than a share R (from 0 to 1) of the items errored, since "
+                          f"F1 leaves errored items out; any gate applies it, at {DEFAULT_MAX_ERROR_RATE:g} unless given")
+    run.set_defaults(handler=run_command)
+
+    resume = commands.add_parser("resume", help="continue an interrupted or cancelled run")
+    resume.add_argument("run_id")
+    resume.add_argument("--retry-errors", action="store_true", help="also send again the items that failed")
+    resume.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the run's server key "
+                        "(default: COPE_API_KEY unless COPE_BASE_URL is another server)")
+    resume.add_argument("--out", type=Path, metavar="DIR")
+    resume.set_defaults(handler=resume_command)
+
+
+ZENTROPI_BASE_URL = "https://api.zentropi.ai/v1"
+
+
+def run_command(args) -> int:
+    _check_out(args.out)
+    if args.template == "zentropi":
+        args.base_url = args.base_url or ZENTROPI_BASE_URL
+        if args.api_key_env == "COPE_API_KEY":
+            args.api_key_env = "ZENTROPI_API_KEY"
+    if not args.base_url:
+        raise ConfigError("No server: pass --base-url or set COPE_BASE_URL (`make serve-local` starts one here).")
+    endpoint = _endpoint(normalise_base_url(args.base_url), args.model, _api_key(args.api_key_env))
+    workspace = workspace_from_env().ensure()
+    spec = ColumnSpec(text=args.text_column, label=args.label_column, image=args.image_column,
+                      id=args.id_column, category=args.category_column)
+    loaded = load_golden_set(args.golden, workspace.root, spec=spec)
+    for warning in loaded.warnings[:5]:
+        _say(f"warning: {warning}")
+    policy = _read_policy(args.policy)
+    with Store(workspace.private_dir) as store:
+        run = create_run(store, policy=policy, golden=loaded.golden_set, endpoint=endpoint, template=args.template,
+                         answer_mode=args.answer_mode, threshold=args.threshold, concurrency=args.concurrency)
+        _say(f"{run.id}: {len(loaded.golden_set):,} items, {args.template} on {endpoint.model} at {endpoint.base_url}")
+        replicas = [(Endpoint(normalise_base_url(url), endpoint.model, endpoint.api_key), args.concurrency)
+                    for url in args.replica]
+        return _execute_and_report(store, run.id, endpoint, workspace.root, args, use_cache=not args.no_cache,
+                                   replicas=replicas)
+
+
+def resume_command(args) -> int:
+    _check_out(args.out)
+    workspace = workspace_from_env()
+    with Store(workspace.private_dir) as store:
+        run = store.run(args.run_id)
+        endpoint = Endpoint(run.base_url, run.model, key_for_run(run, args.api_key_env))
+        args.threshold, args.fail_under_f1, args.max_error_rate = run.threshold, None, None
+        return _execute_and_report(store, run.id, endpoint, workspace.root, args, retry_errors=args.retry_errors)
+
+
+def _execute_and_report(store, run_id, endpoint, root, args, **options) -> int:
+    bar = _ProgressBar() if sys.stderr.isatty() else None
+    try:
+        result = execute_run(store, run_id, endpoint, workspace_root=root, progress=bar, **options)
+    except KeyboardInterrupt:
+        _say(f"\ninterrupted; continue with: python -m cope_eval resume {run_id}")
+        return 130
+    except sqlite3.Error as exc:  # the store keeps what it committed: resume sends only the rest
+        raise CopeEvalError(f"The workspace store {store.path} could not be written ({exc}); is the disk full? "
+                            f"Predictions stored before this are kept; once there is room, continue with: "
+                            f"python -m cope_eval resume {run_id}") from None
+    finally:
+        if bar:
+            bar.close()
+    for warning in result.budget_warnings:
+        _say(f"warning: {warning}")
+    results = run_results(store, run_id)
+    metrics = metrics_at_threshold(results, threshold=args.threshold)
+    run = result.run
+    print(_summary(run, metrics, result))
+    if args.out:
+        _write_out(args.out, run, metrics, results, args.threshold)
+    if run.status != "completed":
+        raise CopeEvalError(f"run {run.id} is {run.status}: {run.error or 'not every item was scored'}; "
+                            f"continue with: python -m cope_eval resume {run.id}")
+    failures = _gate_failures(metrics, run.n_items, args.fail_under_f1, args.max_error_rate)
+    for failure in failures:
+        _say(failure)
+    return EXIT_GATE if failures else 0
+
+
+def _gate_failures(metrics, n_items: int, fail_under_f1: float | None, max_error_rate: float | None) -> list[str]:
+    """Why the gate fails, one line each; [] when it passes or none was asked for.
+
+    F1 is computed over the items that scored, so a run whose items mostly errored could pass an
+    F1 gate on the few left: any gate therefore also bounds the share of errored items."""
+    if fail_under_f1 is None and max_error_rate is None:
+        return []
+    max_error_rate = DEFAULT_MAX_ERROR_RATE if max_error_rate is None else max_error_rate
+    failures = []
+    error_rate = metrics.errors / n_items if n_items else 0.0
+    if error_rate > max_error_rate:
+        failures.append(f"error rate {error_rate:.1%} ({metrics.errors:,} of {n_items:,} items) is above "
+                        f"--max-error-rate {max_error_rate * 100:g}%")
+    if fail_under_f1 is not None and metrics.f1 < fail_under_f1:
+        failures.append(f"F1 {metrics.f1:.4f} is below --fail-under-f1 {fail_under_f1:g}")
+    return failures
+
+
+def _check_out(out: Path | None) -> None:
+    """Refuse, before anything is sent, an ``--out`` that cannot be a folder."""
+    if out is not None and out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a folder (metrics.json and predictions.csv go in it).")
+
+
+def _write_out(out: Path, run, metrics, results, threshold: float) -> None:
+    """``metrics.json`` and ``predictions.csv`` in ``out``, each written whole or not at all."""
+    card = {**metrics.to_dict(), "run_id": run.id, "status": run.status, "model": run.model,
+            "base_url": run.base_url, "checkpoint": run.checkpoint, "template": run.template, "answer_mode": run.answer_mode, "policy_version_id": run.policy_version_id,
+            "golden_hash": run.golden_hash, "items": run.n_items}
+    columns = ["item_id", "label", "score", "pred", "error"] + (["category"] if "category" in results else [])
+    table = with_predicted_labels(results, threshold)[columns].rename(columns={"item_id": "id"})
+    predictions = io.StringIO()
+    write_csv(table, predictions)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        replace_atomic(out / "predictions.csv", predictions.getvalue().encode("utf-8"))
+        replace_atomic(out / "metrics.json", (json.dumps(card, indent=2) + "\n").encode("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"Cannot write --out {exc.filename or out}: {exc.strerror or exc}. The run itself is "
+                          f"stored: python -m cope_eval export --run {run.id} writes its results elsewhere.") from None
+
+
+def _summary(run, m, result) -> str:
+    rows = [("run", run.id), ("status", run.status), ("items", f"{run.n_items:,}"), ("scored", f"{m.n:,}"),
+            ("errors", f"{m.errors:,}"), ("from cache", f"{result.progress.cached:,}"),
+            ("sent", f"{result.progress.sent:,}"), ("threshold", f"{m.threshold:g}"),
+            ("tp / fp / fn / tn", f"{m.tp} / {m.fp} / {m.fn} / {m.tn}"), ("precision", f"{m.precision:.4f}"),
+            ("recall", f"{m.recall:.4f}"), ("f1", f"{m.f1:.4f}"), ("accuracy", f"{m.accuracy:.4f}")]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def _endpoint(base_url: str, model: str | None, api_key: str | None) -> Endpoint:
+    if model:
+        return Endpoint(base_url, model, api_key)
+    status = probe(base_url, api_key)
+    if not status.healthy:
+        raise ConfigError(f"Cannot list models at {base_url}: {status.error}")
+    _say(f"no --model given; using {status.models[0].id!r}, the server's first")
+    return Endpoint(base_url, status.models[0].id, api_key)
+
+
+def _api_key(variable: str) -> str | None:
+    if variable != "COPE_API_KEY" and variable not in os.environ:
+        raise ConfigError(f"--api-key-env {variable}: that environment variable is not set.")
+    return os.environ.get(variable) or None
+
+
+def _read_policy(path: Path) -> PolicyVersion:
+    """The policy file as a version, checked as the Policies page checks a save (size, UTF-8);
+    its policy name comes from the file name, made safe (``con.md`` is "con-policy")."""
+    text = read_policy_file(path)
+    slug = slugify(path.stem) if any(ch.isalnum() for ch in path.stem) else "policy"
+    if slug != path.stem:
+        _say(f"policy {path.name!r} is recorded under the name {slug!r}")
+    return PolicyVersion(version_id(text), slug, text, note=f"from {path.name}", created=utc_now())
+
+
+class _ProgressBar:
+    def __call__(self, p: RunProgress) -> None:
+        width = 30
+        filled = int(width * p.done / p.total) if p.total else width
+        eta = f"{p.eta_s:,.0f}s" if p.eta_s is not None else "?"
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.done:,}/{p.total:,} "
+                         f"errors {p.errors:,} cached {p.cached:,} {p.rate:,.1f}/s ETA {eta}   ")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write("\n")
+
+
+def _concurrency_flag(value: str) -> int:
+    """``--concurrency``: a whole number the process can hold open (http_client.check_concurrency)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"--concurrency must be a whole number, not {value!r}.") from None
+    try:
+        check_concurrency(number)
+    except ConfigError as exc:
+        raise ConfigError(f"--concurrency: {exc}") from None
+    return number
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

@@ -1,0 +1,395 @@
+"""Export a tuned policy: one folder a reviewer can read and a team can ship.
+
+A bundle is built in memory (``build_bundle``), then written to a folder (``write_bundle``) or
+zipped for a download (``bundle_zip``). Its files:
+
+- ``policy.md``: the policy text, byte for byte as saved;
+- ``card.json``: the policy card, format ``cope-eval/policy-card@1`` (keys below);
+- ``card.md``: the same card for a reviewer, with the diff from the parent version;
+- ``curves.html``: precision-recall, ROC, metrics-by-threshold and confusion matrix, one HTML
+  page with plotly's JavaScript inlined (opens offline, loads nothing);
+- ``predictions.csv``: one row per item with score, prediction, outcome and error;
+- ``zentropi/criteria.md``, ``zentropi/test-samples.json``, ``zentropi/test-samples.csv``: see
+  ``zentropi_formats``.
+
+The card's keys: ``format``, ``cope_eval_version``, ``exported`` (ISO time); ``policy`` (name,
+version_id, parent, created, author, note, text_file, text_sha256, diff_from_parent: found, note,
+added/removed/changed lines); ``model``, ``template``, ``answer_mode``; ``threshold`` (value,
+method: run | given | max_f1 | min_precision | min_recall, target, description, note);
+``golden_set`` (name, hash, n_items); ``metrics`` (``ThresholdMetrics`` at the threshold);
+``confidence_intervals`` (method, confidence, n_resamples, random_state, intervals: estimate, low,
+high per metric of ``CI_METRICS``); ``curves`` (average_precision, roc_auc, hard_label, note,
+file); ``per_category`` (one row per category: counts and ratios) and ``per_category_mean``
+(unweighted); ``run`` (id, created, started, finished, status, n_items, scored, errors,
+not_scored); ``zentropi`` (model: the Zentropi API name or null, file names, samples, skipped);
+``steerability`` (the newest completed steerability probe of the run: probed, study_id, threshold,
+items, flip_rate and off_topic_flag_rate with Wilson intervals, mean_abs_delta, errors,
+warnings; or probed false and a note); ``files``; ``warnings``. Undefined numbers (an AUC with one class) are null, never NaN.
+
+Nothing written holds an API key (runs never store one) or the server URL, and text cope-eval
+wrote itself (error messages, notes) has this machine's workspace and home paths replaced by
+``<workspace>`` and ``~``. Policy and golden-set content is exported as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import math
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._util.atomic_files import create_exclusive, replace_atomic
+from .._util.csv_safe import write_csv
+from ..errors import ConfigError, CopeEvalError, NotFoundError
+from ..insight import PROBES_KIND as PROBES, probe_report, study_status
+from ..metrics import (
+    best_f1_threshold, bootstrap_ci, check_results, check_threshold, metrics_at_threshold,
+    slice_metrics, threshold_for_precision, threshold_for_recall
+)
+from ..policies import diff_versions, get_version
+from ..records import PolicyVersion, Run
+from ..store import Store, run_results, utc_now, with_predicted_labels
+from ._zentropi import (
+    criteria_bytes, criteria_warnings, samples_csv, samples_json, zentropi_model, zentropi_samples
+)
+from . import _card as export_card
+
+CARD_FORMAT = "cope-eval/policy-card@1"
+"""Value of ``format`` in every card.json; bump it when a field changes meaning."""
+CI_METRICS = ("precision", "recall", "f1", "accuracy")
+"""Metrics given a bootstrap interval in the card."""
+PICK_HELP = "max-f1, precision>=X or recall>=X (X between 0 and 1)"
+NOT_SCORED = "not scored yet"
+_PICK = re.compile(r"^\s*(precision|recall)\s*>=\s*([0-9]*\.?[0-9]+)\s*$")
+
+
+class ExportError(CopeEvalError):
+    """A bundle could not be made as asked (no threshold meets the rule, files in the way)."""
+
+
+@dataclass(frozen=True)
+class ChosenThreshold:
+    """The threshold a bundle is exported at, and how it was chosen."""
+
+    value: float
+    """Items with score >= value are labelled 1."""
+    method: str
+    """``run`` (the run's own threshold), ``given`` (set by hand), ``max_f1``,
+    ``min_precision`` or ``min_recall``."""
+    target: float | None
+    """The precision or recall asked for; None for the other methods."""
+    description: str
+    """One sentence for people: how the value was chosen."""
+    note: str = ""
+    """What the picking rule reported (e.g. how many distinct scores it chose among)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Bundle:
+    """An export, in memory."""
+
+    files: dict[str, bytes]
+    """Relative path (``/``-separated) to the file's bytes, in writing order."""
+    card: dict
+    """The JSON card, as written to ``card.json``."""
+    threshold: ChosenThreshold
+    """The threshold every metric in the bundle is taken at."""
+    warnings: tuple[str, ...]
+    """What a reviewer should know (also in the card)."""
+
+
+def parse_pick(text: str) -> tuple[str, float | None]:
+    """``max-f1`` -> ("max_f1", None); ``precision>=0.9`` -> ("min_precision", 0.9); same for
+    recall. Raises ConfigError for anything else."""
+    if text.strip().lower() in ("max-f1", "max_f1"):
+        return "max_f1", None
+    match = _PICK.match(text.lower())
+    if match and 0.0 <= float(match.group(2)) <= 1.0:
+        return f"min_{match.group(1)}", float(match.group(2))
+    raise ConfigError(f"Cannot read threshold rule {text!r}; use {PICK_HELP}.")
+
+
+def choose_threshold(results, run: Run, *, threshold: float | None = None, pick: str | None = None,
+                     hard_label: bool = False) -> ChosenThreshold:
+    """The run's own threshold, a given one, or one picked by a rule (see ``parse_pick``)."""
+    if threshold is not None and pick is not None:
+        raise ConfigError("Give a threshold or a rule to pick one, not both.")
+    if threshold is not None:
+        value = check_threshold(threshold)
+        return ChosenThreshold(value, "given", None, f"set by hand to {value:g}")
+    if pick is None:
+        return ChosenThreshold(float(run.threshold), "run", None, f"the run's own threshold ({run.threshold:g})")
+    rule, target = parse_pick(pick)
+    if rule == "max_f1":
+        choice = best_f1_threshold(results, hard_label=hard_label)
+        wanted = "the highest F1"
+    elif rule == "min_precision":
+        choice = threshold_for_precision(results, target, hard_label=hard_label)
+        wanted = f"precision >= {target:g} with the highest recall"
+    else:
+        choice = threshold_for_recall(results, target, hard_label=hard_label)
+        wanted = f"recall >= {target:g} with the highest precision"
+    if not choice.found:
+        raise ExportError(f"No threshold of run {run.id} gives {wanted}: {choice.note}.")
+    return ChosenThreshold(choice.threshold, rule, target, f"picked for {wanted}", choice.note)
+
+
+def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: float | None = None,
+                 pick: str | None = None, allow_urls: bool = False, n_resamples: int = 1000,
+                 confidence: float = 0.95, random_state: int = 0) -> Bundle:
+    """Everything ``write_bundle`` writes, for one run's policy version at one threshold."""
+    run = store.run(run_id)
+    version = store.policy_version(run.policy_version_id)
+    golden = store.golden_set(run.golden_hash)
+    results = run_results(store, run_id)
+    scored = check_results(results)
+    # Scores that are all 0 or 1 (safeguard, chat-label without logprobs) are labels: one operating point.
+    hard_label = bool(scored.n) and bool(np.isin(scored.s, (0.0, 1.0)).all())
+    chosen = choose_threshold(scored, run, threshold=threshold, pick=pick, hard_label=hard_label)
+    scrub = _scrubber(workspace_root)
+    parent, diff = _parent_diff(store, workspace_root, version)
+    samples = zentropi_samples(golden, workspace_root, allow_urls=allow_urls)
+
+    steerability = _steerability(store, run)
+    warnings = list(_run_warnings(run, results, scrub))
+    warnings += [f"Steerability probe: {w}" for w in steerability.get("warnings", ())]
+    warnings += [f"Zentropi criteria: {w}" for w in criteria_warnings(version.text)]
+    warnings += [f"Zentropi samples: {w}" for w in samples.warnings]
+    warnings += [f"Zentropi samples: {p}" for p in samples.skipped[:20]]
+    warnings = [scrub(w) for w in warnings]
+    files = {
+        "policy.md": version.text.encode("utf-8"),
+        "card.json": b"",  # placeholder, keeps the order; filled in below
+        "card.md": b"",
+        "curves.html": b"",
+        "predictions.csv": _predictions_csv(results, chosen.value, scrub),
+        "zentropi/criteria.md": criteria_bytes(version),
+        "zentropi/test-samples.json": samples_json(samples),
+        "zentropi/test-samples.csv": samples_csv(samples),
+    }
+    card = _card(run, version, golden, results, scored, chosen, hard_label, parent, diff, samples, steerability,
+                 list(files), warnings, n_resamples=n_resamples, confidence=confidence, random_state=random_state)
+    files["card.json"] = (json.dumps(card, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    files["card.md"] = export_card.card_markdown(card, diff.unified if diff else None).encode("utf-8")
+    files["curves.html"] = export_card.curves_html(scored, chosen, card).encode("utf-8")
+    return Bundle(files, card, chosen, tuple(warnings))
+
+
+def write_bundle(bundle: Bundle, dest: Path, *, overwrite: bool = False) -> list[Path]:
+    """Write the bundle's files under ``dest`` (created if needed). Refuses, writing nothing,
+    when any of them exists, unless ``overwrite``. When a write fails (a full disk, a read-only
+    folder) the files this call created are removed again: no half bundle is left behind."""
+    dest = Path(dest)
+    if dest.exists() and not dest.is_dir():
+        raise ExportError(f"{dest} is a file; a bundle is written into a folder: choose a folder.")
+    targets = {name: dest / name for name in bundle.files}
+    existing = [name for name, path in targets.items() if path.exists()]
+    if existing and not overwrite:
+        raise ExportError(f"{dest} already holds {', '.join(existing)}; choose an empty folder.",
+                          options=("overwrite",))
+    folders = sorted({p.parent for p in targets.values()} | {dest})
+    created = [folder for folder in folders if not folder.exists()]  # parents first
+    path = dest
+    try:
+        for name, path in targets.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = not path.exists()
+            if overwrite:
+                replace_atomic(path, bundle.files[name])
+            elif not create_exclusive(path, bundle.files[name]):
+                raise ExportError(f"{path} appeared while the bundle was being written; nothing was replaced.")
+            if fresh:
+                created.append(path)
+    except (OSError, ExportError) as exc:
+        for made in reversed(created):  # files, then the folders they were in
+            with contextlib.suppress(OSError):
+                made.unlink() if made.is_file() else made.rmdir()
+        if isinstance(exc, ExportError):
+            raise
+        raise ExportError(f"Cannot write {exc.filename or path}: {exc.strerror or exc}; the bundle was not "
+                          "written (what it had written is removed again).") from None
+    return list(targets.values())
+
+
+def bundle_zip(bundle: Bundle, *, folder: str = "") -> bytes:
+    """The bundle as a zip archive (for a download button), files under ``folder`` if given."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in bundle.files.items():
+            archive.writestr(f"{folder.strip('/')}/{name}" if folder else name, data)
+    return buffer.getvalue()
+
+
+def export_bundle(store: Store, run_id: str, dest: Path, *, workspace_root: Path, overwrite: bool = False,
+                  **options) -> Bundle:
+    """``build_bundle`` then ``write_bundle``; ``options`` go to ``build_bundle``."""
+    bundle = build_bundle(store, run_id, workspace_root=workspace_root, **options)
+    write_bundle(bundle, dest, overwrite=overwrite)
+    return bundle
+
+
+def predictions_table(results: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """One row per item: id, label, score, pred, outcome (tp/fp/fn/tn/error), error, category."""
+    table = with_predicted_labels(results, threshold)
+    pred = table["pred"].to_numpy(dtype="float64", na_value=np.nan)
+    gold = table["label"].to_numpy() == 1
+    outcome = np.where(np.isnan(pred), "error", np.where(
+        pred == 1, np.where(gold, "tp", "fp"), np.where(gold, "fn", "tn")))
+    table = table.assign(outcome=outcome).rename(columns={"item_id": "id"})
+    return table[["id", "label", "score", "pred", "outcome", "error", "category"]]
+
+
+def _predictions_csv(results: pd.DataFrame, threshold: float, scrub) -> bytes:
+    table = predictions_table(results, threshold)
+    table = table.assign(error=table["error"].map(scrub, na_action="ignore"))
+    buffer = io.StringIO()
+    write_csv(table, buffer)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _card(run, version, golden, results, scored, chosen, hard_label, parent, diff, samples, steerability, files,
+          warnings, *, n_resamples, confidence, random_state) -> dict:
+    from .. import __version__
+
+    metrics = metrics_at_threshold(scored, threshold=chosen.value)
+    ci = bootstrap_ci(scored, threshold=chosen.value, metrics=CI_METRICS, n_resamples=n_resamples,
+                      confidence=confidence, random_state=random_state)
+    curves = export_card.curve_summary(scored, hard_label)
+    has_category = results["category"].notna().any()
+    slices = slice_metrics(results, by="category", threshold=chosen.value) if has_category else None
+    not_scored = int((results["error"] == NOT_SCORED).sum())
+    return _plain({
+        "format": CARD_FORMAT,
+        "cope_eval_version": __version__,
+        "exported": utc_now(),
+        "policy": {
+            "name": version.policy, "version_id": version.id, "parent": version.parent,
+            "created": version.created, "author": version.author, "note": version.note,
+            "text_file": "policy.md",
+            "text_sha256": "sha256:" + hashlib.sha256(version.text.encode("utf-8")).hexdigest(),
+            "diff_from_parent": {
+                "found": diff is not None, "note": parent,
+                "added": diff.added if diff else None, "removed": diff.removed if diff else None,
+                "changed": diff.changed if diff else None},
+        },
+        "model": run.model,
+        "server": {"base_url": run.base_url, "checkpoint": run.checkpoint},
+        "template": run.template,
+        "answer_mode": run.answer_mode,
+        "threshold": {"value": chosen.value, "method": chosen.method, "target": chosen.target,
+                      "description": chosen.description, "note": chosen.note},
+        "golden_set": {"name": golden.name, "hash": golden.hash, "n_items": len(golden)},
+        "metrics": metrics.to_dict(),
+        "confidence_intervals": {
+            "method": "percentile bootstrap over items", "confidence": ci.confidence,
+            "n_resamples": ci.n_resamples, "random_state": random_state,
+            "intervals": {name: interval.to_dict() for name, interval in ci.intervals.items()},
+        },
+        "curves": {**curves, "file": "curves.html"},
+        "per_category": [] if slices is None else _slice_rows(slices),
+        "per_category_mean": None if slices is None else slices.mean,
+        "run": {"id": run.id, "created": run.created, "started": run.started, "finished": run.finished,
+                "status": run.status, "n_items": run.n_items, "scored": metrics.n,
+                "errors": metrics.errors - not_scored, "not_scored": not_scored},
+        "zentropi": {"model": zentropi_model(run.model), "criteria_file": "zentropi/criteria.md",
+                     "samples_json": "zentropi/test-samples.json", "samples_csv": "zentropi/test-samples.csv",
+                     "samples": len(samples.records), "skipped": len(samples.skipped)},
+        "steerability": steerability,
+        "files": files,
+        "warnings": warnings,
+    })
+
+
+def completed_probes(store: Store, run_id: str) -> tuple[str, ...]:
+    """Ids of the run's completed steerability probes, oldest first (the card shows the newest)."""
+    return tuple(s.id for s in store.studies(PROBES) if s.base_run_id == run_id and study_status(store, s) == "completed")
+
+
+def _steerability(store: Store, run: Run) -> dict:
+    """The newest completed probe of the run: evidence that the model reads the policy at all."""
+    probes = completed_probes(store, run.id)
+    if not probes:
+        return {"probed": False, "note": f"not probed: run `python -m cope_eval probe {run.id}`, "
+                                         "or Insight > Steerability probes"}
+    report = probe_report(store, store.study(probes[-1]))
+    return {"probed": True, "study_id": report.study_id, "threshold": report.threshold, "items": report.items,
+            "flip_rate": report.flip_rate.to_dict(), "off_topic_flag_rate": report.off_topic_flag_rate.to_dict(),
+            "mean_abs_delta": report.mean_abs_delta, "errors": report.errors,
+            "warnings": [w.message for w in report.warnings]}
+
+
+def _slice_rows(slices) -> list[dict]:
+    rows = slices.rows.reset_index().rename(columns={slices.rows.index.name: "category"})
+    return rows.to_dict(orient="records")
+
+
+def _parent_diff(store, workspace_root, version: PolicyVersion):
+    """(note about the parent, PolicyDiff or None): the parent from the store, else the workspace."""
+    if version.parent is None:
+        return "First version of this policy: no parent, no diff", None
+    parent = None
+    try:
+        parent = store.policy_version(version.parent)
+    except NotFoundError:
+        try:
+            parent = get_version(workspace_root, version.policy, version.parent)
+        except CopeEvalError:
+            pass
+    if parent is None:
+        return f"Parent {version.parent} is not in this workspace, so there is no diff", None
+    return f"Diff from parent {parent.id}", diff_versions(parent, version)
+
+
+def _run_warnings(run: Run, results: pd.DataFrame, scrub):
+    not_scored = int((results["error"] == NOT_SCORED).sum())
+    errors = int(results["error"].notna().sum()) - not_scored
+    if run.status != "completed":
+        reason = f" ({scrub(run.error)})" if run.error else ""
+        yield f"run {run.id} is {run.status}{reason}: {not_scored} of {run.n_items} items have no prediction"
+    elif not_scored:
+        yield f"{not_scored} of {run.n_items} items have no prediction"
+    if errors:
+        yield f"{errors} item(s) errored: they are left out of every metric, never scored as 0"
+
+
+def _scrubber(workspace_root: Path):
+    """Replace this machine's workspace and home paths in text cope-eval wrote (errors, notes)."""
+    root = Path(workspace_root)
+    pairs = [(str(p), "<workspace>") for p in {root, root.resolve()} if str(p) not in ("", "/", ".")]
+    home = str(Path.home())
+    if home not in ("", "/"):
+        pairs.append((home + "/", "~/"))
+    pairs.sort(key=lambda pair: -len(pair[0]))
+
+    def scrub(text):
+        if not isinstance(text, str):
+            return text
+        for path, shown in pairs:
+            text = text.replace(path, shown)
+        return text
+
+    return scrub
+
+
+def _plain(value):
+    """JSON-safe values: numpy scalars to Python, NaN and infinities to None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA:
+        return None
+    return value
+

@@ -1,0 +1,160 @@
+"""Zentropi interop: the policy as Zentropi criteria, the golden set as Zentropi test samples.
+
+Formats (../shared/docs/protocol.md, and Zentropi's public CLI in zentropi-ai/skills):
+
+- Criteria. Zentropi's ``criteria_text`` is the policy's Markdown itself, so the criteria file
+  is the policy text byte for byte. ``criteria_warnings`` checks it against Zentropi's writing
+  guide (a ``# Criteria`` heading, ``#### Includes`` and ``#### Excludes`` lists, at least 3
+  exclusions); it only warns, the text is never changed.
+- Test samples, JSON: an array of objects with ``content_text``, ``content_image`` (a base64
+  data URL), ``expected_label`` (the string "0" or "1") and ``sample_id``; a key is left out
+  when the item has no value for it. Zentropi's CLI passes ``sample_id`` through when it uploads
+  samples, and ``load_golden_set`` reads it back as the item id.
+- Test samples, CSV: ``content_text,content_image_url,content_video_url,expected_label,sample_id``.
+  Images are data URLs here too (Zentropi's importer passes ``data:`` URLs through), so the file
+  needs nothing beside it. As in every CSV cope-eval writes, a text cell that starts like a
+  spreadsheet formula (``=``, ``+``, ``-``, ``@``, tab, CR) gets a leading apostrophe
+  (``csv_safe``): ``@user hi`` is written ``'@user hi``, and a re-import sees the apostrophe.
+  The JSON file keeps every text exactly; use it when the content must survive byte for byte.
+
+Zentropi has no place for categories or metadata columns: they are not exported. Images given
+as workspace paths or data URLs are embedded as data URLs of the image's own bytes; http(s)
+URLs are fetched and embedded only with ``allow_urls``, otherwise kept as URLs (with a warning,
+since Zentropi's JSON wants data URLs). An item whose image cannot be read is left out and
+listed in ``ZentropiSamples.skipped``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .._util.csv_safe import FORMULA_STARTS, write_csv
+from ..errors import RowProblem, ValidationError
+from ..golden import image_kind, to_data_url
+from ..policies import canonical_text, policy_bytes
+from ..records import GoldenSet, PolicyVersion
+
+CSV_COLUMNS = ("content_text", "content_image_url", "content_video_url", "expected_label", "sample_id")
+"""Zentropi's CSV import header, in its order."""
+
+ZENTROPI_MODELS = ("cope-a-9b", "cope-b-a4b", "cope-b-a4b-mm")
+"""Model names Zentropi's hosted API takes (besides ``cope-latest``)."""
+
+MIN_EXCLUSIONS = 3
+"""Zentropi's guide asks for at least 3-4 exclusions; fewer draws a warning."""
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\S")
+
+
+@dataclass(frozen=True, eq=False)
+class ZentropiSamples:
+    """A golden set as Zentropi test samples, ready to write as JSON or CSV."""
+
+    records: tuple[dict, ...]
+    """One sample per exported item, in golden-set order (keys as in the JSON format)."""
+    skipped: tuple[RowProblem, ...]
+    """Items left out because their image could not be read, with the reason."""
+    warnings: tuple[str, ...]
+    """What a reader of the files should know (URLs kept, formula-like texts)."""
+
+
+def criteria_bytes(version: PolicyVersion) -> bytes:
+    """The policy text as Zentropi criteria: the exact bytes it was saved with."""
+    return policy_bytes(version)
+
+
+def criteria_warnings(text: str) -> tuple[str, ...]:
+    """Where the text departs from Zentropi's policy layout (advice; nothing is changed)."""
+    headings, items = [], {}
+    current = None
+    for line in canonical_text(text).split("\n"):
+        match = _HEADING.match(line)
+        if match:
+            current = match.group(2).strip().lower()
+            headings.append((len(match.group(1)), current))
+            items.setdefault(current, 0)
+        elif current is not None and _LIST_ITEM.match(line):
+            items[current] += 1
+    titles = {title for _, title in headings}
+    warnings = []
+    if (1, "criteria") not in headings:
+        warnings.append("no '# Criteria' heading: Zentropi policies start with one")
+    if "includes" not in titles:
+        warnings.append("no '#### Includes' list under the label definition")
+    if "excludes" not in titles:
+        warnings.append(f"no '#### Excludes' list: Zentropi's guide asks for at least {MIN_EXCLUSIONS}-4 exclusions")
+    elif items["excludes"] < MIN_EXCLUSIONS:
+        warnings.append(f"only {items['excludes']} exclusion(s) under Excludes: Zentropi's guide asks for at "
+                        f"least {MIN_EXCLUSIONS}-4")
+    return tuple(warnings)
+
+
+def zentropi_model(model: str) -> str | None:
+    """The Zentropi API model name for a served model name (``zentropi-ai/cope-b-a4b-mm`` gives
+    ``cope-b-a4b-mm``); None when the model is not one Zentropi hosts."""
+    name = model.rsplit("/", 1)[-1].strip().lower()
+    return name if name in ZENTROPI_MODELS else None
+
+
+def zentropi_samples(golden: GoldenSet, workspace_root: Path, *, allow_urls: bool = False) -> ZentropiSamples:
+    """Turn the golden items into Zentropi samples; images become data URLs (see module doc)."""
+    items = golden.items
+    records, skipped = [], []
+    urls_kept = formula_like = 0
+    for row, (item_id, text, label, image) in enumerate(
+        zip(items["id"], items["text"], items["label"], items["image"]), start=1
+    ):
+        text = "" if pd.isna(text) else str(text)
+        record = {"content_text": text} if text else {}
+        if not pd.isna(image):
+            if image_kind(image) == "url" and not allow_urls:
+                record["content_image"] = image
+                urls_kept += 1
+            else:
+                try:
+                    record["content_image"] = to_data_url(image, workspace_root, allow_urls=allow_urls)
+                except ValidationError as exc:
+                    skipped.append(RowProblem(golden.name, row, "image", str(item_id),
+                                              f"item {item_id!r} left out: {exc.problems[0].problem}"))
+                    continue
+        record["expected_label"] = str(int(label))
+        record["sample_id"] = str(item_id)
+        formula_like += text.startswith(FORMULA_STARTS)
+        records.append(record)
+    warnings = []
+    if urls_kept:
+        warnings.append(f"{urls_kept} image URL(s) kept as URLs, not embedded (URL fetching is off); Zentropi's "
+                        "JSON samples expect data URLs")
+    if formula_like:
+        warnings.append(f"{formula_like} text(s) start with =, +, -, @, tab or CR: the CSV file prefixes them "
+                        "with an apostrophe for spreadsheet safety; the JSON file keeps them exact")
+    if skipped:
+        warnings.append(f"{len(skipped)} item(s) left out because their image could not be read")
+    return ZentropiSamples(tuple(records), tuple(skipped), tuple(warnings))
+
+
+def samples_json(samples: ZentropiSamples) -> bytes:
+    """The samples as Zentropi's JSON test-sample array (UTF-8, one object per line)."""
+    lines = [json.dumps(record, ensure_ascii=False) for record in samples.records]
+    return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")
+
+
+def samples_csv(samples: ZentropiSamples) -> bytes:
+    """The samples as Zentropi's CSV import file, formula-like cells neutralised."""
+    frame = pd.DataFrame({
+        "content_text": [r.get("content_text", "") for r in samples.records],
+        "content_image_url": [r.get("content_image") for r in samples.records],
+        "content_video_url": [None] * len(samples.records),
+        "expected_label": [r["expected_label"] for r in samples.records],
+        "sample_id": [r["sample_id"] for r in samples.records],
+    }, columns=list(CSV_COLUMNS))
+    buffer = io.StringIO()
+    write_csv(frame, buffer)
+    return buffer.getvalue().encode("utf-8")

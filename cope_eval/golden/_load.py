@@ -1,0 +1,255 @@
+"""Golden sets: load a labeled file, reject or drop bad rows, hash the items, relabel one.
+
+Supported inputs (see ``golden_formats``): CSV/TSV, JSONL, JSON arrays (Zentropi test samples:
+``content_text | content_image | content_video`` + ``expected_label``), Zentropi's CSV
+(``content_text,content_image_url,content_video_url,expected_label,sample_id``), vibecheck sets
+(``id,content,ground_truth`` + ``source,subgroup``) and Parquet. Columns are found by name (see
+``golden_validate.CANDIDATES``) unless a ``ColumnSpec`` names them.
+
+The set hash is ``sha256:<hex>`` over this canonical serialisation (format v1):
+
+1. the ASCII bytes ``cope-eval/golden-set@1\\n``;
+2. the item count as an unsigned 64-bit little-endian integer;
+3. for each column in the order id, text, label, image, category, with items sorted by the
+   UTF-8 bytes of their id: every value's UTF-8 byte length as a signed 64-bit little-endian
+   integer (-1 when the value is missing), then all present values' UTF-8 bytes concatenated.
+   The label is the text ``0`` or ``1``; text is never missing (an image-only item has ``""``).
+
+So row order and metadata columns do not change the hash; any change to an id, text, label,
+image reference or category does. Images are hashed by reference, not by their bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .._util.atomic_files import create_exclusive, replace_atomic
+from ..errors import ConfigError, NotFoundError, RowProblem, ValidationError
+from ..records import ITEM_COLUMNS, GoldenSet
+from ._formats import FORMATS, detect_format, read_table
+from ._validate import check_items
+
+HASH_HEADER = b"cope-eval/golden-set@1\n"
+"""First bytes of the canonical serialisation; bump the version if the rules ever change."""
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """Which file column plays which role; None means "find it by the usual names"."""
+
+    text: str | None = None
+    """Content text column (auto: content, content_text, text, prompt)."""
+    label: str | None = None
+    """0/1 label column (auto: label, expected_label, ground_truth, gold)."""
+    image: str | None = None
+    """Image reference column (auto: image, content_image, content_image_url)."""
+    id: str | None = None
+    """Item id column (auto: id, sample_id); ids are generated from content when absent."""
+    category: str | None = None
+    """Category column for per-category tables (auto: category, subgroup)."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """A loaded set, what was noticed on the way, and what was left out."""
+
+    golden_set: GoldenSet
+    """The items that passed every check."""
+    warnings: tuple[RowProblem, ...]
+    """Things accepted but worth knowing: encoding fallbacks, label spellings read as 0/1,
+    repeated items, image URLs not fetched."""
+    dropped: pd.DataFrame
+    """Rows left out (only with ``drop_bad_rows=True``): ``row``, ``problem``, then the row's
+    columns as read; ``raw`` holds the text of records that could not be parsed at all."""
+    problems: tuple[RowProblem, ...]
+    """Every problem that made a row be dropped (several per row are possible)."""
+
+
+@dataclass(frozen=True)
+class LabelChange:
+    """What ``relabel`` changed; the store adds who, when and why."""
+
+    item_id: str
+    """Id of the relabeled item."""
+    old_label: int
+    """Its label before (0 or 1)."""
+    new_label: int
+    """Its label now (0 or 1)."""
+    old_hash: str
+    """Hash of the set before the change."""
+    new_hash: str
+    """Hash of the set after the change."""
+
+
+def load_golden_set(
+    source: Path | str | bytes,
+    workspace: Path,
+    *,
+    spec: ColumnSpec | None = None,
+    fmt: str | None = None,
+    name: str | None = None,
+    filename: str | None = None,
+    drop_bad_rows: bool = False,
+    allow_urls: bool = False,
+) -> LoadResult:
+    """Load and validate a golden-set file (a path, or uploaded bytes with ``filename``).
+
+    Any bad row rejects the whole file with a ``ValidationError`` listing every problem (file,
+    row, column, value), unless ``drop_bad_rows`` is set: then bad rows are left out and returned
+    in ``LoadResult.dropped``. Problems with the file itself (unreadable, no label column...)
+    always raise. Image paths are resolved inside ``workspace``; http(s) image URLs are fetched
+    (and checked) only when ``allow_urls`` is set, otherwise kept as references.
+    """
+    if isinstance(source, bytes):
+        shown = filename or "upload"
+        head = source[:8]
+    else:
+        source = Path(source)
+        shown = filename or source.name
+        head = _head(source)
+    fmt = fmt or detect_format(shown, head)
+    if fmt not in FORMATS:
+        raise ValidationError([RowProblem(shown, None, None, fmt, f"unknown format; use one of {', '.join(FORMATS)}")])
+    raw = read_table(source, shown, fmt)
+    checked = check_items(raw, shown, spec, Path(workspace), allow_urls=allow_urls)
+    if checked.problems and not drop_bad_rows:
+        rows = {p.row for p in checked.problems if p.row is not None}
+        first = "; ".join(str(p) for p in checked.problems[:5])
+        more = f" (and {len(checked.problems) - 5} more)" if len(checked.problems) > 5 else ""
+        raise ValidationError(
+            checked.problems,
+            headline=f"{shown} was rejected: {len(checked.problems)} problem(s) in {len(rows)} row(s): "
+            f"{first}{more}. Fix them and load the file again.",
+            options=("drop_bad_rows",),
+        )
+    keep = ~checked.bad
+    if not keep.any():
+        raise ValidationError(checked.problems, headline=f"{shown}: no valid rows left after dropping bad rows")
+    if checked.bad.any():
+        items, digest = checked.items[keep].reset_index(drop=True), None
+    else:
+        items, digest = checked.items, _hash(checked.items, checked.id_order)
+    dropped = _dropped(raw, checked) if drop_bad_rows else _no_drops()
+    golden = GoldenSet(name=name or Path(shown).stem, hash=digest or golden_set_hash(items), items=items)
+    return LoadResult(golden, tuple(raw.warnings + checked.warnings), dropped,
+                      tuple(checked.problems) if drop_bad_rows else ())
+
+
+def golden_set_hash(items: pd.DataFrame) -> str:
+    """``sha256:<hex>`` of the canonical serialisation described in this module's docstring."""
+    return _hash(items, None)
+
+
+def _hash(items: pd.DataFrame, order: pa.Array | None) -> str:
+    digest = hashlib.sha256(HASH_HEADER)
+    digest.update(struct.pack("<Q", len(items)))
+    ids = _strings(items["id"])
+    order = pc.sort_indices(ids) if order is None else order
+    for column in ITEM_COLUMNS:
+        if column == "label":
+            labels = np.asarray(items["label"], dtype="int64")[np.asarray(order)]
+            if not np.isin(labels, (0, 1)).all():
+                raise ValueError("labels must be 0 or 1 to hash a golden set")
+            digest.update(np.ones(len(labels), dtype="<i8").tobytes())
+            digest.update((labels + ord("0")).astype(np.uint8).tobytes())
+            continue
+        values = (ids if column == "id" else _strings(items[column])).take(order)
+        chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+        for chunk in chunks:
+            digest.update(np.asarray(pc.fill_null(pc.binary_length(chunk), -1), dtype="<i8").tobytes())
+        for chunk in chunks:
+            buffers = chunk.buffers()
+            if len(chunk) and buffers[2] is not None:
+                offsets = np.frombuffer(buffers[1], dtype=np.int64)
+                digest.update(memoryview(buffers[2])[offsets[chunk.offset] : offsets[chunk.offset + len(chunk)]])
+    return "sha256:" + digest.hexdigest()
+
+
+def relabel(golden_set: GoldenSet, item_id: str, new_label: int) -> tuple[GoldenSet, LabelChange]:
+    """Return a new set with ``item_id`` labeled ``new_label`` (0 or 1), and the change made.
+
+    The given set is left as it was. Raises ``NotFoundError`` for an unknown id and
+    ``ValidationError`` for a label other than 0/1 or one equal to the current label.
+    """
+    if new_label not in (0, 1) or isinstance(new_label, float):
+        raise ValidationError([RowProblem(golden_set.name, None, "label", str(new_label), "new label must be 0 or 1")])
+    ids = golden_set.items["id"]
+    where = np.flatnonzero((ids == item_id).to_numpy())
+    if len(where) == 0:
+        raise NotFoundError(f"Golden set {golden_set.name!r} has no item with id {item_id!r}")
+    old_label = int(golden_set.items["label"].iat[where[0]])
+    if old_label == int(new_label):
+        raise ValidationError(
+            [RowProblem(golden_set.name, int(where[0]) + 1, "label", str(new_label),
+                        f"item {item_id!r} already has label {old_label}; nothing to change")]
+        )
+    items = golden_set.items.copy(deep=False)  # copy-on-write: only the label column is copied
+    labels = items["label"].to_numpy(copy=True)
+    labels[where] = int(new_label)
+    items["label"] = labels
+    new_set = GoldenSet(name=golden_set.name, hash=golden_set_hash(items), items=items)
+    return new_set, LabelChange(str(item_id), old_label, int(new_label), golden_set.hash, new_set.hash)
+
+
+def write_golden_set(golden_set: GoldenSet, dest: Path, *, fmt: str | None = None, overwrite: bool = False) -> Path:
+    """Write the items as CSV, JSONL or Parquet (by ``fmt`` or the extension); loading the file
+    back gives the same hash. Refuses to replace an existing file unless ``overwrite``."""
+    dest = Path(dest)
+    fmt = fmt or detect_format(dest.name)
+    if fmt == "csv":
+        data = golden_set.items.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+    elif fmt == "jsonl":
+        data = golden_set.items.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
+    elif fmt == "parquet":
+        data = golden_set.items.to_parquet(index=False)
+    else:
+        raise ConfigError(f"Cannot write golden sets as {fmt!r}; use .csv, .jsonl or .parquet")
+    if overwrite:
+        replace_atomic(dest, data)
+    elif not create_exclusive(dest, data):
+        raise ConfigError(f"{dest} already exists; choose another name", options=("overwrite",))
+    return dest
+
+
+def _strings(series: pd.Series) -> pa.Array | pa.ChunkedArray:
+    return pa.array(series, type=pa.large_string(), from_pandas=True)
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(8)
+    except OSError:
+        return b""  # read_table reports the unreadable file with its reason
+
+
+def _no_drops() -> pd.DataFrame:
+    return pd.DataFrame({"row": pd.Series([], dtype="int64"), "problem": pd.Series([], dtype="str")})
+
+
+def _dropped(raw, checked) -> pd.DataFrame:
+    reasons: dict[int, list[str]] = {}
+    for p in checked.problems:
+        reasons.setdefault(p.row, []).append(p.problem)
+    parsed = raw.frame[checked.bad]
+    taken = [c for c in ("row", "problem", "raw") if c in parsed.columns]
+    parsed = parsed.rename(columns={c: f"orig_{c}" for c in taken})  # the file's own "row" column
+    parsed.insert(0, "row", raw.rows[checked.bad])
+    parsed.insert(1, "problem", ["; ".join(reasons.get(int(r), [])) for r in parsed["row"]])
+    unparsed = pd.DataFrame(
+        {"row": [r for r, _, _ in raw.unreadable], "problem": [p for _, p, _ in raw.unreadable],
+         "raw": [t for _, _, t in raw.unreadable]}
+    )
+    frames = [f for f in (parsed, unparsed) if len(f)]
+    if not frames:
+        return _no_drops()
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return out.sort_values("row", kind="stable").reset_index(drop=True)

@@ -1,0 +1,65 @@
+"""From scores to numbers: metrics at a threshold, threshold rules, PR/ROC curves, calibration,
+bootstrap and exact intervals, paired comparison of runs, slices and leaderboards.
+Checked against scikit-learn; each metric states its rule for empty or one-class input."""
+
+from ._calibration import CalibrationCurve, ScoreHistogram, calibration, score_histogram
+from ._comparison import (
+    OUTCOMES, GoldenOverlap, RunComparison, align_runs, compare_runs, flips, golden_overlap
+)
+from ._curves import PRCurve, ROCCurve, pr_curve, roc_curve
+from ._leaderboard import SHOWN, Leaderboard, RunCurves, leaderboard, overlay_curves
+from ._proportions import Proportion, proportion
+from ._scored import Result, ScoredRun, check_results
+from ._slices import SliceTable, slice_metrics
+from ._threshold import (
+    ThresholdChoice, ThresholdMetrics, ThresholdSweep, best_f1_threshold, check_threshold,
+    metrics_at_threshold, threshold_for_precision, threshold_for_recall, threshold_sweep
+)
+from ._uncertainty import (
+    BootstrapResult, Interval, McNemarResult, bootstrap_ci, mcnemar_test, paired_bootstrap_ci
+)
+
+__all__ = [
+    "BootstrapResult",
+    "CalibrationCurve",
+    "GoldenOverlap",
+    "Interval",
+    "Leaderboard",
+    "McNemarResult",
+    "OUTCOMES",
+    "PRCurve",
+    "Proportion",
+    "ROCCurve",
+    "Result",
+    "RunComparison",
+    "RunCurves",
+    "SHOWN",
+    "ScoreHistogram",
+    "ScoredRun",
+    "SliceTable",
+    "ThresholdChoice",
+    "ThresholdMetrics",
+    "ThresholdSweep",
+    "align_runs",
+    "best_f1_threshold",
+    "bootstrap_ci",
+    "calibration",
+    "check_results",
+    "check_threshold",
+    "compare_runs",
+    "flips",
+    "golden_overlap",
+    "leaderboard",
+    "mcnemar_test",
+    "metrics_at_threshold",
+    "overlay_curves",
+    "paired_bootstrap_ci",
+    "pr_curve",
+    "proportion",
+    "roc_curve",
+    "score_histogram",
+    "slice_metrics",
+    "threshold_for_precision",
+    "threshold_for_recall",
+    "threshold_sweep",
+]

@@ -1,0 +1,104 @@
+"""Turn golden items into request jobs: exact request bytes, cache keys, image encoding.
+
+Jobs are produced lazily, a chunk at a time, so a million-item run never holds a million
+request bodies. Each chunk is looked up in the cache first; hits never become requests.
+
+A cached answer is reused only for the same request to the same server identity
+(``AnswerSource``): the run's endpoint, the model name and the checkpoint the server reports.
+Two servers serving other weights under one name never share answers; an unchanged re-run on
+the same server sends nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from PIL import Image
+
+from ..errors import ConfigError, ValidationError
+from ..golden import encode_data_url, load_image_bytes
+from ._answers import Answer
+from ._templates import Template, build_body
+from ._transport import Job, Outcome
+
+CHUNK = 1000
+SENT_AS_IS = ("image/png", "image/jpeg")
+
+
+@dataclass(frozen=True)
+class AnswerSource:
+    """Who answers a run's requests, as far as the cache is concerned."""
+
+    base_url: str
+    """The run's endpoint; replicas of the run count as it (they must serve its checkpoint)."""
+    model: str
+    """The model name sent."""
+    checkpoint: str | None
+    """The weights behind the name as the server reports them (vLLM's ``root``); None when it
+    does not say: such a server is then known by endpoint and model only."""
+
+
+class JobBuilder:
+    """Builds the request for one item exactly as the live client, single checks and batch
+    export all send it. ``source`` is needed for cache keys only."""
+
+    def __init__(self, template: Template, *, model: str, policy: str, answer_mode: str,
+                 workspace_root: Path, allow_urls: bool = False, source: AnswerSource | None = None):
+        self.template, self.model, self.policy, self.answer_mode = template, model, policy, answer_mode
+        self.workspace_root, self.allow_urls, self.source = Path(workspace_root), allow_urls, source
+
+    def body(self, text: str, image_ref: str | None) -> bytes:
+        """Request body bytes for one item. Raises ValidationError for an unusable image."""
+        image_url = self.image_data_url(image_ref) if image_ref else None
+        body = build_body(self.template, model=self.model, policy=self.policy, text=text,
+                          image_url=image_url, answer_mode=self.answer_mode)
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def cache_key(self, body: bytes) -> str:
+        """Same server identity, template and request bytes (prompt, image, answer mode): same answer."""
+        if self.source is None:
+            raise ValueError("a cache key needs the AnswerSource that answers")
+        source = self.source
+        identity = json.dumps([source.base_url, source.model, source.checkpoint, self.template.name],
+                              ensure_ascii=False, separators=(",", ":")).encode()
+        digest = hashlib.sha256(identity + b"\0" + body).hexdigest()
+        return f"sha256:{digest}"
+
+    def image_data_url(self, ref: str) -> str:
+        mime, data = load_image_bytes(ref, self.workspace_root, allow_urls=self.allow_urls)
+        if mime not in SENT_AS_IS:  # servers reliably take PNG and JPEG; convert the rest
+            with Image.open(io.BytesIO(data)) as image:
+                buffer = io.BytesIO()
+                image.convert("RGBA").save(buffer, format="PNG")
+            mime, data = "image/png", buffer.getvalue()
+        return encode_data_url(mime, data)
+
+    def jobs(
+        self, items: pd.DataFrame, *, store=None, on_cached: Callable[[Outcome], None],
+        on_refused: Callable[[str, str], None],
+    ) -> Iterator[Job]:
+        """Yield a Job per item that needs a request; report cache hits and bad items."""
+        for start in range(0, len(items), CHUNK):
+            chunk = items.iloc[start:start + CHUNK]
+            ready: list[Job] = []
+            for item_id, text, image in zip(chunk["id"], chunk["text"], chunk["image"]):
+                try:
+                    body = self.body("" if pd.isna(text) else text, None if pd.isna(image) else image)
+                except (ValidationError, ConfigError) as exc:
+                    on_refused(item_id, str(exc))
+                    continue
+                ready.append(Job(item_id, self.cache_key(body), body))
+            hits = store.cached([job.cache_key for job in ready]) if store is not None else {}
+            for job in ready:
+                hit = hits.get(job.cache_key)
+                if hit is None:
+                    yield job
+                else:
+                    score, hard_label, raw = hit
+                    on_cached(Outcome(job.item_id, job.cache_key, Answer(score, hard_label, raw or ""), None, 0.0))

@@ -1,0 +1,400 @@
+"""The workspace store: SQLite (WAL, foreign keys, numbered migrations). All SQL lives here.
+
+Golden-set items are kept as content-addressed Parquet snapshots beside the database
+(``.cope_eval/golden/<hex>.parquet``): a million rows load in a second from there, and a run can
+always be resumed or re-read against exactly the items it was scored on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sqlite3
+import tempfile
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ConfigError, NotFoundError
+from ..records import GoldenSet, PolicyVersion, Run, Study, StudyRun, TriageTag
+from ._schema import MIGRATIONS
+
+RUN_COLUMNS = ", ".join(f.name for f in dataclasses.fields(Run))
+PREDICTION_FIELDS = ("item_id", "score", "hard_label", "raw", "error", "latency_ms", "cached")
+TRIAGE_COLUMNS = ", ".join(f.name for f in dataclasses.fields(TriageTag))
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _cannot_open(path: Path, exc: Exception) -> str:
+    """Why the store at ``path`` cannot be opened, and what to do, in one sentence."""
+    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+        return (f"{path} is not a usable cope-eval store ({exc}). Move it aside (e.g. rename it to store.sqlite3.bad): "
+                "an empty store is then created, and policies and golden-set files, kept outside it, are not lost.")
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return (f"Cannot open the workspace store {path} ({reason}): the workspace folder must be writable "
+            "(not read-only) and its disk not full.")
+
+
+class Store:
+    """One SQLite database per workspace. Safe to share between threads (one lock)."""
+
+    def __init__(self, private_dir: Path):
+        self.private_dir = Path(private_dir)
+        self.golden_dir = self.private_dir / "golden"
+        self.path = self.private_dir / "store.sqlite3"
+        self._lock = threading.RLock()
+        self._db = None
+        try:
+            self.private_dir.mkdir(parents=True, exist_ok=True)
+            self.golden_dir.mkdir(exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:  # a read-only workspace, a full disk, a file that is not a store
+            if self._db is not None:
+                self._db.close()
+            raise ConfigError(_cannot_open(self.path, exc)) from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- schema --------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self._lock, self._transaction():
+            self._db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+            done = {row[0] for row in self._db.execute("SELECT name FROM migrations")}
+            for name, sql in MIGRATIONS:
+                if name not in done:
+                    for statement in sql.split(";"):
+                        if statement.strip():
+                            self._db.execute(statement)
+                    self._db.execute("INSERT INTO migrations VALUES (?, ?)", (name, utc_now()))
+
+    def migrations(self) -> list[str]:
+        return [row[0] for row in self._query("SELECT name FROM migrations ORDER BY name")]
+
+    def integrity_ok(self) -> bool:
+        return self._query("PRAGMA integrity_check")[0][0] == "ok"
+
+    # -- policy versions -----------------------------------------------------------------------
+    def put_policy_version(self, version: PolicyVersion) -> None:
+        self._execute(
+            "INSERT OR IGNORE INTO policy_versions (id, policy, text, parent, note, author, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (version.id, version.policy, version.text, version.parent, version.note, version.author,
+             version.created or utc_now()),
+        )
+
+    def policy_version(self, version_id: str) -> PolicyVersion:
+        rows = self._query("SELECT id, policy, text, parent, note, author, created FROM policy_versions WHERE id = ?",
+                           (version_id,))
+        if not rows:
+            raise NotFoundError(f"No policy version {version_id!r} in this workspace's store.")
+        return PolicyVersion(*rows[0])
+
+    # -- golden sets ---------------------------------------------------------------------------
+    def put_golden_set(self, golden: GoldenSet, *, source: str = "", parent_hash: str | None = None) -> None:
+        """Keep a snapshot of the items (once per hash) and register the set."""
+        snapshot = self._snapshot_path(golden.hash)
+        if not snapshot.exists():
+            fd, tmp = tempfile.mkstemp(dir=self.golden_dir, suffix=".tmp")
+            os.close(fd)
+            try:
+                golden.items.to_parquet(tmp, index=False)
+                os.replace(tmp, snapshot)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+        self._execute(
+            "INSERT OR IGNORE INTO golden_sets (hash, name, n_items, source, parent_hash, created) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (golden.hash, golden.name, len(golden), source, parent_hash, utc_now()),
+        )
+
+    def golden_set(self, golden_hash: str) -> GoldenSet:
+        rows = self._query("SELECT name, source FROM golden_sets WHERE hash = ?", (golden_hash,))
+        if not rows:
+            raise NotFoundError(f"No golden set {golden_hash!r} in this workspace's store.")
+        (name, source), snapshot = rows[0], self._snapshot_path(golden_hash)
+        try:
+            items = pd.read_parquet(snapshot)
+        except (OSError, ValueError) as exc:  # missing, unreadable, or not Parquet (ArrowInvalid)
+            missing = isinstance(exc, FileNotFoundError)
+            raise ConfigError(
+                f"The stored copy of golden set {name!r} ({snapshot}) is {'missing' if missing else 'damaged'}; "
+                f"{'' if missing else 'delete it, then '}add the golden set's file again"
+                f"{f' ({source})' if source else ''}: the same items restore this very set.") from None
+        return GoldenSet(name, golden_hash, items)
+
+    def golden_sets(self) -> pd.DataFrame:
+        return self._frame("SELECT hash, name, n_items, source, parent_hash, created FROM golden_sets ORDER BY created")
+
+    def record_label_change(self, change, *, author: str, reason: str) -> None:
+        """Keep who/when/why of a relabel (``golden.LabelChange``); both sets must be stored."""
+        self._execute(
+            "INSERT INTO label_changes (old_hash, new_hash, item_id, old_label, new_label, author, reason, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (change.old_hash, change.new_hash, change.item_id, change.old_label, change.new_label, author, reason,
+             utc_now()),
+        )
+
+    def label_history(self, golden_hash: str) -> pd.DataFrame:
+        """Every label change that led to ``golden_hash``, oldest first, following parents back."""
+        return self._frame(
+            "WITH RECURSIVE chain(hash) AS (SELECT ? UNION SELECT g.parent_hash FROM golden_sets g "
+            "JOIN chain ON g.hash = chain.hash WHERE g.parent_hash IS NOT NULL) "
+            "SELECT c.item_id, c.old_label, c.new_label, c.author, c.reason, c.created, c.old_hash, c.new_hash "
+            "FROM label_changes c JOIN chain ON c.new_hash = chain.hash ORDER BY c.id",
+            (golden_hash,),
+        )
+
+    def _snapshot_path(self, golden_hash: str) -> Path:
+        return self.golden_dir / (golden_hash.split(":", 1)[-1] + ".parquet")
+
+    # -- runs ----------------------------------------------------------------------------------
+    def create_run(self, run: Run) -> None:
+        self._execute(
+            "INSERT INTO runs (id, policy_version_id, golden_hash, base_url, model, template, answer_mode, "
+            "threshold, concurrency, status, n_items, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run.id, run.policy_version_id, run.golden_hash, run.base_url, run.model, run.template,
+             run.answer_mode, run.threshold, run.concurrency, run.status, run.n_items, run.created or utc_now()),
+        )
+
+    def run(self, run_id: str) -> Run:
+        rows = self._query(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            raise NotFoundError(f"No run {run_id!r} in this workspace's store.")
+        return Run(*rows[0])
+
+    def runs(self, *, variants: bool = True) -> list[Run]:
+        """Oldest first; runs of the same second in the order they were created. ``variants=False``
+        leaves out study variants, keeping the runs an analyst started."""
+        where = "" if variants else "WHERE id NOT IN (SELECT run_id FROM study_runs) "
+        return [Run(*r) for r in self._query(f"SELECT {RUN_COLUMNS} FROM runs {where}ORDER BY created, rowid")]
+
+    def mark_run(self, run_id: str, status: str, *, error: str | None = None, pid: int | None = None,
+                 checkpoint: str | None = None) -> None:
+        """Record a status change; 'running' stamps start and owner (and the checkpoint, when
+        given: None keeps the one recorded), end states stamp finish."""
+        now = utc_now()
+        if status == "running":
+            self._execute("UPDATE runs SET status = ?, started = COALESCE(started, ?), heartbeat = ?, runner_pid = ?, "
+                          "error = NULL, checkpoint = COALESCE(?, checkpoint) WHERE id = ?",
+                          (status, now, now, pid, checkpoint, run_id))
+        else:
+            self._execute("UPDATE runs SET status = ?, finished = ?, heartbeat = ?, error = ? WHERE id = ?",
+                          (status, now, now, error, run_id))
+
+    # -- predictions and cache -----------------------------------------------------------------
+    def add_predictions(self, run_id: str, rows: list[tuple], cache_rows: list[tuple] = ()) -> None:
+        """Commit a batch of predictions (and new cache entries) in one transaction.
+
+        ``rows`` follow PREDICTION_FIELDS; ``cache_rows`` are (key, score, hard_label, raw), and
+        remember ``run_id`` as the run that stored the answer. A second prediction for an item is
+        a bug, so the primary key (run_id, item_id) makes it fail loudly instead of double-counting.
+        """
+        with self._lock, self._transaction():
+            self._db.executemany(
+                "INSERT INTO predictions (run_id, item_id, score, hard_label, raw, error, latency_ms, cached) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(run_id, *row) for row in rows],
+            )
+            if cache_rows:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO cache (key, score, hard_label, raw, run_id) VALUES (?, ?, ?, ?, ?)",
+                    [(*row, run_id) for row in cache_rows],
+                )
+            self._db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", (utc_now(), run_id))
+
+    def scored_item_ids(self, run_id: str, *, errors: bool = True) -> set[str]:
+        """Items of the run with a stored prediction; ``errors=False`` leaves failed ones out."""
+        sql = "SELECT item_id FROM predictions WHERE run_id = ?" + ("" if errors else " AND error IS NULL")
+        return {row[0] for row in self._query(sql, (run_id,))}
+
+    def delete_errors(self, run_id: str) -> int:
+        """Forget a run's failed items so a resume sends them again."""
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM predictions WHERE run_id = ? AND error IS NOT NULL", (run_id,))
+            return cursor.rowcount
+
+    def predictions(self, run_id: str) -> pd.DataFrame:
+        return self._frame(f"SELECT {', '.join(PREDICTION_FIELDS)} FROM predictions WHERE run_id = ?", (run_id,))
+
+    def prediction_counts(self, run_id: str) -> tuple[int, int, int]:
+        """(stored, errors, served from cache) for a run."""
+        row = self._query("SELECT COUNT(*), COUNT(error), COALESCE(SUM(cached), 0) FROM predictions WHERE run_id = ?",
+                          (run_id,))[0]
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def cached(self, keys: list[str]) -> dict[str, tuple]:
+        """Cache entries for ``keys``: key -> (score, hard_label, raw)."""
+        found: dict[str, tuple] = {}
+        with self._lock:
+            for start in range(0, len(keys), 900):  # SQLite's bound-parameter limit
+                chunk = keys[start:start + 900]
+                marks = ",".join("?" * len(chunk))
+                for key, *value in self._db.execute(f"SELECT key, score, hard_label, raw FROM cache WHERE key IN ({marks})", chunk):
+                    found[key] = tuple(value)
+        return found
+
+    # -- studies -------------------------------------------------------------------------------
+    def put_study(self, study: Study) -> None:
+        """Store a study and its runs (the runs themselves must exist) in one transaction."""
+        with self._lock, self._transaction():
+            self._db.execute("INSERT INTO studies (id, kind, base_run_id, params, author, created) VALUES (?, ?, ?, ?, ?, ?)",
+                             (study.id, study.kind, study.base_run_id, json.dumps(study.params, sort_keys=True),
+                              study.author, study.created or utc_now()))
+            self._db.executemany("INSERT INTO study_runs (study_id, role, label, run_id) VALUES (?, ?, ?, ?)",
+                                 [(study.id, r.role, r.label, r.run_id) for r in study.runs])
+
+    def study(self, study_id: str) -> Study:
+        rows = self._query("SELECT id, kind, base_run_id, params, author, created FROM studies WHERE id = ?", (study_id,))
+        if not rows:
+            raise NotFoundError(f"No study {study_id!r} in this workspace's store.")
+        return self._study(rows[0])
+
+    def studies(self, kind: str | None = None) -> list[Study]:
+        """Studies in the order they were created (ids and times are only to the second), of one kind
+        when given."""
+        sql = "SELECT id, kind, base_run_id, params, author, created FROM studies"
+        rows = self._query(sql + (" WHERE kind = ?" if kind else "") + " ORDER BY rowid", (kind,) if kind else ())
+        return [self._study(row) for row in rows]
+
+
+    def _study(self, row: tuple) -> Study:
+        runs = self._query("SELECT role, label, run_id FROM study_runs WHERE study_id = ? ORDER BY rowid", (row[0],))
+        return Study(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], tuple(StudyRun(*r) for r in runs))
+
+    # -- error triage tags ---------------------------------------------------------------------
+    def golden_lineage(self, golden_hash: str) -> str:
+        """The first version of ``golden_hash``'s set: follow parents back to one with none."""
+        rows = self._query(
+            "WITH RECURSIVE chain(hash, parent, depth) AS (SELECT hash, parent_hash, 0 FROM golden_sets WHERE hash = ? "
+            "UNION ALL SELECT g.hash, g.parent_hash, chain.depth + 1 FROM golden_sets g "
+            "JOIN chain ON g.hash = chain.parent WHERE chain.depth < 100000) "
+            "SELECT hash FROM chain ORDER BY depth DESC LIMIT 1", (golden_hash,))
+        if not rows:
+            raise NotFoundError(f"No golden set {golden_hash!r} in this workspace's store.")
+        return rows[0][0]
+
+    def golden_leaves(self, golden_hash: str) -> list[str]:
+        """Versions derived from ``golden_hash`` (itself included) that nothing derives from, newest first."""
+        rows = self._query(
+            "WITH RECURSIVE tree(hash) AS (SELECT ? UNION SELECT g.hash FROM golden_sets g "
+            "JOIN tree ON g.parent_hash = tree.hash) "
+            "SELECT g.hash FROM golden_sets g JOIN tree ON g.hash = tree.hash "
+            "WHERE NOT EXISTS (SELECT 1 FROM golden_sets c WHERE c.parent_hash = g.hash) "
+            "ORDER BY g.created DESC, g.rowid DESC",
+            (golden_hash,))
+        return [row[0] for row in rows]
+
+    def put_triage_tag(self, tag: TriageTag) -> int:
+        """Store ``tag`` as the current one for its (policy, lineage, item); the one it replaces is
+        kept as history. Returns the new row id."""
+        now = utc_now()
+        with self._lock, self._transaction():
+            self._db.execute("UPDATE triage_tags SET replaced = ? WHERE policy = ? AND lineage = ? AND item_id = ? "
+                             "AND replaced IS NULL", (now, tag.policy, tag.lineage, tag.item_id))
+            names = [f.name for f in dataclasses.fields(TriageTag) if f.name != "id"]
+            values = [getattr(tag, name) for name in names]
+            values[names.index("created")] = tag.created or now
+            marks = ", ".join("?" * len(names))
+            cursor = self._db.execute(f"INSERT INTO triage_tags ({', '.join(names)}) VALUES ({marks})", values)
+            return int(cursor.lastrowid)
+
+    def clear_triage_tag(self, policy: str, lineage: str, item_id: str) -> bool:
+        """Withdraw the current tag of an item (kept as history); False when it had none."""
+        with self._lock:
+            cursor = self._db.execute("UPDATE triage_tags SET replaced = ? WHERE policy = ? AND lineage = ? "
+                                      "AND item_id = ? AND replaced IS NULL", (utc_now(), policy, lineage, item_id))
+            return cursor.rowcount > 0
+
+    def triage_tag(self, tag_id: int) -> TriageTag:
+        """A current tag by row id (a replaced or withdrawn one is not found)."""
+        rows = self._query(f"SELECT {TRIAGE_COLUMNS} FROM triage_tags WHERE id = ? AND replaced IS NULL", (tag_id,))
+        if not rows:
+            raise NotFoundError(f"No current triage tag {tag_id!r} in this workspace's store.")
+        return TriageTag(*rows[0])
+
+    def triage_tags(self, policy: str, *, lineage: str | None = None, tag: str | None = None,
+                    status: str | None = None) -> pd.DataFrame:
+        """Current tags of a policy (one lineage, tag kind or status when given), oldest first;
+        columns are TriageTag's fields."""
+        where, params = ["policy = ?", "replaced IS NULL"], [policy]
+        for column, value in (("lineage", lineage), ("tag", tag), ("status", status)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        return self._frame(f"SELECT {TRIAGE_COLUMNS} FROM triage_tags WHERE {' AND '.join(where)} ORDER BY id",
+                           tuple(params))
+
+    def triage_tag_history(self, policy: str, lineage: str, item_id: str) -> pd.DataFrame:
+        """Every tag an item has had for a policy, oldest first; ``replaced`` is set on all but the current one."""
+        return self._frame(f"SELECT {TRIAGE_COLUMNS}, replaced FROM triage_tags WHERE policy = ? AND lineage = ? "
+                           "AND item_id = ? ORDER BY id", (policy, lineage, item_id))
+
+    def set_triage_status(self, tag_id: int, status: str, *, by: str, resolved_hash: str | None = None) -> None:
+        """Mark a current tag ``done`` (by whom, now, and for a label error the corrected version) or ``open`` again."""
+        done = status == "done"
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE triage_tags SET status = ?, done_by = ?, done = ?, resolved_hash = ? "
+                "WHERE id = ? AND replaced IS NULL",
+                (status, by if done else None, utc_now() if done else None, resolved_hash if done else None, tag_id))
+            if cursor.rowcount == 0:
+                raise NotFoundError(f"No current triage tag {tag_id!r} in this workspace's store.")
+
+    # -- plumbing ------------------------------------------------------------------------------
+    @contextmanager
+    def atomic(self):
+        """Everything written inside commits together or not at all (other threads wait). Golden
+        snapshot files written inside stay on a rollback: unregistered, content-addressed, harmless."""
+        with self._lock, self._transaction():
+            yield self
+
+    def _transaction(self):
+        return _Transaction(self._db)
+
+    def _execute(self, sql: str, params: tuple = ()) -> None:
+        with self._lock:
+            self._db.execute(sql, params)
+
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:
+        with self._lock:
+            return pd.read_sql_query(sql, self._db, params=params)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on an exception. Inside ``Store.atomic`` it joins the
+    transaction already open, so the outer one decides."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        self.joined = False
+
+    def __enter__(self):
+        self.joined = self.db.in_transaction
+        if not self.joined:
+            self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, *_):
+        if not self.joined:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
