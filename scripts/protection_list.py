@@ -333,7 +333,7 @@ PROTECTIONS = (
                "                made.unlink() if made.is_file() else made.rmdir()", "                pass",
                (T_ERRORS + "test_export_that_runs_out_of_space_leaves_no_half_bundle",)),
     Protection("run --out onto a file is refused before anything is sent", "cope_eval/cli/_run.py",
-               "    _check_out(args.out)\n    if args.template", "    if args.template",
+               "    _check_out(args.out)\n    template = TEMPLATES[", "    template = TEMPLATES[",
                (T_ERRORS + "test_run_out_onto_a_file_is_refused_before_anything_is_sent",)),
     Protection("stray files in a policy folder do not hide its versions", "cope_eval/policies/_versions.py",
                '    return (p for p in folder.glob("*.json") if _VERSION_FILE.fullmatch(p.name) and p.is_file())',

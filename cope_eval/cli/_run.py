@@ -68,15 +68,12 @@ def add_commands(commands) -> None:
     resume.set_defaults(handler=resume_command)
 
 
-ZENTROPI_BASE_URL = "https://api.zentropi.ai/v1"
-
-
 def run_command(args) -> int:
     _check_out(args.out)
-    if args.template == "zentropi":
-        args.base_url = args.base_url or ZENTROPI_BASE_URL
-        if args.api_key_env == "COPE_API_KEY":
-            args.api_key_env = "ZENTROPI_API_KEY"
+    template = TEMPLATES[args.template]  # a hosted service brings its own server and key
+    args.base_url = args.base_url or template.default_base_url
+    if template.key_env_var is not None and args.api_key_env == "COPE_API_KEY":
+        args.api_key_env = template.key_env_var
     if not args.base_url:
         raise ConfigError("No server: pass --base-url or set COPE_BASE_URL (`make serve-local` starts one here).")
     endpoint = _endpoint(normalise_base_url(args.base_url), args.model, _api_key(args.api_key_env))

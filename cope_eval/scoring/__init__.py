@@ -7,7 +7,9 @@ from ._check import CheckResult, check_one
 from ._http_client import ServerSession, TransportError, check_concurrency, fetch
 from ._runner import RunProgress, RunResult, create_run, effective_status, execute_run
 from ._server_info import probe
-from ._templates import ANSWER_MODES, DEFAULT_TEMPLATE, TEMPLATES, build_body, cope_prompt, get_template
+from ._templates import (
+    ANSWER_MODES, DEFAULT_TEMPLATE, TEMPLATES, Template, build_body, cope_prompt, get_template
+)
 from ._transport import RetryPolicy
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "RunResult",
     "ServerSession",
     "TEMPLATES",
+    "Template",
     "Tokenizer",
     "TransportError",
     "build_body",

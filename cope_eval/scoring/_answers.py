@@ -46,8 +46,8 @@ class Answer:
 
 def read_answer(template: Template, reply: dict) -> Answer:
     """Turn a decoded JSON reply into an Answer, or raise AnswerError saying what is wrong."""
-    if template.name == "zentropi":
-        return _zentropi_answer(reply)
+    if template.protocol == "label":
+        return _label_answer(reply)
     try:
         choice = reply["choices"][0]
     except (KeyError, IndexError, TypeError):
@@ -60,7 +60,7 @@ def read_answer(template: Template, reply: dict) -> Answer:
     top = _top_logprobs(template, choice)
     hard = _as_label(text)
     if top is None:
-        if template.name == "chat-label":  # generic LLMs may not offer logprobs
+        if template.logprobs_optional:  # generic LLMs may not offer logprobs
             label = _final_label(text)
             return Answer(float(label), label, text[:200])
         raise AnswerError("reply has no logprobs (the request asked for them; is this a vLLM server?)")
@@ -77,7 +77,7 @@ def checked_score(score) -> float:
     return float(score)
 
 
-def _zentropi_answer(reply) -> Answer:
+def _label_answer(reply) -> Answer:
     """Zentropi returns the label and the model's confidence IN THAT LABEL, so
     P("1") = confidence for label "1" and 1 - confidence for label "0" (derived, not a logprob)."""
     if not isinstance(reply, dict):

@@ -45,8 +45,10 @@ def plan(endpoint: Endpoint, template: Template, policy: str, items: pd.DataFram
     """``max_len``: the model's context in tokens as the server reported it (None: unknown)."""
     if items.empty:
         return BudgetPlan(None, None)
-    if template.name == "zentropi":
-        return BudgetPlan(None, None, warnings=("Zentropi's API does not report context lengths; prompts were not checked.",))
+    if not template.counts_tokens:
+        warning = (f"The {template.name} template's server does not report context lengths; "
+                   "prompts were not checked.")
+        return BudgetPlan(None, None, warnings=(warning,))
     if max_len is None:
         return BudgetPlan(None, None, warnings=("The server does not say its context length; prompts were not checked.",))
     counter = Tokenizer(endpoint, template, policy)
@@ -56,13 +58,13 @@ def plan(endpoint: Endpoint, template: Template, policy: str, items: pd.DataFram
     warnings = []
     if base > POLICY_SHARE_WARNING * max_len:
         warnings.append(f"The policy alone takes {base:,} of the model's {max_len:,} context tokens.")
-    room = max_len - _answer_tokens(template) - base
+    room = max_len - template.answer_tokens - base
     upper = pc.binary_length(pa.array(items["text"].fillna(""), type=pa.large_string())).to_numpy(zero_copy_only=False)
     suspects = items[upper > room]
     refused = {}
     counts = counter.count_all(list(suspects["text"][:SUSPECTS_TOKENIZED]))
     for item_id, tokens in zip(suspects["id"][:SUSPECTS_TOKENIZED], counts):
-        if tokens is not None and tokens + _answer_tokens(template) > max_len:
+        if tokens is not None and tokens + template.answer_tokens > max_len:
             refused[item_id] = (f"prompt too long: {tokens:,} tokens (policy and template {base:,}) "
                                 f"do not fit the model's {max_len:,}-token context")
     if len(suspects) > SUSPECTS_TOKENIZED:
@@ -73,13 +75,10 @@ def plan(endpoint: Endpoint, template: Template, policy: str, items: pd.DataFram
     return BudgetPlan(max_len, base, refused, tuple(warnings))
 
 
-def _answer_tokens(template: Template) -> int:
-    return 1 if template.name != "safeguard" else 0  # safeguard's budget is the server's business
-
-
 class Tokenizer:
     """Counts prompts with the server's ``/tokenize``: None for any it cannot count (no such
-    endpoint, an error, a redirect — never followed, the key stays with its server)."""
+    endpoint, an error, a redirect — never followed, the key stays with its server). A template
+    whose server cannot count (``Template.counts_tokens``) is never sent one: all None."""
 
     def __init__(self, endpoint: Endpoint, template: Template, policy: str):
         self.endpoint, self.template, self.policy = endpoint, template, policy
@@ -91,6 +90,8 @@ class Tokenizer:
     def count_all(self, contents: list[str]) -> list[int | None]:
         """Token counts, a few requests at a time over one session. After a failure to reach the
         server (or its deadline) the rest are not asked: they would only wait as long again."""
+        if not self.template.counts_tokens:
+            return [None] * len(contents)
         return run_sync(lambda: self._count_all(contents))
 
     async def _count_all(self, contents: list[str]) -> list[int | None]:

@@ -31,7 +31,7 @@ from . import _budget as budget
 from ..store import Store, effective_status, refuse_if_being_scored, scoring_here, utc_now
 from ._answers import AnswerError, checked_score
 from ._server_info import ModelInfo, describe_model
-from ._templates import ANSWER_MODES, ZENTROPI_MAX_CONCURRENCY, Template, get_template
+from ._templates import ANSWER_MODES, Template, get_template
 from ._transport import Lane, Outcome, RetryPolicy, run_jobs
 
 FLUSH_EVERY_S = 0.25
@@ -131,7 +131,7 @@ def execute_run(
     policy = store.policy_version(run.policy_version_id)
     todo = _without(golden.items, store.scored_item_ids(run_id, errors=not retry_errors))  # to plan; see _score
     servers = [endpoint, *(replica for replica, _ in replicas)]
-    described = len(todo) > 0 and template.name != "zentropi"  # Zentropi's hosted API describes no model
+    described = len(todo) > 0 and template.describes_model
     infos = [describe_model(s.base_url, s.model, s.api_key) for s in servers] if described else []
     checkpoint = _checkpoint(run, servers, infos)
     plan = budget.plan(endpoint, template, policy.text, todo,
@@ -329,8 +329,8 @@ class _Recorder:
 
 
 def _allowed_concurrency(template: Template, wanted: int) -> int:
-    """Zentropi's service fails fast under load; its own client never exceeds 8 at once."""
-    return min(wanted, ZENTROPI_MAX_CONCURRENCY) if template.name == "zentropi" else wanted
+    """``wanted``, capped at the template's ``max_concurrency`` when it has one."""
+    return wanted if template.max_concurrency is None else min(wanted, template.max_concurrency)
 
 
 def _without(items: pd.DataFrame, ids) -> pd.DataFrame:

@@ -28,31 +28,71 @@ CONSTRAINT = {"structured_outputs": {"choice": ["0", "1"]}}
 
 @dataclass(frozen=True)
 class Template:
-    """How one model family is prompted and how its answer is read."""
+    """How one model family is prompted, how its answer is read, and what its server can do.
+
+    Code elsewhere asks a template what it can do (``template.counts_tokens``), never which
+    one it is: a new backend is one entry in ``TEMPLATES``.
+    """
 
     name: str
     """Identifier used on the command line and stored with each run."""
     endpoint: str
-    """Path under the base URL: ``/chat/completions`` or ``/completions``."""
+    """Path under the base URL: ``/chat/completions``, ``/completions`` or ``/label``."""
     has_probability: bool
     """True when the answer carries P("1"); False for hard-label-only templates."""
     description: str
     """One line for menus."""
+    protocol: str = "openai"
+    """The request and reply shapes: ``openai``, an OpenAI-compatible completion whose reply has
+    ``choices`` (with logprobs when asked); ``label``, Zentropi's ``/v1/label``, which takes the
+    policy as ``criteria_text`` and answers a label with the confidence in it."""
+    modalities: frozenset[str] = frozenset({"text", "image"})
+    """What an item may carry: ``text``, ``image``. An item with an image for a text-only
+    template is refused (an error for that item), never sent without it."""
+    answer_modes: tuple[str, ...] = ANSWER_MODES
+    """The answer modes it takes; another is refused for every item."""
+    logprobs_optional: bool = False
+    """True when a reply without logprobs is read as a hard label (generic LLMs may offer none);
+    False when such a reply is an error (the request asked for them)."""
+    answer_tokens: int = 1
+    """Context tokens the answer needs, for the budget check: 1 for a one-token answer, 0 when
+    the server budgets a long reply itself (a reasoning model's ``max_tokens``)."""
+    max_concurrency: int | None = None
+    """Most requests in flight at once, whatever concurrency is asked; None: no cap."""
+    key_env_var: str | None = None
+    """The environment variable holding the service's API key when the template names one
+    service (``ZENTROPI_API_KEY``); None: the key of whichever server is chosen."""
+    default_base_url: str | None = None
+    """The server used when none is given (a hosted service); None: the user must name one."""
+    counts_tokens: bool = True
+    """True when the server can count a prompt's tokens (vLLM's ``/tokenize``); False: none is
+    ever sent, and prompt lengths are not checked before a run."""
+    describes_model: bool = True
+    """True when the server may say which model it serves (``/v1/models``: context length,
+    checkpoint); False: it is never asked, and the run records no checkpoint."""
 
 
+ZENTROPI_BASE_URL = "https://api.zentropi.ai/v1"
 TEMPLATES = {
     t.name: t
     for t in (
         Template("cope-b", "/chat/completions", True, "CoPE-B (default): one user turn, P(\"1\") from logprobs"),
-        Template("cope-a", "/completions", True, "CoPE-A-9B (legacy): raw prompt with INSTRUCTIONS/ANSWER"),
-        Template("safeguard", "/chat/completions", False, "gpt-oss-safeguard: policy as system message, hard label"),
-        Template("chat-label", "/chat/completions", True, "Generic chat LLM asked for 0/1; P(\"1\") when logprobs are offered"),
-        Template("zentropi", "/label", True, "Zentropi's hosted API: P(\"1\") derived from its label and confidence"),
+        Template("cope-a", "/completions", True, "CoPE-A-9B (legacy): raw prompt with INSTRUCTIONS/ANSWER",
+                 modalities=frozenset({"text"})),
+        Template("safeguard", "/chat/completions", False,
+                 "gpt-oss-safeguard: policy as system message, hard label", answer_tokens=0),
+        Template("chat-label", "/chat/completions", True,
+                 "Generic chat LLM asked for 0/1; P(\"1\") when logprobs are offered",
+                 logprobs_optional=True),
+        Template("zentropi", "/label", True,
+                 "Zentropi's hosted API: P(\"1\") derived from its label and confidence",
+                 protocol="label", answer_modes=("logprobs",),  # the service always answers 0 or 1
+                 # Zentropi's own client never runs more than 8 at once; the service fails fast under load.
+                 max_concurrency=8, key_env_var="ZENTROPI_API_KEY", default_base_url=ZENTROPI_BASE_URL,
+                 counts_tokens=False, describes_model=False),
     )
 }
 DEFAULT_TEMPLATE = "cope-b"
-ZENTROPI_MAX_CONCURRENCY = 8
-"""Zentropi's own client never runs more than 8 requests at once; the service fails fast under load."""
 
 
 def get_template(name: str) -> Template:
@@ -81,12 +121,15 @@ def build_body(
     """The JSON body for one item. ``image_url`` is a data URL (or http URL) or None."""
     if answer_mode not in ANSWER_MODES:
         raise ConfigError(f"Unknown answer mode {answer_mode!r}; choose one of {', '.join(ANSWER_MODES)}.")
-    if template.name == "zentropi":
-        return _zentropi_body(model, policy, text, image_url, answer_mode)
+    if answer_mode not in template.answer_modes:
+        raise ConfigError(f"The {template.name} template has no {answer_mode} mode; "
+                          f"it takes {', '.join(template.answer_modes)}.")
+    if image_url and "image" not in template.modalities:
+        raise ConfigError(f"The {template.name} template is text-only; this item has an image.")
+    if template.protocol == "label":
+        return _label_body(model, policy, text, image_url)
     content = _content_text(text, image_url)
     if template.name == "cope-a":
-        if image_url:
-            raise ConfigError("The cope-a template is text-only; this item has an image.")
         body = {"model": model, "prompt": cope_a_prompt(policy, content), **_one_token(), "logprobs": TOP_LOGPROBS}
     elif template.name == "cope-b":
         message = {"role": "user", "content": _user_content(cope_prompt(policy, content), image_url)}
@@ -108,10 +151,8 @@ def build_body(
     return body
 
 
-def _zentropi_body(model: str, policy: str, text: str, image_url: str | None, answer_mode: str) -> dict:
+def _label_body(model: str, policy: str, text: str, image_url: str | None) -> dict:
     """Zentropi's /v1/label: the policy as criteria_text, content as text and/or a data URL."""
-    if answer_mode != "logprobs":
-        raise ConfigError("The zentropi template has no constrained mode: the service always answers 0 or 1.")
     body = {"model": model, "criteria_text": policy}
     if text:
         body["content_text"] = text
