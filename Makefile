@@ -5,9 +5,12 @@ PY := $(VENV)/bin/python
 
 .PHONY: run test install install-test chromium serve-local stop-local
 
-$(VENV)/.app-installed: requirements.txt
+# The pinned requirements, then cope-eval itself, editable (its dependencies are those same pins:
+# --no-deps resolves nothing again): the `cope-eval` command, working from any directory.
+$(VENV)/.app-installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 $(VENV)/.test-installed: $(VENV)/.app-installed requirements-test.txt

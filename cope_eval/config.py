@@ -1,7 +1,9 @@
 """Where things are: the workspace directory and the model server, read from the environment.
 
 - ``COPE_EVAL_HOME``: the workspace (``policies/``, ``golden_sets/``, private ``.cope_eval/``);
-  default: the repository root.
+  default: the repository checkout the package runs from, whatever the working directory (an
+  editable install, ``pip install -e .``, as ``make install`` does). A regular install has no
+  checkout: there ``COPE_EVAL_HOME`` must be set, and the web app (``app.py``, ``pages/``) is not there.
 - ``COPE_BASE_URL`` (+ ``COPE_MODEL``, ``COPE_API_KEY``): a model server you run; when unset the
   bundled local vLLM is used.
 - ``COPE_ALLOW_PRIVATE_URLS=1``: image URLs (when URL fetching is on at all) may point at
@@ -18,6 +20,16 @@ from pathlib import Path
 from .errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+"""The folder holding the package: the repository checkout when run from one (editable install or
+``python -m cope_eval`` in the checkout), ``site-packages`` after a regular install."""
+
+
+def checkout_root() -> Path | None:
+    """The repository checkout the package runs from (``app.py`` and ``pyproject.toml`` beside the package),
+    or None for a regular install, whose ``REPO_ROOT`` is ``site-packages``."""
+    if (REPO_ROOT / "app.py").is_file() and (REPO_ROOT / "pyproject.toml").is_file():
+        return REPO_ROOT
+    return None
 
 
 @dataclass(frozen=True)
@@ -51,7 +63,13 @@ class Workspace:
 
 
 def workspace_from_env() -> Workspace:
-    root = Path(os.environ.get("COPE_EVAL_HOME") or REPO_ROOT).expanduser().resolve()
+    """``COPE_EVAL_HOME``, else the repository checkout; never ``site-packages``, where a reinstall would
+    take the workspace with it."""
+    home = os.environ.get("COPE_EVAL_HOME") or checkout_root()
+    if home is None:
+        raise ConfigError("Set COPE_EVAL_HOME to your workspace folder (policies/, golden_sets/ and the "
+                          "store): this cope-eval is installed without its repository, so it has no default.")
+    root = Path(home).expanduser().resolve()
     if root.exists() and not root.is_dir():
         raise ConfigError(f"COPE_EVAL_HOME={root} is not a directory.")
     return Workspace(root)

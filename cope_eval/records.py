@@ -148,7 +148,7 @@ class Run:
     concurrency: int
     """Requests in flight at most."""
     status: str
-    """As stored: one of RUN_STATUSES. ``run_status.effective_status`` says what it is now (a
+    """As stored: one of RUN_STATUSES. ``store.effective_status(run)`` says what it is now (a
     runner that died leaves ``running`` behind)."""
     n_items: int
     """Items in the golden set."""

@@ -4,10 +4,8 @@ to the metric deltas."""
 
 import streamlit as st
 
-from cope_eval.app import (
-    at_threshold, default_pair, deltas_table, flips_page, pick_threshold, scored_runs, sweep_figure
-)
-from cope_eval.charts import calibration_figure, confusion_matrix_figure, pr_figure, roc_figure
+from cope_eval.app import at_threshold, default_pair, deltas_table, flips_page, pick_threshold, scored_runs
+from cope_eval.charts import calibration_figure, confusion_matrix_figure, pr_figure, roc_figure, sweep_figure
 from cope_eval.metrics import OUTCOMES
 from cope_eval.policies import diff_versions
 from pages import _common, _state

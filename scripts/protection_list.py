@@ -383,4 +383,12 @@ PROTECTIONS = (
                "frame = (table.rename_columns(names)).to_pandas(",
                (T_FORMATS + "test_parquet_integer_ids_with_a_null_stay_integers_and_the_null_gets_a_derived_id",
                 T_FORMATS + "test_parquet_ids_beyond_2_to_the_53_stay_distinct[ids1]")),
+    # -- issue 15: an installed package never keeps a workspace in site-packages -------------------
+    Protection("a regular install has no default workspace (never site-packages)", "cope_eval/config.py",
+               'home = os.environ.get("COPE_EVAL_HOME") or checkout_root()',
+               'home = os.environ.get("COPE_EVAL_HOME") or REPO_ROOT',
+               ("tests/test_install.py::test_a_regular_install_has_no_default_workspace",)),
+    Protection("without a checkout the app is refused before anything starts", "cope_eval/app/_launcher.py",
+               "    checkout = checkout_root()\n", "    checkout = REPO_ROOT\n",
+               ("tests/test_install.py::test_a_regular_install_refuses_the_app_before_starting_anything",)),
 )

@@ -1,5 +1,6 @@
 """Batch files: exact live request bodies out, simulated vLLM run-batch results back in."""
 
+import io
 import json
 import math
 import subprocess
@@ -12,7 +13,7 @@ from PIL import Image
 from cope_eval.errors import ConfigError, NotFoundError
 from cope_eval.records import Endpoint
 from cope_eval.scoring import create_run, execute_run, export_batch, get_template, import_batch
-from cope_eval.scoring._batch import MAX_LISTED, batch_bytes
+from cope_eval.scoring._batch import MAX_LISTED, BatchExport, write_batch
 from cope_eval.scoring._jobs import JobBuilder
 from cope_eval.store import Store
 from tests.factories import make_golden, make_policy
@@ -26,6 +27,13 @@ NOWHERE = Endpoint("http://127.0.0.1:9/v1", "stub")  # runs that are only export
 def store(workspace):
     with Store(workspace.private_dir) as store:
         yield store
+
+
+def batch_bytes(store: Store, run_id: str, **options) -> tuple[bytes, BatchExport]:
+    """The batch file in memory; ``options`` as for ``write_batch``."""
+    buffer = io.BytesIO()
+    result = write_batch(store, run_id, buffer, **options)
+    return buffer.getvalue(), result
 
 
 def lines_of(path) -> list[bytes]:

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cope_eval.config import Workspace
-from cope_eval.golden._registry import register_file
+from cope_eval.golden import load_golden_set
 from cope_eval.insight import _ablation as ablation, _probes as probes
 from cope_eval.insight._probe_policies import INVERTED_OVERVIEW
 from cope_eval.policies import save_version
@@ -71,7 +71,8 @@ def _seed(root, server) -> str:
         csv.writer(file).writerows([("id", "text", "label", "category"), *ITEMS])
     endpoint = Endpoint(server.base_url, server.model)
     with Store(workspace.private_dir) as store:
-        golden = register_file(store, path, root).golden_set
+        golden = load_golden_set(path, root).golden_set
+        store.put_golden_set(golden, source=str(path))
         run = create_run(store, policy=version, golden=golden, endpoint=endpoint, concurrency=4)
         result = execute_run(store, run.id, endpoint, workspace_root=root)
         scores = store.predictions(run.id).set_index("item_id")["score"]

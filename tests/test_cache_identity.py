@@ -11,10 +11,10 @@ import pytest
 from cope_eval.errors import ConfigError
 from cope_eval.records import Endpoint
 from cope_eval.scoring import RetryPolicy, create_run, execute_run, import_batch
-from cope_eval.scoring._batch import batch_bytes
 from cope_eval.store import Store
 from tests.factories import make_golden, make_policy
 from tests.stub_server import Reply, StubServer, chat_reply, chat_requests
+from tests.test_batch import batch_bytes
 
 FAST = RetryPolicy(attempts=2, base_delay_s=0.01, max_delay_s=0.02, timeout_s=5.0)
 GOLDEN = make_golden(6)

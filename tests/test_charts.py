@@ -6,8 +6,7 @@ import pytest
 
 from cope_eval.charts import _metrics as charts
 from cope_eval.metrics import (
-    best_f1_threshold, calibration, compare_runs, flips, leaderboard, metrics_at_threshold,
-    overlay_curves, pr_curve, roc_curve, score_histogram, threshold_sweep
+    best_f1_threshold, calibration, metrics_at_threshold, overlay_curves, pr_curve, roc_curve, threshold_sweep
 )
 from tests.metric_data import frame
 
@@ -56,37 +55,24 @@ def test_sweep_figure_marks_the_chosen_threshold():
     assert fig.layout.shapes[0].x0 == chosen.threshold
 
 
-def test_calibration_and_histogram_figures():
+def test_sweep_figure_overlays_runs_one_trace_per_metric_thinned_with_both_ends():
+    sweeps = {"A": threshold_sweep(A), "B": threshold_sweep(B)}
+    fig = charts.sweep_figure(sweeps, threshold=0.4, max_points=300)
+    assert len(fig.data) == 6 and {t.name for t in fig.data} >= {"A f1", "B recall"}
+    assert max(_points(fig)) <= 300
+    assert fig.data[0].x[0] == sweeps["A"].threshold[0] and fig.data[0].x[-1] == sweeps["A"].threshold[-1]
+    assert fig.layout.shapes[0].x0 == 0.4
+
+
+def test_calibration_figure():
     fig = charts.calibration_figure({"A": calibration(A), "B": calibration(B)})
     assert len(fig.data) == 2 and "ECE" in fig.data[0].name
-    hist = charts.score_histogram_figure(score_histogram(A, n_bins=10))
-    assert [t.name for t in hist.data] == ["gold 0", "gold 1"]
-    assert sum(hist.data[0].y) + sum(hist.data[1].y) == N
 
 
 def test_confusion_matrix_figure():
     m = metrics_at_threshold(A)
     fig = charts.confusion_matrix_figure(m)
     assert np.asarray(fig.data[0].z).tolist() == [[m.tn, m.fp], [m.fn, m.tp]]
-
-
-def test_leaderboard_figure_overview_and_slice():
-    board = leaderboard({"A": A, "B": B})
-    fig = charts.leaderboard_figure(board)
-    assert [t.name for t in fig.data] == ["precision", "recall", "f1"]
-    assert list(fig.data[2].x) == board.overview.index.tolist()
-    assert "drugs" in charts.leaderboard_figure(board, slice_name="drugs").layout.title.text
-
-
-def test_flips_and_deltas_figures():
-    table = flips(A, B)
-    fig = charts.flips_figure(table, max_points=100)
-    assert sum(_points(fig)) == 100
-    assert {t.name for t in fig.data} <= {"fixed", "broken", "both_wrong"}
-    assert "100 largest" in fig.layout.title.subtitle.text
-    deltas = charts.deltas_figure(compare_runs(A, B))
-    assert list(deltas.data[0].y) == ["precision", "recall", "f1"]
-    assert "McNemar" in deltas.layout.title.subtitle.text
 
 
 def test_empty_run_figures_do_not_fail():

@@ -1,11 +1,10 @@
-"""The Compare page's numbers at one threshold, flips with content, pickers, sweep figure."""
+"""The Compare page's numbers at one threshold, flips with content, pickers."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from cope_eval.app import at_threshold, deltas_table, flips_page, pick_threshold, sweep_figure
-from cope_eval.metrics import threshold_sweep
+from cope_eval.app import at_threshold, deltas_table, flips_page, pick_threshold
 from tests.factories import make_golden
 
 GOLDEN = make_golden(8, categories=["x", "x", "y", "y", "x", "x", "y", "y"])
@@ -72,8 +71,3 @@ def test_flips_page_joins_text_and_filters_by_outcome(workspace):
     assert pages == 1 and rows["text"].tolist() == ["post number 1"]
     assert rows.columns.tolist()[:4] == ["outcome", "item_id", "thumbnail", "text"]
     assert flips_page(flipped, GOLDEN.items, workspace.root, outcome="broken")[0].empty
-
-
-def test_sweep_figure_one_trace_per_run_and_metric():
-    figure = sweep_figure({"A": threshold_sweep(A), "B": threshold_sweep(B)}, threshold=0.4)
-    assert len(figure.data) == 6 and {t.name for t in figure.data} >= {"A f1", "B recall"}

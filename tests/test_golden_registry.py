@@ -4,7 +4,6 @@ import pytest
 
 from cope_eval.errors import ValidationError
 from cope_eval.golden import correct_label
-from cope_eval.golden._registry import register_file
 from cope_eval.records import Endpoint
 from cope_eval.scoring import create_run
 from cope_eval.store import Store
@@ -37,15 +36,3 @@ def test_a_label_change_needs_a_reason(workspace):
             correct_label(store, golden.hash, "item-00000", 1, author="ana", reason="  ")
         assert len(store.golden_sets()) == 1
 
-
-def test_a_rejected_file_registers_nothing(workspace):
-    bad = workspace.golden_sets_dir / "bad.csv"
-    bad.write_text("text,label\nok,1\nnope,2\n")
-    with Store(workspace.private_dir) as store:
-        with pytest.raises(ValidationError, match="bad.csv"):
-            register_file(store, bad, workspace.root)
-        assert store.golden_sets().empty
-        good = workspace.golden_sets_dir / "good.csv"
-        good.write_text("text,label\nok,1\nfine,0\n")
-        loaded = register_file(store, good, workspace.root)
-        assert store.golden_sets()["hash"].tolist() == [loaded.golden_set.hash]

@@ -31,7 +31,6 @@ from cope_eval._util.csv_safe import write_csv
 from cope_eval.config import Workspace
 from cope_eval.errors import ValidationError
 from cope_eval.golden import _images as images, load_golden_set, load_image_bytes
-from cope_eval.golden._registry import register_file
 from cope_eval.policies import list_versions, save_version, version_id
 from cope_eval.policies._versions import MAX_POLICY_BYTES
 from cope_eval.store import Store
@@ -136,8 +135,8 @@ def test_golden_set_file(space, case):
     path.write_bytes(build(workspace.root, outside))
     with Store(workspace.private_dir) as store:
         if isinstance(expected, Rejected):
-            with pytest.raises(ValidationError) as info:
-                register_file(store, path, workspace.root)
+            with pytest.raises(ValidationError) as info:  # as the Golden sets page: load, then store
+                store.put_golden_set(load_golden_set(path, workspace.root).golden_set, source=str(path))
             problems = [str(p) for p in info.value.problems]
             if expected.prefix:
                 assert len(problems) == len(expected.problems)
@@ -146,7 +145,8 @@ def test_golden_set_file(space, case):
                 assert problems == list(expected.problems)
             assert store.golden_sets().empty and not list(store.golden_dir.iterdir()), "nothing half-written"
             return
-        loaded = register_file(store, path, workspace.root)
+        loaded = load_golden_set(path, workspace.root)
+        store.put_golden_set(loaded.golden_set, source=str(path))
         assert loaded.golden_set.items["text"].tolist() == list(expected.texts)
         assert [str(w) for w in loaded.warnings] == list(expected.warnings)
         stored = store.golden_set(loaded.golden_set.hash)

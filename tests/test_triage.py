@@ -13,7 +13,7 @@ from cope_eval.insight import (
     _triage as triage_module, mark_gap_done, policy_gaps, send_label_errors_to_relabeling, tag_item,
     triage_run, untag_item
 )
-from cope_eval.insight._triage import disagreements, tag_history
+from cope_eval.insight._triage import disagreements
 from cope_eval.records import Endpoint
 from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store, run_results
@@ -102,14 +102,15 @@ def test_tag_retag_and_withdraw_keep_history(store):
     assert (row.tag, row.note, row.tag_author, row.tag_status, row.tag_id) == (
         "label_error", "it is a threat", "bo", "open", second.id)
     assert (second.gold_label, second.score, second.text, second.run_id) == (0, 0.95, "post number 0", run.id)
-    history = tag_history(store, run.id, "item-00000")
+    history = store.triage_tag_history(second.policy, second.lineage, "item-00000")
     assert history[["id", "tag", "author"]].values.tolist() == [[first.id, "policy_gap", "ana"],
                                                                 [second.id, "label_error", "bo"]]
     assert history["replaced"].notna().tolist() == [True, False]
 
     assert untag_item(store, run.id, "item-00000") and not untag_item(store, run.id, "item-00000")
     assert triage_run(store, run.id).items["tag"].isna().all()
-    assert tag_history(store, run.id, "item-00000")["replaced"].notna().all(), "withdrawn, still in history"
+    assert store.triage_tag_history(second.policy, second.lineage, "item-00000")["replaced"].notna().all(), \
+        "withdrawn, still in history"
 
 
 @pytest.mark.parametrize("item, tag, note, error, message", [

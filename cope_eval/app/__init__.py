@@ -4,7 +4,7 @@ pickers, the tables and labels pages show, sign-in. Never imports streamlit."""
 from ._adhoc import check_item, policy_tokens
 from ._auth import DEFAULT_PROVIDER, author_of, is_signed_in, sign_in_providers
 from ._background import RunManager
-from ._compare_view import at_threshold, deltas_table, flips_page, pick_threshold, sweep_figure
+from ._compare_view import at_threshold, deltas_table, flips_page, pick_threshold
 from ._launcher import launch_app
 from ._run_picker import (
     RunInfo, agreement_groups, completed_runs, default_pair, group_labels, scored_runs, short_id
@@ -59,7 +59,6 @@ __all__ = [
     "study_choices",
     "study_view",
     "summarise",
-    "sweep_figure",
     "version_history",
     "version_label",
     "with_text",

@@ -13,18 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from ..golden import with_thumbnails
 from ..metrics import (
-    SHOWN, RunComparison, ThresholdChoice, ThresholdMetrics, ThresholdSweep, align_runs,
+    SHOWN, RunComparison, ThresholdChoice, ThresholdMetrics, align_runs,
     best_f1_threshold, bootstrap_ci, compare_runs, flips, leaderboard, metrics_at_threshold,
     threshold_for_precision, threshold_for_recall
 )
 from ._views import page_of
 
 RULES = ("max_f1", "min_precision", "min_recall")
-_DASH = {"precision": "dot", "recall": "dash", "f1": "solid"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,22 +107,6 @@ def pick_threshold(results: pd.DataFrame, rule: str, *, target: float | None = N
     raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
 
 
-def sweep_figure(sweeps: Mapping[str, ThresholdSweep], *, threshold: float, max_points: int = 500) -> go.Figure:
-    """Precision (dotted), recall (dashed) and F1 (solid) of every run against the threshold."""
-    fig = go.Figure()
-    for i, (name, sweep) in enumerate(sweeps.items()):
-        step = max(1, len(sweep.threshold) // max_points)
-        for metric in SHOWN:
-            fig.add_trace(go.Scatter(
-                x=sweep.threshold[::step], y=getattr(sweep, metric)[::step], name=f"{name} {metric}",
-                mode="lines" if len(sweep.threshold) > 1 else "markers", legendgroup=name,
-                line={"dash": _DASH[metric], "color": _color(i)}))
-    fig.add_vline(x=threshold, line_dash="dash", line_color="gray")
-    fig.update_layout(title="Metrics by threshold", xaxis_title="Threshold", yaxis_title="Value",
-                      xaxis_range=[0, 1], yaxis_range=[0, 1.02], legend={"orientation": "h", "y": -0.25})
-    return fig
-
-
 def flips_page(flipped: pd.DataFrame, items: pd.DataFrame, workspace: Path, *, outcome: str | None = None,
                page: int = 1, page_size: int = 25) -> tuple[pd.DataFrame, int]:
     """One page of flips (largest score change first) with each item's text and a thumbnail."""
@@ -136,8 +118,3 @@ def flips_page(flipped: pd.DataFrame, items: pd.DataFrame, workspace: Path, *, o
     columns = ["outcome", "item_id", "thumbnail", "text", "label", "score_a", "score_b", "score_change"]
     extra = [c for c in ("category",) if c in table.columns]
     return table[columns + extra].reset_index(drop=True), pages
-
-
-def _color(i: int) -> str:
-    palette = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
-    return palette[i % len(palette)]

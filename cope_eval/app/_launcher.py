@@ -19,7 +19,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..config import REPO_ROOT, server_from_env
+from ..config import REPO_ROOT, checkout_root, server_from_env
 from ..errors import ConfigError
 from .. import local
 from ._auth import sign_in_providers
@@ -31,6 +31,7 @@ DEFAULT_ADDRESS = "127.0.0.1"
 def launch_app(*, port: int = 8501, address: str | None = None, extra_args: list[str] | None = None) -> int:
     """Run the app until it exits; ``address`` (the ``--address`` flag) wins over ``COPE_ADDRESS``."""
     address = app_address(address, os.environ)
+    command = streamlit_command(port=port, address=address, extra_args=extra_args)  # no app.py: stop here
     warning = exposure_warning(address, port, os.environ)
     if warning:
         print(warning, file=sys.stderr, flush=True)
@@ -42,7 +43,7 @@ def launch_app(*, port: int = 8501, address: str | None = None, extra_args: list
         env.update(COPE_BASE_URL=server.base_url, COPE_MODEL=server.model, COPE_LOCAL_SERVER="1")
     # SIGTERM (e.g. from a process manager) must still run the cleanup below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    app = subprocess.Popen(streamlit_command(port=port, address=address, extra_args=extra_args), env=env)
+    app = subprocess.Popen(command, env=env)
     try:
         return app.wait()
     except KeyboardInterrupt:
@@ -65,9 +66,15 @@ def app_address(flag: str | None, env: Mapping[str, str]) -> str:
 
 
 def streamlit_command(*, port: int, address: str, extra_args: list[str] | None = None) -> list[str]:
-    """The ``streamlit run`` command line: the address is always explicit, never Streamlit's "every interface"."""
+    """The ``streamlit run`` command line: the address is always explicit, never Streamlit's "every
+    interface". ``app.py`` is the checkout's, whatever the working directory; a regular install has
+    none (see ``config``)."""
+    checkout = checkout_root()
+    if checkout is None:
+        raise ConfigError("The web app (app.py and pages/) comes with the cope-eval repository, not with "
+                          "the installed package: run `make run` in a checkout (it runs pip install -e .).")
     return [
-        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
+        sys.executable, "-m", "streamlit", "run", str(checkout / "app.py"),
         "--server.address", address, "--server.port", str(port), "--browser.gatherUsageStats", "false",
         *(extra_args or []),
     ]

@@ -31,7 +31,7 @@ class RunView:
     run: Run
     """The run as stored."""
     status: str
-    """``run_status.effective_status``, and ``running`` from the moment this process starts it."""
+    """``store.effective_status(run)``, and ``running`` from the moment this process starts it."""
     done: int
     """Items with a stored prediction (errors included)."""
     errors: int

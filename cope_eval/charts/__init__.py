@@ -1,8 +1,8 @@
-"""Every plotly figure the app and the export card draw."""
+"""Every plotly figure: built from metric and insight result records, computing nothing but layout."""
 
 from ._agreement import kappa_figure
 from ._metrics import (
-    calibration_figure, confusion_matrix_figure, pr_figure, roc_figure, threshold_sweep_figure
+    calibration_figure, confusion_matrix_figure, pr_figure, roc_figure, sweep_figure, threshold_sweep_figure
 )
 
 __all__ = [
@@ -11,5 +11,6 @@ __all__ = [
     "kappa_figure",
     "pr_figure",
     "roc_figure",
+    "sweep_figure",
     "threshold_sweep_figure",
 ]

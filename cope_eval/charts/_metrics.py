@@ -12,17 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
 from ..metrics import (
-    OUTCOMES, SHOWN, CalibrationCurve, Leaderboard, PRCurve, ROCCurve, RunComparison, ScoreHistogram,
-    ThresholdChoice, ThresholdMetrics, ThresholdSweep
+    SHOWN, CalibrationCurve, PRCurve, ROCCurve, ThresholdChoice, ThresholdMetrics, ThresholdSweep
 )
 
 MAX_POINTS = 2000
-OUTCOME_COLORS = {"fixed": "#2ca02c", "broken": "#d62728", "both_wrong": "#7f7f7f",
-                  "both_right": "#1f77b4"}
+_DASH = {"precision": "dot", "recall": "dash", "f1": "solid"}
+_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
 
 def pr_figure(curves, *, chosen: ThresholdChoice | None = None,
@@ -70,6 +68,24 @@ def threshold_sweep_figure(sweep: ThresholdSweep, *, chosen: ThresholdChoice | N
     return _layout(fig, "Metrics by threshold", "Threshold", "Value", [sweep.note])
 
 
+def sweep_figure(sweeps: Mapping[str, ThresholdSweep], *, threshold: float,
+                 max_points: int = 500) -> go.Figure:
+    """Precision (dotted), recall (dashed) and F1 (solid) of every run against the threshold, one colour
+    per run, the current ``threshold`` marked (the Compare page's overlay of ``threshold_sweep_figure``)."""
+    fig = go.Figure()
+    for i, (name, sweep) in enumerate(sweeps.items()):
+        keep = _thin(len(sweep.threshold), max_points)
+        for metric in SHOWN:
+            fig.add_trace(go.Scatter(
+                x=sweep.threshold[keep], y=getattr(sweep, metric)[keep], name=f"{name} {metric}",
+                mode="lines" if len(sweep.threshold) > 1 else "markers", legendgroup=name,
+                line={"dash": _DASH[metric], "color": _PALETTE[i % len(_PALETTE)]}))
+    fig.add_vline(x=threshold, line_dash="dash", line_color="gray")
+    fig.update_layout(title="Metrics by threshold", xaxis_title="Threshold", yaxis_title="Value",
+                      xaxis_range=[0, 1], yaxis_range=[0, 1.02], legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
 def calibration_figure(curves) -> go.Figure:
     """Fraction of gold "1" against mean score per bin; Brier and ECE in the legend."""
     fig, notes = go.Figure(), []
@@ -84,18 +100,6 @@ def calibration_figure(curves) -> go.Figure:
     return _layout(fig, "Reliability", "Mean score in bin", "Fraction gold '1'", notes)
 
 
-def score_histogram_figure(hist: ScoreHistogram) -> go.Figure:
-    """Score distributions of gold "1" and gold "0" items, overlaid."""
-    centers = (hist.bin_edges[:-1] + hist.bin_edges[1:]) / 2
-    width = np.diff(hist.bin_edges)
-    fig = go.Figure([
-        go.Bar(x=centers, y=hist.count_negative, width=width, name="gold 0", opacity=0.6),
-        go.Bar(x=centers, y=hist.count_positive, width=width, name="gold 1", opacity=0.6),
-    ])
-    fig.update_layout(barmode="overlay")
-    return _layout(fig, "Scores by gold label", "Score", "Items", [hist.note])
-
-
 def confusion_matrix_figure(metrics: ThresholdMetrics) -> go.Figure:
     """The 2x2 confusion matrix at the metrics' threshold (rows gold, columns predicted)."""
     z = [[metrics.tn, metrics.fp], [metrics.fn, metrics.tp]]
@@ -107,52 +111,6 @@ def confusion_matrix_figure(metrics: ThresholdMetrics) -> go.Figure:
     errors = f"{metrics.errors} errored items left out" if metrics.errors else ""
     return _layout(fig, f"Confusion matrix at threshold {metrics.threshold:g}", "", "",
                    [errors])
-
-
-def leaderboard_figure(board: Leaderboard, *, slice_name: str | None = None) -> go.Figure:
-    """Grouped bars of precision, recall and F1 per run: the unweighted mean across slices,
-    or one slice's values. Runs in leaderboard order (best F1 first)."""
-    table = board.overview if slice_name is None else board.table(slice_name)
-    fig = go.Figure([go.Bar(x=list(table.index), y=table[m], name=m) for m in SHOWN])
-    fig.update_layout(barmode="group")
-    title = "Unweighted mean across slices" if slice_name is None else f"Slice {slice_name}"
-    notes = [] if board.same else [f"runs cut to the {board.n_items} items they share"]
-    return _layout(fig, title, "Run", "Value", notes)
-
-
-def flips_figure(flips: pd.DataFrame, *, thresholds=(0.5, 0.5),
-                 max_points: int = 5000) -> go.Figure:
-    """Score in B against score in A per item, coloured by outcome (from ``flips``); the
-    ``max_points`` largest score changes are drawn."""
-    shown = flips.nlargest(max_points, "abs_change") if len(flips) > max_points else flips
-    fig = go.Figure()
-    for outcome in OUTCOMES:
-        part = shown[shown["outcome"] == outcome]
-        if len(part):
-            fig.add_trace(go.Scatter(
-                x=part["score_a"], y=part["score_b"], mode="markers", name=outcome,
-                marker_color=OUTCOME_COLORS[outcome], customdata=part["item_id"],
-                hovertemplate="%{customdata}<br>A %{x:.3f} → B %{y:.3f}"))
-    fig.add_vline(x=thresholds[0], line_dash="dot")
-    fig.add_hline(y=thresholds[1], line_dash="dot")
-    _diagonal(fig)
-    note = f"{max_points} largest of {len(flips)} changes shown" if len(flips) > len(shown) else ""
-    return _layout(fig, "Per-item flips", "Score in A", "Score in B", [note])
-
-
-def deltas_figure(comparison: RunComparison) -> go.Figure:
-    """Each metric's change B - A with its paired bootstrap interval."""
-    names = list(comparison.deltas)
-    d = [comparison.deltas[k] for k in names]
-    fig = go.Figure(go.Scatter(
-        x=[i.estimate for i in d], y=names, mode="markers",
-        error_x={"type": "data", "symmetric": False,
-                 "array": [i.high - i.estimate for i in d],
-                 "arrayminus": [i.estimate - i.low for i in d]}))
-    fig.add_vline(x=0, line_dash="dot")
-    p = comparison.mcnemar
-    note = f"McNemar ({p.method}) p = {p.p_value:.3g} on {comparison.n} items"
-    return _layout(fig, f"B - A ({comparison.confidence:.0%} intervals)", "Change", "", [note])
 
 
 def _named(curves, attr: str, kind: type) -> dict:

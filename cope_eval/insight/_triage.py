@@ -175,13 +175,6 @@ def untag_item(store: Store, run_id: str, item_id: str) -> bool:
     return store.clear_triage_tag(policy, lineage, item_id)
 
 
-def tag_history(store: Store, run_id: str, item_id: str) -> pd.DataFrame:
-    """Every tag the item has had for the run's policy and lineage, oldest first (``replaced``
-    is missing only on the current one)."""
-    _, policy, lineage = _context(store, run_id)
-    return store.triage_tag_history(policy, lineage, item_id)
-
-
 def send_label_errors_to_relabeling(store: Store, run_id: str, *, author: str,
                                     golden_hash: str | None = None) -> Relabeled:
     """Correct the gold label of every open label-error tag of the run's policy and lineage.

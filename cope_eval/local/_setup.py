@@ -53,10 +53,6 @@ def server_python(cache: Path) -> Path:
     return venv_dir(cache) / "bin" / "python"
 
 
-def is_prepared(cache: Path) -> bool:
-    return (venv_dir(cache) / READY_MARKER).exists() and (model_dir(cache) / READY_MARKER).exists()
-
-
 def prepare(cache: Path | None = None, progress: Progress = print) -> Path:
     """Make sure the server venv and converted model exist; return the cache dir.
 

@@ -176,13 +176,6 @@ def export_batch(store: Store, run_id: str, dest: Path, *, workspace_root: Path,
     return result
 
 
-def batch_bytes(store: Store, run_id: str, **options) -> tuple[bytes, BatchExport]:
-    """The batch file in memory (for a download button); ``options`` as for ``write_batch``."""
-    buffer = io.BytesIO()
-    result = write_batch(store, run_id, buffer, **options)
-    return buffer.getvalue(), result
-
-
 def import_batch(store: Store, run_id: str, results: Path | str | bytes, *, filename: str | None = None) -> BatchImport:
     """Store the answers of a batch results file (a path, or uploaded bytes) in the run."""
     run = store.run(run_id)
