@@ -4,20 +4,17 @@ decides."""
 
 import streamlit as st
 
-from cope_eval.app import (
-    clause_table, completed_runs, escape_markdown, signed_colours, start_study, study_choices, with_text
-)
-from cope_eval.insight import (
-    ABLATION_ITEMS, ABLATION_KIND, ablation_report, create_ablation, endpoint_mismatch
-)
+from cope_eval.app import clause_table, completed_runs, signed_colours, with_text
+from cope_eval.insight import ABLATION, ablation_report
 from cope_eval.policies import split_clauses
-from pages import _auth, _common, _state
-from pages._study_progress import study_progress
+from pages import _common, _state
+from pages._study_progress import StudyKeys, study_tab
 
 TITLE = "Clause ablation"
 ITEMS = {"all": "All scored items", "near": "Only the items nearest the threshold"}
 TEXT = {"text": st.column_config.TextColumn(width="large")}
 SHOWN = 500
+KEYS = StudyKeys(_state.ABLATION_START, _state.ABLATION_STUDY, _state.ABLATION_RESUME, _state.ABLATION_CANCEL)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -47,34 +44,19 @@ def draw(ws, store, manager, endpoint) -> None:
     chosen = st.multiselect("Clauses to remove, one per variant (none chosen: every clause)", ids,
                             key=_state.ABLATION_CLAUSES)
     items_col, limit_col = st.columns([2, 1])
-    items = items_col.radio("Items to rescore", ABLATION_ITEMS, key=_state.ABLATION_ITEMS, format_func=ITEMS.get,
-                            horizontal=True)
+    items = items_col.radio("Items to rescore", ABLATION.selections, key=_state.ABLATION_ITEMS,
+                            format_func=ITEMS.get, horizontal=True)
     limit = limit_col.number_input("How many nearest", 1, 1_000_000, key=_state.ABLATION_LIMIT,
                                    disabled=items != "near")
     n_variants = len(chosen or ids)
     n_items = runs[run_id].stored if items == "all" else min(limit, runs[run_id].stored)
     st.caption(f"At most {n_variants} × {n_items:,} = {n_variants * n_items:,} requests; answers already in the "
                "cache (a repeated ablation) cost none.")
-    problem = endpoint_mismatch(run, endpoint)
-    if problem:
-        st.warning(escape_markdown(problem))
-    if st.button("Run ablation", key=_state.ABLATION_START, type="primary", disabled=problem is not None,
-                 icon=":material/play_arrow:"):
-        study = _common.attempt(start_study, store, manager, run, endpoint, create_ablation, run,
-                                clause_ids=chosen or None, items=items, limit=limit if items == "near" else None,
-                                author=_auth.current_author() or "")
-        if study is not None:
-            st.session_state[_state.ABLATION_STUDY] = study.id
-
-    studies = study_choices(store, ABLATION_KIND, run.id)
-    if not studies:
-        st.info("No ablation of this run yet.")
-        return
-    _state.keep_valid(_state.ABLATION_STUDY, list(studies))
-    _state.redraw_choice(_state.ABLATION_STUDY)  # its label says the status, which changes
-    study_id = st.selectbox("Ablation", list(studies), key=_state.ABLATION_STUDY, format_func=studies.get)
-    if not study_progress(store, manager, study_id, endpoint, resume_key=_state.ABLATION_RESUME,
-                          cancel_key=_state.ABLATION_CANCEL):
+    study_id = study_tab(store, manager, endpoint, ABLATION, run, keys=KEYS, start="Run ablation",
+                         picker="Ablation", none_yet="No ablation of this run yet.",
+                         options=dict(clause_ids=chosen or None, items=items,
+                                      limit=limit if items == "near" else None))
+    if study_id is None:
         return
     report = _common.attempt(_report, str(ws.private_dir), study_id)
     if report is None:

@@ -3,22 +3,18 @@ set and model, revert each hunk of the edit A → B alone and see which items it
 
 import streamlit as st
 
-from cope_eval.app import (
-    completed_runs, default_pair, escape_markdown, hunk_table, signed_colours, start_study,
-    study_choices, with_text
-)
-from cope_eval.insight import (
-    ATTRIBUTION_ITEMS, ATTRIBUTION_KIND, attribution_candidates, attribution_report, create_attribution,
-    endpoint_mismatch
-)
+from cope_eval.app import completed_runs, default_pair, hunk_table, signed_colours, with_text
+from cope_eval.insight import ATTRIBUTION, attribution_candidates, attribution_report
 from cope_eval.policies import diff_hunks
-from pages import _auth, _common, _state
-from pages._study_progress import study_progress
+from pages import _common, _state
+from pages._study_progress import StudyKeys, study_tab
 
 TITLE = "Change attribution"
 ITEMS = {"all": "All scored items", "moved": "Items that moved most from A to B", "near": "Items nearest B's threshold"}
 TEXT = {"text": st.column_config.TextColumn(width="large")}
 SHOWN = 200
+KEYS = StudyKeys(_state.ATTRIBUTION_START, _state.ATTRIBUTION_STUDY, _state.ATTRIBUTION_RESUME,
+                 _state.ATTRIBUTION_CANCEL)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -53,29 +49,14 @@ def draw(ws, store, manager, endpoint) -> None:
     st.dataframe(hunk_table(hunks), hide_index=True, key="attribution_hunk_table")
 
     items_col, limit_col = st.columns([2, 1])
-    items = items_col.radio("Items to rescore", ATTRIBUTION_ITEMS, key=_state.ATTRIBUTION_ITEMS, format_func=ITEMS.get,
-                            horizontal=True)
+    items = items_col.radio("Items to rescore", ATTRIBUTION.selections, key=_state.ATTRIBUTION_ITEMS,
+                            format_func=ITEMS.get, horizontal=True)
     limit = limit_col.number_input("How many", 1, 1_000_000, key=_state.ATTRIBUTION_LIMIT, disabled=items == "all")
-    problem = endpoint_mismatch(run_b, endpoint)
-    if problem:
-        st.warning(escape_markdown(problem))
-    if st.button("Run attribution", key=_state.ATTRIBUTION_START, type="primary", disabled=problem is not None,
-                 icon=":material/play_arrow:"):
-        study = _common.attempt(start_study, store, manager, run_b, endpoint, create_attribution, run_a, run_b,
-                                items=items, limit=None if items == "all" else limit,
-                                author=_auth.current_author() or "")
-        if study is not None:
-            st.session_state[_state.ATTRIBUTION_STUDY] = study.id
-
-    studies = study_choices(store, ATTRIBUTION_KIND, run_b.id, run_a=run_a.id)
-    if not studies:
-        st.info("No attribution of this pair yet.")
-        return
-    _state.keep_valid(_state.ATTRIBUTION_STUDY, list(studies))
-    _state.redraw_choice(_state.ATTRIBUTION_STUDY)  # its label says the status, which changes
-    study_id = st.selectbox("Attribution", list(studies), key=_state.ATTRIBUTION_STUDY, format_func=studies.get)
-    if not study_progress(store, manager, study_id, endpoint, resume_key=_state.ATTRIBUTION_RESUME,
-                          cancel_key=_state.ATTRIBUTION_CANCEL):
+    study_id = study_tab(store, manager, endpoint, ATTRIBUTION, run_b, keys=KEYS, start="Run attribution",
+                         picker="Attribution", none_yet="No attribution of this pair yet.",
+                         options=dict(run_a=run_a, items=items, limit=None if items == "all" else limit),
+                         match={"run_a": run_a.id})
+    if study_id is None:
         return
     report = _common.attempt(_report, str(ws.private_dir), study_id)
     if report is None:

@@ -3,13 +3,12 @@ off-topic policy, in the background, and see whether the model follows the polic
 
 import streamlit as st
 
-from cope_eval.app import completed_runs, escape_markdown, start_study, study_choices
+from cope_eval.app import completed_runs, escape_markdown
 from cope_eval.insight import (
-    PROBES_KIND, SELECTIONS, SHOWN_ITEMS, create_probe_study, endpoint_mismatch, probe_items,
-    probe_policy_texts, probe_report, probe_table, threshold_notes
+    PROBES, SHOWN_ITEMS, probe_items, probe_policy_texts, probe_report, probe_table, threshold_notes
 )
-from pages import _auth, _common, _state
-from pages._study_progress import study_progress
+from pages import _common, _state
+from pages._study_progress import StudyKeys, study_tab
 
 TITLE = "Steerability probes"
 ITEMS = {"all": "All scored items", "sample": "A seeded random sample", "near": "The items nearest the threshold"}
@@ -17,6 +16,7 @@ SCORES = ("base_score", "inverted_score", "off_topic_score")
 COLUMNS = {"text": st.column_config.TextColumn(width="large"),
            **{c: st.column_config.NumberColumn(format="%.3f") for c in SCORES}}
 SHOWN = 500
+KEYS = StudyKeys(_state.PROBES_START, _state.PROBES_STUDY, _state.PROBES_RESUME, _state.PROBES_CANCEL)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -38,31 +38,17 @@ def draw(ws, store, manager, endpoint) -> None:
                           format_func=lambda rid: f"{runs[rid].name} · {runs[rid].run.n_items} items · {rid}")
     run = runs[run_id].run
     items_col, limit_col, seed_col = st.columns([2, 1, 1])
-    items = items_col.radio("Items to probe", SELECTIONS, key=_state.PROBES_ITEMS, format_func=ITEMS.get)
+    items = items_col.radio("Items to probe", PROBES.selections, key=_state.PROBES_ITEMS,
+                            format_func=ITEMS.get)
     limit = limit_col.number_input("How many", 1, 1_000_000, key=_state.PROBES_LIMIT, disabled=items == "all")
     seed = seed_col.number_input("Seed", 0, 2**31 - 1, key=_state.PROBES_SEED, disabled=items != "sample")
     n_items = runs[run_id].stored if items == "all" else min(limit, runs[run_id].stored)
     st.caption(f"At most 2 × {n_items:,} = {2 * n_items:,} requests; answers already in the cache cost none.")
-    problem = endpoint_mismatch(run, endpoint)
-    if problem:
-        st.warning(escape_markdown(problem))  # it quotes the server URL and model name
-    if st.button("Run probes", key=_state.PROBES_START, type="primary", disabled=problem is not None,
-                 icon=":material/play_arrow:"):
-        study = _common.attempt(start_study, store, manager, store.run(run_id), endpoint, create_probe_study, run_id,
-                                selection=items, limit=None if items == "all" else int(limit), seed=int(seed),
-                                author=_auth.current_author() or "")
-        if study is not None:
-            st.session_state[_state.PROBES_STUDY] = study.id
-
-    studies = study_choices(store, PROBES_KIND, run_id)
-    if not studies:
-        st.info("No probe of this run yet.")
-        return
-    _state.keep_valid(_state.PROBES_STUDY, list(studies))
-    _state.redraw_choice(_state.PROBES_STUDY)  # its label says the status, which changes
-    study_id = st.selectbox("Probe", list(studies), key=_state.PROBES_STUDY, format_func=studies.get)
-    if not study_progress(store, manager, study_id, endpoint, resume_key=_state.PROBES_RESUME,
-                          cancel_key=_state.PROBES_CANCEL):
+    study_id = study_tab(store, manager, endpoint, PROBES, run, keys=KEYS, start="Run probes", picker="Probe",
+                         none_yet="No probe of this run yet.",
+                         options=dict(items=items, limit=None if items == "all" else int(limit),
+                                      seed=int(seed)))
+    if study_id is None:
         return
     found = _common.attempt(_probe, str(ws.private_dir), study_id)
     if found is None:

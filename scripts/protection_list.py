@@ -187,8 +187,8 @@ PROTECTIONS = (
     Protection("a label correction records the signed-in user", "pages/golden_sets.py",
                "author = _auth.current_author()  # signed in", "author = None  # signed in",
                (T_AUTH + "test_a_label_correction_records_the_signed_in_user_by_name_when_there_is_no_email",)),
-    Protection("a study started from Insight records the signed-in user", "pages/_insight_probes.py",
-               '                                author=_auth.current_author() or "")', "                                )",
+    Protection("a study started from Insight records the signed-in user", "pages/_study_progress.py",
+               'author=_auth.current_author() or "", **options)', "**options)",
                (T_AUTH + "test_a_study_started_from_insight_records_the_signed_in_user",)),
     # -- the store and the terminal ----------------------------------------------------------------
     Protection("a failed store write keeps its rows and stops the run", "cope_eval/scoring/_runner.py",
@@ -391,4 +391,7 @@ PROTECTIONS = (
     Protection("without a checkout the app is refused before anything starts", "cope_eval/app/_launcher.py",
                "    checkout = checkout_root()\n", "    checkout = REPO_ROOT\n",
                ("tests/test_install.py::test_a_regular_install_refuses_the_app_before_starting_anything",)),
+    Protection("a study's status follows the app's run-status rule", "cope_eval/app/_study_progress.py",
+               "study_status(store, study, run_status=manager.status)", "study_status(store, study)",
+               ("tests/test_study_progress.py::test_a_variant_run_this_process_is_starting_shows_running_as_on_the_evaluate_page",)),
 )

@@ -10,7 +10,7 @@ import pytest
 from cope_eval.app import RunManager, start_study
 from cope_eval.errors import ConfigError
 from cope_eval.golden import golden_set_hash
-from cope_eval.insight import ablation_report, create_ablation, execute_study, study_status
+from cope_eval.insight import ABLATION, ablation_report, create_ablation, execute_study, study_status
 from cope_eval.insight._studies import Variant, create_study
 from cope_eval.metrics import metrics_at_threshold
 from cope_eval.records import Endpoint, GoldenSet
@@ -153,8 +153,8 @@ def test_ablation_in_the_background_and_its_refusals(store, workspace, stub):
     manager = RunManager(workspace.private_dir, workspace.root)
 
     with pytest.raises(ConfigError, match="choose that server"):
-        start_study(store, manager, base, Endpoint("http://127.0.0.1:9/v1", "stub"), create_ablation, base)
-    study = start_study(store, manager, base, endpoint, create_ablation, base, clause_ids=["includes-2"])
+        start_study(store, manager, Endpoint("http://127.0.0.1:9/v1", "stub"), ABLATION, base)
+    study = start_study(store, manager, endpoint, ABLATION, base, clause_ids=["includes-2"])
     manager.wait(study.id, 60)
     assert manager.error(study.id) is None and study_status(store, store.study(study.id)) == "completed"
     assert set(ablation_report(store, study.id).effects[0].decided["item_id"]) == {"item-1"}

@@ -11,7 +11,7 @@ from cope_eval.app import RunManager, start_study
 from cope_eval.errors import ConfigError
 from cope_eval.golden import golden_set_hash
 from cope_eval.insight import (
-    attribution_candidates, attribution_report, create_attribution, execute_study, study_status
+    ATTRIBUTION, attribution_candidates, attribution_report, create_attribution, execute_study, study_status
 )
 from cope_eval.insight._attribution import INTERACTION_NOTE, moved_items, pair_problem
 from cope_eval.policies import save_version
@@ -143,8 +143,8 @@ def test_attribution_in_the_background(store, workspace, stub):
     a, b = two_runs(store, workspace, endpoint)
     manager = RunManager(workspace.private_dir, workspace.root)
     with pytest.raises(ConfigError, match="choose that server"):
-        start_study(store, manager, b, None, create_attribution, a, b)
-    study = start_study(store, manager, b, endpoint, create_attribution, a, b, items="near", limit=2)
+        start_study(store, manager, None, ATTRIBUTION, b, run_a=a)
+    study = start_study(store, manager, endpoint, ATTRIBUTION, b, run_a=a, items="near", limit=2)
     manager.wait(study.id, 60)
     assert manager.error(study.id) is None and study_status(store, store.study(study.id)) == "completed"
     assert attribution_report(store, study.id).rescored == 2

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from cope_eval.config import Workspace
 from cope_eval.golden import load_golden_set
-from cope_eval.insight import _ablation as ablation, _probes as probes
+from cope_eval.insight import ABLATION, PROBES
 from cope_eval.insight._probe_policies import INVERTED_OVERVIEW
 from cope_eval.policies import save_version
 from cope_eval.records import Endpoint
@@ -137,7 +137,7 @@ def test_insight_probes_ablation_and_triage(page, model_server, tmp_path):
         inverted = tab.locator('[data-testid="stCode"]').first
         inverted.wait_for(timeout=WAIT)
         assert INVERTED_OVERVIEW in " ".join(inverted.inner_text().split())
-        assert _study_predictions(root, probes.PROBES_KIND) == {"inverted": ITEM_IDS, "off-topic": ITEM_IDS}
+        assert _study_predictions(root, PROBES.name) == {"inverted": ITEM_IDS, "off-topic": ITEM_IDS}
         save_screenshot(page, "insight", tmp_path)
 
         # 2. Clause ablation of two clauses: 2 variants × 6 items.
@@ -155,7 +155,7 @@ def test_insight_probes_ablation_and_triage(page, model_server, tmp_path):
         table = tab.locator('[data-testid="stDataFrame"]').nth(1)  # the clause list, then the effects
         table.wait_for(timeout=WAIT)
         expect(tab.get_by_role("combobox", name="Ablation")).to_have_value(re.compile(r"· completed$"), timeout=WAIT)
-        assert _study_predictions(root, ablation.ABLATION_KIND) == {"without:includes-1": ITEM_IDS,
+        assert _study_predictions(root, ABLATION.name) == {"without:includes-1": ITEM_IDS,
                                                            "without:excludes-1": ITEM_IDS}
 
         # 3. Error triage at the lowest confidence lists every disagreement; tag the hostile one.

@@ -8,7 +8,7 @@ import pytest
 from cope_eval.app import RunManager, completed_runs, start_study
 from cope_eval.errors import ConfigError
 from cope_eval.insight import (
-    PROBES_KIND, create_probe_study, execute_study, probe_items, probe_policy_texts, probe_report,
+    PROBES, create_probe_study, execute_study, probe_items, probe_policy_texts, probe_report,
     probe_table, study_status, threshold_notes
 )
 from cope_eval.insight._probe_policies import INVERTED, OFF_TOPIC, OFF_TOPIC_POLICY, invert_policy
@@ -62,7 +62,7 @@ def test_a_policy_following_model_flips_every_decision_and_draws_no_warning(stor
         assert repeat_requests == 0 and len(chat_requests(server)) == before + 80, "a repeated probe is all cache"
 
     report = probe_report(store, study)
-    assert study.kind == PROBES_KIND and [m.role for m in study.runs] == [INVERTED, OFF_TOPIC]
+    assert study.kind == PROBES.name and [m.role for m in study.runs] == [INVERTED, OFF_TOPIC]
     assert study_status(store, study) == "completed" and report.complete
     assert report.items == 40 and report.errors == {INVERTED: 0, OFF_TOPIC: 0}
     assert (report.flip_rate.count, report.flip_rate.n) == (40, 40)
@@ -155,9 +155,9 @@ def test_probes_go_to_the_runs_own_model_only(store, workspace):
         studies_before = len(store.studies())
         for wrong in (None, Endpoint(server.base_url, "other")):
             with pytest.raises(ConfigError, match="choose that server and model"):
-                start_study(store, manager, base, wrong, create_probe_study, base.id)
+                start_study(store, manager, wrong, PROBES, base)
         assert len(store.studies()) == studies_before, "nothing created for a wrong endpoint"
-        study = start_study(store, manager, base, endpoint, create_probe_study, base.id, selection="sample", limit=3)
+        study = start_study(store, manager, endpoint, PROBES, base, items="sample", limit=3)
         manager.wait(study.id, 30)
     assert manager.error(study.id) is None and probe_report(store, study).flip_rate.n == 3
     with pytest.raises(ConfigError, match="Unknown item selection"):

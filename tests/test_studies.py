@@ -5,10 +5,9 @@ import pytest
 
 from cope_eval.app import RunManager, runs_overview, scored_runs
 from cope_eval.errors import ConfigError
-from cope_eval.insight import execute_study, study_status
-from cope_eval.insight._studies import (
-    Variant, base_results, create_study, select_items, subset, variant_results
-)
+from cope_eval.insight import ABLATION, ATTRIBUTION, PROBES, execute_study, study_status
+from cope_eval.insight._kinds import load_study
+from cope_eval.insight._studies import Variant, create_study, select_items, subset
 from cope_eval.records import Endpoint
 from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store
@@ -98,10 +97,11 @@ def test_study_scores_each_variant_over_the_chosen_items_and_the_cache_makes_a_r
     for member in stored.runs:
         run = store.run(member.run_id)
         assert (run.model, run.template, run.threshold, run.n_items) == (base.model, base.template, base.threshold, 3)
-    scores = {role: dict(zip(frame["item_id"], frame["score"])) for role, frame in variant_results(store, stored).items()}
+    data = load_study(store, stored)
+    scores = {role: dict(zip(frame["item_id"], frame["score"])) for role, frame in data.variants.items()}
     assert scores["without:1"]["item-00000"] == pytest.approx(0.1), "the removed bullet decided this item"
     assert scores["without:1"]["item-00001"] == pytest.approx(0.9), "the other bullet still decides this one"
-    assert list(base_results(store, stored)["item_id"]) == ids
+    assert list(data.base["item_id"]) == ids and len(data.base_all) == len(TEXTS)
     assert set(scored_runs(store)) == {base.id}, "variants stay out of the Compare page's run list"
     overview = runs_overview(store, RunManager(workspace.private_dir, workspace.root))
     assert overview["run"].tolist() == [base.id], "and out of the Evaluate page's run list"
@@ -116,6 +116,18 @@ def test_study_rejects_bad_variants(store, workspace):
         with pytest.raises(ConfigError, match=message):
             create_study(store, kind="probes", base_run=base, variants=variants)
     assert len(store.runs()) == runs_before, "nothing half-created"
+
+
+@pytest.mark.parametrize("kind", [PROBES, ABLATION, ATTRIBUTION], ids=lambda kind: kind.name)
+def test_every_kind_checks_its_selection_in_the_one_scaffold_before_creating_anything(store, workspace, kind):
+    with StubServer(policy_following(keyword_rule)) as server:
+        base, _ = base_run(store, workspace, server)
+    runs_before = len(store.runs())
+    choices = ", ".join(kind.selections)
+    with pytest.raises(ConfigError, match=rf"Unknown item selection 'every' for {kind.noun}; "
+                                          rf"choose one of {choices}\."):
+        kind.create(store, base, items="every")
+    assert len(store.runs()) == runs_before and store.studies() == [], "nothing half-created"
 
 
 def test_study_in_the_background_resumes_where_it_stopped(store, workspace):
@@ -141,6 +153,6 @@ def test_study_against_vllm(store, workspace, model_server):
     study = create_study(store, kind="probes", base_run=store.run(run.id),
                          variants=[Variant("off-topic", "off-topic", "# Criteria\n\n#### Includes\n- Chess moves.\n")])
     execute_study(store, study.id, endpoint, workspace_root=workspace.root)
-    frame = variant_results(store, store.study(study.id))["off-topic"]
+    frame = load_study(store, store.study(study.id)).variants["off-topic"]
     assert len(frame) == len(TEXTS) and frame["error"].isna().all()
     assert frame["score"].between(0, 1).all()

@@ -7,7 +7,7 @@ from ._background import RunManager
 from ._compare_view import at_threshold, deltas_table, flips_page, pick_threshold
 from ._launcher import launch_app
 from ._run_picker import (
-    RunInfo, agreement_groups, completed_runs, default_pair, group_labels, scored_runs, short_id
+    RunInfo, agreement_groups, completed_runs, default_pair, group_labels, scored_runs
 )
 from ._run_setup import resume_run, run_view, runs_overview, start_runs
 from ._study_progress import study_view
@@ -51,7 +51,6 @@ __all__ = [
     "run_view",
     "runs_overview",
     "scored_runs",
-    "short_id",
     "sign_in_providers",
     "signed_colours",
     "start_runs",

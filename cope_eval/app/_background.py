@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..insight import execute_study
-from ..records import Endpoint
+from ..records import Endpoint, Run
 from ..scoring import RunProgress, RunResult, execute_run
-from ..store import Store
+from ..store import Store, effective_status
 
 
 @dataclass
@@ -61,6 +61,11 @@ class RunManager:
     def is_active(self, run_id: str) -> bool:
         job = self._jobs.get(run_id)
         return job is not None and job.thread.is_alive()
+
+    def status(self, run: Run) -> str:
+        """The app's one rule for a run's status: ``running`` from the moment a thread here starts
+        it (before it has claimed the run in the store), else ``run_status.effective_status``."""
+        return "running" if self.is_active(run.id) else effective_status(run)
 
     def progress(self, run_id: str) -> RunProgress | None:
         job = self._jobs.get(run_id)

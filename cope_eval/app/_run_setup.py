@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import ConfigError
 from ..records import Endpoint, PolicyVersion, Run, short_id
 from ..scoring import create_run
-from ..store import Store, effective_status
+from ..store import Store
 from ._background import RunManager
 
 RESUMABLE = ("pending", "interrupted", "cancelled", "failed")
@@ -31,7 +31,8 @@ class RunView:
     run: Run
     """The run as stored."""
     status: str
-    """``store.effective_status(run)``, and ``running`` from the moment this process starts it."""
+    """``RunManager.status``: ``run_status.effective_status``, and ``running`` from the moment this
+    process starts it."""
     done: int
     """Items with a stored prediction (errors included)."""
     errors: int
@@ -98,9 +99,7 @@ def run_view(store: Store, manager: RunManager, run_id: str) -> RunView:
     done, errors, _ = store.prediction_counts(run_id)
     active = manager.is_active(run_id)
     progress = manager.progress(run_id)  # the latest execution in this process, if any
-    # The one definition of status, except that a thread just started here is running before it
-    # has claimed the run.
-    status = "running" if active else effective_status(run)
+    status = manager.status(run)
     rate = progress.rate if progress is not None else None
     eta = progress.eta_s if progress is not None and active else None
     return RunView(run, status, done, errors, rate, eta, active, manager.error(run_id) or run.error)

@@ -21,7 +21,7 @@ class StudyView:
     study: Study
     """The study as stored."""
     status: str
-    """``running`` while this process scores it, else ``studies.study_status``."""
+    """``live_study_status``: ``running`` while this process scores it or starts one of its runs."""
     done: int
     """Variant predictions stored (errors included), over all variant runs."""
     total: int
@@ -48,7 +48,11 @@ def study_view(store: Store, manager: RunManager, study_id: str) -> StudyView:
     study = store.study(study_id)
     counts = [store.prediction_counts(member.run_id) for member in study.runs]
     total = sum(store.run(member.run_id).n_items for member in study.runs)
-    active = manager.is_active(study_id)
-    status = "running" if active else study_status(store, study)
-    return StudyView(study, status, sum(c[0] for c in counts), total, sum(c[1] for c in counts), active,
-                     manager.error(study_id))
+    return StudyView(study, live_study_status(store, manager, study), sum(c[0] for c in counts), total,
+                     sum(c[1] for c in counts), manager.is_active(study_id), manager.error(study_id))
+
+
+def live_study_status(store: Store, manager: RunManager, study: Study) -> str:
+    """``running`` while a thread of this process scores the study, else ``studies.study_status``
+    with each variant's status by the rule the Evaluate page uses (``RunManager.status``)."""
+    return "running" if manager.is_active(study.id) else study_status(store, study, run_status=manager.status)

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from ..insight import study_status
+from ..insight import StudyKind
 from ..policies import Clause, Hunk
 from ..store import Store
+from ._background import RunManager
+from ._study_progress import live_study_status
 
 _GAIN, _LOSS = "background-color: #e8f5e9", "background-color: #fdecea"
 
@@ -48,13 +50,15 @@ def with_text(frame: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def study_choices(store: Store, kind: str, base_run_id: str, **params) -> dict[str, str]:
+def study_choices(store: Store, manager: RunManager, kind: StudyKind, base_run_id: str,
+                  **params) -> dict[str, str]:
     """Studies of ``kind`` on ``base_run_id`` whose params include ``params``, newest first:
     id -> label (time, items, status, who started it)."""
-    found = [s for s in reversed(store.studies(kind)) if s.base_run_id == base_run_id
+    found = [s for s in reversed(store.studies(kind.name)) if s.base_run_id == base_run_id
              and all(s.params.get(k) == v for k, v in params.items())]
     return {s.id: f"{s.created[:19].replace('T', ' ')} · {s.params.get('selection', '?')} · "
-                  f"{s.params.get('items', '?')} items · {len(s.runs)} variants · {study_status(store, s)}"
+                  f"{s.params.get('items', '?')} items · {len(s.runs)} variants · "
+                  f"{live_study_status(store, manager, s)}"
                   + (f" · by {s.author}" if s.author else "")
             for s in found}
 

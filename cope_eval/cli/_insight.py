@@ -1,24 +1,15 @@
 """``python -m cope_eval probe RUN`` and ``agreement RUN RUN [RUN...]``: Insight in a terminal.
 
-``probe`` exits 1 when the model does not follow the policy, when too many items failed, or when
-the probe could not finish: usable as a CI check that a deployment (template, endpoint, model)
-still reads policies. A warning that only says the sample is small does not fail it.
+``probe`` exits 1 when the model does not follow the policy or too many items failed: usable as
+a CI check that a deployment (template, endpoint, model) still reads policies. A warning that
+only says the sample is small does not fail it. A probe that could not finish exits 2, Ctrl-C
+130, as every study command (``_studies``).
 """
 
 from __future__ import annotations
 
-import json
-import sys
-
-from ..config import workspace_from_env
-from ..errors import CopeEvalError
-from ..insight import (
-    SELECTIONS, StudyProgress, create_probe_study, execute_study, probe_items, probe_report,
-    probe_table, run_agreement, study_status, threshold_notes
-)
-from ..records import Endpoint
-from ..store import Store
-from ._options import key_for_run
+from ._output import print_json
+from ._studies import add_study_options, run_study
 from ._terminal import terminal_safe
 
 EXIT_NOT_STEERABLE = 1
@@ -26,20 +17,18 @@ INFORMATIONAL = ("uncertain",)
 """Warning codes that do not fail ``probe``."""
 
 # Golden-set text and server-given names are hostile: never let them drive the terminal.
+# The library is imported inside the handlers, so that ``--help`` does not load pandas.
 
 
 def add_commands(commands) -> None:
     probe = commands.add_parser("probe", help="check that a run's model follows the policy (inverted and off-topic)")
     probe.add_argument("run_id", metavar="RUN")
-    probe.add_argument("--items", choices=SELECTIONS, default="all",
-                       help="all items, a seeded random sample, or the items nearest the run's threshold")
-    probe.add_argument("--limit", type=int, metavar="N", help="items for --items sample or near")
+    add_study_options(probe, "probes", limit_default=None, limit_help="items for --items sample or near",
+                      items_help="all items, a seeded random sample, or the items nearest the run's "
+                                 "threshold")
     probe.add_argument("--seed", type=int, default=0, metavar="S", help="seed of --items sample")
-    probe.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the run's server key "
-                       "(default: COPE_API_KEY when COPE_BASE_URL is the run's server)")
     probe.add_argument("--show", type=int, default=10, metavar="N",
                        help="list up to N unflipped and off-topic-flagged items")
-    probe.add_argument("--json", action="store_true", help="print the report as JSON")
     probe.set_defaults(handler=probe_command)
 
     agreement = commands.add_parser("agreement", help="Cohen's kappa between runs of one policy version and golden set")
@@ -50,41 +39,26 @@ def add_commands(commands) -> None:
 
 
 def probe_command(args) -> int:
-    workspace = workspace_from_env().ensure()
-    with Store(workspace.private_dir) as store:
-        run = store.run(args.run_id)
-        endpoint = Endpoint(run.base_url, run.model, key_for_run(run, args.api_key_env))
-        study = create_probe_study(store, run.id, selection=args.items, limit=args.limit, seed=args.seed)
-        _say(f"{study.id}: {study.params['items']:,} items x {len(study.runs)} policies "
-             f"on {terminal_safe(run.model)} at {run.base_url}")
-        bar = _progress if sys.stderr.isatty() else None
-        try:
-            execute_study(store, study.id, endpoint, workspace_root=workspace.root, progress=bar)
-        except KeyboardInterrupt:
-            _say("\ninterrupted; run the same command again: items already scored come from the cache")
-            return 130
-        finally:
-            if bar:
-                sys.stderr.write("\n")
-        study = store.study(study.id)
-        if study_status(store, study) != "completed":
-            failed = next((store.run(m.run_id).error for m in study.runs if store.run(m.run_id).error), None)
-            raise CopeEvalError(f"probe study {study.id} did not finish: {failed or 'not every item was scored'}; "
-                                "run the same command again (items already scored come from the cache)")
-        report = probe_report(store, study)
-        table = probe_table(store, study)
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
-    else:
-        print(_probe_summary(report, table, args.show))
-    return EXIT_NOT_STEERABLE if any(w.code not in INFORMATIONAL for w in report.warnings) else 0
+    from ..insight import PROBES, probe_table
+
+    def summary(store, study, report, requests) -> str:
+        return _probe_summary(report, probe_table(store, study), args.show)
+
+    def verdict(report) -> int:
+        return EXIT_NOT_STEERABLE if any(w.code not in INFORMATIONAL for w in report.warnings) else 0
+
+    return run_study(args, PROBES, lambda store: (store.run(args.run_id), {"seed": args.seed}), summary, verdict)
 
 
 def agreement_command(args) -> int:
+    from ..config import workspace_from_env
+    from ..insight import run_agreement
+    from ..store import Store
+
     with Store(workspace_from_env().private_dir) as store:
         report = run_agreement(store, args.run_ids)
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
+        print_json(report.to_dict())
         return 0
     for name, run_id in report.runs.items():
         print(f"{terminal_safe(name)}  = {run_id}  (threshold {report.thresholds[name]:g})")
@@ -106,6 +80,8 @@ def agreement_command(args) -> int:
 
 
 def _probe_summary(report, table, show: int) -> str:
+    from ..insight import probe_items, threshold_notes
+
     flips, off_topic, base = report.flip_rate, report.off_topic_flag_rate, report.base_flag_rate
     lines = [f"study {report.study_id} of run {report.base_run_id} (threshold {report.threshold:g})",
              f"items             {report.items:,}",
@@ -129,14 +105,3 @@ def _probe_summary(report, table, show: int) -> str:
 
 def _rate(p) -> str:
     return f"{p.estimate:6.1%}  ({p.count:,} of {p.n:,}; {p.confidence:.0%} interval {p.low:.1%}-{p.high:.1%})"
-
-
-def _progress(p: StudyProgress) -> None:
-    current = f" · {p.current.done:,}/{p.current.total:,} items, {p.current.errors:,} errors" if p.current else ""
-    sys.stderr.write(f"\rpolicy {min(p.runs_done + 1, p.runs_total)}/{p.runs_total}{current}   ")
-    sys.stderr.flush()
-
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)

@@ -49,7 +49,7 @@ import pandas as pd
 from .._util.atomic_files import create_exclusive, replace_atomic
 from .._util.csv_safe import write_csv
 from ..errors import ConfigError, CopeEvalError, NotFoundError
-from ..insight import PROBES_KIND as PROBES, probe_report, study_status
+from ..insight import PROBES, probe_report, study_status
 from ..metrics import (
     best_f1_threshold, bootstrap_ci, check_results, check_threshold, metrics_at_threshold,
     slice_metrics, threshold_for_precision, threshold_for_recall
@@ -310,7 +310,7 @@ def _card(run, version, golden, results, scored, chosen, hard_label, parent, dif
 
 def completed_probes(store: Store, run_id: str) -> tuple[str, ...]:
     """Ids of the run's completed steerability probes, oldest first (the card shows the newest)."""
-    return tuple(s.id for s in store.studies(PROBES) if s.base_run_id == run_id and study_status(store, s) == "completed")
+    return tuple(s.id for s in store.studies(PROBES.name) if s.base_run_id == run_id and study_status(store, s) == "completed")
 
 
 def _steerability(store: Store, run: Run) -> dict:

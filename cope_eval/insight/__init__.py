@@ -1,31 +1,33 @@
-"""Why a policy scores as it does: studies (steerability probes, clause ablation, hunk
-attribution) built on one scaffold, error triage, agreement between models."""
+"""Insight: what a run's scores say about the policy and the model.
 
-from ._ablation import ABLATION_ITEMS, ABLATION_KIND, ablation_report, create_ablation
+Studies score variants of a base run's policy as ordinary runs: steerability probes
+(``PROBES``), clause ablation (``ABLATION``) and change attribution (``ATTRIBUTION``), each a
+``StudyKind`` filled into one scaffold. Triage finds confident disagreements; agreement compares
+runs of one policy.
+"""
+
+from ._ablation import ABLATION, ablation_report, create_ablation
 from ._agreement import AgreementReport, run_agreement
-from ._attribution import (
-    ATTRIBUTION_ITEMS, ATTRIBUTION_KIND, attribution_candidates, attribution_report, create_attribution
-)
+from ._attribution import ATTRIBUTION, attribution_candidates, attribution_report, create_attribution
+from ._kinds import StudyKind
 from ._probes import (
-    PROBES_KIND, SHOWN_ITEMS, create_probe_study, probe_items, probe_policy_texts, probe_report,
-    probe_table, threshold_notes
+    PROBES, SHOWN_ITEMS, create_probe_study, probe_items, probe_policy_texts, probe_report, probe_table,
+    threshold_notes
 )
-from ._studies import SELECTIONS, StudyProgress, endpoint_mismatch, execute_study, study_status
+from ._studies import StudyProgress, endpoint_mismatch, execute_study, study_status
 from ._triage import (
     DEFAULT_MIN_CONFIDENCE, mark_gap_done, policy_gaps, send_label_errors_to_relabeling, tag_item,
     triage_run, untag_item
 )
 
 __all__ = [
-    "ABLATION_ITEMS",
-    "ABLATION_KIND",
-    "ATTRIBUTION_ITEMS",
-    "ATTRIBUTION_KIND",
+    "ABLATION",
+    "ATTRIBUTION",
     "AgreementReport",
     "DEFAULT_MIN_CONFIDENCE",
-    "PROBES_KIND",
-    "SELECTIONS",
+    "PROBES",
     "SHOWN_ITEMS",
+    "StudyKind",
     "StudyProgress",
     "ablation_report",
     "attribution_candidates",

@@ -17,17 +17,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..errors import ConfigError
 from ..metrics import ThresholdMetrics, flips, metrics_at_threshold
 from ..policies import Clause, pick_clauses, split_clauses, without
-from ..records import Endpoint, Run, Study
-from ..scoring import effective_status
-from ..store import Store, run_results
-from ._studies import Variant, base_results, completed_study, create_study, endpoint_mismatch, select_items
+from ..records import Run, Study
+from ..store import Store
+from ._kinds import Design, StudyData, StudyKind, require_completed
+from ._studies import Variant
 
-ABLATION_KIND = "ablation"
-ABLATION_ITEMS = ("all", "near")
-"""Every scored item of the base run, or the ``limit`` nearest its threshold."""
 ROLE_PREFIX = "without:"
 DELTAS = ("precision", "recall", "f1")
 
@@ -120,33 +116,30 @@ def create_ablation(store: Store, base_run: Run, *, clause_ids: Sequence[str] | 
                     limit: int | None = None, author: str = "") -> Study:
     """Register an ablation of a completed run: one variant per clause (all, or ``clause_ids``)
     over its scored items (``all``) or the ``limit`` nearest its threshold (``near``)."""
-    if items not in ABLATION_ITEMS:
-        raise ConfigError(f"Unknown item selection {items!r} for an ablation; choose {' or '.join(ABLATION_ITEMS)}.")
-    status = effective_status(base_run)
-    if status != "completed":
-        raise ConfigError(f"Run {base_run.id} is {status}; ablate a completed run.")
-    text = store.policy_version(base_run.policy_version_id).text
-    clauses = pick_clauses(split_clauses(text), clause_ids)
-    item_ids = select_items(run_results(store, base_run.id), items, threshold=base_run.threshold, limit=limit)
-    return create_study(store, kind=ABLATION_KIND, base_run=base_run, variants=ablation_variants(text, clauses),
-                        item_ids=item_ids, author=author,
-                        params={"selection": items, "limit": limit, "clauses": [c.id for c in clauses]})
-
-
+    return ABLATION.create(store, base_run, items=items, limit=limit, author=author, clause_ids=clause_ids)
 
 
 def ablation_report(store: Store, study_id: str) -> AblationReport:
     """The report of a completed ablation study."""
-    study = completed_study(store, study_id, ABLATION_KIND)
-    base_run = store.run(study.base_run_id)
-    threshold = base_run.threshold
-    full = run_results(store, base_run.id)
-    on_items = base_results(store, study)
-    clauses = {c.id: c for c in split_clauses(store.policy_version(base_run.policy_version_id).text)}
+    return ABLATION.report(store, study_id)
+
+
+def _design(store: Store, base_run: Run, *, items: str, limit: int | None,
+            clause_ids: Sequence[str] | None = None) -> Design:
+    require_completed(base_run, "ablate a completed run")
+    text = store.policy_version(base_run.policy_version_id).text
+    clauses = pick_clauses(split_clauses(text), clause_ids)
+    return Design(ablation_variants(text, clauses), {"clauses": [c.id for c in clauses]})
+
+
+def _report(store: Store, data: StudyData) -> AblationReport:
+    threshold = data.base_run.threshold
+    full, on_items = data.base_all, data.base
+    clauses = {c.id: c for c in split_clauses(data.base_text)}
     base_metrics = metrics_at_threshold(full, threshold=threshold)
     effects = []
-    for member in study.runs:
-        variant = run_results(store, member.run_id)
+    for member in data.study.runs:
+        variant = data.variants[member.role]
         metrics = metrics_at_threshold(substitute_scores(full, variant), threshold=threshold)
         effects.append(ClauseEffect(
             clause=clauses[member.role.removeprefix(ROLE_PREFIX)], run_id=member.run_id, metrics=metrics,
@@ -157,7 +150,13 @@ def ablation_report(store: Store, study_id: str) -> AblationReport:
     note = "" if rescored >= scored else (
         f"Only the {rescored} of {scored} items nearest the threshold were rescored; the metrics assume "
         "the other items' scores are unchanged without each clause.")
-    return AblationReport(study.id, base_run.id, threshold, base_metrics, tuple(effects), rescored, scored, note)
+    return AblationReport(data.study.id, data.base_run.id, threshold, base_metrics, tuple(effects), rescored,
+                          scored, note)
+
+
+ABLATION = StudyKind("ablation", "an ablation", ("all", "near"), _design, _report)
+"""Clause ablation: one variant per clause removed, over every scored item of the base run or
+the ``limit`` nearest its threshold."""
 
 
 def substitute_scores(full: pd.DataFrame, rescored: pd.DataFrame) -> pd.DataFrame:

@@ -20,15 +20,11 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..policies import Hunk, diff_hunks, revert_hunk
-from ..records import Endpoint, Run, Study
-from ..scoring import effective_status
-from ..store import Store, run_results
-from ._studies import Variant, base_results, completed_study, create_study, endpoint_mismatch, select_items
+from ..records import Run, Study
+from ..store import Store, effective_status, run_results
+from ._kinds import Design, StudyData, StudyKind, require_completed
+from ._studies import Variant
 
-ATTRIBUTION_KIND = "attribution"
-ATTRIBUTION_ITEMS = ("all", "moved", "near")
-"""Every item B scored, the ``limit`` whose P("1") moved most from A to B, or the ``limit``
-nearest B's threshold."""
 ROLE_PREFIX = "revert:"
 MIN_MOVE = 0.01
 """Items that moved less than this from A to B have no explained share (it would divide by ~0)."""
@@ -140,55 +136,57 @@ def hunk_variants(old_text: str, new_text: str, hunks: Sequence[Hunk]) -> list[V
 def create_attribution(store: Store, run_a: Run, run_b: Run, *, items: str = "all", limit: int | None = None,
                        author: str = "") -> Study:
     """Register an attribution study of the edit from run A's policy to run B's."""
-    if items not in ATTRIBUTION_ITEMS:
-        raise ConfigError(f"Unknown item selection {items!r} for an attribution; "
-                          f"choose one of {', '.join(ATTRIBUTION_ITEMS)}.")
-    problem = pair_problem(run_a, run_b)
-    if problem:
-        raise ConfigError(problem)
-    for run in (run_a, run_b):
-        status = effective_status(run)
-        if status != "completed":
-            raise ConfigError(f"Run {run.id} is {status}; attribute two completed runs.")
-    old, new = (store.policy_version(r.policy_version_id).text for r in (run_a, run_b))
-    hunks = diff_hunks(old, new)
-    if not hunks:
-        raise ConfigError(f"The policies of {run_a.id} and {run_b.id} have the same lines; nothing to attribute.")
-    results_b = run_results(store, run_b.id)
-    if items == "moved":
-        item_ids = moved_items(run_results(store, run_a.id), results_b, limit)
-    else:
-        item_ids = select_items(results_b, items, threshold=run_b.threshold, limit=limit)
-    return create_study(store, kind=ATTRIBUTION_KIND, base_run=run_b, variants=hunk_variants(old, new, hunks), item_ids=item_ids,
-                        author=author, params={"run_a": run_a.id, "selection": items, "limit": limit,
-                                               "hunks": len(hunks)})
-
-
+    return ATTRIBUTION.create(store, run_b, items=items, limit=limit, author=author, run_a=run_a)
 
 
 def attribution_report(store: Store, study_id: str) -> AttributionReport:
     """The report of a completed attribution study."""
-    study = completed_study(store, study_id, ATTRIBUTION_KIND)
-    run_a, run_b = store.run(study.params["run_a"]), store.run(study.base_run_id)
+    return ATTRIBUTION.report(store, study_id)
+
+
+def _design(store: Store, run_b: Run, *, items: str, limit: int | None, run_a: Run) -> Design:
+    problem = pair_problem(run_a, run_b)
+    if problem:
+        raise ConfigError(problem)
+    for run in (run_a, run_b):
+        require_completed(run, "attribute two completed runs")
     old, new = (store.policy_version(r.policy_version_id).text for r in (run_a, run_b))
-    hunks = {h.id: h for h in diff_hunks(old, new)}
-    b = base_results(store, study)
+    hunks = diff_hunks(old, new)
+    if not hunks:
+        raise ConfigError(f"The policies of {run_a.id} and {run_b.id} have the same lines; nothing to attribute.")
+    item_ids = None
+    if items == "moved":  # the one selection that needs run A's scores: this kind picks those items itself
+        item_ids = moved_items(run_results(store, run_a.id), run_results(store, run_b.id), limit)
+    return Design(hunk_variants(old, new, hunks), {"run_a": run_a.id, "hunks": len(hunks)}, item_ids)
+
+
+def _report(store: Store, data: StudyData) -> AttributionReport:
+    study, run_b = data.study, data.base_run
+    run_a = store.run(study.params["run_a"])
+    hunks = {h.id: h for h in diff_hunks(store.policy_version(run_a.policy_version_id).text, data.base_text)}
+    b = data.base
     moves = pd.DataFrame({"item_id": b["item_id"], "label": b["label"],
                           "score_a": _scores(run_results(store, run_a.id), b["item_id"]), "score_b": b["score"]})
     moves["total_move"] = moves["score_b"] - moves["score_a"]
     effects = []
     for member in study.runs:
-        variant = run_results(store, member.run_id)
+        variant = data.variants[member.role]
         reverted = _scores(variant, b["item_id"])
         items = moves.assign(score_reverted=reverted, delta_p=moves["score_b"] - reverted)[list(HUNK_COLUMNS)]
         effects.append(HunkEffect(hunks[member.role.removeprefix(ROLE_PREFIX)], member.run_id,
                                   _largest_first(items, "delta_p"), int(variant["error"].notna().sum())))
-    scored = int(run_results(store, run_b.id)["error"].isna().sum())
+    scored = int(data.base_all["error"].isna().sum())
     note = INTERACTION_NOTE if len(b) >= scored else (
         f"Only {len(b)} of the {scored} items run B scored were rescored ({study.params.get('selection')}). "
         + INTERACTION_NOTE)
     return AttributionReport(study.id, run_a.id, run_b.id, tuple(effects), _explained(moves, effects),
                              len(b), scored, note)
+
+
+ATTRIBUTION = StudyKind("attribution", "an attribution", ("all", "moved", "near"), _design, _report)
+"""Change attribution (base run B): one variant per hunk of the edit A → B reverted, over every
+item B scored, the ``limit`` whose P("1") moved most from A to B, or the ``limit`` nearest B's
+threshold."""
 
 
 def _explained(moves: pd.DataFrame, effects: list[HunkEffect]) -> pd.DataFrame:

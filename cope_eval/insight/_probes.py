@@ -16,13 +16,11 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..metrics import Proportion, Result, proportion
-from ..records import Endpoint, Study
-from ..scoring import effective_status
-from ..store import Store, run_results
+from ..records import Run, Study
+from ..store import Store
+from ._kinds import Design, StudyData, StudyKind, load_study
 from ._probe_policies import INVERTED, OFF_TOPIC, probe_variants
-from ._studies import base_results, create_study, endpoint_mismatch, select_items, variant_results
-
-PROBES_KIND = "probes"
+from ._studies import SELECTIONS
 
 MIN_FLIP_RATE = 0.5
 """Below this share of decisions flipped by inverting the policy, the model is not following it."""
@@ -84,13 +82,8 @@ class ProbeReport(Result):
 def create_probe_study(store: Store, base_run_id: str, *, selection: str = "all", limit: int | None = None,
                        seed: int = 0, author: str = "") -> Study:
     """Register the inverted and off-topic variant runs over the chosen items (``studies.select_items``)."""
-    base = store.run(base_run_id)
-    item_ids = select_items(run_results(store, base.id), selection, threshold=base.threshold, limit=limit, seed=seed)
-    variants = probe_variants(store.policy_version(base.policy_version_id).text)
-    return create_study(store, kind=PROBES_KIND, base_run=base, variants=variants, item_ids=item_ids,
-                        params={"selection": selection, "limit": limit, "seed": seed}, author=author)
-
-
+    return PROBES.create(store, store.run(base_run_id), items=selection, limit=limit, seed=seed,
+                         author=author)
 
 
 def probe_policy_texts(store: Store, study: Study) -> dict[str, str]:
@@ -103,23 +96,16 @@ def probe_table(store: Store, study: Study) -> pd.DataFrame:
 
     ``flipped`` and ``off_topic_flagged`` are missing (<NA>) where the variant has no score.
     """
-    threshold = store.run(study.base_run_id).threshold
-    base = base_results(store, study)
-    by_role = variant_results(store, study)
-    table = pd.DataFrame({"item_id": base["item_id"], "label": base["label"], "base_score": base["score"]})
-    base_flag = (base["score"] >= threshold).to_numpy()
-    for role, column in ((INVERTED, "inverted"), (OFF_TOPIC, "off_topic")):
-        frame = by_role[role].set_index("item_id").reindex(base["item_id"])
-        scored = frame["error"].isna().to_numpy() & frame["score"].notna().to_numpy()
-        table[f"{column}_score"] = frame["score"].to_numpy()
-        table[f"{column}_error"] = frame["error"].to_numpy()
-        flagged = pd.array(frame["score"].to_numpy() >= threshold, dtype="boolean")
-        flagged[~scored] = pd.NA
-        table[f"{column}_flagged"] = flagged
-    table["flipped"] = table["inverted_flagged"] != pd.array(base_flag, dtype="boolean")
-    texts = store.golden_set(store.run(study.runs[0].run_id).golden_hash).items.set_index("id")["text"]
-    table.insert(2, "text", texts.reindex(table["item_id"]).to_numpy())
-    return table
+    return _table(store, load_study(store, study))
+
+
+def probe_report(store: Store, study: Study) -> ProbeReport:
+    """Flip rate, mean |ΔP|, off-topic and base flag rates, error counts and warnings.
+
+    Unlike the other kinds' reports (``StudyKind.report``), this one also reads an unfinished
+    study: it counts what is missing and warns ``unfinished``, so a probe can be read as it goes.
+    """
+    return _report(store, load_study(store, study))
 
 
 def probe_items(table: pd.DataFrame, show: str) -> pd.DataFrame:
@@ -132,10 +118,32 @@ def probe_items(table: pd.DataFrame, show: str) -> pd.DataFrame:
     return table[masks[show].fillna(False).to_numpy(dtype=bool)] if show in masks else table
 
 
-def probe_report(store: Store, study: Study) -> ProbeReport:
-    """Flip rate, mean |ΔP|, off-topic and base flag rates, error counts and warnings."""
-    threshold = store.run(study.base_run_id).threshold
-    table = probe_table(store, study)
+def _design(store: Store, base_run: Run, *, items: str, limit: int | None) -> Design:
+    return Design(probe_variants(store.policy_version(base_run.policy_version_id).text))
+
+
+def _table(store: Store, data: StudyData) -> pd.DataFrame:
+    threshold = data.base_run.threshold
+    base = data.base
+    table = pd.DataFrame({"item_id": base["item_id"], "label": base["label"], "base_score": base["score"]})
+    base_flag = (base["score"] >= threshold).to_numpy()
+    for role, column in ((INVERTED, "inverted"), (OFF_TOPIC, "off_topic")):
+        frame = data.variants[role].set_index("item_id").reindex(base["item_id"])
+        scored = frame["error"].isna().to_numpy() & frame["score"].notna().to_numpy()
+        table[f"{column}_score"] = frame["score"].to_numpy()
+        table[f"{column}_error"] = frame["error"].to_numpy()
+        flagged = pd.array(frame["score"].to_numpy() >= threshold, dtype="boolean")
+        flagged[~scored] = pd.NA
+        table[f"{column}_flagged"] = flagged
+    table["flipped"] = table["inverted_flagged"] != pd.array(base_flag, dtype="boolean")
+    texts = store.golden_set(store.run(data.study.runs[0].run_id).golden_hash).items.set_index("id")["text"]
+    table.insert(2, "text", texts.reindex(table["item_id"]).to_numpy())
+    return table
+
+
+def _report(store: Store, data: StudyData) -> ProbeReport:
+    study, threshold = data.study, data.base_run.threshold
+    table = _table(store, data)
     items = len(table)
     unscored, errors = {}, {}
     for member in study.runs:
@@ -156,6 +164,11 @@ def probe_report(store: Store, study: Study) -> ProbeReport:
         base_flag_rate=proportion(base_flag.sum(), items, confidence=CONFIDENCE),
     )
     return ProbeReport(**report, warnings=_warnings(report, {m.role: m.label for m in study.runs}))
+
+
+PROBES = StudyKind("probes", "a probe", SELECTIONS, _design, _report)
+"""Steerability probes: the base policy inverted and an off-topic policy, over every scored item,
+a seeded sample or the items nearest the threshold."""
 
 
 def threshold_notes() -> tuple[str, ...]:

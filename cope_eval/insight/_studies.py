@@ -24,7 +24,7 @@ from ..golden import golden_set_hash
 from ..policies import version_id
 from ..records import Endpoint, GoldenSet, PolicyVersion, Run, Study, StudyRun
 from ..scoring import RunProgress, create_run, effective_status, execute_run
-from ..store import Store, run_results, utc_now
+from ..store import Store, utc_now
 
 SELECTIONS = ("all", "sample", "near")
 """Which items a study scores: every item, a seeded random sample, or the items nearest the
@@ -157,9 +157,12 @@ def endpoint_mismatch(base_run: Run, endpoint: Endpoint | None) -> str | None:
             "choose that server and model to score its variants.")
 
 
-def study_status(store: Store, study: Study) -> str:
-    """``completed`` when every variant is, ``running`` while one is, else the first other status."""
-    statuses = [effective_status(store.run(r.run_id)) for r in study.runs]
+def study_status(store: Store, study: Study, *, run_status: Callable[[Run], str] = effective_status) -> str:
+    """``completed`` when every variant is, ``running`` while one is, else the first other status.
+
+    ``run_status`` is the rule for one variant run: ``run_status.effective_status``, or the app's
+    ``RunManager.status`` that also knows the runs its threads are starting."""
+    statuses = [run_status(store.run(r.run_id)) for r in study.runs]
     if all(s == "completed" for s in statuses):
         return "completed"
     if "running" in statuses:
@@ -167,28 +170,6 @@ def study_status(store: Store, study: Study) -> str:
     return next(s for s in statuses if s != "completed")
 
 
-def completed_study(store: Store, study_id: str, kind: str) -> Study:
-    """The study, when it is of ``kind`` and every variant is scored (ready for its report)."""
-    study = store.study(study_id)
-    if study.kind != kind:
-        raise ConfigError(f"Study {study_id} is of kind {study.kind!r}, not {kind!r}.")
-    status = study_status(store, study)
-    if status != "completed":
-        raise ConfigError(f"Study {study_id} is {status}; its report is ready when every variant is scored.")
-    return study
-
-
-def variant_results(store: Store, study: Study) -> dict[str, pd.DataFrame]:
-    """Each variant's results (see ``results.run_results``), by role."""
-    return {member.role: run_results(store, member.run_id) for member in study.runs}
-
-
-def base_results(store: Store, study: Study) -> pd.DataFrame:
-    """The base run's results on the study's items, in the variants' item order."""
-    ids = run_results(store, study.runs[0].run_id)["item_id"]
-    base = run_results(store, study.base_run_id).set_index("item_id")
-    return base.loc[ids.to_numpy()].reset_index()
-
-
 def new_study_id() -> str:
+    """``study-<UTC time>-<6 hex>``: sorts by creation, unique within a second."""
     return f"study-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
