@@ -1,3 +1,5 @@
+"""``python -m cope_eval``: the command line (``cope_eval.cli``)."""
+
 import sys
 
 from .cli import main

@@ -7,8 +7,10 @@ columns named here, so a million rows never become a million Python objects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # only for annotations: importing records must not import pandas (a fast CLI)
+    import pandas as pd
 
 ITEM_COLUMNS = ("id", "text", "label", "image", "category")
 """Canonical golden-set columns, in order. Extra metadata columns follow them."""
@@ -93,27 +95,11 @@ class Endpoint:
     """Bearer token for this server only; kept in memory."""
 
 
-@dataclass(frozen=True)
-class Prediction:
-    """The outcome of scoring one item."""
-
-    item_id: str
-    """Id of the golden item."""
-    score: float | None
-    """P("1") in [0, 1]; 1.0/0.0 for hard-label templates; None on error."""
-    hard_label: int | None
-    """The model's own answer (0/1) when it gave one."""
-    raw: str = ""
-    """The answer text (or top tokens) as returned, for inspection."""
-    error: str | None = None
-    """Why no score exists; None when scored."""
-    latency_ms: float | None = None
-    """Wall time of the request, retries included."""
-
-
 def _none_if_missing(value):
     if value is None:
         return None
+    import pandas as pd  # already loaded: the value came out of a DataFrame
+
     try:
         if pd.isna(value):
             return None

@@ -394,4 +394,8 @@ PROTECTIONS = (
     Protection("a study's status follows the app's run-status rule", "cope_eval/app/_study_progress.py",
                "study_status(store, study, run_status=manager.status)", "study_status(store, study)",
                ("tests/test_study_progress.py::test_a_variant_run_this_process_is_starting_shows_running_as_on_the_evaluate_page",)),
+    Protection("--json output cannot drive the terminal", "cope_eval/cli/_output.py",
+               'return _ESCAPED.sub(lambda match: f"\\u{ord(match.group()):04x}", text)', "return text",
+               ("tests/test_cli_output.py::test_text_that_could_drive_a_terminal_is_escaped_and_reads_back_the_same",
+                "tests/test_cli_output.py::test_triage_list_json_is_strict_json_and_cannot_drive_the_terminal")),
 )

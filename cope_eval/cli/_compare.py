@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-import json
-from functools import partial
-
 from ..config import workspace_from_env
-from ..metrics import check_threshold, compare_runs, flips
-from ..store import Store, run_results
+from ._options import add_json, add_threshold
+from ._output import print_json
 from ._terminal import terminal_safe
-
 
 
 def add_commands(commands) -> None:
     compare = commands.add_parser("compare", help="compare two runs on the same golden set (B - A)")
     compare.add_argument("run_a")
     compare.add_argument("run_b")
-    compare.add_argument("--threshold", type=partial(check_threshold, source="--threshold"), metavar="T",
-                         help="compare both runs at T, from 0 to 1 (default: each run's own threshold)")
+    add_threshold(compare, "compare both runs at T, from 0 to 1 (default: each run's own threshold)")
     compare.add_argument("--flips", type=int, default=10, metavar="N", help="show the N largest score changes")
     compare.add_argument("--intersect", action="store_true",
                          help="compare the shared items when the runs used different golden-set versions")
-    compare.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    add_json(compare, "print the comparison as JSON")
     compare.set_defaults(handler=compare_command)
 
 
 def compare_command(args) -> int:
+    from ..metrics import compare_runs, flips
+    from ..store import Store, run_results
+
     with Store(workspace_from_env().private_dir) as store:
         run_a, run_b = store.run(args.run_a), store.run(args.run_b)
         results_a, results_b = run_results(store, run_a.id), run_results(store, run_b.id)
@@ -36,7 +34,7 @@ def compare_command(args) -> int:
     comparison = compare_runs(results_a, results_b, threshold=thresholds, **options)
     changed = flips(results_a, results_b, threshold=thresholds, **options).head(args.flips)
     if args.json:
-        print(json.dumps({"a": run_a.id, "b": run_b.id, **comparison.to_dict()}, indent=2, default=str))
+        print_json({"a": run_a.id, "b": run_b.id, **comparison.to_dict()})
         return 0
     print(f"A = {run_a.id}  ({run_a.policy_version_id[:19]}, {run_a.model})")
     print(f"B = {run_b.id}  ({run_b.policy_version_id[:19]}, {run_b.model})")

@@ -6,15 +6,12 @@ without a prediction, whatever could be used is stored; 2 bad input (one line on
 
 from __future__ import annotations
 
+import argparse
 import sys
-from functools import partial
 from pathlib import Path
 
 from ..config import workspace_from_env
-from ..export import PICK_HELP, export_bundle
-from ..metrics import check_threshold
-from ..scoring import export_batch, import_batch
-from ..store import Store
+from ._options import add_run, add_threshold
 
 EXIT_INCOMPLETE = 1
 SHOWN_PROBLEMS = 20
@@ -22,21 +19,12 @@ SHOWN_PROBLEMS = 20
 
 def add_commands(commands) -> None:
     export = commands.add_parser("export", help="write a run's policy bundle: policy, cards, curves, predictions, "
-                                                "Zentropi files")
-    export.add_argument("--run", required=True, metavar="RUN_ID")
-    export.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write the bundle in")
-    how = export.add_mutually_exclusive_group()
-    how.add_argument("--threshold", type=partial(check_threshold, source="--threshold"), metavar="T",
-                     help="export at this threshold, from 0 to 1 (default: the run's own)")
-    how.add_argument("--pick", metavar="RULE", help=f"pick the threshold by a rule: {PICK_HELP} (quote it)")
-    export.add_argument("--allow-urls", action="store_true", help="fetch http(s) images to embed them in the "
-                                                                  "Zentropi samples")
-    export.add_argument("--overwrite", action="store_true", help="replace bundle files already in DIR")
+                                                "Zentropi files", arguments=_export_arguments)
     export.set_defaults(handler=export_command)
 
     batch_out = commands.add_parser("batch-export", help="write a run's requests as an OpenAI / vLLM run-batch "
                                                          "JSONL file")
-    batch_out.add_argument("--run", required=True, metavar="RUN_ID")
+    add_run(batch_out)
     batch_out.add_argument("--out", required=True, type=Path, metavar="FILE")
     batch_out.add_argument("--all", action="store_true", help="also items that already have a prediction")
     batch_out.add_argument("--allow-urls", action="store_true", help="fetch http(s) images into the requests")
@@ -46,12 +34,29 @@ def add_commands(commands) -> None:
     batch_in = commands.add_parser("batch-import", help="store the answers of a batch results file in its run "
                                                         f"(exit {EXIT_INCOMPLETE} when lines were unusable or items "
                                                         "are left without a prediction)")
-    batch_in.add_argument("--run", required=True, metavar="RUN_ID")
+    add_run(batch_in)
     batch_in.add_argument("--results", required=True, type=Path, metavar="FILE", help="the run-batch output JSONL")
     batch_in.set_defaults(handler=batch_import_command)
 
 
+def _export_arguments(export: argparse.ArgumentParser) -> None:
+    from ..export import PICK_HELP  # the rules' wording lives with the rules
+
+    add_run(export)
+    export.add_argument("--out", required=True, type=Path, metavar="DIR",
+                        help="folder to write the bundle in")
+    how = export.add_mutually_exclusive_group()
+    add_threshold(how, "export at this threshold, from 0 to 1 (default: the run's own)")
+    how.add_argument("--pick", metavar="RULE", help=f"pick the threshold by a rule: {PICK_HELP} (quote it)")
+    export.add_argument("--allow-urls", action="store_true", help="fetch http(s) images to embed them in the "
+                                                                  "Zentropi samples")
+    export.add_argument("--overwrite", action="store_true", help="replace bundle files already in DIR")
+
+
 def export_command(args) -> int:
+    from ..export import export_bundle
+    from ..store import Store
+
     workspace = workspace_from_env()
     with Store(workspace.private_dir) as store:
         bundle = export_bundle(store, args.run, args.out, workspace_root=workspace.root, threshold=args.threshold,
@@ -70,6 +75,9 @@ def export_command(args) -> int:
 
 
 def batch_export_command(args) -> int:
+    from ..scoring import export_batch
+    from ..store import Store
+
     workspace = workspace_from_env()
     with Store(workspace.private_dir) as store:
         result = export_batch(store, args.run, args.out, workspace_root=workspace.root, include_scored=args.all,
@@ -89,6 +97,9 @@ def batch_export_command(args) -> int:
 
 
 def batch_import_command(args) -> int:
+    from ..scoring import import_batch
+    from ..store import Store
+
     workspace = workspace_from_env()
     with Store(workspace.private_dir) as store:
         result = import_batch(store, args.run, args.results)

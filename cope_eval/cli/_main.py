@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
+from collections.abc import Callable
 
 from ..config import workspace_from_env
 from ..errors import CopeEvalError
-from .. import local
 from . import (
     _clauses as cli_clauses, _compare as cli_compare, _export as cli_export, _insight as cli_insight,
     _run as cli_run, _triage as cli_triage
 )
+
+# Starting fast: this module and every command module import only the standard library and the
+# light vocabulary (errors, config, records) at the top; the library is imported by the handler that uses it,
+# and a command's flags that need it are added when that command is used (``CommandParser``), so
+# ``--help`` imports no pandas. tests/test_import_isolation.py keeps it so.
 
 REMEDIES = {
     **{f"{role}_column": f"say which column holds the {role} with --{role}-column"
@@ -50,16 +55,39 @@ def _store_path() -> str:
         return "(COPE_EVAL_HOME)"
 
 
+class CommandParser(argparse.ArgumentParser):
+    """One command's parser. ``arguments(parser)``, when given, adds the command's flags the first
+    time the command is parsed or its help is shown: it may import the library (for a list of
+    choices, a default), which listing the commands must not."""
+
+    def __init__(self, *args, arguments: Callable[[argparse.ArgumentParser], None] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._arguments = arguments
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._add_arguments()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self._add_arguments()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._add_arguments()
+        return super().format_help()
+
+    def _add_arguments(self) -> None:
+        if self._arguments is not None:
+            add, self._arguments = self._arguments, None
+            add(self)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cope_eval", description=__doc__)
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND", parser_class=CommandParser)
 
-    serve = commands.add_parser("serve-local", help="start (or reuse) the bundled local vLLM server")
-    serve.add_argument("--port", type=int, default=None, help=f"default $COPE_LOCAL_PORT or {local.DEFAULT_PORT}")
-    action = serve.add_mutually_exclusive_group()
-    action.add_argument("--prepare", action="store_true", help="only install the server venv and model")
-    action.add_argument("--status", action="store_true", help="say whether it is running")
-    action.add_argument("--stop", action="store_true", help="stop it")
+    serve = commands.add_parser("serve-local", help="start (or reuse) the bundled local vLLM server",
+                                arguments=_serve_local_arguments)
     serve.set_defaults(handler=_serve_local)
 
     app = commands.add_parser("app", help="start the web app (and the local server unless COPE_BASE_URL is set)")
@@ -78,7 +106,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _serve_local_arguments(serve: argparse.ArgumentParser) -> None:
+    from ..local import DEFAULT_PORT
+
+    serve.add_argument("--port", type=int, default=None, help=f"default $COPE_LOCAL_PORT or {DEFAULT_PORT}")
+    action = serve.add_mutually_exclusive_group()
+    action.add_argument("--prepare", action="store_true", help="only install the server venv and model")
+    action.add_argument("--status", action="store_true", help="say whether it is running")
+    action.add_argument("--stop", action="store_true", help="stop it")
+
+
 def _serve_local(args) -> int:
+    from .. import local
+
     if args.prepare:
         print(f"Local server files ready in {local.prepare(progress=_say)}")
     elif args.status:

@@ -1,5 +1,10 @@
-"""Which API key the CLI sends to a stored run's server (``resume``, ``probe``, ``ablate``,
+"""What several commands share: the flags they repeat (a run, a threshold, a key variable, ``--json``)
+and which API key the CLI sends to a stored run's server (``resume``, ``probe``, ``ablate``,
 ``attribute``).
+
+Only the standard library and the light vocabulary (errors, config, records) are imported here:
+building the parser must stay fast (``--help``).
+A flag's check that needs the library imports it when a value is given.
 
 A key belongs to the server it was configured for, and is never sent to another.
 ``--api-key-env VAR`` names the key for the run's server outright. Without it, a run whose
@@ -12,16 +17,18 @@ as it does for ``run --base-url``), and no key when ``COPE_BASE_URL`` is another
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from ..config import server_from_env
 from ..errors import ConfigError
 from ..records import Run
-from ..scoring import get_template
 
 
 def key_for_run(run: Run, variable: str | None = None) -> str | None:
     """The key to send to ``run``'s server, or None."""
     if variable is None:
+        from ..scoring import get_template  # here: the parser is built without the scoring code
+
         variable = get_template(run.template).key_env_var
     if variable is not None:
         if variable not in os.environ:
@@ -31,3 +38,40 @@ def key_for_run(run: Run, variable: str | None = None) -> str | None:
     if setting.base_url is not None and setting.base_url != run.base_url:
         return None
     return setting.api_key
+
+
+STORED_RUN_KEY_HELP = ("environment variable holding the run's server key "
+                       "(default: COPE_API_KEY unless COPE_BASE_URL is another server)")
+"""``--api-key-env`` for a command that sends to a stored run's server (``key_for_run``)."""
+
+
+def threshold_flag(source: str) -> Callable[[str], float]:
+    """An argparse ``type`` for a flag that is a number from 0 to 1 (``metrics.check_threshold``,
+    whose ``ConfigError`` names ``source``, the flag)."""
+    def check(value: str) -> float:
+        from ..metrics import check_threshold  # the library only once a value is given
+
+        return check_threshold(value, source=source)
+
+    return check
+
+
+def add_threshold(parser, help: str, *, default: float | None = None) -> None:
+    """``--threshold T``: score >= T is "1". ``parser`` may be a parser or a group of one."""
+    parser.add_argument("--threshold", type=threshold_flag("--threshold"), default=default, metavar="T",
+                        help=help)
+
+
+def add_run(parser) -> None:
+    """``--run RUN_ID`` (required): the stored run a command acts on."""
+    parser.add_argument("--run", required=True, metavar="RUN_ID")
+
+
+def add_api_key_env(parser, help: str = STORED_RUN_KEY_HELP, *, default: str | None = None) -> None:
+    """``--api-key-env VAR``: the environment variable holding the key to send."""
+    parser.add_argument("--api-key-env", metavar="VAR", default=default, help=help)
+
+
+def add_json(parser, help: str) -> None:
+    """``--json``: print the result as JSON (through ``_output.print_json``) instead of a table."""
+    parser.add_argument("--json", action="store_true", help=help)

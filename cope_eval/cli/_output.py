@@ -3,6 +3,10 @@
 A report's ``to_dict()`` (or a plain dict) goes in; numpy and pandas scalars come out as
 numbers, NaN, infinities and missing values as ``null`` (``json.dumps`` would write ``NaN``,
 which is not JSON), dates and paths as strings, tuples and sets as lists. Keys keep their order.
+
+Text stays readable (``ensure_ascii=False``), except the characters that could drive or reorder a
+terminal (as ``_terminal.terminal_safe`` lists them), which are written as ``\\uXXXX`` escapes: the
+same JSON once parsed, but golden-set text cannot drive the terminal it is printed to.
 """
 
 from __future__ import annotations
@@ -11,13 +15,25 @@ import json
 import math
 import sys
 from collections.abc import Mapping
+import re
 from typing import Any
 
+_ESCAPED = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""DEL and C1 controls, line/paragraph separators and bidi controls: ``_terminal``'s unsafe set less
+C0 controls, which ``json.dumps`` escapes itself (and whose newlines indent the output)."""
 
-def print_json(payload: Mapping[str, Any]) -> None:
-    """``payload`` as indented JSON on stdout, one object per command."""
-    print(json.dumps(to_jsonable(payload), indent=2, ensure_ascii=False, allow_nan=False))
+
+def print_json(payload: Mapping[str, Any] | list[Any]) -> None:
+    """``payload`` as indented JSON on stdout: one object (or one list) per command."""
+    print(dumps(payload))
     sys.stdout.flush()
+
+
+def dumps(payload: Any) -> str:
+    """``payload`` as the indented JSON text ``print_json`` prints."""
+    text = json.dumps(to_jsonable(payload), indent=2, ensure_ascii=False, allow_nan=False)
+    # Outside its strings this JSON text is ASCII, so only string contents are touched.
+    return _ESCAPED.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def to_jsonable(value: Any) -> Any:

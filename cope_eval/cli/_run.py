@@ -8,23 +8,17 @@ import json
 import os
 import sqlite3
 import sys
-from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._util.atomic_files import replace_atomic
-from .._util.csv_safe import write_csv
 from ..config import normalise_base_url, workspace_from_env
 from ..errors import ConfigError, CopeEvalError
-from ..golden import ColumnSpec, load_golden_set
-from ..metrics import check_threshold, metrics_at_threshold
-from ..policies import read_policy_file, slugify, version_id
 from ..records import Endpoint, PolicyVersion
-from ..scoring import (
-    ANSWER_MODES, DEFAULT_TEMPLATE, TEMPLATES, RunProgress, check_concurrency, create_run, execute_run,
-    probe
-)
-from ..store import Store, run_results, utc_now, with_predicted_labels
-from ._options import key_for_run
+from ._options import add_api_key_env, add_threshold, key_for_run, threshold_flag
+
+if TYPE_CHECKING:
+    from ..scoring import RunProgress
 
 EXIT_GATE = 1
 """Exit status when the run completed but a gate asked for (``--fail-under-f1``, ``--max-error-rate``) failed."""
@@ -33,8 +27,21 @@ DEFAULT_MAX_ERROR_RATE = 0.05
 
 
 def add_commands(commands) -> None:
-    run = commands.add_parser("run", help="score a policy file over a golden-set file",
+    run = commands.add_parser("run", help="score a policy file over a golden-set file", arguments=_run_arguments,
                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    run.set_defaults(handler=run_command)
+
+    resume = commands.add_parser("resume", help="continue an interrupted or cancelled run")
+    resume.add_argument("run_id")
+    resume.add_argument("--retry-errors", action="store_true", help="also send again the items that failed")
+    add_api_key_env(resume)
+    resume.add_argument("--out", type=Path, metavar="DIR")
+    resume.set_defaults(handler=resume_command)
+
+
+def _run_arguments(run: argparse.ArgumentParser) -> None:
+    from ..scoring import ANSWER_MODES, DEFAULT_TEMPLATE, TEMPLATES  # choices: only when ``run`` is used
+
     run.add_argument("--golden", required=True, type=Path, help="golden set: CSV, JSONL, JSON, Parquet")
     run.add_argument("--policy", required=True, type=Path, help="policy text (Markdown or plain text)")
     run.add_argument("--base-url", default=os.environ.get("COPE_BASE_URL"), help="server URL (default $COPE_BASE_URL)")
@@ -47,28 +54,22 @@ def add_commands(commands) -> None:
                      help="requests in flight at once, per server")
     run.add_argument("--replica", action="append", default=[], metavar="URL",
                      help="another server of the same model to share the work (repeatable; same key and concurrency)")
-    run.add_argument("--threshold", type=partial(check_threshold, source="--threshold"), default=0.5, metavar="T",
-                     help="score >= T is \"1\", from 0 to 1")
-    run.add_argument("--api-key-env", metavar="VAR", default="COPE_API_KEY", help="environment variable holding the API key")
+    add_threshold(run, "score >= T is \"1\", from 0 to 1", default=0.5)
+    add_api_key_env(run, "environment variable holding the API key", default="COPE_API_KEY")
     run.add_argument("--out", type=Path, metavar="DIR", help="write metrics.json and predictions.csv here")
     run.add_argument("--no-cache", action="store_true", help="send every item even when a cached answer exists")
-    run.add_argument("--fail-under-f1", type=partial(check_threshold, source="--fail-under-f1"), metavar="X",
+    run.add_argument("--fail-under-f1", type=threshold_flag("--fail-under-f1"), metavar="X",
                      help=f"gate: exit {EXIT_GATE} when F1 is below X (from 0 to 1)")
-    run.add_argument("--max-error-rate", type=partial(check_threshold, source="--max-error-rate"), metavar="R",
+    run.add_argument("--max-error-rate", type=threshold_flag("--max-error-rate"), metavar="R",
                      help=f"gate: exit {EXIT_GATE} when more than a share R (from 0 to 1) of the items errored, since "
                           f"F1 leaves errored items out; any gate applies it, at {DEFAULT_MAX_ERROR_RATE:g} unless given")
-    run.set_defaults(handler=run_command)
-
-    resume = commands.add_parser("resume", help="continue an interrupted or cancelled run")
-    resume.add_argument("run_id")
-    resume.add_argument("--retry-errors", action="store_true", help="also send again the items that failed")
-    resume.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the run's server key "
-                        "(default: COPE_API_KEY unless COPE_BASE_URL is another server)")
-    resume.add_argument("--out", type=Path, metavar="DIR")
-    resume.set_defaults(handler=resume_command)
 
 
 def run_command(args) -> int:
+    from ..golden import ColumnSpec, load_golden_set
+    from ..scoring import TEMPLATES, create_run
+    from ..store import Store
+
     _check_out(args.out)
     template = TEMPLATES[args.template]  # a hosted service brings its own server and key
     args.base_url = args.base_url or template.default_base_url
@@ -95,6 +96,8 @@ def run_command(args) -> int:
 
 
 def resume_command(args) -> int:
+    from ..store import Store
+
     _check_out(args.out)
     workspace = workspace_from_env()
     with Store(workspace.private_dir) as store:
@@ -105,6 +108,10 @@ def resume_command(args) -> int:
 
 
 def _execute_and_report(store, run_id, endpoint, root, args, **options) -> int:
+    from ..metrics import metrics_at_threshold
+    from ..scoring import execute_run
+    from ..store import run_results
+
     bar = _ProgressBar() if sys.stderr.isatty() else None
     try:
         result = execute_run(store, run_id, endpoint, workspace_root=root, progress=bar, **options)
@@ -161,6 +168,9 @@ def _check_out(out: Path | None) -> None:
 
 def _write_out(out: Path, run, metrics, results, threshold: float) -> None:
     """``metrics.json`` and ``predictions.csv`` in ``out``, each written whole or not at all."""
+    from .._util.csv_safe import write_csv
+    from ..store import with_predicted_labels
+
     card = {**metrics.to_dict(), "run_id": run.id, "status": run.status, "model": run.model,
             "base_url": run.base_url, "checkpoint": run.checkpoint, "template": run.template, "answer_mode": run.answer_mode, "policy_version_id": run.policy_version_id,
             "golden_hash": run.golden_hash, "items": run.n_items}
@@ -188,6 +198,8 @@ def _summary(run, m, result) -> str:
 
 
 def _endpoint(base_url: str, model: str | None, api_key: str | None) -> Endpoint:
+    from ..scoring import probe
+
     if model:
         return Endpoint(base_url, model, api_key)
     status = probe(base_url, api_key)
@@ -206,6 +218,9 @@ def _api_key(variable: str) -> str | None:
 def _read_policy(path: Path) -> PolicyVersion:
     """The policy file as a version, checked as the Policies page checks a save (size, UTF-8);
     its policy name comes from the file name, made safe (``con.md`` is "con-policy")."""
+    from ..policies import read_policy_file, slugify, version_id
+    from ..store import utc_now
+
     text = read_policy_file(path)
     slug = slugify(path.stem) if any(ch.isalnum() for ch in path.stem) else "policy"
     if slug != path.stem:
@@ -228,6 +243,8 @@ class _ProgressBar:
 
 def _concurrency_flag(value: str) -> int:
     """``--concurrency``: a whole number the process can hold open (http_client.check_concurrency)."""
+    from ..scoring import check_concurrency
+
     try:
         number = int(value)
     except ValueError:

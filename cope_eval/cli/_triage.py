@@ -9,18 +9,16 @@
 from __future__ import annotations
 
 import argparse
-import json
-from functools import partial
+from typing import TYPE_CHECKING
 
 from ..config import workspace_from_env
-from ..insight import (
-    DEFAULT_MIN_CONFIDENCE, mark_gap_done, policy_gaps, send_label_errors_to_relabeling, tag_item,
-    triage_run, untag_item
-)
-from ..metrics import check_threshold
 from ..records import short_id
-from ..store import Store
+from ._options import add_json, threshold_flag
+from ._output import print_json
 from ._terminal import terminal_safe
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 ACTIONS = ("list", "tag", "relabel", "gaps")
 # Golden-set text (and ids, categories, notes) is hostile: never let it drive the terminal (as cli_compare),
@@ -36,6 +34,8 @@ def add_commands(commands) -> None:
 
 
 def triage_command(args) -> int:
+    from ..store import Store
+
     parser = _parser()
     rest = list(args.rest)
     if args.triage_help:
@@ -49,15 +49,17 @@ def triage_command(args) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from ..insight import DEFAULT_MIN_CONFIDENCE
+
     parser = argparse.ArgumentParser(prog="python -m cope_eval triage", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     actions = parser.add_subparsers(required=True, metavar="{RUN,tag,relabel,gaps}")
     listing = actions.add_parser("list", help="(the default) list a run's confident disagreements")
     listing.add_argument("run_id", metavar="RUN")
-    listing.add_argument("--min-confidence", type=partial(check_threshold, source="--min-confidence"),
+    listing.add_argument("--min-confidence", type=threshold_flag("--min-confidence"),
                          default=DEFAULT_MIN_CONFIDENCE, metavar="X",
                          help="P(\"1\") for false positives, 1 - P(\"1\") for false negatives (default %(default)s)")
-    listing.add_argument("--json", action="store_true", help="print them as JSON")
+    add_json(listing, "print them as JSON")
     listing.set_defaults(action=_list)
 
     tag = actions.add_parser("tag", help="tag one disagreement as a policy gap or a label error")
@@ -85,20 +87,21 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--done", type=int, metavar="ID", help="mark gap ID done")
     which.add_argument("--reopen", type=int, metavar="ID", help="put gap ID back on the list")
     gaps.add_argument("--author", default="")
-    gaps.add_argument("--json", action="store_true")
+    add_json(gaps, "print the checklist as JSON")
     gaps.set_defaults(action=_gaps)
     return parser
 
 
 def _list(store: Store, args) -> int:
+    from ..insight import triage_run
+
     triage = triage_run(store, args.run_id, min_confidence=args.min_confidence)
     if args.json:
-        items = triage.items.astype(object).where(triage.items.notna(), None)
-        print(json.dumps({"run": triage.run.id, "policy": triage.policy, "threshold": triage.threshold,
-                          "min_confidence": triage.min_confidence, "hard_label": triage.hard_label,
-                          "scored": triage.scored, "left_out": triage.left_out, "disagreeing": triage.disagreeing,
-                          "open_label_errors": triage.open_label_errors, "note": triage.note,
-                          "items": items.to_dict(orient="records")}, indent=2, default=str))
+        print_json({"run": triage.run.id, "policy": triage.policy, "threshold": triage.threshold,
+                    "min_confidence": triage.min_confidence, "hard_label": triage.hard_label,
+                    "scored": triage.scored, "left_out": triage.left_out, "disagreeing": triage.disagreeing,
+                    "open_label_errors": triage.open_label_errors, "note": triage.note,
+                    "items": triage.items.to_dict(orient="records")})
         return 0
     run = triage.run
     print(f"{run.id}  ({triage.policy}@{short_id(run.policy_version_id, 8)}, {run.model}, threshold {run.threshold:g})")
@@ -116,6 +119,8 @@ def _list(store: Store, args) -> int:
 
 
 def _tag(store: Store, args) -> int:
+    from ..insight import tag_item, untag_item
+
     if not args.tag:
         cleared = untag_item(store, args.run_id, args.item_id)
         print(f"cleared the tag of {terminal_safe(args.item_id)}" if cleared else f"{terminal_safe(args.item_id)} had no tag")
@@ -126,6 +131,8 @@ def _tag(store: Store, args) -> int:
 
 
 def _relabel(store: Store, args) -> int:
+    from ..insight import send_label_errors_to_relabeling
+
     done = send_label_errors_to_relabeling(store, args.run_id, author=args.author, golden_hash=args.golden)
     for row in done.changes.itertuples():
         print(f"{terminal_safe(row.item_id)}: {row.old_label} -> {row.new_label}  (version {short_id(row.golden_hash)})")
@@ -134,12 +141,14 @@ def _relabel(store: Store, args) -> int:
 
 
 def _gaps(store: Store, args) -> int:
+    from ..insight import mark_gap_done, policy_gaps
+
     if args.done is not None or args.reopen is not None:
         mark_gap_done(store, args.done if args.done is not None else args.reopen, author=args.author,
                       done=args.done is not None)
     gaps = policy_gaps(store, args.policy)
     if args.json:
-        print(json.dumps(gaps.astype(object).where(gaps.notna(), None).to_dict(orient="records"), indent=2))
+        print_json(gaps.to_dict(orient="records"))
         return 0
     if gaps.empty:
         print(f"Policy {args.policy!r} has no policy gaps tagged.")

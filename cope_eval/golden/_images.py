@@ -31,8 +31,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path, PurePosixPath
 
-from PIL import Image, UnidentifiedImageError
-
 from ..config import private_urls_allowed
 from ..errors import RowProblem, ValidationError
 
@@ -311,6 +309,8 @@ def _not_public(address) -> str:
 def _decode(data: bytes, max_pixels: int) -> str:
     if not data:
         raise _Rejected("image is empty (0 bytes)")
+    from PIL import Image, UnidentifiedImageError  # here, not at the top: only images need Pillow (fast CLI)
+
     try:
         with Image.open(io.BytesIO(data), formats=list(IMAGE_MIME)) as img:
             width, height = img.size

@@ -12,7 +12,6 @@ import io
 from pathlib import Path
 
 import pandas as pd
-from PIL import Image
 
 from ..errors import ValidationError
 from ._images import encode_data_url, image_kind, load_image_bytes
@@ -57,6 +56,8 @@ def uploaded_image_data_url(data: bytes, workspace: Path) -> str:
 
 
 def _png_thumbnail(data: bytes, size: int) -> str | None:
+    from PIL import Image  # here, not at the top: only images need Pillow (a fast CLI)
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.thumbnail((size, size))

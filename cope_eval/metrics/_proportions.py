@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scipy import stats
-
 from ._scored import Result, check_unit
 
 
@@ -44,5 +42,7 @@ def proportion(count: int, n: int, *, confidence: float = 0.95, zero_division: f
         raise ValueError(f"count must lie in [0, n], got {count} of {n}")
     if n == 0:
         return Proportion(0, 0, float(zero_division), 0.0, 1.0, confidence)
+    from scipy import stats  # here, not at the top: scipy.stats takes a second to import (a fast CLI)
+
     interval = stats.binomtest(count, n).proportion_ci(confidence_level=confidence, method="wilson")
     return Proportion(count, n, count / n, float(interval.low), float(interval.high), confidence)

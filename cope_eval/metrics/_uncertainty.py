@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from ._scored import Result, check_results, check_unit, check_zero_division
 from ._threshold import RATIOS, check_threshold, rates
@@ -151,6 +150,8 @@ def mcnemar_test(y_true, pred_a, pred_b, *, exact_below: int = 25) -> McNemarRes
     only_a = int(np.count_nonzero(right_a & ~right_b))
     only_b = int(np.count_nonzero(right_b & ~right_a))
     discordant = only_a + only_b
+    from scipy import stats  # here, not at the top: scipy.stats takes a second to import (a fast CLI)
+
     if discordant < exact_below:
         method = "exact binomial"
         statistic = float(min(only_a, only_b))

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from PIL import Image
 
 from ..errors import ConfigError, ValidationError
 from ..golden import encode_data_url, load_image_bytes
@@ -52,6 +51,7 @@ class JobBuilder:
                  workspace_root: Path, allow_urls: bool = False, source: AnswerSource | None = None):
         self.template, self.model, self.policy, self.answer_mode = template, model, policy, answer_mode
         self.workspace_root, self.allow_urls, self.source = Path(workspace_root), allow_urls, source
+        self._identity: tuple[tuple, bytes] = ((), b"")  # (who answers, its bytes in a key): see cache_key
 
     def body(self, text: str, image_ref: str | None) -> bytes:
         """Request body bytes for one item. Raises ValidationError for an unusable image."""
@@ -65,14 +65,17 @@ class JobBuilder:
         if self.source is None:
             raise ValueError("a cache key needs the AnswerSource that answers")
         source = self.source
-        identity = json.dumps([source.base_url, source.model, source.checkpoint, self.template.name],
-                              ensure_ascii=False, separators=(",", ":")).encode()
-        digest = hashlib.sha256(identity + b"\0" + body).hexdigest()
+        who = (source.base_url, source.model, source.checkpoint, self.template.name)
+        if self._identity[0] != who:  # the same for every item of a run: encoded once, not per item
+            self._identity = (who, json.dumps(list(who), ensure_ascii=False, separators=(",", ":")).encode())
+        digest = hashlib.sha256(self._identity[1] + b"\0" + body).hexdigest()
         return f"sha256:{digest}"
 
     def image_data_url(self, ref: str) -> str:
         mime, data = load_image_bytes(ref, self.workspace_root, allow_urls=self.allow_urls)
         if mime not in SENT_AS_IS:  # servers reliably take PNG and JPEG; convert the rest
+            from PIL import Image  # here, not at the top: only images need Pillow (a fast CLI)
+
             with Image.open(io.BytesIO(data)) as image:
                 buffer = io.BytesIO()
                 image.convert("RGBA").save(buffer, format="PNG")
@@ -87,9 +90,14 @@ class JobBuilder:
         for start in range(0, len(items), CHUNK):
             chunk = items.iloc[start:start + CHUNK]
             ready: list[Job] = []
-            for item_id, text, image in zip(chunk["id"], chunk["text"], chunk["image"]):
+            # Whole columns to lists and one isna per column: iterating a pandas string column item
+            # by item costs more than building the requests (a cached re-run is mostly this loop).
+            texts, images = chunk["text"], chunk["image"]
+            rows = zip(chunk["id"].tolist(), texts.tolist(), texts.isna().tolist(), images.tolist(),
+                       images.isna().tolist())
+            for item_id, text, no_text, image, no_image in rows:
                 try:
-                    body = self.body("" if pd.isna(text) else text, None if pd.isna(image) else image)
+                    body = self.body("" if no_text else text, None if no_image else image)
                 except (ValidationError, ConfigError) as exc:
                     on_refused(item_id, str(exc))
                     continue
