@@ -253,7 +253,7 @@ PROTECTIONS = (
                (T_CLIENT + "test_a_body_over_the_limit_is_refused_before_it_is_read",)),
     # -- issue 14: every number attributed to the server that answered it ------------------------
     Protection("the cache is keyed on the answering server (endpoint, model, checkpoint)", "cope_eval/scoring/_jobs.py",
-               'digest = hashlib.sha256(identity + b"\\0" + body).hexdigest()',
+               'digest = hashlib.sha256(self._identity[1] + b"\\0" + body).hexdigest()',
                'digest = hashlib.sha256(self.template.name.encode() + b"\\0" + body).hexdigest()',
                (T_IDENTITY + "test_a_second_server_with_other_weights_under_the_same_name_answers_every_item",
                 T_IDENTITY + "test_the_same_url_redeployed_with_other_weights_misses_the_cache",
@@ -395,7 +395,7 @@ PROTECTIONS = (
                "study_status(store, study, run_status=manager.status)", "study_status(store, study)",
                ("tests/test_study_progress.py::test_a_variant_run_this_process_is_starting_shows_running_as_on_the_evaluate_page",)),
     Protection("--json output cannot drive the terminal", "cope_eval/cli/_output.py",
-               'return _ESCAPED.sub(lambda match: f"\\u{ord(match.group()):04x}", text)', "return text",
+               'return _ESCAPED.sub(lambda match: f"\\\\u{ord(match.group()):04x}", text)', "return text",
                ("tests/test_cli_output.py::test_text_that_could_drive_a_terminal_is_escaped_and_reads_back_the_same",
                 "tests/test_cli_output.py::test_triage_list_json_is_strict_json_and_cannot_drive_the_terminal")),
 )
