@@ -1,4 +1,4 @@
-"""Command line: ``python -m cope_eval <command>``. Errors become one line on stderr, exit 2."""
+"""Command line: ``cope-eval <command>`` (or ``python -m cope_eval``). Errors become one line on stderr, exit 2."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ class CommandParser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m cope_eval", description=__doc__)
+    parser = argparse.ArgumentParser(prog="cope-eval", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND", parser_class=CommandParser)
 
     serve = commands.add_parser("serve-local", help="start (or reuse) the bundled local vLLM server",
