@@ -7,9 +7,10 @@ import streamlit as st
 
 from cope_eval.app import (
     categories, escape_markdown, filter_items, golden_preview, golden_set_labels, label_balance,
-    page_of, problems_table, short_id, summarise
+    page_of, problems_table, summarise
 )
 from cope_eval.golden import correct_label, load_golden_set, with_thumbnails
+from cope_eval.records import short_id
 from pages import _auth, _common, _state
 
 _state.require_app()

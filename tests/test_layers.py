@@ -103,3 +103,24 @@ def test_the_layer_check_sees_an_upward_import(tmp_path, monkeypatch):
     (fake / "store" / "_bad.py").write_text("def f():\n    from ..app import RunManager\n")
     monkeypatch.setattr(__import__(__name__), "PACKAGE", fake)
     assert _imported(fake / "store" / "_bad.py") == [(2, ["app"])]
+
+
+@pytest.mark.parametrize("path", _outside_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_imported_name_exists(path):
+    """A page imports what its package's surface offers: a name dropped from an ``__init__`` fails
+    here, not only when someone opens the page."""
+    import importlib
+
+    missing = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and node.module.startswith("cope_eval"):
+            module = importlib.import_module(node.module)
+            missing += [f"{node.lineno}: {node.module}.{a.name}" for a in node.names
+                        if not hasattr(module, a.name) and not _is_submodule(node.module, a.name)]
+    assert not missing, f"{path.relative_to(ROOT)} imports names that do not exist: {missing}"
+
+
+def _is_submodule(package: str, name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(f"{package}.{name}") is not None
