@@ -4,8 +4,8 @@ resume runs, and check one item by hand."""
 import streamlit as st
 
 from cope_eval.app import (
-    check_item, escape_markdown, golden_set_labels, resume_run, run_view, runs_overview, start_runs,
-    version_label
+    check_item, escape_markdown, golden_set_labels, resume_run, run_errors, run_view, runs_overview,
+    start_runs, version_label
 )
 from cope_eval.policies import list_policies, list_versions
 from cope_eval.records import short_id
@@ -72,6 +72,12 @@ def _runs() -> None:
     st.progress(view.fraction, text=f"{view.status} · {view.summary()}")
     if view.failure:
         st.error(escape_markdown(view.failure))
+    if view.errors:
+        errors = run_errors(store, run_id)
+        st.caption("Errors by reason (errored items are left out of every metric, never scored as 0):")
+        st.dataframe(errors.table, hide_index=True, key="eval_error_reasons")
+        with st.expander(f"The {errors.count:,} items with an error and their full messages"):
+            st.dataframe(errors.items, hide_index=True, key="eval_error_items")
     if view.active:
         st.button("Cancel", key=_state.EVAL_CANCEL, on_click=manager.cancel, args=(run_id,), icon=":material/stop:")
     if view.resumable and st.button("Resume", key=_state.EVAL_RESUME, icon=":material/replay:"):

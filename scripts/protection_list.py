@@ -398,4 +398,9 @@ PROTECTIONS = (
                'return _ESCAPED.sub(lambda match: f"\\\\u{ord(match.group()):04x}", text)', "return text",
                ("tests/test_cli_output.py::test_text_that_could_drive_a_terminal_is_escaped_and_reads_back_the_same",
                 "tests/test_cli_output.py::test_triage_list_json_is_strict_json_and_cannot_drive_the_terminal")),
+    # -- issue 16: the analyst's loop ---------------------------------------------------------------
+    Protection("image paths in the bundle's predictions.csv carry no machine path", "cope_eval/export/_bundle.py",
+               '.map(lambda r: scrub(_image_reference(r)), na_action="ignore")',
+               '.map(_image_reference, na_action="ignore")',
+               ("tests/test_export.py::test_predictions_csv_carries_each_items_text_and_image_formula_safe",)),
 )

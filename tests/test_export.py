@@ -284,7 +284,7 @@ def test_predictions_csv_has_scores_labels_outcomes_and_neutralised_formulas(sto
     bundle = build_bundle(store, run.id, workspace_root=workspace.root)
     rows = list(csv.DictReader(io.StringIO(bundle.files["predictions.csv"].decode(), newline="")))
 
-    assert list(rows[0]) == ["id", "label", "score", "pred", "outcome", "error", "category"]
+    assert list(rows[0]) == ["id", "label", "score", "pred", "outcome", "error", "category", "text", "image"]
     assert [r["id"] for r in rows] == ids
     assert [r["outcome"] for r in rows[:4]] == ["fp", "fn", "error", "tp"]
     assert [r["score"] for r in rows[:4]] == ["0.9", "0.2", "", "0.6"]
@@ -297,6 +297,36 @@ def test_predictions_csv_has_scores_labels_outcomes_and_neutralised_formulas(sto
     assert "1 item(s) errored" in warnings
     assert bundle.card["run"]["not_scored"] == 4
     assert bundle.card["run"]["errors"] == 1 and bundle.card["metrics"]["errors"] == 5
+
+
+def test_predictions_csv_carries_each_items_text_and_image_formula_safe(store, workspace):
+    texts = ["=HYPERLINK(\"http://evil\")", "a plain miss", "-1 starts like a number", "image only"]
+    data_url = "data:image/png;base64," + "A" * 5000
+    images = [None, "golden_sets/images/red.png", f"{workspace.root}/pics/x.png", data_url]
+    golden = make_golden(texts=texts, images=images)
+    endpoint = Endpoint("http://127.0.0.1:9/v1", "stub")
+    run = create_run(store, policy=make_policy(), golden=golden, endpoint=endpoint)
+
+    data = build_bundle(store, run.id, workspace_root=workspace.root).files["predictions.csv"].decode()
+
+    rows = list(csv.DictReader(io.StringIO(data, newline="")))
+    assert [r["id"] for r in rows] == list(golden.items["id"])
+    assert [r["text"] for r in rows] == [
+        "'=HYPERLINK(\"http://evil\")", "a plain miss", "'-1 starts like a number", "image only"]
+    assert [r["image"] for r in rows[:3]] == ["", "golden_sets/images/red.png", "<workspace>/pics/x.png"]
+    assert rows[3]["image"] == "data:image/png;base64,… (inline image, 5,022 characters)"
+    assert "AAAA" not in data and str(workspace.root) not in data
+
+
+def test_markdown_card_names_the_author_and_the_version_note(store, workspace):
+    version = save_version(workspace.root, "violence", V1, note="Tighter *threat* rule | v2",
+                           author="Ana <ana@x>")
+    run, _ = scored_run(store, workspace, make_golden(6), policy=version)
+
+    md = build_bundle(store, run.id, workspace_root=workspace.root).files["card.md"].decode()
+
+    assert "| Author | Ana &lt;ana@x&gt; |" in md
+    assert "| Version note | Tighter \\*threat\\* rule \\| v2 |" in md
 
 
 def test_no_api_key_or_machine_path_in_any_exported_file(store, workspace, monkeypatch):

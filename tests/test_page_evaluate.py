@@ -1,6 +1,7 @@
 """The Evaluate page: start runs on the real local vLLM, follow them, resume, check one item."""
 
 import io
+import json
 import re
 import time
 from types import SimpleNamespace
@@ -161,3 +162,46 @@ def test_a_run_keeps_going_after_its_session_is_gone(workspace, monkeypatch):
                 assert time.monotonic() < deadline, "the run stopped with its session"
                 time.sleep(0.2)
             assert store.prediction_counts(store.runs()[0].id)[0] == 10
+
+
+def test_a_runs_errors_are_grouped_by_reason_with_their_items_and_server_text_stays_text(workspace,
+                                                                                         monkeypatch):
+    from cope_eval.scoring import RetryPolicy, execute_run
+    from tests.stub_server import chat_reply
+    from tests.test_export import content_of
+
+    v1 = save_version(workspace.root, "violence", POLICY)
+    golden = make_golden(texts=[f"post {i}" for i in range(6)])
+    hostile = "[click me](http://evil.example) **bold** :red[alarm]"
+
+    def behaviour(path, body):
+        if "completions" not in path:
+            return instant(path, body)
+        i = int(content_of(body).split()[-1])
+        if i < 3:
+            return Reply(status=500, body=json.dumps({"error": {"message": f"{hostile} {i}"}}).encode())
+        if i < 5:
+            return Reply(body=chat_reply("yes", {"yes": -0.1, "no": -2.0}))
+        return Reply(body=chat_reply())
+
+    with StubServer(behaviour) as server, Store(workspace.private_dir) as store:
+        store.put_golden_set(golden)
+        endpoint = Endpoint(server.base_url, "stub")
+        run = create_run(store, policy=v1, golden=golden, endpoint=endpoint)
+        execute_run(store, run.id, endpoint, workspace_root=workspace.root,
+                    retry=RetryPolicy(attempts=1, base_delay_s=0.01, max_delay_s=0.02, timeout_s=5.0))
+    at = open_page("evaluate", monkeypatch)
+
+    assert not at.exception
+    assert "completed · 6 / 6 items · 5 errors" in _status(at)
+    reasons = table(at, "reason")
+    assert reasons.to_dict(orient="records") == [
+        {"reason": "HTTP 500", "items": 3},
+        {"reason": 'neither "0" nor "1" among the top tokens; not a classification', "items": 2}]
+    [expander] = [e for e in at.main.expander if "with an error" in e.label]
+    assert expander.label == "The 5 items with an error and their full messages"
+    items = table(at, "message")
+    assert items["item"].tolist() == golden.items["id"].tolist()[:5]
+    assert items["message"].iloc[0] == f"HTTP 500: {hostile} 0 (gave up after 1 tries)"
+    raw = [str(e.value) for kind in ("markdown", "caption", "text", "error") for e in getattr(at, kind)]
+    assert not any("[click me](http" in value for value in raw), "server text is never rendered as Markdown"

@@ -6,6 +6,7 @@ from ._auth import DEFAULT_PROVIDER, author_of, is_signed_in, sign_in_providers
 from ._background import RunManager
 from ._compare_view import at_threshold, deltas_table, flips_page, pick_threshold
 from ._launcher import launch_app
+from ._run_errors import RunErrors, run_errors
 from ._run_picker import (
     RunInfo, agreement_groups, completed_runs, default_pair, group_labels, scored_runs
 )
@@ -21,6 +22,7 @@ from ._workspace_summary import summarise
 
 __all__ = [
     "DEFAULT_PROVIDER",
+    "RunErrors",
     "RunInfo",
     "RunManager",
     "agreement_groups",
@@ -48,6 +50,7 @@ __all__ = [
     "policy_tokens",
     "problems_table",
     "resume_run",
+    "run_errors",
     "run_view",
     "runs_overview",
     "scored_runs",

@@ -8,7 +8,8 @@ zipped for a download (``bundle_zip``). Its files:
 - ``card.md``: the same card for a reviewer, with the diff from the parent version;
 - ``curves.html``: precision-recall, ROC, metrics-by-threshold and confusion matrix, one HTML
   page with plotly's JavaScript inlined (opens offline, loads nothing);
-- ``predictions.csv``: one row per item with score, prediction, outcome and error;
+- ``predictions.csv``: one row per item with score, prediction, outcome and error, then its text
+  and image reference so a reviewer can read the misses (every text cell formula-safe);
 - ``zentropi/criteria.md``, ``zentropi/test-samples.json``, ``zentropi/test-samples.csv``: see
   ``zentropi_formats``.
 
@@ -27,8 +28,9 @@ items, flip_rate and off_topic_flag_rate with Wilson intervals, mean_abs_delta, 
 warnings; or probed false and a note); ``files``; ``warnings``. Undefined numbers (an AUC with one class) are null, never NaN.
 
 Nothing written holds an API key (runs never store one) or the server URL, and text cope-eval
-wrote itself (error messages, notes) has this machine's workspace and home paths replaced by
-``<workspace>`` and ``~``. Policy and golden-set content is exported as it is.
+wrote itself (error messages, notes) and image paths in ``predictions.csv`` have this machine's
+workspace and home paths replaced by ``<workspace>`` and ``~``. Policy and golden-set content is
+exported as it is.
 """
 
 from __future__ import annotations
@@ -170,7 +172,7 @@ def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: 
         "card.json": b"",  # placeholder, keeps the order; filled in below
         "card.md": b"",
         "curves.html": b"",
-        "predictions.csv": _predictions_csv(results, chosen.value, scrub),
+        "predictions.csv": _predictions_csv(results, golden.items, chosen.value, scrub),
         "zentropi/criteria.md": criteria_bytes(version),
         "zentropi/test-samples.json": samples_json(samples),
         "zentropi/test-samples.csv": samples_csv(samples),
@@ -247,12 +249,26 @@ def predictions_table(results: pd.DataFrame, threshold: float) -> pd.DataFrame:
     return table[["id", "label", "score", "pred", "outcome", "error", "category"]]
 
 
-def _predictions_csv(results: pd.DataFrame, threshold: float, scrub) -> bytes:
+def _predictions_csv(results: pd.DataFrame, items: pd.DataFrame, threshold: float, scrub) -> bytes:
+    """``predictions_table`` plus each item's ``text`` and ``image`` reference, as formula-safe CSV.
+
+    The text is golden-set content, exported as it is; an image path is scrubbed like the errors,
+    and an inline data URL is named, not copied (it would be megabytes in one cell)."""
     table = predictions_table(results, threshold)
-    table = table.assign(error=table["error"].map(scrub, na_action="ignore"))
+    content = items.set_index("id")
+    image = table["id"].map(content["image"]).map(lambda r: scrub(_image_reference(r)), na_action="ignore")
+    table = table.assign(error=table["error"].map(scrub, na_action="ignore"),
+                         text=table["id"].map(content["text"]), image=image)
     buffer = io.StringIO()
     write_csv(table, buffer)
     return buffer.getvalue().encode("utf-8")
+
+
+def _image_reference(image: str) -> str:
+    """The image as a reviewer can find it: the path or URL, or for a data URL its media type and size."""
+    if image.startswith("data:"):
+        return f"{image.split(',', 1)[0]},… (inline image, {len(image):,} characters)"
+    return image
 
 
 def _card(run, version, golden, results, scored, chosen, hard_label, parent, diff, samples, steerability, files,

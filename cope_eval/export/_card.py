@@ -59,7 +59,8 @@ def curves_html(scored, chosen, card: dict) -> str:
 
 
 def card_markdown(card: dict, diff: str | None) -> str:
-    """The card as Markdown: identity, threshold, metrics with intervals, categories, diff."""
+    """The card as Markdown: identity (author and version note included), threshold, metrics with
+    intervals, categories, diff."""
     policy, run, golden, threshold = card["policy"], card["run"], card["golden_set"], card["threshold"]
     m, ci = card["metrics"], card["confidence_intervals"]
     out = [f"# Policy card: {_md(policy['name'])}", ""]
@@ -67,6 +68,8 @@ def card_markdown(card: dict, diff: str | None) -> str:
         ("Policy", policy["name"]),
         ("Version", policy["version_id"]),
         ("Parent version", policy["parent"] or "none (first version)"),
+        ("Author", policy["author"] or "not given"),
+        ("Version note", policy["note"] or "none"),
         ("Model", card["model"]),
         ("Server", f"{card['server']['base_url']}, checkpoint {card['server']['checkpoint'] or 'not reported'}"),
         ("Template / answer mode", f"{card['template']} / {card['answer_mode']}"),
