@@ -75,6 +75,12 @@ CHECK_BUTTON = "check_button"
 # -- Compare ---------------------------------------------------------------------------------
 COMPARE_RUNS = "compare_runs"
 COMPARE_THRESHOLD = "compare_threshold"
+"""The threshold slider. Streamlit drops a widget's key on pages that do not draw it: read
+``COMPARE_CHOICE``, which outlives a page switch."""
+COMPARE_CHOICE = "compare_choice"
+"""How Compare's threshold was set, for Export and for the slider on return: a dict ``value``,
+``rule`` (``max_f1``, ``min_precision``, ``min_recall``; None when set on the slider), ``target``
+(the precision or recall asked for, else None) and ``run_id`` (the run the rule picked on)."""
 COMPARE_FOCUS = "compare_focus"
 TARGET_PRECISION = "target_precision"
 TARGET_RECALL = "target_recall"
@@ -150,7 +156,8 @@ _DEFAULTS = {
     POLICY_LOADED: None, POLICY_SAVED: None, GOLDEN_PENDING: None, EVAL_RUN: None, PICK_NOTE: None,
     EVAL_TEMPLATE: "cope-b", EVAL_ANSWER_MODE: "logprobs", EVAL_CONCURRENCY: 8,
     GOLDEN_SEARCH: "", GOLDEN_LABEL_FILTER: ALL, GOLDEN_PAGE: 1,
-    COMPARE_THRESHOLD: 0.5, TARGET_PRECISION: 0.9, TARGET_RECALL: 0.9, FLIPS_PAGE: 1,
+    COMPARE_THRESHOLD: 0.5, COMPARE_CHOICE: {"value": 0.5, "rule": None, "target": None, "run_id": None},
+    TARGET_PRECISION: 0.9, TARGET_RECALL: 0.9, FLIPS_PAGE: 1,
     EXPORT_VALUE: 0.9,
     PROBES_ITEMS: "sample", PROBES_LIMIT: 100, PROBES_SEED: 0, PROBES_SHOW: "not flipped",
     TRIAGE_MIN_CONFIDENCE: 0.8, TRIAGE_PENDING: None,

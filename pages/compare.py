@@ -41,8 +41,15 @@ def _pick(rule: str, target_key: str | None) -> None:
     choice = pick_threshold(frames[focus.name], rule, target=target, hard_label=focus.hard_label)
     if choice.found:
         st.session_state[_state.COMPARE_THRESHOLD] = choice.threshold
+        st.session_state[_state.COMPARE_CHOICE] = {"value": choice.threshold, "rule": rule, "target": target,
+                                                   "run_id": focus.run.id}
     st.session_state[_state.PICK_NOTE] = f"{focus.name}: {choice.note}" + (
         f" (threshold {choice.threshold:.4f})" if choice.found else "")
+
+
+def _slid() -> None:
+    value = st.session_state[_state.COMPARE_THRESHOLD]
+    st.session_state[_state.COMPARE_CHOICE] = {"value": value, "rule": None, "target": None, "run_id": None}
 
 
 _state.keep_valid(_state.COMPARE_FOCUS, list(frames))
@@ -56,8 +63,10 @@ recall_col.number_input("Target recall", 0.0, 1.0, step=0.05, key=_state.TARGET_
 recall_col.button("Reach recall", key=_state.PICK_RECALL, on_click=_pick, args=("min_recall", _state.TARGET_RECALL))
 if st.session_state[_state.PICK_NOTE]:
     st.caption(st.session_state[_state.PICK_NOTE])
+# Streamlit dropped the slider's key if another page ran: set it again from the choice, which outlives that.
+st.session_state[_state.COMPARE_THRESHOLD] = st.session_state[_state.COMPARE_CHOICE]["value"]
 threshold = st.slider("Threshold (score ≥ threshold is “1”)", 0.0, 1.0, step=0.001, format="%.4f",
-                      key=_state.COMPARE_THRESHOLD)
+                      key=_state.COMPARE_THRESHOLD, on_change=_slid)
 view = _common.attempt(at_threshold, frames, threshold=threshold, focus=focus)
 if view is None:
     st.stop()

@@ -26,6 +26,21 @@ def _bundle(private_dir: str, root: str, run_id: str, stored: int, threshold: fl
 MODES = {"run": "The run's own", "compare": "The Compare page's", "given": "Set by hand", "max_f1": "Highest F1",
          "min_precision": "Precision at least", "min_recall": "Recall at least"}
 
+
+def _compare_choice(choice: dict, runs: dict) -> tuple[str, str | None]:
+    """How the Compare page set its threshold, in its buttons' words, and the rule to pick it
+    again for ``export`` (``build_bundle``'s ``pick``)."""
+    if choice["rule"] is None:
+        return "set on its slider", None
+    if choice["rule"] == "max_f1":
+        words, pick = "Max F1", "max-f1"
+    else:
+        metric = choice["rule"].removeprefix("min_")
+        words, pick = f"Reach {metric} {choice['target']:g}", f"{metric}>={choice['target']}"
+    info = runs.get(choice["run_id"])
+    return f"{words} on {info.name if info is not None else choice['run_id']}", pick
+
+
 st.title("Export")
 ws, store = _common.workspace(), _common.store()
 runs = scored_runs(store)
@@ -39,8 +54,13 @@ mode_col, value_col = st.columns([3, 1], vertical_alignment="bottom")
 mode = mode_col.radio("Threshold", list(MODES), format_func=MODES.get, key=_state.EXPORT_MODE, horizontal=True)
 threshold = pick = None
 if mode == "compare":
-    threshold = st.session_state[_state.COMPARE_THRESHOLD]
-    value_col.text(f"{threshold:.4f}")
+    compare = st.session_state[_state.COMPARE_CHOICE]
+    how, rule = _compare_choice(compare, runs)
+    if rule is not None and compare["run_id"] == run_id:
+        pick = rule  # the card then says how it was picked, not "set by hand"
+    else:
+        threshold = compare["value"]
+    value_col.text(f"{compare['value']:.4f}")
 elif mode == "given":
     threshold = value_col.number_input("Threshold", 0.0, 1.0, step=0.01, format="%.4f", key=_state.EXPORT_VALUE)
 elif mode in ("min_precision", "min_recall"):
@@ -55,11 +75,15 @@ if built is None:
     st.stop()
 bundle, archive, name = built
 metrics, intervals = bundle.card["metrics"], bundle.card["confidence_intervals"]["intervals"]
-st.caption(escape_markdown(f"Threshold {bundle.threshold.value:.4f}: {bundle.threshold.description}. "
-                           f"{bundle.threshold.note}"))
-for column, name in zip(st.columns(4), ("precision", "recall", "f1", "accuracy")):
-    ci = intervals[name]
-    column.metric(name, f"{metrics[name]:.3f}", help=f"95% interval {ci['low']:.3f} to {ci['high']:.3f}")
+described = f"the Compare page's ({how})" if mode == "compare" else bundle.threshold.description
+st.caption(escape_markdown(f"Threshold {bundle.threshold.value:.4f}: {described}. {bundle.threshold.note}"))
+if mode == "compare" and bundle.threshold.value != compare["value"]:
+    st.warning(escape_markdown(f"The Compare page picked {compare['value']:.4f} on the results it had; on this "
+                               f"run's results now, {how} picks {bundle.threshold.value:.4f}, the threshold "
+                               "exported."))
+for column, metric in zip(st.columns(4), ("precision", "recall", "f1", "accuracy")):
+    ci = intervals[metric]
+    column.metric(metric, f"{metrics[metric]:.3f}", help=f"95% interval {ci['low']:.3f} to {ci['high']:.3f}")
 probe = bundle.card["steerability"]
 st.caption(escape_markdown(
     f"Steerability probe {probe['study_id']}: inverting the policy flipped {probe['flip_rate']['estimate']:.0%} "

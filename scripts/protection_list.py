@@ -403,4 +403,7 @@ PROTECTIONS = (
                '.map(lambda r: scrub(_image_reference(r)), na_action="ignore")',
                '.map(_image_reference, na_action="ignore")',
                ("tests/test_export.py::test_predictions_csv_carries_each_items_text_and_image_formula_safe",)),
+    Protection("Export says when the Compare page's rule now picks another threshold", "pages/export.py",
+               'if mode == "compare" and bundle.threshold.value != compare["value"]:', "if False:",
+               ("tests/test_page_export.py::test_a_rule_that_picks_another_value_on_the_runs_results_now_says_so",)),
 )

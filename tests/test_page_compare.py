@@ -114,6 +114,26 @@ def test_max_f1_picker_moves_the_slider(two_runs, monkeypatch, workspace):
     assert _metrics(at).iloc[0]["f1"] == pytest.approx(best.metrics.f1)
 
 
+def test_a_picked_threshold_survives_a_visit_to_export_and_export_names_its_rule(two_runs, monkeypatch):
+    a, b, _ = two_runs
+    at = open_page("compare", monkeypatch)
+    at.multiselect(key=_state.COMPARE_RUNS).set_value([a.id, b.id]).run()
+    at.selectbox(key=_state.COMPARE_FOCUS).select_index(1).run()  # run B
+    at.number_input(key=_state.TARGET_PRECISION).set_value(0.8)
+    at.button(key=_state.PICK_PRECISION).click().run()
+    picked = at.slider(key=_state.COMPARE_THRESHOLD).value
+    assert picked != 0.5
+
+    at.switch_page("pages/export.py").run()
+    at.selectbox(key=_state.EXPORT_RUN).set_value(b.id).run()
+    at.radio(key=_state.EXPORT_MODE).set_value("compare").run()
+    assert not at.exception
+    assert f"Threshold {picked:.4f}: the Compare page's (Reach precision 0.8 on" in texts(at)
+
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and at.slider(key=_state.COMPARE_THRESHOLD).value == picked
+
+
 def test_an_unreachable_precision_target_says_so(two_runs, monkeypatch):
     a, b, _ = two_runs
     at = open_page("compare", monkeypatch)

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
+from cope_eval.insight._studies import Variant, create_study
 from cope_eval.policies import save_version
 from cope_eval.records import Endpoint
 from cope_eval.scoring import create_run
@@ -49,6 +50,21 @@ def test_populated_workspace_without_a_server_renders(workspace, monkeypatch):
     assert "No healthy model server" in texts(at)
     assert at.button(key=_state.EVAL_START).disabled
     assert "No runs yet" in texts(at)
+
+
+def test_a_study_item_subset_is_neither_the_default_golden_set_nor_offered(workspace, monkeypatch):
+    v1, _, golden = _populate(workspace)
+    with Store(workspace.private_dir) as store:
+        base = create_run(store, policy=v1, golden=golden, endpoint=Endpoint("http://127.0.0.1:9/v1", "m"))
+        study = create_study(store, kind="probes", base_run=base, item_ids=golden.items["id"][:2],
+                             variants=[Variant("inverted", "inverted", "# x\n")])
+        part = store.run(study.runs[0].run_id).golden_hash
+    at = open_page("evaluate", monkeypatch)
+
+    assert not at.exception
+    menu = at.selectbox(key=_state.EVAL_GOLDEN)
+    assert menu.value == golden.hash, "the analyst's set stays the default"
+    assert part != golden.hash and len(menu.options) == 1 and "probes items" not in menu.options[0]
 
 
 def test_an_interrupted_run_is_listed_and_resume_goes_to_its_own_server(workspace, monkeypatch):

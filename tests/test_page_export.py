@@ -3,13 +3,14 @@
 import json
 
 import numpy as np
+import streamlit
 
 from cope_eval.policies import save_version
 from cope_eval.store import Store
 from pages import _state
 from tests.apptest import messages, open_page, table, texts
 from tests.factories import make_golden
-from tests.test_page_compare import POLICY, scored_run
+from tests.test_page_compare import POLICY, scored_run, two_runs  # noqa: F401 (a fixture)
 
 
 def _run(workspace, scores=np.linspace(0.05, 0.95, 10)):
@@ -54,9 +55,58 @@ def test_a_threshold_set_by_hand_and_one_from_the_compare_page(workspace, monkey
     at.number_input(key=_state.EXPORT_VALUE).set_value(0.7).run()
     assert "set by hand to 0.7" in texts(at)
 
-    at.session_state[_state.COMPARE_THRESHOLD] = 0.25
+    at.session_state[_state.COMPARE_CHOICE] = {"value": 0.25, "rule": None, "target": None, "run_id": None}
     at.radio(key=_state.EXPORT_MODE).set_value("compare").run()
     assert not at.exception and "Threshold 0.2500" in texts(at)
+
+
+def test_the_download_and_the_suggested_folder_are_named_after_the_policy_version(workspace, monkeypatch):
+    run = _run(workspace)
+    names = []
+    real = streamlit.download_button
+    monkeypatch.setattr(streamlit, "download_button",
+                        lambda *a, **kw: names.append(kw["file_name"]) or real(*a, **kw))
+    at = open_page("export", monkeypatch)
+    assert not at.exception
+
+    expected = f"violence-{run.policy_version_id[7:15]}"
+    assert names[-1] == f"{expected}.zip", "not a metric's name (it was accuracy.zip)"
+    assert at.text_input(key=_state.EXPORT_DEST).placeholder == f"exports/{expected}"
+    at.button(key=_state.EXPORT_WRITE).click().run()
+    assert not at.exception and (workspace.root / "exports" / expected / "card.json").is_file()
+
+
+def test_the_compare_pages_threshold_is_the_one_compare_picked_with_its_rule(two_runs,  # noqa: F811
+                                                                             monkeypatch):
+    a, b, _ = two_runs
+    at = open_page("compare", monkeypatch)
+    at.multiselect(key=_state.COMPARE_RUNS).set_value([a.id, b.id]).run()
+    at.selectbox(key=_state.COMPARE_FOCUS).select_index(0).run()  # run A
+    at.button(key=_state.PICK_F1).click().run()
+    picked = at.slider(key=_state.COMPARE_THRESHOLD).value
+    assert picked != 0.5
+
+    at.switch_page("pages/export.py").run()
+    at.selectbox(key=_state.EXPORT_RUN).set_value(a.id).run()
+    at.radio(key=_state.EXPORT_MODE).set_value("compare").run()
+    assert not at.exception
+    shown = texts(at)
+    assert f"Threshold {picked:.4f}" in shown and "Max F1" in shown and "set by hand" not in shown
+
+    at.selectbox(key=_state.EXPORT_RUN).set_value(b.id).run()  # picked on A, exported for B
+    assert not at.exception and f"Threshold {picked:.4f}" in texts(at) and "Max F1 on" in texts(at)
+
+
+def test_a_rule_that_picks_another_value_on_the_runs_results_now_says_so(workspace, monkeypatch):
+    run = _run(workspace)
+    at = open_page("export", monkeypatch)
+    at.session_state[_state.COMPARE_CHOICE] = {"value": 0.123, "rule": "max_f1", "target": None,
+                                               "run_id": run.id}
+    at.radio(key=_state.EXPORT_MODE).set_value("compare").run()
+
+    assert not at.exception
+    [warning] = [m for m in messages(at, "warning") if "Compare page picked" in m]
+    assert "picked 0.1230 on the results it had" in warning and "the threshold exported" in warning
 
 
 def test_an_unreachable_target_and_an_occupied_folder_are_one_error_each(workspace, monkeypatch):

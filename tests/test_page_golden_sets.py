@@ -7,12 +7,14 @@ import numpy as np
 import pandas as pd
 
 from cope_eval.golden import golden_set_hash
-from cope_eval.records import GoldenSet
+from cope_eval.insight._studies import Variant, create_study
+from cope_eval.records import Endpoint, GoldenSet
+from cope_eval.scoring import create_run
 from cope_eval.store import Store
 from pages import _state
 from tests.apptest import messages, open_page, table, texts
 from tests.browser import REPO_ROOT
-from tests.factories import make_golden
+from tests.factories import make_golden, make_policy
 
 HOSTILE = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 BAD_CSV = (
@@ -80,6 +82,21 @@ def test_workspace_file_with_images_shows_thumbnails_and_balance(workspace, monk
     balance = table(at, "share 1")
     assert balance["category"].iloc[0] == "(all)" and balance["items"].iloc[0] == len(preview)
     assert set(balance["category"]) > {"meme"}
+
+
+def test_a_study_item_subset_is_neither_the_default_set_nor_offered(workspace, monkeypatch):
+    golden = make_golden(6, name="analyst")
+    with Store(workspace.private_dir) as store:
+        endpoint = Endpoint("http://127.0.0.1:9/v1", "m")
+        base = create_run(store, policy=make_policy(), golden=golden, endpoint=endpoint)
+        create_study(store, kind="ablation", base_run=base, item_ids=golden.items["id"][:2],
+                     variants=[Variant("without:1", "without 1", "# x\n")])
+    at = open_page("golden_sets", monkeypatch)
+
+    assert not at.exception
+    menu = at.selectbox(key=_state.GOLDEN_HASH)
+    assert menu.value == golden.hash, "the analyst's set stays the default"
+    assert len(menu.options) == 1 and "ablation items" not in menu.options[0]
 
 
 def test_search_filter_and_correct_a_label(workspace, monkeypatch):

@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 
 from cope_eval.errors import NotFoundError
-from cope_eval.records import Endpoint, Run
+from cope_eval.records import Endpoint, Run, Study, StudyRun
 from cope_eval.scoring import create_run
 from cope_eval.store import Store
 from cope_eval.store._schema import MIGRATIONS
@@ -48,6 +48,26 @@ def test_golden_snapshot_round_trips_exactly(store):
     loaded = store.golden_set(golden.hash)
     assert loaded.name == golden.name and loaded.items.equals(golden.items)
     assert store.golden_sets()["hash"].tolist() == [golden.hash]
+
+
+def test_a_study_item_subset_is_not_listed_as_a_golden_set(store):
+    """A set only study variants scored is a study's item subset: left out of the list the pages
+    offer (derived from the runs, so subsets stored before the rule are left out too)."""
+    endpoint, policy = Endpoint("http://h/v1", "m"), make_policy()
+    golden, unused = make_golden(4, name="analyst"), make_golden(3, name="fresh")
+    part = make_golden(texts=["post number 0", "post number 1"], name="analyst (probes items)")
+    base = create_run(store, policy=policy, golden=golden, endpoint=endpoint)
+    store.put_golden_set(unused)
+    variant = create_run(store, policy=policy, golden=part, endpoint=endpoint)
+    shared = create_run(store, policy=policy, golden=golden, endpoint=endpoint)  # a study over all items
+    store.put_study(Study("study-1", "probes", base.id, runs=(StudyRun("inverted", "", variant.id),
+                                                              StudyRun("off", "", shared.id))))
+
+    assert set(store.golden_sets()["hash"]) == {golden.hash, unused.hash}
+    assert set(store.golden_sets(study_subsets=True)["hash"]) == {golden.hash, unused.hash, part.hash}
+    assert store.golden_set(part.hash).name == "analyst (probes items)", "still stored for its study"
+    create_run(store, policy=policy, golden=part, endpoint=endpoint)  # an analyst runs on it by hand
+    assert part.hash in store.golden_sets()["hash"].tolist()
 
 
 def test_policy_versions_are_kept_verbatim(store):

@@ -141,8 +141,16 @@ class Store:
                 f"{f' ({source})' if source else ''}: the same items restore this very set.") from None
         return GoldenSet(name, golden_hash, items)
 
-    def golden_sets(self) -> pd.DataFrame:
-        return self._frame("SELECT hash, name, n_items, source, parent_hash, created FROM golden_sets ORDER BY created")
+    def golden_sets(self, *, study_subsets: bool = False) -> pd.DataFrame:
+        """Stored sets, oldest first. A study's item subset (a set only study variants scored, see
+        ``runs(variants=False)``) is left out unless ``study_subsets``: it is no set to evaluate on.
+        Derived from the runs, so subsets stored before this rule are left out too."""
+        variant = "id IN (SELECT run_id FROM study_runs)"
+        where = "" if study_subsets else (
+            f"WHERE NOT (hash IN (SELECT golden_hash FROM runs WHERE {variant}) "
+            f"AND hash NOT IN (SELECT golden_hash FROM runs WHERE NOT {variant})) ")
+        return self._frame("SELECT hash, name, n_items, source, parent_hash, created FROM golden_sets "
+                           f"{where}ORDER BY created")
 
     def record_label_change(self, change, *, author: str, reason: str) -> None:
         """Keep who/when/why of a relabel (``golden.LabelChange``); both sets must be stored."""
