@@ -24,6 +24,12 @@ SIGN_OUT = "sign_out"
 
 # -- Policies --------------------------------------------------------------------------------
 POLICY_SLUG = "policy_slug"
+POLICY_CHOICE = "policy_choice"
+"""The policy last picked: the picker's own key is dropped while another page shows, this one stays."""
+POLICY_CREATING = "policy_creating"
+"""True while the page shows the new-policy form (the "New policy" button) instead of the picker."""
+POLICY_NEW = "policy_new"
+POLICY_NEW_CANCEL = "policy_new_cancel"
 POLICY_NEW_NAME = "policy_new_name"
 POLICY_BASE = "policy_base"
 POLICY_LOADED = "policy_loaded"
@@ -37,7 +43,8 @@ POLICY_SAVED = "policy_saved"
 the next rerun."""
 POLICY_DIFF_OLD = "policy_diff_old"
 POLICY_DIFF_NEW = "policy_diff_new"
-NEW_POLICY = "＋ New policy"
+POLICY_DRAFT_SAVE = "policy_draft_save"
+POLICY_DRAFT_DISCARD = "policy_draft_discard"
 
 # -- Golden sets -----------------------------------------------------------------------------
 GOLDEN_UPLOAD = "golden_upload"
@@ -153,6 +160,7 @@ AGREEMENT_RUNS = "agreement_runs"
 
 _DEFAULTS = {
     SERVER_URL: None, SERVER_MODEL: None, SERVER_API_KEY: None, SERVER_ERROR: None,
+    POLICY_CHOICE: None, POLICY_CREATING: False,
     POLICY_LOADED: None, POLICY_SAVED: None, GOLDEN_PENDING: None, EVAL_RUN: None, PICK_NOTE: None,
     EVAL_TEMPLATE: "cope-b", EVAL_ANSWER_MODE: "logprobs", EVAL_CONCURRENCY: 8,
     GOLDEN_SEARCH: "", GOLDEN_LABEL_FILTER: ALL, GOLDEN_PAGE: 1,

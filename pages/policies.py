@@ -6,7 +6,10 @@ import streamlit as st
 
 from cope_eval.app import policy_tokens, version_history, version_label
 from cope_eval.errors import CopeEvalError
-from cope_eval.policies import diff_versions, list_policies, list_versions, save_version, slugify
+from cope_eval.policies import (
+    diff_versions, discard_draft, list_drafts, list_policies, list_versions, read_draft, save_draft,
+    save_version, slugify
+)
 from cope_eval.records import Endpoint, short_id
 from pages import _auth, _common, _policy_gaps, _state
 from pages._sidebar import session_endpoint
@@ -34,31 +37,98 @@ if saved:  # the last run saved a version: select it and say so, once
         st.success(f"Saved version {short_id(version_id)}.", icon=":material/check:")
 
 slugs = list_policies(root)
-choices = slugs + [_state.NEW_POLICY]
-_state.keep_valid(_state.POLICY_SLUG, choices)
-slug = st.selectbox("Policy", choices, key=_state.POLICY_SLUG)
-is_new = slug == _state.NEW_POLICY
-versions = [] if is_new else list_versions(root, slug)
-by_id = {v.id: v for v in versions}
-ids = [v.id for v in reversed(versions)]  # newest first
-base_id = None
-if is_new:
-    new_name = st.text_input("Name of the new policy", key=_state.POLICY_NEW_NAME, placeholder="e.g. Hate speech")
+if saved or not slugs:
+    st.session_state[_state.POLICY_CREATING] = not slugs  # a first policy, or the one just saved
+creating = st.session_state[_state.POLICY_CREATING]
+if not creating and _state.POLICY_SLUG not in st.session_state:  # a fresh session, or back from another page
+    remembered = st.session_state[_state.POLICY_CHOICE]
+    if remembered is None:  # a fresh session (a reload, a restart): open on the newest draft
+        drafts = list_drafts(root) + [d for d in (read_draft(root, None),) if d is not None]
+        newest = max(drafts, key=lambda d: d.saved_at, default=None)
+        creating = st.session_state[_state.POLICY_CREATING] = newest is not None and newest.policy is None
+        remembered = newest.policy if newest is not None else None
+    if remembered is not None:
+        st.session_state[_state.POLICY_SLUG] = remembered
+
+
+def _creating(on: bool) -> None:
+    st.session_state[_state.POLICY_CREATING] = on
+
+
+def _discard(policy: str | None) -> None:
+    discard_draft(root, policy)
+    st.session_state[_state.POLICY_LOADED] = None  # the editor shows the saved text again
+
+
+def _keep_draft(policy: str | None, parent: str | None) -> None:
+    """Every edit is kept as the policy's draft. Streamlit cannot reliably warn before the tab or the
+    page is left (no beforeunload hook; st.navigation switches pages without asking), so the draft
+    on disk is the protection: it comes back on a page switch, a reload or an app restart."""
+    _common.attempt(save_draft, root, policy, st.session_state[_state.POLICY_EDITOR], parent=parent,
+                    template=STARTER)
+
+
+pick_col, new_col = st.columns([5, 1], vertical_alignment="bottom")
+slug = None
+if creating:
+    new_name = pick_col.text_input("Name of the new policy", key=_state.POLICY_NEW_NAME,
+                                   placeholder="e.g. Hate speech")
+    if slugs:
+        new_col.button("Cancel", key=_state.POLICY_NEW_CANCEL, on_click=_creating, args=(False,))
     with contextlib.suppress(CopeEvalError):  # a name with no letter at all: saving says why
         # The folder name may differ from what was typed: "con" and "日本語" cannot be folder names.
         st.caption(f"Saved as the policy `{slugify(new_name)}` (folder policies/{slugify(new_name)}/).")
 else:
+    _state.keep_valid(_state.POLICY_SLUG, slugs)
+    slug = pick_col.selectbox("Policy", slugs, key=_state.POLICY_SLUG)
+    st.session_state[_state.POLICY_CHOICE] = slug
+    new_col.button("New policy", key=_state.POLICY_NEW, icon=":material/add:", on_click=_creating,
+                   args=(True,))
+versions = [] if creating else list_versions(root, slug)
+by_id = {v.id: v for v in versions}
+number = {v.id: f"v{i} · {short_id(v.id)}" for i, v in enumerate(versions, start=1)}
+ids = [v.id for v in reversed(versions)]  # newest first
+draft = read_draft(root, slug)  # slug None: the new policy's draft
+base_id = None
+if not creating:
+    loaded = st.session_state[_state.POLICY_LOADED]
+    if draft is not None and draft.parent in by_id and (_state.POLICY_BASE not in st.session_state
+                                                        or loaded is None or loaded[0] != slug):
+        st.session_state[_state.POLICY_BASE] = draft.parent  # another policy picked: open on its draft
     _state.keep_valid(_state.POLICY_BASE, ids)
     base_id = st.selectbox("Edit from version", ids, key=_state.POLICY_BASE,
                            format_func=lambda vid: version_label(by_id[vid]))
-if st.session_state[_state.POLICY_LOADED] != (slug, base_id):  # another policy or version: load it
-    st.session_state[_state.POLICY_EDITOR] = by_id[base_id].text if base_id else STARTER
+draft_shown = draft is not None and (draft.parent == base_id or draft.parent not in by_id)
+if st.session_state[_state.POLICY_LOADED] != (slug, base_id) or _state.POLICY_EDITOR not in st.session_state:
+    # another policy or version, or back from another page (which drops the editor's text): load it
+    st.session_state[_state.POLICY_EDITOR] = (draft.text if draft_shown else
+                                              by_id[base_id].text if base_id else STARTER)
     st.session_state[_state.POLICY_LOADED] = (slug, base_id)
+else:  # send the text on every run: a run that loaded it may never reach the browser (a click that
+    # came on top of a reload or a page switch), and the browser would then show an empty editor
+    _state.redraw_choice(_state.POLICY_EDITOR)
+
+draft_save = False
+if draft is not None:
+    origin = number.get(draft.parent, short_id(draft.parent) if draft.parent else "the starter text")
+    when = draft.saved_at[:16].replace("T", " ") + " UTC"
+    notice_col, save_draft_col, discard_col = st.columns([6, 1, 1], vertical_alignment="center")
+    if draft_shown:
+        notice_col.warning(f"Unsaved draft (edited from {origin}, {when}).", icon=":material/edit_note:")
+        draft_save = save_draft_col.button("Save", key=_state.POLICY_DRAFT_SAVE,
+                                           help="Save it as a new version")
+    else:
+        notice_col.warning(f"Unsaved draft (edited from {origin}, {when}): pick {origin} under "
+                           "\"Edit from version\" to open it; editing this version replaces it.",
+                           icon=":material/edit_note:")
+    discard_col.button("Discard", key=_state.POLICY_DRAFT_DISCARD, on_click=_discard, args=(slug,),
+                       help="Throw the draft away")
 
 editor_col, gaps_col = st.columns([3, 1])
-text = editor_col.text_area("Policy text", key=_state.POLICY_EDITOR, height=460)
+text = editor_col.text_area("Policy text", key=_state.POLICY_EDITOR, height=460, on_change=_keep_draft,
+                            args=(slug, base_id))
 with gaps_col:  # beside the editor: the policy gaps error triage found (Insight page)
-    _policy_gaps.draw(_common.store(), None if is_new else slug)
+    _policy_gaps.draw(_common.store(), slug)
 note_col, author_col, save_col = st.columns([3, 2, 1.3], vertical_alignment="bottom")
 note = note_col.text_input("Note for this version", key=_state.POLICY_NOTE, placeholder="what changed, and why")
 author = _auth.current_author()  # signed in: the version records that user, whatever a field says
@@ -66,11 +136,13 @@ if author is None:
     author = author_col.text_input("Author", key=_state.POLICY_AUTHOR)
 else:
     author_col.text_input("Author", value=author, disabled=True, help="The signed-in user")
-if save_col.button("Save as new version", key=_state.POLICY_SAVE, type="primary", icon=":material/save:"):
+save = save_col.button("Save as new version", key=_state.POLICY_SAVE, type="primary", icon=":material/save:")
+if save or draft_save:
     new_name = st.session_state.get(_state.POLICY_NEW_NAME) or ""
-    version = _common.attempt(lambda: save_version(root, slugify(new_name) if is_new else slug, text,
+    version = _common.attempt(lambda: save_version(root, slugify(new_name) if creating else slug, text,
                                                    parent=base_id, note=note, author=author))
     if version is not None:
+        discard_draft(root, slug)  # saved: the draft is a version now
         st.session_state[_state.POLICY_SAVED] = (version.policy, version.id, version.id in by_id)
         st.rerun()
 

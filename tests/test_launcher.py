@@ -159,6 +159,16 @@ def test_the_address_is_the_flag_else_cope_address_else_loopback():
     assert command[command.index("--server.address") + 1] == "127.0.0.1"
 
 
+def test_the_app_has_no_deploy_button():
+    from streamlit import config
+
+    command = streamlit_command(port=8501, address="127.0.0.1")
+    mode = command[command.index("--client.toolbarMode") + 1]
+    assert mode == "minimal"  # "auto" shows Deploy and the developer menu on localhost
+    config.get_option("client.toolbarMode")  # loads the options
+    assert '"minimal"' in config._config_options["client.toolbarMode"].description  # a known mode
+
+
 @pytest.mark.parametrize("address, warns", [
     ("127.0.0.1", False), ("127.0.0.2", False), ("localhost", False), ("::1", False), ("[::1]", False),
     ("0.0.0.0", True), ("::", True), ("192.168.1.20", True), ("evals.example.org", True), ("", True),

@@ -2,7 +2,8 @@
 
 import pytest
 
-from cope_eval.policies import list_versions, save_version
+from cope_eval.policies import list_versions, read_draft, save_version
+from cope_eval.records import short_id
 from pages import _state
 from tests.apptest import messages, open_page, table, texts
 
@@ -15,7 +16,9 @@ def test_empty_workspace_offers_a_new_policy(workspace, monkeypatch):
     at = open_page("policies", monkeypatch)
 
     assert not at.exception
-    assert at.selectbox(key=_state.POLICY_SLUG).value == _state.NEW_POLICY
+    assert at.text_input(key=_state.POLICY_NEW_NAME).value == ""  # the new-policy form, no picker
+    assert not [w for w in at.selectbox if w.key == _state.POLICY_SLUG]
+    assert not [b for b in at.button if b.key in (_state.POLICY_NEW, _state.POLICY_NEW_CANCEL)]
     assert "# Criteria" in at.text_area(key=_state.POLICY_EDITOR).value
     assert "no healthy model server" in texts(at)
 
@@ -152,5 +155,120 @@ def test_policy_gaps_from_triage_are_a_checklist_beside_the_editor(workspace, mo
     at.checkbox(key=f"{_state.GAP_DONE}:{first.id}").uncheck().run()
     assert not at.exception and "2 open · 0 done" in texts(at)
 
-    at.selectbox(key=_state.POLICY_SLUG).select(_state.NEW_POLICY).run()
+    at.button(key=_state.POLICY_NEW).click().run()
     assert "None tagged yet" in texts(at)
+
+
+def test_new_policy_is_a_button_and_keeps_the_name_check(workspace, monkeypatch):
+    save_version(workspace.root, "violence", V1, note="v1")
+    at = open_page("policies", monkeypatch)
+    assert at.selectbox(key=_state.POLICY_SLUG).options == ["violence"]  # no "new policy" option in the menu
+
+    at.button(key=_state.POLICY_NEW).click().run()
+    assert not at.exception and at.text_area(key=_state.POLICY_EDITOR).value.startswith("# Criteria")
+    at.text_input(key=_state.POLICY_NEW_NAME).input("!!!")
+    at.button(key=_state.POLICY_SAVE).click().run()
+    assert len(messages(at, "error")) == 1 and "Invalid policy name" in messages(at, "error")[0]
+
+    at.text_input(key=_state.POLICY_NEW_NAME).input("Spam")
+    at.text_area(key=_state.POLICY_EDITOR).input(V2)
+    at.button(key=_state.POLICY_SAVE).click().run()
+    assert not at.exception and [v.text for v in list_versions(workspace.root, "spam")] == [V2]
+    assert at.selectbox(key=_state.POLICY_SLUG).value == "spam"
+
+    at.button(key=_state.POLICY_NEW).click().run()
+    at.button(key=_state.POLICY_NEW_CANCEL).click().run()
+    assert at.selectbox(key=_state.POLICY_SLUG).value == "spam"
+
+
+def _draft_notice(at) -> list[str]:
+    return [m for m in messages(at, "warning") if m.startswith("Unsaved draft")]
+
+
+def test_an_edit_survives_a_page_switch_with_an_unsaved_draft_notice(workspace, monkeypatch):
+    save_version(workspace.root, "aaa", V1, note="a")
+    first = save_version(workspace.root, "violence", V1, note="v1")
+    at = open_page("policies", monkeypatch)
+    at.selectbox(key=_state.POLICY_SLUG).select("violence").run()
+    at.text_area(key=_state.POLICY_EDITOR).input(V2).run()
+    [notice] = _draft_notice(at)
+    assert notice.startswith(f"Unsaved draft (edited from v1 · {short_id(first.id)}, ")
+
+    at.switch_page("pages/evaluate.py").run()
+    at.switch_page("pages/policies.py").run()
+
+    assert not at.exception
+    assert at.selectbox(key=_state.POLICY_SLUG).value == "violence"  # it came back on another policy before
+    assert at.text_area(key=_state.POLICY_EDITOR).value == V2  # and blank
+    assert _draft_notice(at) == [notice]
+    assert [v.text for v in list_versions(workspace.root, "violence")] == [V1], "a draft is never a version"
+
+
+def test_a_draft_survives_a_reload_or_restart(workspace, monkeypatch):
+    save_version(workspace.root, "aaa", V1, note="a")
+    save_version(workspace.root, "violence", V1, note="v1")
+    at = open_page("policies", monkeypatch)
+    at.selectbox(key=_state.POLICY_SLUG).select("violence").run()
+    at.text_area(key=_state.POLICY_EDITOR).input(V2).run()
+
+    again = open_page("policies", monkeypatch)  # a new session on the same workspace: a reload, a restart
+
+    assert not again.exception
+    assert again.selectbox(key=_state.POLICY_SLUG).value == "violence"
+    assert again.text_area(key=_state.POLICY_EDITOR).value == V2 and len(_draft_notice(again)) == 1
+    again.selectbox(key=_state.POLICY_SLUG).select("aaa").run()
+    assert again.text_area(key=_state.POLICY_EDITOR).value == V1 and _draft_notice(again) == []
+
+
+def test_a_new_policy_draft_survives_a_restart(workspace, monkeypatch):
+    at = open_page("policies", monkeypatch)
+    at.text_area(key=_state.POLICY_EDITOR).input(V1).run()
+
+    again = open_page("policies", monkeypatch)
+    assert again.text_area(key=_state.POLICY_EDITOR).value == V1
+    assert "edited from the starter text" in _draft_notice(again)[0]
+    again.text_input(key=_state.POLICY_NEW_NAME).input("Threats")
+    again.button(key=_state.POLICY_DRAFT_SAVE).click().run()
+    assert [v.text for v in list_versions(workspace.root, "threats")] == [V1]
+    assert read_draft(workspace.root, None) is None
+
+
+def test_discard_throws_the_draft_away(workspace, monkeypatch):
+    save_version(workspace.root, "violence", V1, note="v1")
+    at = open_page("policies", monkeypatch)
+    at.text_area(key=_state.POLICY_EDITOR).input(V2).run()
+    at.button(key=_state.POLICY_DRAFT_DISCARD).click().run()
+
+    assert not at.exception and _draft_notice(at) == []
+    assert at.text_area(key=_state.POLICY_EDITOR).value == V1
+    assert read_draft(workspace.root, "violence") is None
+    assert open_page("policies", monkeypatch).text_area(key=_state.POLICY_EDITOR).value == V1
+
+
+@pytest.mark.parametrize("button", [_state.POLICY_SAVE, _state.POLICY_DRAFT_SAVE])
+def test_saving_makes_a_version_and_clears_the_draft(workspace, monkeypatch, button):
+    first = save_version(workspace.root, "violence", V1, note="v1")
+    at = open_page("policies", monkeypatch)
+    at.text_area(key=_state.POLICY_EDITOR).input(V2).run()
+    at.text_input(key=_state.POLICY_NOTE).input("quote rule")
+    at.button(key=button).click().run()
+
+    assert not at.exception and _draft_notice(at) == []
+    assert [(v.text, v.note, v.parent) for v in list_versions(workspace.root, "violence")][-1] \
+        == (V2, "quote rule", first.id)
+    assert read_draft(workspace.root, "violence") is None
+    assert open_page("policies", monkeypatch).text_area(key=_state.POLICY_EDITOR).value == V2
+
+
+def test_a_draft_edited_from_an_older_version_opens_on_that_version(workspace, monkeypatch):
+    first = save_version(workspace.root, "violence", V1, note="v1")
+    save_version(workspace.root, "violence", V2, note="v2")
+    at = open_page("policies", monkeypatch)
+    at.selectbox(key=_state.POLICY_BASE).select(first.id).run()
+    at.text_area(key=_state.POLICY_EDITOR).input(V1 + "- Jokes.\n").run()
+
+    again = open_page("policies", monkeypatch)
+
+    assert again.selectbox(key=_state.POLICY_BASE).value == first.id  # not the newest, v2
+    assert again.text_area(key=_state.POLICY_EDITOR).value == V1 + "- Jokes.\n"
+    assert _draft_notice(again)[0].startswith(f"Unsaved draft (edited from v1 · {short_id(first.id)}, ")

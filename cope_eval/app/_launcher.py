@@ -68,7 +68,8 @@ def app_address(flag: str | None, env: Mapping[str, str]) -> str:
 def streamlit_command(*, port: int, address: str, extra_args: list[str] | None = None) -> list[str]:
     """The ``streamlit run`` command line: the address is always explicit, never Streamlit's "every
     interface". ``app.py`` is the checkout's, whatever the working directory; a regular install has
-    none (see ``config``)."""
+    none (see ``config``). The toolbar is minimal: no "Deploy" button, no developer menu (analysts
+    use this app; a flag, not a .streamlit/config.toml, so it holds from any working directory)."""
     checkout = checkout_root()
     if checkout is None:
         raise ConfigError("The web app (app.py and pages/) comes with the cope-eval repository, not with "
@@ -76,7 +77,7 @@ def streamlit_command(*, port: int, address: str, extra_args: list[str] | None =
     return [
         sys.executable, "-m", "streamlit", "run", str(checkout / "app.py"),
         "--server.address", address, "--server.port", str(port), "--browser.gatherUsageStats", "false",
-        *(extra_args or []),
+        "--client.toolbarMode", "minimal", *(extra_args or []),
     ]
 
 

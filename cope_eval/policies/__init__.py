@@ -1,8 +1,9 @@
-"""Policy versions: content-addressed texts saved on disk, their diffs, their clauses (for
+"""Policy versions: content-addressed texts saved on disk, unsaved drafts, their diffs, their clauses (for
 ablation) and their hunks (for attribution)."""
 
 from ._clauses import Clause, pick_clauses, split_clauses, without
 from ._diff import PolicyDiff, diff_texts, diff_versions
+from ._drafts import Draft, discard_draft, list_drafts, read_draft, save_draft
 from ._hunks import Hunk, diff_hunks, revert_hunk
 from ._versions import (
     POLICIES_DIR, canonical_text, export_policy, get_version, import_policy, latest_version,
@@ -12,6 +13,7 @@ from ._versions import (
 
 __all__ = [
     "Clause",
+    "Draft",
     "Hunk",
     "POLICIES_DIR",
     "PolicyDiff",
@@ -19,16 +21,20 @@ __all__ = [
     "diff_hunks",
     "diff_texts",
     "diff_versions",
+    "discard_draft",
     "export_policy",
     "get_version",
     "import_policy",
     "latest_version",
+    "list_drafts",
     "list_policies",
     "list_versions",
     "pick_clauses",
     "policy_bytes",
+    "read_draft",
     "read_policy_file",
     "revert_hunk",
+    "save_draft",
     "save_version",
     "scan_policy",
     "slugify",
