@@ -109,10 +109,13 @@ else:  # send the text on every run: a run that loaded it may never reach the br
     _state.redraw_choice(_state.POLICY_EDITOR)
 
 draft_save = False
+# Always drawn, filled only when there is a draft: the first edit adds the notice without moving the
+# widgets below it, so a field typed into while that rerun runs is not redrawn empty.
+draft_slot = st.container()
 if draft is not None:
     origin = number.get(draft.parent, short_id(draft.parent) if draft.parent else "the starter text")
     when = draft.saved_at[:16].replace("T", " ") + " UTC"
-    notice_col, save_draft_col, discard_col = st.columns([6, 1, 1], vertical_alignment="center")
+    notice_col, save_draft_col, discard_col = draft_slot.columns([6, 1, 1], vertical_alignment="center")
     if draft_shown:
         notice_col.warning(f"Unsaved draft (edited from {origin}, {when}).", icon=":material/edit_note:")
         draft_save = save_draft_col.button("Save", key=_state.POLICY_DRAFT_SAVE,

@@ -417,4 +417,9 @@ PROTECTIONS = (
     Protection("a text equal to its parent version is no draft", "cope_eval/policies/_drafts.py",
                "return text == get_version(workspace, policy, parent).text", "return False",
                ("tests/test_drafts.py::test_a_draft_equal_to_its_parent_is_no_draft",)),
+    Protection("the draft notice does not move the fields below it (typing during its rerun is kept)",
+               "pages/policies.py", "draft_slot = st.container()\n", "\n",
+               ("tests/test_browser_loop.py::test_edit_save_upload_run_compare",
+                "tests/test_auth_browser.py::test_sign_in_then_save_a_version_as_the_signed_in_user"),
+               also=(("pages/policies.py", "draft_slot.columns([6, 1, 1]", "st.columns([6, 1, 1]"),)),
 )
