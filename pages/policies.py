@@ -7,7 +7,7 @@ import streamlit as st
 from cope_eval.app import policy_tokens, version_history, version_label
 from cope_eval.errors import CopeEvalError
 from cope_eval.policies import (
-    diff_versions, discard_draft, list_drafts, list_policies, list_versions, read_draft, save_draft,
+    diff_versions, discard_draft, list_policies, list_versions, newest_draft, read_draft, save_draft,
     save_version, slugify
 )
 from cope_eval.records import Endpoint, short_id
@@ -43,8 +43,7 @@ creating = st.session_state[_state.POLICY_CREATING]
 if not creating and _state.POLICY_SLUG not in st.session_state:  # a fresh session, or back from another page
     remembered = st.session_state[_state.POLICY_CHOICE]
     if remembered is None:  # a fresh session (a reload, a restart): open on the newest draft
-        drafts = list_drafts(root) + [d for d in (read_draft(root, None),) if d is not None]
-        newest = max(drafts, key=lambda d: d.saved_at, default=None)
+        newest = newest_draft(root)
         creating = st.session_state[_state.POLICY_CREATING] = newest is not None and newest.policy is None
         remembered = newest.policy if newest is not None else None
     if remembered is not None:

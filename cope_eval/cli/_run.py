@@ -72,7 +72,8 @@ def run_command(args) -> int:
 
     _check_out(args.out)
     template = TEMPLATES[args.template]  # a hosted service brings its own server and key
-    args.base_url = args.base_url or template.default_base_url
+    if args.base_url is None:  # neither --base-url nor COPE_BASE_URL: the template's service, if any
+        args.base_url = template.default_base_url
     if template.key_env_var is not None and args.api_key_env == "COPE_API_KEY":
         args.api_key_env = template.key_env_var
     if not args.base_url:

@@ -3,7 +3,7 @@ ablation) and their hunks (for attribution)."""
 
 from ._clauses import Clause, pick_clauses, split_clauses, without
 from ._diff import PolicyDiff, diff_texts, diff_versions
-from ._drafts import Draft, discard_draft, list_drafts, read_draft, save_draft
+from ._drafts import Draft, discard_draft, list_drafts, newest_draft, read_draft, save_draft
 from ._hunks import Hunk, diff_hunks, revert_hunk
 from ._versions import (
     POLICIES_DIR, canonical_text, export_policy, get_version, import_policy, latest_version,
@@ -27,6 +27,7 @@ __all__ = [
     "import_policy",
     "latest_version",
     "list_drafts",
+    "newest_draft",
     "list_policies",
     "list_versions",
     "pick_clauses",

@@ -100,3 +100,10 @@ def _valid(slug: str) -> bool:
     except CopeEvalError:
         return False
     return True
+
+
+def newest_draft(workspace: Path) -> Draft | None:
+    """The most recently kept draft of any policy, the one being created included: where a fresh
+    session (a reload, a restart) opens the Policies page."""
+    drafts = list_drafts(workspace) + [d for d in (read_draft(workspace, None),) if d is not None]
+    return max(drafts, key=lambda d: d.saved_at, default=None)
