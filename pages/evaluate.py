@@ -5,9 +5,9 @@ import streamlit as st
 
 from cope_eval.app import (
     check_item, escape_markdown, golden_set_labels, resume_run, run_errors, run_view, runs_overview,
-    start_runs, version_label
+    start_runs
 )
-from cope_eval.policies import list_policies, list_versions
+from cope_eval.policies import list_policies, list_versions, version_titles
 from cope_eval.records import short_id
 from cope_eval.scoring import ANSWER_MODES, TEMPLATES
 from pages import _common, _state
@@ -35,7 +35,7 @@ ids = list(reversed(by_id))  # newest first
 remembered = [i for i in st.session_state.get(_state.EVAL_VERSIONS) or [] if i in by_id]
 st.session_state[_state.EVAL_VERSIONS] = remembered or ids[:1]
 chosen = left.multiselect("Versions (one run each)", ids, key=_state.EVAL_VERSIONS,
-                          format_func=lambda vid: version_label(by_id[vid]))
+                          format_func=version_titles(by_id.values()).get)
 labels = golden_set_labels(sets)
 _state.keep_valid(_state.EVAL_GOLDEN, labels)
 golden_hash = right.selectbox("Golden set", list(labels), key=_state.EVAL_GOLDEN, format_func=labels.get)

@@ -108,8 +108,8 @@ def test_card_json_has_every_field_with_the_right_values(store, workspace):
     assert abs(datetime.fromisoformat(card["exported"]) - before) < timedelta(minutes=1)
     policy = card["policy"]
     assert policy == {
-        "name": "violence", "version_id": version.id, "parent": parent.id, "created": version.created,
-        "author": "ana", "note": "add exclusions", "text_file": "policy.md", "text_sha256": version.id,
+        "name": "violence", "version_id": version.id, "label": "v2", "parent": parent.id,
+        "parent_label": "v1", "created": version.created, "author": "ana", "note": "add exclusions", "text_file": "policy.md", "text_sha256": version.id,
         "diff_from_parent": {"found": True, "note": f"Diff from parent {parent.id}", "added": 5, "removed": 0,
                              "changed": 0},
     }
@@ -327,6 +327,30 @@ def test_markdown_card_names_the_author_and_the_version_note(store, workspace):
 
     assert "| Author | Ana &lt;ana@x&gt; |" in md
     assert "| Version note | Tighter \\*threat\\* rule \\| v2 |" in md
+    assert f"| Version | v1 · {version.id} |" in md  # its label beside the id, for people
+    assert "| Parent version | none (first version) |" in md
+
+
+def test_card_labels_the_version_and_its_parent_by_creation_order(store, workspace):
+    first = save_version(workspace.root, "violence", V1, note="first", created="2026-01-01T00:00:00Z")
+    second = save_version(workspace.root, "violence", V2, parent=first.id, created="2026-01-02T00:00:00Z")
+    run, _ = scored_run(store, workspace, make_golden(6), policy=second)
+
+    bundle = build_bundle(store, run.id, workspace_root=workspace.root)
+
+    assert (bundle.card["policy"]["label"], bundle.card["policy"]["parent_label"]) == ("v2", "v1")
+    md = bundle.files["card.md"].decode()
+    assert f"| Version | v2 · {second.id} |" in md and f"| Parent version | v1 · {first.id} |" in md
+    assert "<title>Curves: violence v2 · sha256:" in bundle.files["curves.html"].decode()
+
+
+def test_card_of_a_version_the_workspace_no_longer_holds_has_no_label(store, workspace):
+    run, _ = scored_run(store, workspace, make_golden(6), policy=make_policy())  # never saved in policies/
+
+    bundle = build_bundle(store, run.id, workspace_root=workspace.root)
+
+    assert bundle.card["policy"]["label"] is None
+    assert f"| Version | {run.policy_version_id} |" in bundle.files["card.md"].decode()
 
 
 def test_no_api_key_or_machine_path_in_any_exported_file(store, workspace, monkeypatch):

@@ -54,7 +54,7 @@ def test_edit_and_save_a_new_version_with_its_parent(workspace, monkeypatch):
     assert [v.note for v in versions] == ["v1", "quote rule"]
     assert versions[-1].parent == first.id
     assert at.selectbox(key=_state.POLICY_BASE).value == versions[-1].id
-    assert table(at, "run ids")["parent"].tolist() == [first.id[7:19], ""]
+    assert table(at, "run ids")["parent"].tolist() == ["v1", ""]  # the parent by its label
 
 
 def test_saving_unchanged_text_says_so(workspace, monkeypatch):
@@ -192,7 +192,7 @@ def test_an_edit_survives_a_page_switch_with_an_unsaved_draft_notice(workspace, 
     at.selectbox(key=_state.POLICY_SLUG).select("violence").run()
     at.text_area(key=_state.POLICY_EDITOR).input(V2).run()
     [notice] = _draft_notice(at)
-    assert notice.startswith(f"Unsaved draft (edited from v1 · {short_id(first.id)}, ")
+    assert notice.startswith(f"Unsaved draft (edited from v1 · {short_id(first.id, 8)}, ")
 
     at.switch_page("pages/evaluate.py").run()
     at.switch_page("pages/policies.py").run()
@@ -271,4 +271,53 @@ def test_a_draft_edited_from_an_older_version_opens_on_that_version(workspace, m
 
     assert again.selectbox(key=_state.POLICY_BASE).value == first.id  # not the newest, v2
     assert again.text_area(key=_state.POLICY_EDITOR).value == V1 + "- Jokes.\n"
-    assert _draft_notice(again)[0].startswith(f"Unsaved draft (edited from v1 · {short_id(first.id)}, ")
+    assert _draft_notice(again)[0].startswith(f"Unsaved draft (edited from v1 · {short_id(first.id, 8)}, ")
+
+
+def _newer_notice(at) -> list[str]:
+    return [m for m in messages(at, "warning") if "Saving makes a new version beside it" in m]
+
+
+def _html(at) -> str:
+    return "\n".join(e.proto.body for e in at.main if e.type == "html")
+
+
+def test_a_version_saved_from_another_tab_is_announced_with_its_diff_before_saving(workspace, monkeypatch):
+    first = save_version(workspace.root, "violence", V1, note="first")
+    tab1, tab2 = open_page("policies", monkeypatch), open_page("policies", monkeypatch)
+    tab2.text_area(key=_state.POLICY_EDITOR).input(V1 + "- Jokes.\n").run()
+    assert _newer_notice(tab2) == []  # v1 is still the newest
+
+    tab1.text_area(key=_state.POLICY_EDITOR).input(V2)
+    tab1.text_input(key=_state.POLICY_NOTE).input("quote rule")
+    tab1.text_input(key=_state.POLICY_AUTHOR).input("bo")
+    tab1.button(key=_state.POLICY_SAVE).click().run()
+    second = list_versions(workspace.root, "violence")[-1]
+    assert any(f'Saved version violence v2 · "quote rule" ({short_id(second.id, 8)})' in m
+               for m in messages(tab1, "success"))
+
+    tab2.text_area(key=_state.POLICY_EDITOR).input(V1 + "- Jokes, too.\n").run()  # the next edit reruns tab 2
+    [notice] = _newer_notice(tab2)
+    assert notice.startswith(f"v2 · {short_id(second.id, 8)} was saved after you started editing from "
+                             f"v1 · {short_id(first.id, 8)} (by bo, {second.created[:10]} ")
+    assert "it will not have v2's changes" in notice
+    assert "Jokes, too." in _html(tab2) and "Quoted text like &lt;img" in _html(tab2)  # your text against v2
+    assert tab2.selectbox(key=_state.POLICY_BASE).value == first.id  # still editing from v1
+
+    tab2.button(key=_state.POLICY_SAVE).click().run()  # saving stays possible: a sibling of v2
+    assert not tab2.exception
+    assert [v.parent for v in list_versions(workspace.root, "violence")] == [None, first.id, first.id]
+    assert _newer_notice(tab2) == []  # the sibling is the newest now
+
+
+def test_editing_an_older_version_on_purpose_says_a_newer_one_exists(workspace, monkeypatch):
+    first = save_version(workspace.root, "violence", V1, note="first")
+    save_version(workspace.root, "violence", V2, parent=first.id, note="second")
+    at = open_page("policies", monkeypatch)
+    at.selectbox(key=_state.POLICY_BASE).select(first.id).run()
+    assert _newer_notice(at) == []  # nothing edited: saving would make nothing new
+
+    at.text_area(key=_state.POLICY_EDITOR).input(V1 + "- Jokes.\n").run()
+
+    [notice] = _newer_notice(at)
+    assert notice.startswith("v2 · ") and "is newer than v1 · " in notice and "saved after" not in notice

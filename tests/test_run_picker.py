@@ -19,7 +19,8 @@ def test_scored_runs_lists_runs_with_predictions_and_names_them(workspace):
     assert list(runs) == [hard.id] and empty.id not in runs
     info = runs[hard.id]
     assert info.hard_label and info.stored == 1
-    assert info.name.startswith("violence@") and info.name.endswith(hard.id[-6:])
+    # a version the workspace does not hold: no "v" label, the policy and hash name it
+    assert info.name == f"violence ({hard.policy_version_id[7:15]}) · run {hard.id[-6:]}"
 
 
 def test_default_pair_puts_the_older_policy_version_first():

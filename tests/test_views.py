@@ -6,7 +6,7 @@ import pytest
 
 from cope_eval.app import (
     categories, escape_markdown, files_table, filter_items, golden_set_labels, label_balance, page_of,
-    problems_table, version_history, version_label
+    problems_table, version_history
 )
 from cope_eval.app._views import MISSING_CATEGORY
 from cope_eval.errors import RowProblem
@@ -39,13 +39,10 @@ def test_version_history_is_newest_first_with_parents_and_runs():
     history = version_history([v1, v2], [_run("run-a", v2.id), _run("run-b", v2.id)])
 
     assert history["note"].tolist() == ["second", "first"]
-    assert history["parent"].tolist() == [short_id(v1.id), ""]
+    assert history["version"].tolist() == ["v2", "v1"] and history["hash"][1] == short_id(v1.id)
+    assert history["parent"].tolist() == ["v1", ""]
     assert history["runs"].tolist() == [2, 0] and history["run ids"][0] == "run-a, run-b"
-    assert version_history([], []).columns.tolist()[:3] == ["version", "created", "author"]
-
-
-def test_version_label_is_one_line():
-    assert version_label(_version(3, note="tighten\nthe rule")) == f"{'0' * 12} · 2026-01-03 10:00 · tighten"
+    assert version_history([], []).columns.tolist()[:4] == ["version", "hash", "created", "author"]
 
 
 def test_golden_set_labels_newest_first_and_mark_corrections():

@@ -6,6 +6,10 @@ from ._auth import DEFAULT_PROVIDER, author_of, is_signed_in, sign_in_providers
 from ._background import RunManager
 from ._compare_view import at_threshold, deltas_table, flips_page, pick_threshold
 from ._launcher import launch_app
+from ._policy_editor import (
+    NewerVersion, draft_base, draft_notice, draft_shown, editor_text, newer_version, opening_policy, save_edit,
+    saved_message, token_caption
+)
 from ._run_errors import RunErrors, run_errors
 from ._run_picker import (
     RunInfo, agreement_groups, completed_runs, default_pair, group_labels, scored_runs
@@ -16,12 +20,13 @@ from ._study_start import start_study
 from ._study_views import clause_table, hunk_table, signed_colours, study_choices, with_text
 from ._views import (
     categories, escape_markdown, files_table, filter_items, golden_preview, golden_set_labels,
-    label_balance, page_of, problems_table, version_history, version_label
+    label_balance, page_of, problems_table, version_history
 )
 from ._workspace_summary import summarise
 
 __all__ = [
     "DEFAULT_PROVIDER",
+    "NewerVersion",
     "RunErrors",
     "RunInfo",
     "RunManager",
@@ -34,6 +39,10 @@ __all__ = [
     "completed_runs",
     "default_pair",
     "deltas_table",
+    "draft_base",
+    "draft_notice",
+    "draft_shown",
+    "editor_text",
     "escape_markdown",
     "files_table",
     "filter_items",
@@ -45,6 +54,8 @@ __all__ = [
     "is_signed_in",
     "label_balance",
     "launch_app",
+    "newer_version",
+    "opening_policy",
     "page_of",
     "pick_threshold",
     "policy_tokens",
@@ -53,6 +64,8 @@ __all__ = [
     "run_errors",
     "run_view",
     "runs_overview",
+    "save_edit",
+    "saved_message",
     "scored_runs",
     "sign_in_providers",
     "signed_colours",
@@ -61,7 +74,7 @@ __all__ = [
     "study_choices",
     "study_view",
     "summarise",
+    "token_caption",
     "version_history",
-    "version_label",
     "with_text",
 ]

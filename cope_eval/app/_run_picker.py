@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..records import Run, short_id
+from ..errors import CopeEvalError
+from ..policies import version_labels, version_title
+from ..records import PolicyVersion, Run, short_id
 from ..scoring import effective_status, get_template
 from ..store import Store
 
@@ -18,7 +20,8 @@ class RunInfo:
     run: Run
     """The run as stored."""
     name: str
-    """Short unique display name: ``policy@version · run id suffix``."""
+    """Unique display name: the version's title (``version_title``) and the run id's last six
+    characters, ``violence v3 · "tightened jest clause" (3f2a9b0c) · run 4d5e6f``."""
     stored: int
     """Predictions stored so far (keys caches of a run still in progress)."""
     hard_label: bool
@@ -30,14 +33,29 @@ class RunInfo:
 def scored_runs(store: Store) -> dict[str, RunInfo]:
     """Runs with at least one stored prediction, newest first, by id; study variants are left
     out (they are read on the Insight page)."""
-    out = {}
+    out, title = {}, _titler(store)
     for run in reversed(store.runs(variants=False)):
         stored = store.prediction_counts(run.id)[0]
         if stored:
             version = store.policy_version(run.policy_version_id)
-            name = f"{version.policy}@{short_id(run.policy_version_id, 8)} · {run.id[-6:]}"
+            name = f"{title(version)} · run {run.id[-6:]}"
             out[run.id] = RunInfo(run, name, stored, not get_template(run.template).has_probability, version.created)
     return out
+
+
+def _titler(store: Store):
+    """``version_title`` with the labels of the store's workspace (the folder its private folder is
+    in), read once per policy: a version the workspace no longer holds is named without one."""
+    labels: dict[str, dict[str, str]] = {}
+
+    def title(version: PolicyVersion) -> str:
+        if version.policy not in labels:
+            try:
+                labels[version.policy] = version_labels(store.private_dir.parent, version.policy)
+            except CopeEvalError:  # a policy name that is no folder name here (a store from elsewhere)
+                labels[version.policy] = {}
+        return version_title(version, labels[version.policy].get(version.id))
+    return title
 
 
 def default_pair(runs: Mapping[str, RunInfo]) -> list[str]:
@@ -58,9 +76,9 @@ def agreement_groups(store: Store) -> dict[tuple[str, str], list[RunInfo]]:
 
 
 def group_labels(store: Store, groups: Mapping[tuple[str, str], Sequence[RunInfo]]) -> dict[tuple[str, str], str]:
-    """One line per group of ``agreement_groups`` for a menu: policy@version · golden set · runs."""
-    golden = store.golden_sets().set_index("hash")["name"]
-    return {(version_id, golden_hash): f"{store.policy_version(version_id).policy}@{short_id(version_id, 8)} · "
+    """One line per group of ``agreement_groups`` for a menu: version title · golden set · runs."""
+    golden, title = store.golden_sets().set_index("hash")["name"], _titler(store)
+    return {(version_id, golden_hash): f"{title(store.policy_version(version_id))} · "
                                        f"{golden.get(golden_hash, short_id(golden_hash))} · {len(runs)} runs"
             for (version_id, golden_hash), runs in groups.items()}
 

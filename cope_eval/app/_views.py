@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RowProblem
+from ..policies import label_versions
 from ..records import GoldenSet, PolicyVersion, Run, short_id
 
 MISSING_CATEGORY = "(missing)"
@@ -29,24 +30,20 @@ def escape_markdown(text: str) -> str:
 
 
 
-
-def version_label(version: PolicyVersion) -> str:
-    """One line for a version menu: short id, time, start of the note."""
-    note = version.note.splitlines()[0][:50] if version.note else ""
-    return " · ".join(p for p in (short_id(version.id), version.created[:16].replace("T", " "), note) if p)
-
-
 def version_history(versions: Sequence[PolicyVersion], runs: Iterable[Run]) -> pd.DataFrame:
-    """Newest version first: who saved it, when, why, from which parent, and which runs used it."""
+    """Newest version first: its label (v1, v2, ...) and hash, who saved it, when, why, from which
+    parent, and which runs used it."""
+    versions = list(versions)
+    labels = label_versions(versions)
     used: dict[str, list[str]] = {}
     for run in runs:
         used.setdefault(run.policy_version_id, []).append(run.id)
     rows = [{
-        "version": short_id(v.id), "created": v.created, "author": v.author, "note": v.note,
-        "parent": short_id(v.parent) if v.parent else "", "runs": len(used.get(v.id, [])),
+        "version": labels[v.id], "hash": short_id(v.id), "created": v.created, "author": v.author, "note": v.note,
+        "parent": labels.get(v.parent, short_id(v.parent)) if v.parent else "", "runs": len(used.get(v.id, [])),
         "run ids": ", ".join(used.get(v.id, [])),
-    } for v in reversed(list(versions))]
-    return pd.DataFrame(rows, columns=["version", "created", "author", "note", "parent", "runs", "run ids"])
+    } for v in reversed(versions)]
+    return pd.DataFrame(rows, columns=["version", "hash", "created", "author", "note", "parent", "runs", "run ids"])
 
 
 def golden_set_label(row) -> str:

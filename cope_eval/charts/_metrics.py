@@ -4,11 +4,13 @@ Every function takes result records (never raw data), returns a ``plotly.graph_o
 and computes nothing beyond layout. Curve functions take one curve or a mapping of run name to
 curve (or to ``RunCurves``) and overlay them. Curves with more than ``max_points`` points are
 thinned to evenly spaced points (ends kept) so a million-item run stays light in a browser.
-A degenerate curve (hard-label, empty) shows its ``note`` under the title.
+A degenerate curve (hard-label, empty) shows its ``note`` under the title. Run names carry a
+version's note (the analyst's text), so they are HTML-escaped: Plotly reads tags in legend text.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 
 import numpy as np
@@ -73,7 +75,7 @@ def sweep_figure(sweeps: Mapping[str, ThresholdSweep], *, threshold: float,
     """Precision (dotted), recall (dashed) and F1 (solid) of every run against the threshold, one colour
     per run, the current ``threshold`` marked (the Compare page's overlay of ``threshold_sweep_figure``)."""
     fig = go.Figure()
-    for i, (name, sweep) in enumerate(sweeps.items()):
+    for i, (name, sweep) in enumerate((html.escape(n, quote=False), s) for n, s in sweeps.items()):
         keep = _thin(len(sweep.threshold), max_points)
         for metric in SHOWN:
             fig.add_trace(go.Scatter(
@@ -114,12 +116,13 @@ def confusion_matrix_figure(metrics: ThresholdMetrics) -> go.Figure:
 
 
 def _named(curves, attr: str, kind: type) -> dict:
-    """One curve, or a mapping of name to curve or to ``RunCurves``, as {name: curve}."""
+    """One curve, or a mapping of name to curve or to ``RunCurves``, as {escaped name: curve}."""
     if isinstance(curves, kind):
         return {"": curves}
     if not isinstance(curves, Mapping):
         raise TypeError(f"expected a {kind.__name__} or a mapping of run name to it")
-    return {name: c if isinstance(c, kind) else getattr(c, attr) for name, c in curves.items()}
+    return {html.escape(name, quote=False): c if isinstance(c, kind) else getattr(c, attr)
+            for name, c in curves.items()}
 
 
 def _thin(n: int, max_points: int) -> np.ndarray:

@@ -14,7 +14,8 @@ zipped for a download (``bundle_zip``). Its files:
   ``zentropi_formats``.
 
 The card's keys: ``format``, ``cope_eval_version``, ``exported`` (ISO time); ``policy`` (name,
-version_id, parent, created, author, note, text_file, text_sha256, diff_from_parent: found, note,
+version_id, label: "v3", the version's number in its policy or null when the workspace no longer
+holds it, parent, parent_label, created, author, note, text_file, text_sha256, diff_from_parent: found, note,
 added/removed/changed lines); ``model``, ``template``, ``answer_mode``; ``threshold`` (value,
 method: run | given | max_f1 | min_precision | min_recall, target, description, note);
 ``golden_set`` (name, hash, n_items); ``metrics`` (``ThresholdMetrics`` at the threshold);
@@ -56,7 +57,7 @@ from ..metrics import (
     best_f1_threshold, bootstrap_ci, check_results, check_threshold, metrics_at_threshold,
     slice_metrics, threshold_for_precision, threshold_for_recall
 )
-from ..policies import diff_versions, get_version
+from ..policies import diff_versions, get_version, version_labels
 from ..records import PolicyVersion, Run
 from ..store import Store, run_results, utc_now, with_predicted_labels
 from ._zentropi import (
@@ -158,6 +159,9 @@ def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: 
     chosen = choose_threshold(scored, run, threshold=threshold, pick=pick, hard_label=hard_label)
     scrub = _scrubber(workspace_root)
     parent, diff = _parent_diff(store, workspace_root, version)
+    labels: dict[str, str] = {}
+    with contextlib.suppress(CopeEvalError):  # a policy name that is no folder name here: no labels
+        labels = version_labels(workspace_root, version.policy)
     samples = zentropi_samples(golden, workspace_root, allow_urls=allow_urls)
 
     steerability = _steerability(store, run)
@@ -177,8 +181,9 @@ def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: 
         "zentropi/test-samples.json": samples_json(samples),
         "zentropi/test-samples.csv": samples_csv(samples),
     }
-    card = _card(run, version, golden, results, scored, chosen, hard_label, parent, diff, samples, steerability,
-                 list(files), warnings, n_resamples=n_resamples, confidence=confidence, random_state=random_state)
+    card = _card(run, version, labels, golden, results, scored, chosen, hard_label, parent, diff, samples,
+                 steerability, list(files), warnings, n_resamples=n_resamples, confidence=confidence,
+                 random_state=random_state)
     files["card.json"] = (json.dumps(card, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
     files["card.md"] = export_card.card_markdown(card, diff.unified if diff else None).encode("utf-8")
     files["curves.html"] = export_card.curves_html(scored, chosen, card).encode("utf-8")
@@ -271,8 +276,8 @@ def _image_reference(image: str) -> str:
     return image
 
 
-def _card(run, version, golden, results, scored, chosen, hard_label, parent, diff, samples, steerability, files,
-          warnings, *, n_resamples, confidence, random_state) -> dict:
+def _card(run, version, labels, golden, results, scored, chosen, hard_label, parent, diff, samples, steerability,
+          files, warnings, *, n_resamples, confidence, random_state) -> dict:
     from .. import __version__
 
     metrics = metrics_at_threshold(scored, threshold=chosen.value)
@@ -287,7 +292,8 @@ def _card(run, version, golden, results, scored, chosen, hard_label, parent, dif
         "cope_eval_version": __version__,
         "exported": utc_now(),
         "policy": {
-            "name": version.policy, "version_id": version.id, "parent": version.parent,
+            "name": version.policy, "version_id": version.id, "label": labels.get(version.id),
+            "parent": version.parent, "parent_label": labels.get(version.parent),
             "created": version.created, "author": version.author, "note": version.note,
             "text_file": "policy.md",
             "text_sha256": "sha256:" + hashlib.sha256(version.text.encode("utf-8")).hexdigest(),

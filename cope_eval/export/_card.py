@@ -45,7 +45,7 @@ def curves_html(scored, chosen, card: dict) -> str:
     parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0), default_height="480px")
              for i, fig in enumerate(figures)]
     policy = card["policy"]
-    title = f"Curves: {policy['name']} {policy['version_id'][:19]}"
+    title = f"Curves: {policy['name']} {_labelled(policy['label'], policy['version_id'][:19])}"
     intro = (f"Run {card['run']['id']} of model {card['model']} ({card['template']}, {card['answer_mode']}) on "
              f"golden set {card['golden_set']['name']} ({card['golden_set']['n_items']} items). Threshold "
              f"{chosen.value:g}: {chosen.description}.")
@@ -66,8 +66,9 @@ def card_markdown(card: dict, diff: str | None) -> str:
     out = [f"# Policy card: {_md(policy['name'])}", ""]
     out += _table(("field", "value"), [
         ("Policy", policy["name"]),
-        ("Version", policy["version_id"]),
-        ("Parent version", policy["parent"] or "none (first version)"),
+        ("Version", _labelled(policy["label"], policy["version_id"])),
+        ("Parent version", _labelled(policy["parent_label"], policy["parent"]) if policy["parent"]
+         else "none (first version)"),
         ("Author", policy["author"] or "not given"),
         ("Version note", policy["note"] or "none"),
         ("Model", card["model"]),
@@ -106,6 +107,11 @@ def card_markdown(card: dict, diff: str | None) -> str:
     if card["warnings"]:
         out += ["## Warnings", ""] + [f"- {_md(w)}" for w in card["warnings"]] + [""]
     return "\n".join(out)
+
+
+def _labelled(label: str | None, version_id: str) -> str:
+    """A version id with its label in front ("v3 · sha256:…"); alone when the label is unknown."""
+    return f"{label} · {version_id}" if label else version_id
 
 
 def _steerability(probe: dict) -> list[str]:
