@@ -160,9 +160,22 @@ AGREEMENT_GROUP = "agreement_group"
 """(policy version id, golden hash) whose runs are compared."""
 AGREEMENT_RUNS = "agreement_runs"
 
+# -- The current selection, carried across pages -------------------------------------------
+# The policy, golden set and run last saved, loaded, finished or picked: the next page's pickers open
+# on them (``prefer``), not on the first in their list. Streamlit drops a picker's own key while
+# another page shows; these keys are no widget's, so they stay.
+CURRENT_POLICY = POLICY_CHOICE
+"""The policy slug (the Policies page sets it when a policy is picked or a version saved)."""
+CURRENT_GOLDEN = "current_golden"
+"""The golden set's hash."""
+CURRENT_RUN = "current_run"
+"""The run's id."""
+HOME_NEXT = "home_next"
+"""The first page's button that goes where its "Next step" says, opening on what it names."""
+
 _DEFAULTS = {
     SERVER_URL: None, SERVER_MODEL: None, SERVER_API_KEY: None, SERVER_ERROR: None,
-    POLICY_CHOICE: None, POLICY_CREATING: False,
+    POLICY_CHOICE: None, POLICY_CREATING: False, CURRENT_GOLDEN: None, CURRENT_RUN: None,
     POLICY_LOADED: None, POLICY_SAVED: None, GOLDEN_PENDING: None, EVAL_RUN: None, PICK_NOTE: None,
     EVAL_TEMPLATE: "cope-b", EVAL_ANSWER_MODE: "logprobs", EVAL_CONCURRENCY: 8,
     GOLDEN_SEARCH: "", GOLDEN_LABEL_FILTER: ALL, GOLDEN_PAGE: 1,
@@ -185,6 +198,26 @@ def keep_valid(key: str, options, default=None) -> None:
     options = list(options)
     if st.session_state.get(key) not in options:
         st.session_state[key] = default if default in options else (options[0] if options else None)
+
+
+def carry(current_key: str, value) -> None:
+    """Make ``value`` (a policy slug, golden hash or run id; None is ignored) the current selection
+    that other pages open on (``CURRENT_POLICY``, ``CURRENT_GOLDEN``, ``CURRENT_RUN``)."""
+    if value is not None:
+        st.session_state[current_key] = value
+
+
+def open_on(key: str, current_key: str) -> None:
+    """Before a picker whose choice is gone (a page switch drops a widget's key) or unset: choose the
+    current selection. ``keep_valid`` then drops it if the picker does not offer it."""
+    if st.session_state.get(key) is None:
+        st.session_state[key] = st.session_state.get(current_key)
+
+
+def prefer(key: str, current_key: str, options, default=None) -> None:
+    """``keep_valid`` for a picker that opens on the current selection when it has no choice of its own."""
+    open_on(key, current_key)
+    keep_valid(key, options, default)
 
 
 def redraw_choice(key: str) -> None:

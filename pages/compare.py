@@ -4,7 +4,7 @@ to the metric deltas."""
 
 import streamlit as st
 
-from cope_eval.app import at_threshold, default_pair, deltas_table, flips_page, pick_threshold, scored_runs
+from cope_eval.app import at_threshold, deltas_table, flips_page, pair_ending_with, pick_threshold, scored_runs
 from cope_eval.charts import calibration_figure, confusion_matrix_figure, pr_figure, roc_figure, sweep_figure
 from cope_eval.metrics import OUTCOMES
 from cope_eval.policies import diff_versions
@@ -23,9 +23,10 @@ if not runs:
     st.info("No scored runs yet: start one on the Evaluate page.")
     st.stop()
 st.session_state[_state.COMPARE_RUNS] = [i for i in st.session_state.get(_state.COMPARE_RUNS) or []
-                                         if i in runs] or default_pair(runs)
+                                         if i in runs] or pair_ending_with(runs, st.session_state[_state.CURRENT_RUN])
 chosen = st.multiselect("Runs (the first is A, the second B)", list(runs), key=_state.COMPARE_RUNS,
                         format_func=lambda rid: f"{runs[rid].name} · {runs[rid].run.n_items} items · {rid}")
+_state.carry(_state.CURRENT_RUN, chosen[-1] if chosen else None)
 if not chosen:
     st.info("Pick one or more runs.")
     st.stop()

@@ -28,8 +28,9 @@ if sets.empty:
 
 st.subheader("Start a run")
 left, right = st.columns(2)
-_state.keep_valid(_state.EVAL_POLICY, slugs)
+_state.prefer(_state.EVAL_POLICY, _state.CURRENT_POLICY, slugs)
 slug = left.selectbox("Policy", slugs, key=_state.EVAL_POLICY)
+_state.carry(_state.CURRENT_POLICY, slug)
 by_id = {v.id: v for v in list_versions(ws.root, slug)}
 ids = list(reversed(by_id))  # newest first
 remembered = [i for i in st.session_state.get(_state.EVAL_VERSIONS) or [] if i in by_id]
@@ -37,8 +38,9 @@ st.session_state[_state.EVAL_VERSIONS] = remembered or ids[:1]
 chosen = left.multiselect("Versions (one run each)", ids, key=_state.EVAL_VERSIONS,
                           format_func=version_titles(by_id.values()).get)
 labels = golden_set_labels(sets)
-_state.keep_valid(_state.EVAL_GOLDEN, labels)
+_state.prefer(_state.EVAL_GOLDEN, _state.CURRENT_GOLDEN, labels)
 golden_hash = right.selectbox("Golden set", list(labels), key=_state.EVAL_GOLDEN, format_func=labels.get)
+_state.carry(_state.CURRENT_GOLDEN, golden_hash)
 template_col, mode_col, concurrency_col = right.columns(3)
 template = template_col.selectbox("Template", list(TEMPLATES), key=_state.EVAL_TEMPLATE,
                                   help="\n".join(f"- {t.name}: {t.description}" for t in TEMPLATES.values()))
@@ -66,8 +68,9 @@ def _runs() -> None:
         st.info("No runs yet.")
         return
     st.dataframe(overview, hide_index=True, key="eval_runs", height=min(400, 38 + 35 * len(overview)))
-    _state.keep_valid(_state.EVAL_RUN, overview["run"].tolist())
+    _state.prefer(_state.EVAL_RUN, _state.CURRENT_RUN, overview["run"].tolist())
     run_id = st.selectbox("Follow run", overview["run"].tolist(), key=_state.EVAL_RUN)
+    _state.carry(_state.CURRENT_RUN, run_id)
     view = run_view(store, manager, run_id)
     st.progress(view.fraction, text=f"{view.status} · {view.summary()}")
     if view.failure:

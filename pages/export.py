@@ -47,9 +47,10 @@ runs = scored_runs(store)
 if not runs:
     st.info("No scored runs yet: start one on the Evaluate page.")
     st.stop()
-_state.keep_valid(_state.EXPORT_RUN, list(runs))
+_state.prefer(_state.EXPORT_RUN, _state.CURRENT_RUN, list(runs))
 run_id = st.selectbox("Run", list(runs), key=_state.EXPORT_RUN,
                       format_func=lambda rid: f"{runs[rid].name} · {runs[rid].run.status} · {rid}")
+_state.carry(_state.CURRENT_RUN, run_id)
 mode_col, value_col = st.columns([3, 1], vertical_alignment="bottom")
 mode = mode_col.radio("Threshold", list(MODES), format_func=MODES.get, key=_state.EXPORT_MODE, horizontal=True)
 threshold = pick = None

@@ -72,8 +72,9 @@ with browse:
         st.info("No golden sets saved yet: add one from a file first.")
     else:
         labels = golden_set_labels(sets)
-        _state.keep_valid(_state.GOLDEN_HASH, labels)
+        _state.prefer(_state.GOLDEN_HASH, _state.CURRENT_GOLDEN, labels)
         golden_hash = st.selectbox("Golden set", list(labels), key=_state.GOLDEN_HASH, format_func=labels.get)
+        _state.carry(_state.CURRENT_GOLDEN, golden_hash)
         items = _common.golden_items(str(ws.private_dir), golden_hash)
         st.dataframe(label_balance(items), hide_index=True, key="golden_balance",
                      column_config={"share 1": st.column_config.NumberColumn(format="percent")})

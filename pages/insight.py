@@ -22,6 +22,8 @@ st.caption("Check that the model follows the policy, find which clauses and edit
            "the same runner, store and cache as the Evaluate page.")
 ws, store, manager = _common.workspace(), _common.store(), _common.run_manager()
 endpoint = session_endpoint()
+for key in (_state.PROBES_RUN, _state.ABLATION_RUN, _state.ATTRIBUTION_RUN_B, _state.TRIAGE_RUN):
+    _state.open_on(key, _state.CURRENT_RUN)  # the run just finished or picked, if the tab offers it
 for tab, section in zip(st.tabs([s.TITLE for s in SECTIONS]), SECTIONS):
     with tab:
         section.draw(ws, store, manager, endpoint)

@@ -65,3 +65,17 @@ def test_the_vocabulary_and_the_cli_import_nothing_heavy(module):
 def test_the_check_sees_a_heavy_import():
     """The probe itself works: importing what uses pandas is seen."""
     assert "pandas" in _imported_after("import cope_eval.store")
+
+
+def test_the_first_page_imports_no_metrics_or_chart_library(workspace):
+    """The first page (app.py, its sidebar and pages/home.py, one run as the server does it) loads no
+    scikit-learn or SciPy: they load on the pages that draw curves and intervals (issue 16: the first
+    page took 7.8 s). plotly and PIL are left out of the check: Streamlit itself imports them."""
+    code = ("import os\n"
+            f"os.environ.update(COPE_EVAL_HOME={str(workspace.root)!r}, COPE_BASE_URL='http://127.0.0.1:9/v1')\n"
+            "from streamlit.testing.v1 import AppTest\n"
+            f"at = AppTest.from_file({str(REPO_ROOT / 'app.py')!r}, default_timeout=60).run()\n"
+            "assert not at.exception, at.exception\n"
+            "assert 'Next step' in at.info[0].value, 'the first page ran'\n")
+    heavy = _imported_after(code) & {"sklearn", "scipy"}
+    assert not heavy, f"the first page imports {sorted(heavy)}; import them where they are used"

@@ -22,14 +22,18 @@ from ._views import (
     categories, escape_markdown, files_table, filter_items, golden_preview, golden_set_labels,
     label_balance, page_of, problems_table, version_history
 )
-from ._workspace_summary import summarise
+from ._selection import pair_ending_with
+from ._workspace_summary import NextStep, RecentRun, ago, next_step, recent_runs, recent_runs_frame, summarise
 
 __all__ = [
     "DEFAULT_PROVIDER",
     "NewerVersion",
+    "NextStep",
+    "RecentRun",
     "RunErrors",
     "RunInfo",
     "RunManager",
+    "ago",
     "agreement_groups",
     "at_threshold",
     "author_of",
@@ -55,11 +59,15 @@ __all__ = [
     "label_balance",
     "launch_app",
     "newer_version",
+    "next_step",
     "opening_policy",
     "page_of",
+    "pair_ending_with",
     "pick_threshold",
     "policy_tokens",
     "problems_table",
+    "recent_runs",
+    "recent_runs_frame",
     "resume_run",
     "run_errors",
     "run_view",
