@@ -20,6 +20,7 @@ from pathlib import Path
 from _harness import BenchResult, load_average, machine
 
 import bench_cache
+import bench_first_page
 import bench_memory
 import bench_metrics
 import bench_page_render
@@ -35,6 +36,7 @@ BENCHMARKS = {
     "5": ("memory", bench_memory.run),
     "6": ("page render", bench_page_render.run),
     "7": ("startup", bench_startup.run),
+    "8": ("first page", bench_first_page.run),
 }
 RESULTS = Path(__file__).resolve().parent / "results.md"
 

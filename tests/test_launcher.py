@@ -159,6 +159,19 @@ def test_the_address_is_the_flag_else_cope_address_else_loopback():
     assert command[command.index("--server.address") + 1] == "127.0.0.1"
 
 
+def test_the_app_server_loads_the_pages_libraries_before_it_answers():
+    """A fresh server's first visitor must not wait for pandas, plotly and scikit-learn to import
+    (issue 16: a 7.8 s first page); bench/bench_first_page.py measures the difference."""
+    command = streamlit_command(port=8501, address="127.0.0.1")
+    assert command[1:4] == ["-m", "cope_eval.app._warm_start", "run"]
+    probe = ("import sys\nfrom cope_eval.app import _warm_start\ntry:\n    _warm_start.main(['version'])\n"
+             "except SystemExit:\n    pass\nprint(' '.join(sorted(sys.modules)))")
+    started = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert started.returncode == 0 and "Streamlit, version" in started.stdout, started.stderr[-2000:]
+    loaded = set(started.stdout.split())
+    assert {"pyarrow", "plotly.graph_objects", "sklearn.metrics", "cope_eval.app", "cope_eval.charts"} <= loaded
+
+
 def test_the_app_has_no_deploy_button():
     from streamlit import config
 

@@ -1,0 +1,34 @@
+"""``streamlit run``, with the libraries the pages use imported before the server answers.
+
+Streamlit imports an app's modules on the first visit, so a fresh ``streamlit run app.py`` makes
+its first visitor wait for pandas, pyarrow, plotly, scikit-learn and the cope-eval packages (about
+2 s of a 7 s first page on a 2-core machine; bench/bench_first_page.py). Run as
+``python -m cope_eval.app._warm_start run app.py ...`` (what ``cope-eval app`` and ``make run``
+start), this imports them first and then hands its arguments to Streamlit's own command line: the
+server answers its health check only once they are loaded, and every page's first visit finds them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+PRELOAD = (
+    "pandas", "pyarrow", "numpy", "PIL.Image", "plotly.graph_objects", "plotly.io", "sklearn.metrics",
+    "cope_eval.store", "cope_eval.policies", "cope_eval.golden", "cope_eval.metrics", "cope_eval.scoring",
+    "cope_eval.insight", "cope_eval.charts", "cope_eval.export", "cope_eval.app",
+)
+"""Imported before Streamlit starts: what the pages import, heaviest first."""
+
+
+def main(argv: list[str]) -> int:
+    for name in PRELOAD:
+        importlib.import_module(name)
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", *argv]  # as `python -m streamlit` sees it: its commands read sys.argv too
+    return cli.main(prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
