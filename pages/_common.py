@@ -50,10 +50,11 @@ def run_manager() -> RunManager:
 
 
 REMEDIES = {
-    "text_column": "rename the content column in the file to one of the names looked for",
-    "label_column": "rename the label column in the file to one of the names looked for",
+    "text_column": "choose the text column in the Golden sets page's import step",
+    "label_column": "choose the label column in the Golden sets page's import step",
 }
-"""How the pages fix what an error's ``options`` name: no page maps columns, so the file is fixed."""
+"""How the pages fix what an error's ``options`` name; the import step itself (pages/_golden_import.py)
+names its own controls."""
 
 
 def show_error(error: Exception) -> None:

@@ -66,6 +66,21 @@ RELABEL_AUTHOR = "relabel_author"
 RELABEL_SAVE = "relabel_save"
 ALL = "(all)"
 
+# -- Golden sets: import step (pages/_golden_import.py) --------------------------------------
+GOLDEN_IMPORT_FILE = "golden_import_file"
+"""The file the import controls were last set up for: a new file resets them to what is detected."""
+GOLDEN_IMPORT_DELIMITER = "golden_import_delimiter"
+"""A delimiter, or ``app.AUTO``: what is sniffed."""
+GOLDEN_IMPORT_ENCODING = "golden_import_encoding"
+"""An encoding, or ``app.AUTO``: what is detected."""
+GOLDEN_IMPORT_COLUMN = "golden_import_column"
+"""Prefix of the column pickers' keys: ``golden_import_column:<role>`` (``app.IMPORT_ROLES``)."""
+GOLDEN_IMPORT_RULE = "golden_import_rule"
+GOLDEN_IMPORT_ONES = "golden_import_ones"
+GOLDEN_IMPORT_ZEROS = "golden_import_zeros"
+GOLDEN_IMPORT_THRESHOLD = "golden_import_threshold"
+GOLDEN_IMPORT_FIX = "golden_import_fix"
+
 # -- Evaluate --------------------------------------------------------------------------------
 EVAL_POLICY = "eval_policy"
 EVAL_VERSIONS = "eval_versions"
@@ -185,6 +200,8 @@ _DEFAULTS = {
     PROBES_ITEMS: "sample", PROBES_LIMIT: 100, PROBES_SEED: 0, PROBES_SHOW: "not flipped",
     TRIAGE_MIN_CONFIDENCE: 0.8, TRIAGE_PENDING: None,
     ABLATION_ITEMS: "all", ABLATION_LIMIT: 50, ATTRIBUTION_ITEMS: "all", ATTRIBUTION_LIMIT: 50, ATTRIBUTION_TOP: 10,
+    GOLDEN_IMPORT_FILE: None, GOLDEN_IMPORT_DELIMITER: "auto", GOLDEN_IMPORT_ENCODING: "auto",
+    GOLDEN_IMPORT_RULE: "as is", GOLDEN_IMPORT_THRESHOLD: 0.5,
 }
 
 

@@ -1,30 +1,18 @@
-"""Golden sets: add one from a file (every bad row shown before anything is saved), browse it
-with thumbnails, check the label balance, correct a label with a reason."""
-
-from pathlib import Path
+"""Golden sets: add one from a file through the import step (delimiter, encoding, columns, label
+rule; every bad row shown before anything is saved), browse it with thumbnails, check the label
+balance, see how it was imported, correct a label with a reason."""
 
 import streamlit as st
 
-from cope_eval.app import (
-    categories, escape_markdown, filter_items, golden_preview, golden_set_labels, label_balance,
-    page_of, problems_table, summarise
-)
-from cope_eval.golden import correct_label, load_golden_set, with_thumbnails
+from cope_eval.app import categories, escape_markdown, filter_items, golden_set_labels, label_balance, page_of, summarise
+from cope_eval.golden import correct_label, import_note, with_thumbnails
 from cope_eval.records import short_id
-from pages import _auth, _common, _state
+from pages import _auth, _common, _golden_import, _state
 
 _state.require_app()
 
 TYPES = ["csv", "tsv", "jsonl", "json", "parquet"]
-COLUMNS = {"thumbnail": st.column_config.ImageColumn("image", width="small"),
-           "text": st.column_config.TextColumn(width="large")}
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _load(key: str, name: str, _source, root: str):
-    """Load and check a file once per upload (``key``); bad rows are kept aside, not raised."""
-    return load_golden_set(_source, Path(root), filename=name, drop_bad_rows=True)
-
+COLUMNS = _golden_import.COLUMNS
 
 st.title("Golden sets")
 ws, store = _common.workspace(), _common.store()
@@ -40,31 +28,12 @@ with add:
     files = [None] + [name for name, _ in summarise(ws).golden_sets]
     chosen = st.selectbox("…or load a file from the workspace's golden_sets/ folder", files, key=_state.GOLDEN_FILE,
                           format_func=lambda f: "—" if f is None else f)
-    loaded = None
     if upload is not None:
-        loaded = _common.attempt(_load, f"upload:{upload.file_id}", upload.name, upload.getvalue(), str(ws.root))
+        _golden_import.draw(f"upload:{upload.file_id}", upload.name, upload.getvalue(), f"upload {upload.name}",
+                            ws.root, store)
     elif chosen is not None:
         path = ws.golden_sets_dir / chosen
-        key = f"{path}:{path.stat().st_mtime_ns}"
-        loaded = _common.attempt(_load, key, chosen, path, str(ws.root))
-    if loaded is not None:
-        golden = loaded.golden_set
-        bad_rows = {p.row for p in loaded.problems}
-        if loaded.problems:
-            st.error(f"{len(loaded.problems)} problem(s) in {len(bad_rows)} row(s). Those rows are left out of "
-                     "what you save; fix the file and load it again to keep them.", icon=":material/error:")
-            st.dataframe(problems_table(loaded.problems), hide_index=True, key="golden_problems")
-        if loaded.warnings:
-            st.warning(f"{len(loaded.warnings)} warning(s): accepted, but worth a look.")
-            st.dataframe(problems_table(loaded.warnings), hide_index=True, key="golden_warnings")
-        st.caption(f"{len(golden):,} valid items · preview of the first 50")
-        st.dataframe(with_thumbnails(golden_preview(golden), ws.root), hide_index=True, column_config=COLUMNS,
-                     placeholder="")
-        if st.button(f"Save {len(golden):,} valid items as golden set", key=_state.GOLDEN_SAVE, type="primary"):
-            source = f"upload {upload.name}" if upload is not None else str(ws.golden_sets_dir / chosen)
-            if _common.attempt(lambda: store.put_golden_set(golden, source=source) or True):
-                st.session_state[_state.GOLDEN_PENDING] = (golden.hash, f"Saved golden set {short_id(golden.hash)}.")
-                st.rerun()
+        _golden_import.draw(f"{path}:{path.stat().st_mtime_ns}", chosen, path, str(path), ws.root, store)
 
 with browse:
     sets = store.golden_sets()
@@ -76,7 +45,10 @@ with browse:
         golden_hash = st.selectbox("Golden set", list(labels), key=_state.GOLDEN_HASH, format_func=labels.get)
         _state.carry(_state.CURRENT_GOLDEN, golden_hash)
         items = _common.golden_items(str(ws.private_dir), golden_hash)
-        st.dataframe(label_balance(items), hide_index=True, key="golden_balance",
+        st.caption(f"Imported from {escape_markdown(import_note(store, golden_hash) or 'an unrecorded source')}")
+        balance = label_balance(items)
+        st.caption(f"{balance['items'][0]:,} items: {balance['gold 1'][0]:,} labeled 1, {balance['gold 0'][0]:,} labeled 0")
+        st.dataframe(balance, hide_index=True, key="golden_balance",
                      column_config={"share 1": st.column_config.NumberColumn(format="percent")})
         search_col, label_col, category_col = st.columns([3, 1, 2])
         search = search_col.text_input("Search text or id", key=_state.GOLDEN_SEARCH)

@@ -95,7 +95,7 @@ def test_edit_save_upload_run_compare(page, model_server, tmp_path):
         _goto(page, "Golden sets")
         page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(tmp_path / "posts.csv"))
         page.get_by_text("1 problem(s) in 1 row(s)").wait_for(timeout=WAIT)
-        page.get_by_role("button", name="Save 5 valid items as golden set").click()
+        page.get_by_role("button", name="Save the 5 valid rows (leaves out 1)").click()
         page.get_by_text("Saved golden set").wait_for(timeout=WAIT)
         page.get_by_role("tab", name="Browse and correct labels").click()
         page.get_by_text("5 of 5 items match").wait_for(timeout=WAIT)

@@ -188,10 +188,14 @@ def test_missing_columns(ws):
         assert info.value.options == options and "ColumnSpec" not in str(info.value)
 
 
-def test_semicolon_files_get_a_hint(ws):
-    problems = rejection(put(ws, "eu.csv", "text;label\nhallo;1\n"), ws)
-    assert problems[0].endswith("columns: text;label (one column: is the file separated by ';' or tabs? save it "
-                                "with commas, or as .tsv)")
+def test_semicolon_files_are_sniffed_and_a_wrong_delimiter_gets_a_hint(ws):
+    path = put(ws, "eu.csv", "text;label\nhallo;1\n")
+    assert load_golden_set(path, ws).golden_set.items["text"].tolist() == ["hallo"]
+    with pytest.raises(ValidationError) as info:
+        load_golden_set(path, ws, delimiter=",")
+    assert str(info.value.problems[0]).endswith(
+        "columns: text;label (one column: is the file separated by another delimiter?)")
+    assert "delimiter" in info.value.options  # the CLI says --delimiter, the page its Delimiter control
 
 
 def test_missing_columns_are_not_droppable(ws):
@@ -442,7 +446,9 @@ def test_a_bad_file_is_rejected_whole_with_every_problem(ws):
         (2, "text", None), (4, "label", "7"), (5, "id", "1"), (6, "text", "clash"), (7, "text", "clash")]
     assert str(info.value).startswith("bad.csv was rejected: 5 problem(s) in 5 row(s): bad.csv, row 2, column 'text'")
     # No "drop_bad_rows=True": the CLI cannot drop rows, so it is not offered; the option stays named for callers.
-    assert str(info.value).endswith("Fix them and load the file again.") and info.value.options == ("drop_bad_rows",)
+    assert str(info.value).endswith("Fix them and load the file again.")
+    # A label other than 0/1 ('7') may be a score: a label rule is offered (--label-threshold, --label-map).
+    assert info.value.options == ("label_rule", "drop_bad_rows")
 
 
 def test_dropping_bad_rows_returns_exactly_what_was_dropped(ws):

@@ -5,6 +5,10 @@ from ._adhoc import check_item, policy_tokens
 from ._auth import DEFAULT_PROVIDER, author_of, is_signed_in, sign_in_providers
 from ._background import RunManager
 from ._compare_view import at_threshold, deltas_table, flips_page, pick_threshold
+from ._golden_import import (
+    AUTO, BY_NAME, FIX_LABELS, IMPORT_REMEDIES, IMPORT_ROLES, LABEL_RULES, chosen, delimiter_label, encoding_label,
+    label_rule_from, label_values, left_out, save_label, suggested_fix
+)
 from ._launcher import launch_app
 from ._policy_editor import (
     NewerVersion, draft_base, draft_notice, draft_shown, editor_text, newer_version, opening_policy, save_edit,
@@ -26,7 +30,13 @@ from ._selection import pair_ending_with
 from ._workspace_summary import NextStep, RecentRun, ago, next_step, recent_runs, recent_runs_frame, summarise
 
 __all__ = [
+    "AUTO",
+    "BY_NAME",
     "DEFAULT_PROVIDER",
+    "FIX_LABELS",
+    "IMPORT_REMEDIES",
+    "IMPORT_ROLES",
+    "LABEL_RULES",
     "NewerVersion",
     "NextStep",
     "RecentRun",
@@ -39,14 +49,17 @@ __all__ = [
     "author_of",
     "categories",
     "check_item",
+    "chosen",
     "clause_table",
     "completed_runs",
     "default_pair",
+    "delimiter_label",
     "deltas_table",
     "draft_base",
     "draft_notice",
     "draft_shown",
     "editor_text",
+    "encoding_label",
     "escape_markdown",
     "files_table",
     "filter_items",
@@ -57,7 +70,10 @@ __all__ = [
     "hunk_table",
     "is_signed_in",
     "label_balance",
+    "label_rule_from",
+    "label_values",
     "launch_app",
+    "left_out",
     "newer_version",
     "next_step",
     "opening_policy",
@@ -73,6 +89,7 @@ __all__ = [
     "run_view",
     "runs_overview",
     "save_edit",
+    "save_label",
     "saved_message",
     "scored_runs",
     "sign_in_providers",
@@ -81,6 +98,7 @@ __all__ = [
     "start_study",
     "study_choices",
     "study_view",
+    "suggested_fix",
     "summarise",
     "token_caption",
     "version_history",

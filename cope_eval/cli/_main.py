@@ -21,8 +21,11 @@ from . import (
 
 REMEDIES = {
     **{f"{role}_column": f"say which column holds the {role} with --{role}-column"
-       for role in ("text", "image", "id", "category")},
+       for role in ("text", "image", "video", "id", "category")},
     "label_column": "say which column holds the gold label with --label-column",
+    "label_rule": "turn other label values into 0/1 with --label-threshold T or --label-map 'yes=1,no=0'",
+    "delimiter": "choose the delimiter with --delimiter",
+    "encoding": "choose the encoding with --encoding",
     "intersect": "compare only the items that match with --intersect",
     "overwrite": "or replace them with --overwrite",
 }

@@ -48,8 +48,17 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--model", default=os.environ.get("COPE_MODEL"), help="model name (default $COPE_MODEL, else the server's first)")
     run.add_argument("--template", choices=list(TEMPLATES), default=DEFAULT_TEMPLATE)
     run.add_argument("--answer-mode", choices=ANSWER_MODES, default="logprobs")
-    for role in ("text", "label", "image", "id", "category"):
+    for role in ("text", "label", "image", "video", "id", "category"):
         run.add_argument(f"--{role}-column", metavar="C", help=f"column holding the {role} (default: auto-detect)")
+    run.add_argument("--delimiter", type=_golden_flag("check_delimiter", "--delimiter"), metavar="D",
+                     help="the golden set's delimiter: ',' ';' tab '|' (default: sniffed)")
+    run.add_argument("--encoding", type=_golden_flag("check_encoding", "--encoding"), metavar="E",
+                     help="the golden set's encoding: utf-8, utf-8-sig, latin-1, cp1252 (default: detected)")
+    label_rule = run.add_mutually_exclusive_group()
+    label_rule.add_argument("--label-threshold", type=_golden_flag("parse_label_threshold", "--label-threshold"),
+                            metavar="T", help="label 1 when the label column's value is >= T, else 0 (fractions, scores)")
+    label_rule.add_argument("--label-map", type=_golden_flag("parse_label_map", "--label-map"), metavar="MAP",
+                            help="label values as 0/1, e.g. 'yes=1,no=0' (case-insensitive; others are bad rows)")
     run.add_argument("--concurrency", type=_concurrency_flag, default=16,
                      help="requests in flight at once, per server")
     run.add_argument("--replica", action="append", default=[], metavar="URL",
@@ -65,8 +74,19 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
                           f"F1 leaves errored items out; any gate applies it, at {DEFAULT_MAX_ERROR_RATE:g} unless given")
 
 
+def _golden_flag(check: str, flag: str):
+    """An argparse ``type`` calling ``cope_eval.golden.<check>`` (imported once a value is given),
+    whose ConfigError names ``flag``."""
+    def parse(value: str):
+        from .. import golden
+
+        return getattr(golden, check)(value, source=flag)
+
+    return parse
+
+
 def run_command(args) -> int:
-    from ..golden import ColumnSpec, load_golden_set
+    from ..golden import ColumnSpec, LabelRule, add_golden_set, load_golden_set
     from ..scoring import TEMPLATES, create_run
     from ..store import Store
 
@@ -81,12 +101,15 @@ def run_command(args) -> int:
     endpoint = _endpoint(normalise_base_url(args.base_url), args.model, _api_key(args.api_key_env))
     workspace = workspace_from_env().ensure()
     spec = ColumnSpec(text=args.text_column, label=args.label_column, image=args.image_column,
-                      id=args.id_column, category=args.category_column)
-    loaded = load_golden_set(args.golden, workspace.root, spec=spec)
+                      id=args.id_column, category=args.category_column, video=args.video_column)
+    rule = LabelRule(threshold=args.label_threshold, mapping=args.label_map or ())
+    loaded = load_golden_set(args.golden, workspace.root, spec=spec, delimiter=args.delimiter,
+                             encoding=args.encoding, label_rule=rule)
     for warning in loaded.warnings[:5]:
         _say(f"warning: {warning}")
     policy = _read_policy(args.policy)
     with Store(workspace.private_dir) as store:
+        add_golden_set(store, loaded, origin=f"file {args.golden}")  # with its import rule, before the run
         run = create_run(store, policy=policy, golden=loaded.golden_set, endpoint=endpoint, template=args.template,
                          answer_mode=args.answer_mode, threshold=args.threshold, concurrency=args.concurrency)
         _say(f"{run.id}: {len(loaded.golden_set):,} items, {args.template} on {endpoint.model} at {endpoint.base_url}")

@@ -3,22 +3,40 @@ row and problem), read images safely, snapshot each version in the store."""
 
 from ._images import encode_data_url, image_kind, load_image_bytes, to_data_url
 from ._load import (
-    ColumnSpec, LabelChange, LoadResult, golden_set_hash, load_golden_set, relabel, write_golden_set
+    ColumnSpec, FilePreview, LabelChange, LoadResult, golden_set_hash, load_golden_set, preview_file, relabel,
+    write_golden_set
 )
-from ._registry import correct_label
+from ._mapping import (
+    DELIMITERS, ENCODINGS, ImportRule, LabelRule, check_delimiter, check_encoding, parse_label_map,
+    parse_label_threshold, sniff_delimiter
+)
+from ._registry import add_golden_set, correct_label, import_note
 from ._thumbnails import uploaded_image_data_url, with_thumbnails
 
 __all__ = [
+    "DELIMITERS",
+    "ENCODINGS",
     "ColumnSpec",
+    "FilePreview",
+    "ImportRule",
+    "LabelRule",
     "LabelChange",
     "LoadResult",
+    "add_golden_set",
+    "check_delimiter",
+    "check_encoding",
     "correct_label",
     "encode_data_url",
     "golden_set_hash",
     "image_kind",
+    "import_note",
     "load_golden_set",
     "load_image_bytes",
+    "parse_label_map",
+    "preview_file",
+    "parse_label_threshold",
     "relabel",
+    "sniff_delimiter",
     "to_data_url",
     "uploaded_image_data_url",
     "with_thumbnails",

@@ -12,6 +12,10 @@ path is pyarrow's multi-threaded CSV reader straight from the file. Only a file 
 (a row with more or fewer fields than the header) is re-read with Python's ``csv`` module, to
 report those rows by number and let the caller drop them.
 
+The delimiter is the one given, else a tab for ``tsv``, else sniffed (``_mapping.sniff_delimiter``)
+from the first lines, else a comma. An encoding given (``_mapping.ENCODINGS``) is used as is, with
+no fallback: a byte it cannot read is a file-level problem naming the offset.
+
 Row numbers are 1-based: data rows after the header for CSV, lines for JSONL, elements for a
 JSON array, rows for Parquet.
 """
@@ -32,6 +36,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..errors import RowProblem, ValidationError
+from ._mapping import ENCODINGS, sniff_delimiter
 
 FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
 """Format names accepted by ``read_table`` and ``load_golden_set(fmt=...)``."""
@@ -59,6 +64,14 @@ class RawTable:
     """``(row, problem, raw text)`` for each record that could not be parsed."""
     warnings: list[RowProblem] = field(default_factory=list)
     """File-level notes (encoding fallbacks)."""
+    delimiter: str | None = None
+    """The delimiter the file was read with (delimited text only)."""
+    delimiter_how: str = ""
+    """``"chosen"``, ``"sniffed"`` or ``"default"``."""
+    encoding: str | None = None
+    """The encoding the file was read with (text formats only)."""
+    encoding_how: str = ""
+    """``"chosen"`` or ``"detected"``."""
 
 
 def detect_format(name: str, head: bytes = b"") -> str:
@@ -76,22 +89,53 @@ def detect_format(name: str, head: bytes = b"") -> str:
     return "csv"
 
 
-def read_table(source: Path | bytes, name: str, fmt: str) -> RawTable:
-    """Read ``source`` (a path or the file's bytes); file-level problems raise ValidationError."""
+def read_table(source: Path | bytes, name: str, fmt: str, *, delimiter: str | None = None,
+               encoding: str | None = None) -> RawTable:
+    """Read ``source`` (a path or the file's bytes); file-level problems raise ValidationError.
+
+    ``delimiter`` (delimited text) and ``encoding`` (text formats) override what is detected."""
     if fmt not in FORMATS:
         _fail(name, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if encoding is not None and encoding not in ENCODINGS:
+        _fail(name, f"unknown encoding {encoding!r}; use one of {', '.join(ENCODINGS)}", options=("encoding",))
     if fmt == "parquet":
         return _read_parquet(source, name)
+    if encoding is not None:  # the user's encoding, strictly: what pyarrow then reads is UTF-8
+        data = source if isinstance(source, bytes) else _read_bytes(source, name)
+        source = _decode_chosen(data, name, encoding).encode("utf-8")
     head = source[:_HEAD_BYTES] if isinstance(source, bytes) else _read_head(source, name)
     if len(head) < _HEAD_BYTES and not head.strip(b"\xef\xbb\xbf\xff\xfe \t\r\n\x00"):
         _fail(name, "file is empty")
     if fmt in ("csv", "tsv"):
-        return _read_csv(source, head, name, "\t" if fmt == "tsv" else ",")
-    data = source if isinstance(source, bytes) else _read_bytes(source, name)
-    text, warnings = _decode(data, name)
-    table = _read_jsonl(text, name) if fmt == "jsonl" else _read_json(text, name)
-    table.warnings[:0] = warnings
+        if delimiter is not None:
+            sep, how = delimiter, "chosen"
+        elif fmt == "tsv":
+            sep, how = "\t", "default"
+        else:
+            sep, sniffed = sniff_delimiter(head.decode(_encoding(head), errors="ignore"))
+            how = "sniffed" if sniffed else "default"
+        table = _read_csv(source, head, name, sep)
+        table.delimiter, table.delimiter_how = sep, how
+    else:
+        data = source if isinstance(source, bytes) else _read_bytes(source, name)
+        text, warnings = _decode(data, name)
+        table = _read_jsonl(text, name) if fmt == "jsonl" else _read_json(text, name)
+        table.warnings[:0] = warnings
+        table.encoding, table.encoding_how = _encoding(data), "detected"
+        if warnings and table.encoding == "utf-8":
+            table.encoding = _fallback_encoding(data)
+    if encoding is not None:
+        table.encoding, table.encoding_how = encoding, "chosen"
     return table
+
+
+def _decode_chosen(data: bytes, name: str, encoding: str) -> str:
+    """``data`` in the chosen encoding (UTF-8 with or without a BOM); a byte it cannot read fails."""
+    try:
+        return data.decode("utf-8-sig" if encoding.startswith("utf-8") else encoding)
+    except UnicodeDecodeError as ex:
+        _fail(name, f"byte 0x{data[ex.start]:02x} at offset {ex.start} cannot be read as {encoding}; "
+                    "is the file in another encoding?", options=("encoding",))
 
 
 def _read_head(path: Path, name: str) -> bytes:
@@ -183,12 +227,13 @@ def _read_csv(source: Path | bytes, head: bytes, name: str, sep: str) -> RawTabl
         if table is None:  # ragged rows, or a quirk pyarrow refuses: parse with Python, row by row
             raw = _python_csv(data, name, sep, encoding)
             raw.warnings[:0] = warnings
+            raw.encoding, raw.encoding_how = encoding, "detected"
             return raw
     except (pa.ArrowException, ValueError, OSError) as ex:
         _fail(name, f"not a readable CSV file ({ex})")
     table = table.rename_columns(_column_names(table.column_names, name))
     frame = table.to_pandas()
-    return RawTable(frame, np.arange(1, len(frame) + 1), warnings=warnings)
+    return RawTable(frame, np.arange(1, len(frame) + 1), warnings=warnings, encoding=encoding, encoding_how="detected")
 
 
 def _arrow_csv(source, head: bytes, sep: str, encoding: str, *, block_size: int | None = None) -> pa.Table:
@@ -365,5 +410,6 @@ def _integers_as_text(table: pa.Table) -> pa.Table:
     return table
 
 
-def _fail(file: str, problem: str, *, column: str | None = None):
-    raise ValidationError([RowProblem(file=file, row=None, column=column, value=None, problem=problem)])
+def _fail(file: str, problem: str, *, column: str | None = None, options: tuple[str, ...] = ()):
+    raise ValidationError([RowProblem(file=file, row=None, column=column, value=None, problem=problem)],
+                          options=options)

@@ -4,7 +4,8 @@ Supported inputs (see ``golden_formats``): CSV/TSV, JSONL, JSON arrays (Zentropi
 ``content_text | content_image | content_video`` + ``expected_label``), Zentropi's CSV
 (``content_text,content_image_url,content_video_url,expected_label,sample_id``), vibecheck sets
 (``id,content,ground_truth`` + ``source,subgroup``) and Parquet. Columns are found by name (see
-``golden_validate.CANDIDATES``) unless a ``ColumnSpec`` names them.
+``golden_validate.CANDIDATES``) unless a ``ColumnSpec`` names them. The delimiter, the encoding
+and the label rule (``golden_mapping``) can be given; ``LoadResult.rule`` says what was used.
 
 The set hash is ``sha256:<hex>`` over this canonical serialisation (format v1):
 
@@ -35,7 +36,8 @@ from .._util.atomic_files import create_exclusive, replace_atomic
 from ..errors import ConfigError, NotFoundError, RowProblem, ValidationError
 from ..records import ITEM_COLUMNS, GoldenSet
 from ._formats import FORMATS, detect_format, read_table
-from ._validate import check_items
+from ._mapping import ImportRule, LabelRule
+from ._validate import check_items, guess_columns
 
 HASH_HEADER = b"cope-eval/golden-set@1\n"
 """First bytes of the canonical serialisation; bump the version if the rules ever change."""
@@ -55,6 +57,9 @@ class ColumnSpec:
     """Item id column (auto: id, sample_id); ids are generated from content when absent."""
     category: str | None = None
     """Category column for per-category tables (auto: category, subgroup)."""
+    video: str | None = None
+    """Video reference column (auto: content_video, content_video_url, video); videos are not
+    supported, so a row with one is a bad row."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class LoadResult:
     columns as read; ``raw`` holds the text of records that could not be parsed at all."""
     problems: tuple[RowProblem, ...]
     """Every problem that made a row be dropped (several per row are possible)."""
+    rule: ImportRule | None = None
+    """How the file was read and mapped: delimiter, encoding, columns, label rule."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,9 @@ def load_golden_set(
     filename: str | None = None,
     drop_bad_rows: bool = False,
     allow_urls: bool = False,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    label_rule: LabelRule | None = None,
 ) -> LoadResult:
     """Load and validate a golden-set file (a path, or uploaded bytes with ``filename``).
 
@@ -107,7 +117,74 @@ def load_golden_set(
     in ``LoadResult.dropped``. Problems with the file itself (unreadable, no label column...)
     always raise. Image paths are resolved inside ``workspace``; http(s) image URLs are fetched
     (and checked) only when ``allow_urls`` is set, otherwise kept as references.
+
+    ``delimiter`` and ``encoding`` override what is sniffed and detected (``golden_mapping``);
+    ``label_rule`` turns the label column's values into 0/1 (default: 0 and 1 as in the file).
     """
+    source, shown, fmt = _source(source, filename, fmt)
+    raw = read_table(source, shown, fmt, delimiter=delimiter, encoding=encoding)
+    label_rule = label_rule or LabelRule()
+    checked = check_items(raw, shown, spec, Path(workspace), allow_urls=allow_urls, label_rule=label_rule)
+    fixes = ("label_rule",) if label_rule.kind == "as is" and any(
+        p.problem == "label must be 0 or 1" for p in checked.problems) else ()
+    if checked.problems and not drop_bad_rows:
+        rows = {p.row for p in checked.problems if p.row is not None}
+        first = "; ".join(str(p) for p in checked.problems[:5])
+        more = f" (and {len(checked.problems) - 5} more)" if len(checked.problems) > 5 else ""
+        raise ValidationError(
+            checked.problems,
+            headline=f"{shown} was rejected: {len(checked.problems)} problem(s) in {len(rows)} row(s): "
+            f"{first}{more}. Fix them and load the file again.",
+            options=fixes + ("drop_bad_rows",),
+        )
+    keep = ~checked.bad
+    if not keep.any():
+        raise ValidationError(checked.problems, headline=f"{shown}: no valid rows left after dropping bad rows",
+                              options=fixes)
+    if checked.bad.any():
+        items, digest = checked.items[keep].reset_index(drop=True), None
+    else:
+        items, digest = checked.items, _hash(checked.items, checked.id_order)
+    dropped = _dropped(raw, checked) if drop_bad_rows else _no_drops()
+    golden = GoldenSet(name=name or Path(shown).stem, hash=digest or golden_set_hash(items), items=items)
+    rule = ImportRule(tuple((role, column) for role, column in checked.columns.items() if column is not None),
+                      label_rule, raw.delimiter, raw.delimiter_how, raw.encoding, raw.encoding_how)
+    return LoadResult(golden, tuple(raw.warnings + checked.warnings), dropped,
+                      tuple(checked.problems) if drop_bad_rows else (), rule)
+
+
+@dataclass(frozen=True)
+class FilePreview:
+    """A file as read, before any column mapping: what an import step offers to map."""
+
+    fmt: str
+    """The format read (``FORMATS``)."""
+    frame: pd.DataFrame
+    """Every readable record, columns as named in the file (CSV cells as text)."""
+    guessed: dict[str, str | None]
+    """The column each role would take by name (text, label, image, video, id, category)."""
+    delimiter: str | None
+    """The delimiter read with (delimited text only)."""
+    delimiter_how: str
+    """``"chosen"``, ``"sniffed"`` or ``"default"``."""
+    encoding: str | None
+    """The encoding read with (text formats only)."""
+    encoding_how: str
+    """``"chosen"`` or ``"detected"``."""
+
+
+def preview_file(source: Path | str | bytes, *, filename: str | None = None, fmt: str | None = None,
+                 delimiter: str | None = None, encoding: str | None = None) -> FilePreview:
+    """Read a file as ``load_golden_set`` would, without mapping or checking its rows."""
+    source, shown, fmt = _source(source, filename, fmt)
+    raw = read_table(source, shown, fmt, delimiter=delimiter, encoding=encoding)
+    columns = [str(c) for c in raw.frame.columns]
+    return FilePreview(fmt, raw.frame, guess_columns(columns), raw.delimiter, raw.delimiter_how, raw.encoding,
+                       raw.encoding_how)
+
+
+def _source(source: Path | str | bytes, filename: str | None, fmt: str | None) -> tuple[Path | bytes, str, str]:
+    """(source, the name shown in messages, format) for a path or uploaded bytes."""
     if isinstance(source, bytes):
         shown = filename or "upload"
         head = source[:8]
@@ -118,29 +195,7 @@ def load_golden_set(
     fmt = fmt or detect_format(shown, head)
     if fmt not in FORMATS:
         raise ValidationError([RowProblem(shown, None, None, fmt, f"unknown format; use one of {', '.join(FORMATS)}")])
-    raw = read_table(source, shown, fmt)
-    checked = check_items(raw, shown, spec, Path(workspace), allow_urls=allow_urls)
-    if checked.problems and not drop_bad_rows:
-        rows = {p.row for p in checked.problems if p.row is not None}
-        first = "; ".join(str(p) for p in checked.problems[:5])
-        more = f" (and {len(checked.problems) - 5} more)" if len(checked.problems) > 5 else ""
-        raise ValidationError(
-            checked.problems,
-            headline=f"{shown} was rejected: {len(checked.problems)} problem(s) in {len(rows)} row(s): "
-            f"{first}{more}. Fix them and load the file again.",
-            options=("drop_bad_rows",),
-        )
-    keep = ~checked.bad
-    if not keep.any():
-        raise ValidationError(checked.problems, headline=f"{shown}: no valid rows left after dropping bad rows")
-    if checked.bad.any():
-        items, digest = checked.items[keep].reset_index(drop=True), None
-    else:
-        items, digest = checked.items, _hash(checked.items, checked.id_order)
-    dropped = _dropped(raw, checked) if drop_bad_rows else _no_drops()
-    golden = GoldenSet(name=name or Path(shown).stem, hash=digest or golden_set_hash(items), items=items)
-    return LoadResult(golden, tuple(raw.warnings + checked.warnings), dropped,
-                      tuple(checked.problems) if drop_bad_rows else ())
+    return source, shown, fmt
 
 
 def golden_set_hash(items: pd.DataFrame) -> str:

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from ..errors import RowProblem, ValidationError
 from ._formats import RawTable
 from ._images import check_image, image_kind
+from ._mapping import LabelRule
 
 CANDIDATES = {
     "text": ("content", "content_text", "text", "prompt"),
@@ -31,7 +32,8 @@ CANDIDATES = {
 """Column names tried, in order, for each role when the ColumnSpec leaves it unset."""
 
 VIDEO_COLUMNS = ("content_video", "content_video_url", "video")
-"""Zentropi video columns: accepted when empty, a row problem when they hold a value."""
+"""Zentropi video columns: accepted when empty, a row problem when they hold a value. A
+ColumnSpec's ``video`` column replaces them."""
 
 MAX_TEXT_CHARS = 1_000_000
 """Longest item text accepted, in characters: about 250k tokens, more than any model cope-eval
@@ -53,10 +55,14 @@ class Checked:
     warnings: list[RowProblem] = field(default_factory=list)
     id_order: pa.Array | None = None
     """Stable sort order of the ids (reused for the set hash when no row is dropped)."""
+    columns: dict[str, str | None] = field(default_factory=dict)
+    """The column each role was read from (video: the first video column, if any)."""
 
 
-def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: bool) -> Checked:
-    """Resolve columns (file-level problems raise ValidationError) and check every row."""
+def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: bool,
+                label_rule: LabelRule | None = None) -> Checked:
+    """Resolve columns (file-level problems raise ValidationError) and check every row; the
+    label column's values become 0/1 by ``label_rule`` (None: 0 and 1 as in the file)."""
     frame, rows = raw.frame, raw.rows
     if len(frame) == 0:
         if raw.unreadable:
@@ -93,16 +99,24 @@ def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: 
     add(lengths > MAX_TEXT_CHARS, cols["text"], None,
         lambda i: f"text is {lengths[i]:,} characters, over the limit of {MAX_TEXT_CHARS:,}")
 
-    labels, missing, invalid, aliases = _labels(frame[cols["label"]])
+    rule = label_rule or LabelRule()
     label_src = cols["label"]
-    add(missing, label_src, None, "label is missing (expected 0 or 1)")
-    add(invalid, label_src, frame[label_src], "label must be 0 or 1")
+    if rule.kind == "as is":
+        labels, missing, invalid, aliases = _labels(frame[label_src])
+        add(missing, label_src, None, "label is missing (expected 0 or 1)")
+        add(invalid, label_src, frame[label_src], "label must be 0 or 1")
+    else:
+        labels, missing, invalid = _labels_by_rule(frame[label_src], rule)
+        aliases = []
+        add(missing, label_src, None, f"label is missing (label rule: {rule.describe()})")
+        wrong = ("label is not a number" if rule.kind == "threshold" else "label is not in the label map")
+        add(invalid, label_src, frame[label_src], f"{wrong} (label rule: {rule.describe()})")
     for original, value, count, first in aliases:
         warnings.append(RowProblem(file, int(rows[first]), label_src, original,
                                    f"label {original!r} read as {value} ({count} row(s))"))
 
     video = np.zeros(len(frame), dtype=bool)
-    for vcol in (c for c in frame.columns if str(c).lower() in VIDEO_COLUMNS):
+    for vcol in _video_columns(frame.columns, cols):
         vals, _ = _as_text(frame[vcol])
         has_video = vals.notna().to_numpy() & ~(vals.str.len() == 0).to_numpy() & ~vals.str.isspace().to_numpy()
         add(has_video, str(vcol), vals, "video content is not supported (only text and images)")
@@ -133,7 +147,7 @@ def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: 
         warnings.append(RowProblem(file, repeats[0], None, None,
                                    f"{len(repeats)} row(s) repeat the content and label of an earlier row; kept"))
 
-    used = {c for c in cols.values() if c} | {c for c in frame.columns if str(c).lower() in VIDEO_COLUMNS}
+    used = {c for c in cols.values() if c} | set(_video_columns(frame.columns, cols))
     items = pd.DataFrame(
         {"id": ids, "text": text, "label": labels, "image": image, "category": columns["category"]},
         index=frame.index,
@@ -143,7 +157,13 @@ def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: 
         if col not in used:
             items[_meta_name(str(col), items.columns)] = _meta_text(frame[col])
     problems.sort(key=lambda p: (p.row or 0))
-    return Checked(items.reset_index(drop=True), bad, problems, warnings, order)
+    return Checked(items.reset_index(drop=True), bad, problems, warnings, order, cols)
+
+
+def _video_columns(columns, cols: dict[str, str | None]) -> list:
+    if cols.get("video") is not None:
+        return [cols["video"]]
+    return [c for c in columns if str(c).lower() in VIDEO_COLUMNS]
 
 
 def resolve_columns(columns: list[str], spec, file: str) -> dict[str, str | None]:
@@ -153,11 +173,12 @@ def resolve_columns(columns: list[str], spec, file: str) -> dict[str, str | None
     flag (``--text-column``), the page the renaming of a column."""
     found: dict[str, str | None] = {}
     problems, options = [], []
-    lower = {c.lower(): c for c in reversed(columns)}
+    guessed = guess_columns(columns)
     shown = ", ".join(columns) or "(none)"
-    if len(columns) == 1 and (";" in columns[0] or "\t" in columns[0]):
-        shown += " (one column: is the file separated by ';' or tabs? save it with commas, or as .tsv)"
-    for role, names in CANDIDATES.items():
+    if len(columns) == 1 and any(d in columns[0] for d in ";\t|,"):
+        shown += " (one column: is the file separated by another delimiter?)"
+        options.append("delimiter")
+    for role in guessed:
         chosen = getattr(spec, role, None) if spec is not None else None
         if chosen is not None:
             if chosen not in columns:
@@ -167,9 +188,7 @@ def resolve_columns(columns: list[str], spec, file: str) -> dict[str, str | None
                 options.append(f"{role}_column")
             found[role] = chosen
             continue
-        found[role] = next((c for c in names if c in columns), None) or next(
-            (lower[c] for c in names if c in lower), None
-        )
+        found[role] = guessed[role]
     if problems:
         raise ValidationError(problems, options=tuple(options))
     if found["text"] is None and found["image"] is None:
@@ -184,6 +203,16 @@ def resolve_columns(columns: list[str], spec, file: str) -> dict[str, str | None
         options.append("label_column")
     if problems:
         raise ValidationError(problems, options=tuple(options))
+    return found
+
+
+def guess_columns(columns: list[str]) -> dict[str, str | None]:
+    """Each role's column found by name (``CANDIDATES``, exact then case-insensitive; video:
+    ``VIDEO_COLUMNS``), or None."""
+    lower = {c.lower(): c for c in reversed(columns)}
+    found = {role: next((c for c in names if c in columns), None) or next((lower[c] for c in names if c in lower), None)
+             for role, names in CANDIDATES.items()}
+    found["video"] = next((c for c in columns if c.lower() in VIDEO_COLUMNS), None)
     return found
 
 
@@ -309,6 +338,24 @@ def _labels(series: pd.Series):
         aliases.sort(key=lambda a: a[3])
     invalid = (labels < 0) & ~missing
     return labels, missing, invalid, aliases
+
+
+def _labels_by_rule(series: pd.Series, rule: LabelRule):
+    """(labels int64 with -1 where unusable, missing mask, invalid mask) under a map or threshold."""
+    text, nontext = _as_text(series)
+    stripped = text.str.strip()
+    missing = (stripped.isna() | (stripped == "")).to_numpy() & ~nontext
+    labels = np.full(len(series), -1, dtype="int64")
+    if rule.threshold is not None:
+        numbers = pd.to_numeric(stripped, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        finite = np.isfinite(numbers) & ~nontext
+        labels[finite] = (numbers[finite] >= rule.threshold).astype("int64")
+    else:
+        mapped = stripped.str.lower().map(rule.lookup())
+        hit = mapped.notna().to_numpy() & ~nontext
+        labels[hit] = mapped[hit].astype("int64").to_numpy()
+    invalid = (labels < 0) & ~missing
+    return labels, missing, invalid
 
 
 def _as_text(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
