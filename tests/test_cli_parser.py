@@ -63,3 +63,14 @@ def test_shared_flags_read_the_same_everywhere(capsys):
     assert key_help in help_of(["resume"], capsys)
     for command in (["export"], ["batch-export"], ["batch-import"]):
         assert "--run RUN_ID" in help_of(command, capsys)
+
+
+def test_run_help_states_defaults_worth_stating_and_no_empty_ones(capsys):
+    from cope_eval.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "(default: 16)" in shown and "(default: 0.5)" in shown  # a real default is still said
+    for empty in ("(default: None)", "(default: False)", "(default: [])", "auto-detect) (default"):
+        assert empty not in shown

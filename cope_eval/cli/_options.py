@@ -16,12 +16,23 @@ as it does for ``run --base-url``), and no key when ``COPE_BASE_URL`` is another
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Callable
 
 from ..config import server_from_env
 from ..errors import ConfigError
 from ..records import Run
+
+
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` shows a flag's default when it has one worth saying: not "(default: None)" or
+    "(default: [])", not for an on/off flag, nor again for a flag whose help already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or action.default == [] or action.nargs == 0 or "(default" in (action.help or ""):
+            return action.help or ""
+        return super()._get_help_string(action)
 
 
 def key_for_run(run: Run, variable: str | None = None) -> str | None:

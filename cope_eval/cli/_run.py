@@ -15,7 +15,7 @@ from .._util.atomic_files import replace_atomic
 from ..config import normalise_base_url, workspace_from_env
 from ..errors import ConfigError, CopeEvalError
 from ..records import Endpoint, PolicyVersion
-from ._options import add_api_key_env, add_threshold, key_for_run, threshold_flag
+from ._options import DefaultsHelpFormatter, add_api_key_env, add_threshold, key_for_run, threshold_flag
 
 if TYPE_CHECKING:
     from ..scoring import RunProgress
@@ -28,7 +28,7 @@ DEFAULT_MAX_ERROR_RATE = 0.05
 
 def add_commands(commands) -> None:
     run = commands.add_parser("run", help="score a policy file over a golden-set file", arguments=_run_arguments,
-                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                              formatter_class=DefaultsHelpFormatter)
     run.set_defaults(handler=run_command)
 
     resume = commands.add_parser("resume", help="continue an interrupted or cancelled run")
