@@ -43,7 +43,8 @@ def draw(ws, store, manager, endpoint) -> None:
         return
     st.caption(triage.note)
     if len(triage.items):
-        st.dataframe(triage.items, hide_index=True, column_order=ORDER, column_config=COLUMNS, key="triage_items")
+        st.dataframe(triage.items, hide_index=True, column_order=ORDER, column_config=COLUMNS, key="triage_items",
+                     placeholder="")  # no tag yet, no category: a blank cell, not "None"
     else:
         st.info("No disagreement this confident: lower the minimum confidence.")
 

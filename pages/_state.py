@@ -115,6 +115,20 @@ PICK_NOTE = "pick_note"
 FLIPS_OUTCOME = "flips_outcome"
 FLIPS_PAGE = "flips_page"
 
+# -- Predictions browser (pages/_predictions.py, on the Evaluate page) ------------------------
+PREDICTIONS_THRESHOLD = "predictions_threshold"
+"""The browser's threshold input. Its key is dropped on other pages: ``PREDICTIONS_VALUE`` outlives that."""
+PREDICTIONS_VALUE = "predictions_value"
+"""The browser's threshold: the Compare page's (``COMPARE_CHOICE``) until one is typed here."""
+PREDICTIONS_FOLLOWS = "predictions_follows"
+"""The Compare threshold ``PREDICTIONS_VALUE`` last took: when Compare's changes, the browser takes the new one."""
+PREDICTIONS_OUTCOME = "predictions_outcome"
+PREDICTIONS_CATEGORY = "predictions_category"
+PREDICTIONS_SEARCH = "predictions_search"
+PREDICTIONS_SORT = "predictions_sort"
+PREDICTIONS_PAGE = "predictions_page"
+PREDICTIONS_DOWNLOAD = "predictions_download"
+
 # -- Export ----------------------------------------------------------------------------------
 EXPORT_RUN = "export_run"
 EXPORT_MODE = "export_mode"
@@ -202,6 +216,7 @@ _DEFAULTS = {
     ABLATION_ITEMS: "all", ABLATION_LIMIT: 50, ATTRIBUTION_ITEMS: "all", ATTRIBUTION_LIMIT: 50, ATTRIBUTION_TOP: 10,
     GOLDEN_IMPORT_FILE: None, GOLDEN_IMPORT_DELIMITER: "auto", GOLDEN_IMPORT_ENCODING: "auto",
     GOLDEN_IMPORT_RULE: "as is", GOLDEN_IMPORT_THRESHOLD: 0.5,
+    PREDICTIONS_VALUE: 0.5, PREDICTIONS_FOLLOWS: None, PREDICTIONS_SORT: "score_desc", PREDICTIONS_PAGE: 1,
 }
 
 

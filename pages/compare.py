@@ -1,12 +1,14 @@
 """Compare: runs side by side. Metrics with intervals, overlaid curves, a live threshold with
-pickers, calibration, per-category table, and for two runs the flips and the policy diff next
-to the metric deltas."""
+pickers (on run B by default), calibration, per-category table, and for two runs the metric
+deltas, the policy diff and the items whose decision changed."""
 
 import streamlit as st
 
-from cope_eval.app import at_threshold, deltas_table, flips_page, pair_ending_with, pick_threshold, scored_runs
+from cope_eval.app import (
+    FLIP_FILTERS, at_threshold, deltas_note, deltas_table, flip_labels, flips_page, pair_ending_with, pick_threshold,
+    scored_runs
+)
 from cope_eval.charts import calibration_figure, confusion_matrix_figure, pr_figure, roc_figure, sweep_figure
-from cope_eval.metrics import OUTCOMES
 from cope_eval.policies import diff_versions
 from pages import _common, _state
 
@@ -25,7 +27,8 @@ if not runs:
 st.session_state[_state.COMPARE_RUNS] = [i for i in st.session_state.get(_state.COMPARE_RUNS) or []
                                          if i in runs] or pair_ending_with(runs, st.session_state[_state.CURRENT_RUN])
 chosen = st.multiselect("Runs (the first is A, the second B)", list(runs), key=_state.COMPARE_RUNS,
-                        format_func=lambda rid: f"{runs[rid].name} · {runs[rid].run.n_items} items · {rid}")
+                        format_func=lambda rid: f"{runs[rid].name} · {runs[rid].run.n_items} items · {rid}",
+                        on_change=st.session_state.pop, args=(_state.COMPARE_FOCUS, None))  # new runs: pick on B
 _state.carry(_state.CURRENT_RUN, chosen[-1] if chosen else None)
 if not chosen:
     st.info("Pick one or more runs.")
@@ -53,7 +56,7 @@ def _slid() -> None:
     st.session_state[_state.COMPARE_CHOICE] = {"value": value, "rule": None, "target": None, "run_id": None}
 
 
-_state.keep_valid(_state.COMPARE_FOCUS, list(frames))
+_state.keep_valid(_state.COMPARE_FOCUS, list(frames), default=list(frames)[min(1, len(frames) - 1)])  # B, the edit
 focus_col, precision_col, recall_col = st.columns(3)
 focus = focus_col.selectbox("Pick thresholds on", list(frames), key=_state.COMPARE_FOCUS)
 focus_col.button("Max F1", key=_state.PICK_F1, on_click=_pick, args=("max_f1", None))
@@ -90,21 +93,23 @@ if view.comparison is None:
     st.stop()
 a, b = picked[0].run, picked[1].run
 st.subheader("B against A")
-deltas_col, diff_col = st.columns([2, 3])
-deltas_col.dataframe(deltas_table(view.comparison), key="compare_deltas")
+st.dataframe(deltas_table(view.comparison), key="compare_deltas")
 test = view.comparison.mcnemar
-deltas_col.caption(f"{view.comparison.n:,} items compared · {view.comparison.fixed} fixed · "
-                   f"{view.comparison.broken} broken · McNemar ({test.method}) p = {test.p_value:.3g}")
+st.caption(f"{view.comparison.n:,} items compared · {view.comparison.fixed} fixed · "
+           f"{view.comparison.broken} broken · McNemar ({test.method}) p = {test.p_value:.3g}")
+if note := deltas_note(view):
+    st.caption(note)
 diff = diff_versions(store.policy_version(a.policy_version_id), store.policy_version(b.policy_version_id))
-with diff_col:
-    if diff.identical:
-        st.info("Both runs scored the same policy text.")
-    else:
-        st.html(diff.html)  # policy_diff escapes every piece of policy text it places in HTML
+if diff.identical:
+    st.info("Both runs scored the same policy text.")
+else:
+    st.html(diff.html)  # full width; policy_diff escapes every piece of policy text it places in HTML
 
-st.subheader("Flips")
+st.subheader("Flips")  # open on the items whose decision changed (FLIP_FILTERS[0])
+labels = flip_labels(view.comparison)
 outcome_col, page_col = st.columns([3, 1])
-outcome = outcome_col.selectbox("Outcome", [_state.ALL, *OUTCOMES[:3]], key=_state.FLIPS_OUTCOME)
+outcome = outcome_col.selectbox("Show", [*FLIP_FILTERS, _state.ALL], key=_state.FLIPS_OUTCOME,
+                                format_func=lambda o: labels.get(o, "every flip"))
 rows, pages = flips_page(view.flips, _common.golden_items(private, a.golden_hash), ws.root,
                          outcome=None if outcome == _state.ALL else outcome, page=st.session_state[_state.FLIPS_PAGE])
 st.session_state[_state.FLIPS_PAGE] = min(st.session_state[_state.FLIPS_PAGE], pages)

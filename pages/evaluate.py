@@ -10,7 +10,7 @@ from cope_eval.app import (
 from cope_eval.policies import list_policies, list_versions, version_titles
 from cope_eval.records import short_id
 from cope_eval.scoring import ANSWER_MODES, TEMPLATES
-from pages import _common, _state
+from pages import _common, _predictions, _state
 from pages._sidebar import session_endpoint
 
 _state.require_app()
@@ -86,6 +86,8 @@ def _runs() -> None:
     if view.resumable and st.button("Resume", key=_state.EVAL_RESUME, icon=":material/replay:"):
         if _common.attempt(resume_run, store, manager, run_id, endpoint):
             st.rerun(scope="app")
+    if view.done:
+        _predictions.draw(ws, run_id, view.done, view.run.golden_hash)
     if live and not (overview["status"] == "running").any():
         st.rerun(scope="app")  # the last run finished: stop polling
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cope_eval.app import at_threshold, deltas_table, flips_page, pick_threshold
+from cope_eval.app import at_threshold, deltas_note, deltas_table, flip_labels, flips_page, pick_threshold
 from tests.factories import make_golden
 
 GOLDEN = make_golden(8, categories=["x", "x", "y", "y", "x", "x", "y", "y"])
@@ -71,3 +71,32 @@ def test_flips_page_joins_text_and_filters_by_outcome(workspace):
     assert pages == 1 and rows["text"].tolist() == ["post number 1"]
     assert rows.columns.tolist()[:4] == ["outcome", "item_id", "thumbnail", "text"]
     assert flips_page(flipped, GOLDEN.items, workspace.root, outcome="broken")[0].empty
+
+
+def test_changed_flips_are_the_fixed_and_broken_ones(workspace):
+    # Gold 0, 1, 0, 1, ...: D misses items 1 and 3, C misses items 0 and 1, so D -> C breaks item 0,
+    # fixes item 3 and item 1 is wrong in both.
+    d = _results(np.where(LABELS == 1, 0.7, 0.3) + np.array([0, -0.5, 0, -0.5, 0, 0, 0, 0]))
+    c = _results(np.where(LABELS == 1, 0.9, 0.1) + np.array([0.8, -0.8, 0, 0, 0, 0, 0, 0]))
+    flipped = at_threshold({"D": d, "C": c}, threshold=0.5, focus="D", n_resamples=50)
+    every = flips_page(flipped.flips, GOLDEN.items, workspace.root)[0]
+    changed = flips_page(flipped.flips, GOLDEN.items, workspace.root, outcome="changed")[0]
+
+    assert sorted(every["outcome"]) == ["both_wrong", "broken", "fixed"]
+    assert sorted(changed["outcome"]) == ["broken", "fixed"]
+    assert flip_labels(flipped.comparison) == {"changed": "decision changed (2)", "fixed": "fixed (1)",
+                                               "broken": "broken (1)", "both_wrong": "both wrong (1)"}
+
+
+def test_deltas_note_names_the_run_whose_figures_differ():
+    errored_b = B.assign(error=[None] * 6 + ["timeout"] * 2, score=list(B["score"][:6]) + [np.nan] * 2)
+    errored_a = A.assign(error=["timeout"] + [None] * 7, score=[np.nan] + list(A["score"][1:]))
+
+    only_b = deltas_note(at_threshold({"A": A, "B": errored_b}, threshold=0.5, focus="A", n_resamples=20))
+    both = deltas_note(at_threshold({"A": errored_a, "B": errored_b}, threshold=0.5, focus="A", n_resamples=20))
+
+    assert only_b == ("A scored 8 items and B 6 (an item with an error has no score): the deltas are on the 6 "
+                      "items both scored, so their A figures differ from the table above.")
+    assert "A scored 7 items and B 6" in both and "the 5 items both scored, so their A and B figures" in both
+    assert deltas_note(at_threshold({"A": A, "B": B}, threshold=0.5, focus="A", n_resamples=20)) == ""
+    assert deltas_note(at_threshold({"A": A}, threshold=0.5, focus="A", n_resamples=20)) == ""

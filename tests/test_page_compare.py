@@ -184,3 +184,68 @@ def test_two_100k_item_runs_stay_usable(workspace, monkeypatch):
     assert not at.exception
     assert _metrics(at)["n"].tolist() == [n, n]
     assert len(table(at, "outcome")) == 25
+
+
+def test_thresholds_are_picked_on_run_b_by_default(two_runs, monkeypatch, workspace):
+    a, b, _ = two_runs
+    at = open_page("compare", monkeypatch)
+    at.multiselect(key=_state.COMPARE_RUNS).set_value([a.id, b.id]).run()
+    assert at.selectbox(key=_state.COMPARE_FOCUS).index == 1, "B, the version being evaluated"
+
+    at.button(key=_state.PICK_F1).click().run()
+
+    assert not at.exception
+    with Store(workspace.private_dir) as store:
+        best_b, best_a = (best_f1_threshold(run_results(store, r.id)) for r in (b, a))
+    assert best_b.threshold != best_a.threshold, "the runs must disagree for this test to tell them apart"
+    assert at.slider(key=_state.COMPARE_THRESHOLD).value == best_b.threshold
+    assert at.session_state[_state.COMPARE_CHOICE]["run_id"] == b.id
+
+    at.selectbox(key=_state.COMPARE_FOCUS).select_index(0).run()  # an explicit A stays...
+    at.run()
+    assert at.selectbox(key=_state.COMPARE_FOCUS).index == 0
+    at.multiselect(key=_state.COMPARE_RUNS).set_value([a.id]).run()  # ...until the runs change: A alone,
+    at.multiselect(key=_state.COMPARE_RUNS).set_value([a.id, b.id]).run()  # then a B to evaluate again
+    assert at.selectbox(key=_state.COMPARE_FOCUS).index == 1
+
+
+def test_flips_open_on_the_items_whose_decision_changed_and_the_diff_is_full_width(two_runs, monkeypatch):
+    a, b, _ = two_runs
+    at = open_page("compare", monkeypatch)
+    at.multiselect(key=_state.COMPARE_RUNS).set_value([a.id, b.id]).run()
+    at.slider(key=_state.COMPARE_THRESHOLD).set_value(0.93).run()  # A misses every gold 1; B misses 4 of 5
+
+    shows = at.selectbox(key=_state.FLIPS_OUTCOME)
+    assert (shows.value, shows.format_func(shows.value)) == ("changed", "decision changed (1)")
+    assert table(at, "outcome")["outcome"].tolist() == ["fixed"]
+    at.selectbox(key=_state.FLIPS_OUTCOME).set_value(_state.ALL).run()
+    assert table(at, "outcome")["outcome"].value_counts().to_dict() == {"both_wrong": 4, "fixed": 1, "broken": 0,
+                                                                        "both_right": 0}
+    assert at.get("html") and not any(column.get("html") for column in at.main.columns), "the diff is in no column"
+
+
+def test_when_b_errored_on_items_a_scored_the_deltas_say_why_a_differs(workspace, monkeypatch):
+    version_a = save_version(workspace.root, "violence", POLICY)
+    version_b = save_version(workspace.root, "violence", POLICY + "- More.\n")
+    golden = make_golden(10)
+    scores = np.linspace(0.05, 0.95, 10)
+    with Store(workspace.private_dir) as store:
+        a = scored_run(store, version_a, golden, scores)
+        b = create_run(store, policy=version_b, golden=golden, endpoint=Endpoint("http://127.0.0.1:9/v1", "m"))
+        store.add_predictions(b.id, [(i, None if k < 2 else float(s), None, "", "HTTP 500" if k < 2 else None, 1.0, 0)
+                                     for k, (i, s) in enumerate(zip(golden.items["id"], scores))])
+        store.mark_run(b.id, "completed")
+    at = open_page("compare", monkeypatch)
+    at.multiselect(key=_state.COMPARE_RUNS).set_value([a.id, b.id]).run()
+
+    assert not at.exception
+    assert _metrics(at)["n"].tolist() == [10, 8]
+    assert ("A scored 10 items and B 8 (an item with an error has no score): the deltas are on the 8 items both "
+            "scored, so their A figures differ from the table above.") in texts(at)
+
+
+def test_runs_that_scored_the_same_items_need_no_note(two_runs, monkeypatch):
+    a, b, _ = two_runs
+    at = open_page("compare", monkeypatch)
+    at.multiselect(key=_state.COMPARE_RUNS).set_value([a.id, b.id]).run()
+    assert "deltas are on the" not in texts(at)

@@ -221,3 +221,65 @@ def test_a_runs_errors_are_grouped_by_reason_with_their_items_and_server_text_st
     assert items["message"].iloc[0] == f"HTTP 500: {hostile} 0 (gave up after 1 tries)"
     raw = [str(e.value) for kind in ("markdown", "caption", "text", "error") for e in getattr(at, kind)]
     assert not any("[click me](http" in value for value in raw), "server text is never rendered as Markdown"
+
+
+@pytest.fixture
+def scored(workspace):
+    """A completed run of 6 items, gold 0, 1, 0, 1, 0, 1: at 0.5 FP, TP, TN, FN, error, TP."""
+    v1 = save_version(workspace.root, "violence", POLICY)
+    golden = make_golden(texts=["=cmd|' /C calc'!A0", "I will hurt you", "calm", "you will see", "boom", "run"],
+                         categories=["spam", "threat", None, "threat", "spam", "threat"])
+    error = "HTTP 500: <html>oops</html> (gave up after 3 tries)"
+    with Store(workspace.private_dir) as store:
+        store.put_golden_set(golden)
+        run = create_run(store, policy=v1, golden=golden, endpoint=Endpoint("http://127.0.0.1:9/v1", "m"))
+        scores = [0.9, 0.8, 0.2, 0.3, None, 0.6]
+        store.add_predictions(run.id, [(i, s, None, "", None if s is not None else error, 1.0, 0)
+                                       for i, s in zip(golden.items["id"], scores)])
+        store.mark_run(run.id, "completed")
+    return run
+
+
+def _predictions(at):
+    return table(at, "outcome")
+
+
+def test_the_predictions_browser_filters_by_outcome_at_compares_threshold(scored, monkeypatch):
+    at = open_page("evaluate", monkeypatch)
+
+    assert not at.exception
+    rows = _predictions(at)
+    assert rows["outcome"].tolist() == ["FP", "TP", "TP", "FN", "TN", "error"], "score, highest first; errors last"
+    assert rows.set_index("item_id").loc["item-00004", "error"] == "HTTP 500"
+    assert "6 of 6 items at threshold 0.5000" in texts(at)
+    [grid] = [d for d in at.dataframe if "outcome" in d.value.columns]
+    assert grid.proto.HasField("placeholder") and grid.proto.placeholder == "", "an error's score: blank, never None"
+
+    at.selectbox(key=_state.PREDICTIONS_OUTCOME).set_value("FP").run()
+    assert _predictions(at)["item_id"].tolist() == ["item-00000"] and "1 of 6 items" in texts(at)
+    [download] = at.get("download_button")
+    assert download.proto.label == "Download these 1 rows (.csv)"
+
+    at.selectbox(key=_state.PREDICTIONS_OUTCOME).set_value(_state.ALL)
+    at.selectbox(key=_state.PREDICTIONS_CATEGORY).set_value("threat")
+    at.text_input(key=_state.PREDICTIONS_SEARCH).input("HURT").run()
+    assert not at.exception and _predictions(at)["item_id"].tolist() == ["item-00001"]
+
+
+def test_the_browser_takes_compares_threshold_until_one_is_typed_here(scored, monkeypatch):
+    at = open_page("evaluate", monkeypatch)
+    at.session_state[_state.COMPARE_CHOICE] = {"value": 0.85, "rule": "max_f1", "target": None, "run_id": scored.id}
+    at.run()
+
+    assert at.number_input(key=_state.PREDICTIONS_THRESHOLD).value == 0.85
+    assert _predictions(at)["outcome"].value_counts().to_dict() == {"FN": 3, "TN": 1, "FP": 1, "error": 1}
+
+    at.number_input(key=_state.PREDICTIONS_THRESHOLD).set_value(0.25).run()
+    assert not at.exception and "at threshold 0.2500" in texts(at)
+    assert at.session_state[_state.COMPARE_CHOICE]["value"] == 0.85, "typing here leaves Compare's threshold"
+    at.run()
+    assert at.number_input(key=_state.PREDICTIONS_THRESHOLD).value == 0.25, "a typed threshold stays"
+
+    at.session_state[_state.COMPARE_CHOICE] = {"value": 0.7, "rule": None, "target": None, "run_id": None}
+    at.run()
+    assert at.number_input(key=_state.PREDICTIONS_THRESHOLD).value == 0.7, "Compare picked again: follow it"

@@ -4,7 +4,9 @@ pickers, the tables and labels pages show, sign-in. Never imports streamlit."""
 from ._adhoc import check_item, policy_tokens
 from ._auth import DEFAULT_PROVIDER, author_of, is_signed_in, sign_in_providers
 from ._background import RunManager
-from ._compare_view import at_threshold, deltas_table, flips_page, pick_threshold
+from ._compare_view import (
+    FLIP_FILTERS, at_threshold, deltas_note, deltas_table, flip_labels, flips_page, pick_threshold
+)
 from ._golden_import import (
     AUTO, BY_NAME, FIX_LABELS, IMPORT_REMEDIES, IMPORT_ROLES, LABEL_RULES, chosen, delimiter_label, encoding_label,
     label_rule_from, label_values, left_out, save_label, suggested_fix
@@ -14,11 +16,16 @@ from ._policy_editor import (
     NewerVersion, draft_base, draft_notice, draft_shown, editor_text, newer_version, opening_policy, save_edit,
     saved_message, token_caption
 )
+from ._predictions_view import (
+    PREDICTION_OUTCOMES, SORTS, filter_predictions, outcome_counts, predictions_csv, predictions_page,
+    predictions_table
+)
 from ._run_errors import RunErrors, run_errors
 from ._run_picker import (
     RunInfo, agreement_groups, completed_runs, default_pair, group_labels, scored_runs
 )
 from ._run_setup import resume_run, run_view, runs_overview, start_runs
+from ._selection import pair_ending_with
 from ._study_progress import study_view
 from ._study_start import start_study
 from ._study_views import clause_table, hunk_table, signed_colours, study_choices, with_text
@@ -26,7 +33,6 @@ from ._views import (
     categories, escape_markdown, files_table, filter_items, golden_preview, golden_set_labels,
     label_balance, page_of, problems_table, version_history
 )
-from ._selection import pair_ending_with
 from ._workspace_summary import NextStep, RecentRun, ago, next_step, recent_runs, recent_runs_frame, summarise
 
 __all__ = [
@@ -34,15 +40,18 @@ __all__ = [
     "BY_NAME",
     "DEFAULT_PROVIDER",
     "FIX_LABELS",
+    "FLIP_FILTERS",
     "IMPORT_REMEDIES",
     "IMPORT_ROLES",
     "LABEL_RULES",
     "NewerVersion",
     "NextStep",
+    "PREDICTION_OUTCOMES",
     "RecentRun",
     "RunErrors",
     "RunInfo",
     "RunManager",
+    "SORTS",
     "ago",
     "agreement_groups",
     "at_threshold",
@@ -54,6 +63,7 @@ __all__ = [
     "completed_runs",
     "default_pair",
     "delimiter_label",
+    "deltas_note",
     "deltas_table",
     "draft_base",
     "draft_notice",
@@ -63,6 +73,8 @@ __all__ = [
     "escape_markdown",
     "files_table",
     "filter_items",
+    "filter_predictions",
+    "flip_labels",
     "flips_page",
     "golden_preview",
     "golden_set_labels",
@@ -77,10 +89,14 @@ __all__ = [
     "newer_version",
     "next_step",
     "opening_policy",
+    "outcome_counts",
     "page_of",
     "pair_ending_with",
     "pick_threshold",
     "policy_tokens",
+    "predictions_csv",
+    "predictions_page",
+    "predictions_table",
     "problems_table",
     "recent_runs",
     "recent_runs_frame",

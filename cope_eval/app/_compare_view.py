@@ -23,6 +23,10 @@ from ..metrics import (
 from ._views import page_of
 
 RULES = ("max_f1", "min_precision", "min_recall")
+CHANGED = "changed"
+"""The flips whose decision changed between A and B: fixed or broken."""
+FLIP_FILTERS = (CHANGED, "fixed", "broken", "both_wrong")
+"""What the flips table can be cut to, the default first (``flips_page``'s ``outcome``)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +99,28 @@ def deltas_table(comparison: RunComparison) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("metric")
 
 
+def deltas_note(view: ThresholdView) -> str:
+    """Why the deltas' A or B figures differ from the metrics table, or "" when they cannot: the
+    deltas pair the items both runs scored, the metrics table counts every item each run scored."""
+    if view.comparison is None:
+        return ""
+    paired = view.comparison.n
+    scored = dict(zip(("A", "B"), view.metrics["n"].iloc[:2].astype(int)))
+    differ = [run for run, n in scored.items() if n != paired]
+    if not differ:
+        return ""
+    return (f"A scored {scored['A']:,} items and B {scored['B']:,} (an item with an error has no score): the "
+            f"deltas are on the {paired:,} items both scored, so their {' and '.join(differ)} figures differ "
+            "from the table above.")
+
+
+def flip_labels(comparison: RunComparison) -> dict[str, str]:
+    """Each of FLIP_FILTERS in words, with its count, for a menu."""
+    c = comparison
+    return {CHANGED: f"decision changed ({c.fixed + c.broken:,})", "fixed": f"fixed ({c.fixed:,})",
+            "broken": f"broken ({c.broken:,})", "both_wrong": f"both wrong ({c.both_wrong:,})"}
+
+
 def pick_threshold(results: pd.DataFrame, rule: str, *, target: float | None = None,
                    hard_label: bool = False) -> ThresholdChoice:
     """The threshold chosen by ``rule`` (one of ``RULES``) on one run's results."""
@@ -109,8 +135,10 @@ def pick_threshold(results: pd.DataFrame, rule: str, *, target: float | None = N
 
 def flips_page(flipped: pd.DataFrame, items: pd.DataFrame, workspace: Path, *, outcome: str | None = None,
                page: int = 1, page_size: int = 25) -> tuple[pd.DataFrame, int]:
-    """One page of flips (largest score change first) with each item's text and a thumbnail."""
-    shown = flipped if outcome is None else flipped[flipped["outcome"] == outcome]
+    """One page of flips (largest score change first) with each item's text and a thumbnail;
+    ``outcome`` is one of FLIP_FILTERS (``CHANGED``: fixed or broken), None for every flip."""
+    wanted = ("fixed", "broken") if outcome == CHANGED else (outcome,)
+    shown = flipped if outcome is None else flipped[flipped["outcome"].isin(wanted)]
     rows, pages = page_of(shown, page, page_size)
     content = items.set_index("id")[["text", "image"]].reindex(rows["item_id"])
     rows = rows.assign(text=content["text"].to_numpy(), image=content["image"].to_numpy())

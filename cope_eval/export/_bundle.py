@@ -52,6 +52,7 @@ import pandas as pd
 from .._util.atomic_files import create_exclusive, replace_atomic
 from .._util.csv_safe import write_csv
 from ..errors import ConfigError, CopeEvalError, NotFoundError
+from ..golden import image_reference
 from ..insight import PROBES, probe_report, study_status
 from ..metrics import (
     best_f1_threshold, bootstrap_ci, check_results, check_threshold, metrics_at_threshold,
@@ -261,19 +262,12 @@ def _predictions_csv(results: pd.DataFrame, items: pd.DataFrame, threshold: floa
     and an inline data URL is named, not copied (it would be megabytes in one cell)."""
     table = predictions_table(results, threshold)
     content = items.set_index("id")
-    image = table["id"].map(content["image"]).map(lambda r: scrub(_image_reference(r)), na_action="ignore")
+    image = table["id"].map(content["image"]).map(lambda r: scrub(image_reference(r)), na_action="ignore")
     table = table.assign(error=table["error"].map(scrub, na_action="ignore"),
                          text=table["id"].map(content["text"]), image=image)
     buffer = io.StringIO()
     write_csv(table, buffer)
     return buffer.getvalue().encode("utf-8")
-
-
-def _image_reference(image: str) -> str:
-    """The image as a reviewer can find it: the path or URL, or for a data URL its media type and size."""
-    if image.startswith("data:"):
-        return f"{image.split(',', 1)[0]},… (inline image, {len(image):,} characters)"
-    return image
 
 
 def _card(run, version, labels, golden, results, scored, chosen, hard_label, parent, diff, samples, steerability,
@@ -414,4 +408,3 @@ def _plain(value):
     if value is pd.NA:
         return None
     return value
-

@@ -1,7 +1,7 @@
 """Golden sets: load any supported file through one column spec, validate every row (naming file,
 row and problem), read images safely, snapshot each version in the store."""
 
-from ._images import encode_data_url, image_kind, load_image_bytes, to_data_url
+from ._images import encode_data_url, image_kind, image_reference, load_image_bytes, to_data_url
 from ._load import (
     ColumnSpec, FilePreview, LabelChange, LoadResult, golden_set_hash, load_golden_set, preview_file, relabel,
     write_golden_set
@@ -29,6 +29,7 @@ __all__ = [
     "encode_data_url",
     "golden_set_hash",
     "image_kind",
+    "image_reference",
     "import_note",
     "load_golden_set",
     "load_image_bytes",

@@ -59,6 +59,14 @@ class _NotPublic(OSError):
         self.address = address
 
 
+def image_reference(image: str) -> str:
+    """An image as a reviewer can find it in a table or CSV: the path or URL, or for a data URL
+    its media type and size (never the inline bytes)."""
+    if image.startswith("data:"):
+        return f"{image.split(',', 1)[0]},… (inline image, {len(image):,} characters)"
+    return image
+
+
 def image_kind(ref: str) -> str:
     """Classify a reference: ``"data"``, ``"url"`` (http/https) or ``"path"``."""
     head = ref[:8].lower()
