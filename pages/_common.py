@@ -12,7 +12,7 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
-from cope_eval.app import RunManager, escape_markdown
+from cope_eval.app import RunErrors, RunManager, escape_markdown, run_errors
 from cope_eval.config import Workspace, workspace_from_env
 from cope_eval.errors import CopeEvalError
 from cope_eval.metrics import overlay_curves, threshold_sweep
@@ -83,6 +83,13 @@ def golden_items(private_dir: str, golden_hash: str) -> pd.DataFrame:
 def results(private_dir: str, run_id: str, stored: int) -> pd.DataFrame:
     """A run's results frame; ``stored`` (its prediction count) keys a run still in progress."""
     return run_results(_store(private_dir), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def errors(private_dir: str, run_id: str, stored: int, failed: int) -> RunErrors:
+    """A run's errors by reason; ``stored`` and ``failed`` (its prediction and error counts) key a
+    run still in progress, so a page that polls every second reads the store only when they move."""
+    return run_errors(_store(private_dir), run_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -4,7 +4,7 @@ resume runs, and check one item by hand."""
 import streamlit as st
 
 from cope_eval.app import (
-    check_item, escape_markdown, golden_set_labels, resume_run, run_errors, run_view, runs_overview,
+    check_item, escape_markdown, golden_set_labels, resume_run, run_view, runs_overview,
     start_runs
 )
 from cope_eval.policies import list_policies, list_versions, version_titles
@@ -76,7 +76,7 @@ def _runs() -> None:
     if view.failure:
         st.error(escape_markdown(view.failure))
     if view.errors:
-        errors = run_errors(store, run_id)
+        errors = _common.errors(str(ws.private_dir), run_id, view.done, view.errors)
         st.caption("Errors by reason (errored items are left out of every metric, never scored as 0):")
         st.dataframe(errors.table, hide_index=True, key="eval_error_reasons")
         with st.expander(f"The {errors.count:,} items with an error and their full messages"):

@@ -23,6 +23,7 @@ from cope_eval.records import Endpoint, GoldenSet
 from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store, run_results
 from tests.browser import running_app
+from tests.test_browser_loop import save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -121,6 +122,7 @@ def test_compare_max_f1_reaches_export_and_the_predictions_browser(page, two_run
         page.get_by_text(f"8 of 8 items at threshold {picked}").wait_for(timeout=WAIT)
         _choose(page, "Outcome", f"{outcome} ({counts[outcome]})")
         page.get_by_text(f"{counts[outcome]} of 8 items at threshold {picked}").wait_for(timeout=WAIT)
+        save_screenshot(page, "predictions", tmp_path)
         _idle(page)
         with page.expect_download(timeout=WAIT) as download:
             page.get_by_role("button", name=f"Download these {counts[outcome]} rows (.csv)").click()

@@ -9,6 +9,7 @@ from playwright.sync_api import TimeoutError, expect
 from cope_eval.config import Workspace
 from cope_eval.store import Store
 from tests.browser import running_app
+from tests.test_browser_loop import save_screenshot
 
 pytestmark = [pytest.mark.browser]
 
@@ -54,6 +55,7 @@ def test_a_semicolon_file_with_fractional_labels_is_imported_and_saved(page, tmp
         fix = page.get_by_role("button", name="Fix the mapping: label 1 when value ≥ 0.5")
         expect(fix).to_be_visible(timeout=WAIT)
         expect(page.get_by_role("button", name="Save the 3 valid rows (leaves out 3)")).to_be_visible()
+        save_screenshot(page, "golden_import", tmp_path)
 
         page.get_by_text("1 when value ≥ a threshold", exact=True).click()
         threshold = page.get_by_label("1 when value ≥", exact=True)

@@ -283,3 +283,26 @@ def test_the_browser_takes_compares_threshold_until_one_is_typed_here(scored, mo
     at.session_state[_state.COMPARE_CHOICE] = {"value": 0.7, "rule": None, "target": None, "run_id": None}
     at.run()
     assert at.number_input(key=_state.PREDICTIONS_THRESHOLD).value == 0.7, "Compare picked again: follow it"
+
+
+def test_errors_are_counted_by_reason_and_read_again_only_when_the_counts_move(workspace, monkeypatch):
+    v1, _, golden = _populate(workspace)
+    ids = golden.items["id"].tolist()
+    with Store(workspace.private_dir) as store:
+        run = create_run(store, policy=v1, golden=golden, endpoint=Endpoint("http://127.0.0.1:9/v1", "m"))
+        store.add_predictions(run.id, [(i, 0.9, None, "1", None, 1.0, 0) for i in ids[:3]]
+                              + [(i, None, None, "", f"HTTP 500: upstream {n} failed", 1.0, 0)
+                                 for n, i in enumerate(ids[3:5])]
+                              + [(ids[5], None, None, "", "HTTP 429: slow down", 1.0, 0)])
+        store.mark_run(run.id, "completed")
+    reads = []
+    original = Store.predictions
+    monkeypatch.setattr(Store, "predictions", lambda self, run_id: reads.append(run_id) or original(self, run_id))
+    at = open_page("evaluate", monkeypatch)
+
+    assert not at.exception
+    reasons = table(at, "reason")
+    assert reasons.to_dict("records") == [{"reason": "HTTP 500", "items": 2}, {"reason": "HTTP 429", "items": 1}]
+    first = len(reads)
+    at.run()  # what the page's one-second poll does: same counts, so the errors come from the cache
+    assert len(reads) == first
