@@ -29,7 +29,7 @@ runs = recent_runs(store, results=lambda run_id, stored: _common.results(str(ws.
 if runs:
     st.subheader("Recent runs")
     st.dataframe(recent_runs_frame(runs, now), hide_index=True, key="home_runs",
-                 column_config={"F1 at 0.5": st.column_config.NumberColumn(format="%.3f")})
+                 column_config={"F1 at 0.5": st.column_config.NumberColumn(format="%.3f")}, placeholder="—")
 left, right = st.columns(2)
 with left:
     st.subheader(f"Policies ({len(summary.policies)})")
@@ -41,7 +41,7 @@ with right:
     sets = summary.golden_sets_frame(store.golden_sets(), ws.golden_sets_dir, now)
     st.subheader(f"Golden sets ({len(sets)})")
     if len(sets):
-        st.dataframe(sets, hide_index=True, key="home_golden_sets")
+        st.dataframe(sets, hide_index=True, key="home_golden_sets", placeholder="")  # not loaded: no count
     else:
         st.info("No golden sets yet.")
 if summary.problems:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+
+from cope_eval.app._launcher import streamlit_command
 
 CHROMIUM = "/usr/bin/chromium"
 # As root the sandbox must be off; the networking flags stop Chromium calling home on a
@@ -30,15 +31,12 @@ def free_port() -> int:
 
 
 class App:
-    """``streamlit run app.py`` in a child process, its output going to a file."""
+    """The app in a child process, started as ``make run`` starts it (``streamlit_command``: the
+    warm start, no Deploy button), its output going to a file."""
 
     def __init__(self, env: dict[str, str], *, log_path: Path | None = None, timeout_s: float = 60.0):
         port = free_port()
-        command = [
-            sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
-            "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-            "--browser.gatherUsageStats", "false",
-        ]
+        command = streamlit_command(port=port, address="127.0.0.1", extra_args=["--server.headless", "true"])
         # A file, not a pipe: nobody reads a pipe while the test runs, and a full pipe blocks the app.
         self._log = open(log_path, "ab") if log_path else tempfile.TemporaryFile()
         self.process = subprocess.Popen(command, env={**os.environ, **env}, cwd=REPO_ROOT, stdout=self._log,

@@ -83,7 +83,7 @@ def two_runs(tmp_path, model_server):
     return env, runs, results_b, golden
 
 
-def test_compare_max_f1_reaches_export_and_the_predictions_browser(page, two_runs):
+def test_compare_max_f1_reaches_export_and_the_predictions_browser(page, two_runs, tmp_path):
     env, (a, b), results_b, golden = two_runs
     best = best_f1_threshold(results_b)
     assert best.found and round(best.threshold, 4) != 0.5, "a pick that looks like the default proves nothing"

@@ -63,6 +63,10 @@ def test_recent_runs_show_f1_and_times_and_sets_show_items(workspace, monkeypatc
     sets = table(at, "items")
     assert sets["golden set"].tolist() == ["violence", "later.csv"]
     assert sets["items"].tolist()[0] == 4 and "bytes" not in sets.columns
+    assert sets["items"].isna().tolist()[1], "a file not loaded yet has no count"
+    for column in ("items", "F1 at 0.5"):  # Streamlit writes "None" in an empty cell unless given a placeholder
+        [grid] = [d for d in at.dataframe if column in d.value.columns]
+        assert grid.proto.HasField("placeholder") and grid.proto.placeholder in ("", "—")
     assert messages(at, "info")[0].startswith("**Next step:** Edit violence and save a second version")
 
     at.button(key=_state.HOME_NEXT).click().run()  # goes there, on the policy and set it names
