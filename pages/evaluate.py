@@ -8,7 +8,6 @@ from cope_eval.app import (
     start_runs
 )
 from cope_eval.policies import list_policies, list_versions, version_titles
-from cope_eval.records import short_id
 from cope_eval.scoring import ANSWER_MODES, TEMPLATES
 from pages import _common, _predictions, _state
 from pages._sidebar import session_endpoint
@@ -32,11 +31,12 @@ _state.prefer(_state.EVAL_POLICY, _state.CURRENT_POLICY, slugs)
 slug = left.selectbox("Policy", slugs, key=_state.EVAL_POLICY)
 _state.carry(_state.CURRENT_POLICY, slug)
 by_id = {v.id: v for v in list_versions(ws.root, slug)}
+titles = version_titles(by_id.values())
 ids = list(reversed(by_id))  # newest first
 remembered = [i for i in st.session_state.get(_state.EVAL_VERSIONS) or [] if i in by_id]
 st.session_state[_state.EVAL_VERSIONS] = remembered or ids[:1]
 chosen = left.multiselect("Versions (one run each)", ids, key=_state.EVAL_VERSIONS,
-                          format_func=version_titles(by_id.values()).get)
+                          format_func=titles.get)
 labels = golden_set_labels(sets)
 _state.prefer(_state.EVAL_GOLDEN, _state.CURRENT_GOLDEN, labels)
 golden_hash = right.selectbox("Golden set", list(labels), key=_state.EVAL_GOLDEN, format_func=labels.get)
@@ -96,7 +96,7 @@ _runs()
 
 st.subheader("Check one item")
 policy = by_id[chosen[0]] if chosen else by_id[ids[0]]
-st.caption(f"Scored with policy version {short_id(policy.id)} and the template and answer mode above.")
+st.caption(f"Scored with {escape_markdown(titles[policy.id])} and the template and answer mode above.")
 text = st.text_area("Content", key=_state.CHECK_TEXT, height=120)
 image = st.file_uploader("Image (optional)", type=["png", "jpg", "jpeg", "gif", "webp"], key=_state.CHECK_IMAGE)
 if st.button("Check", key=_state.CHECK_BUTTON, disabled=endpoint is None):

@@ -108,3 +108,12 @@ def test_runs_table_newest_first_with_counts():
                                           (7800, "2 h 10 min")])
 def test_format_seconds(seconds, text):
     assert format_seconds(seconds) == text
+
+
+def test_runs_table_names_versions_by_label_and_hash():
+    vid = "sha256:" + "2" * 64
+    table = runs_table([_run("run-2", vid)], statuses={}, counts={}, golden_names={}, policies={vid: "hate"},
+                       versions={vid: "v2 · 22222222"})
+    assert table.iloc[0][["policy", "version"]].tolist() == ["hate", "v2 · 22222222"]
+    unknown = runs_table([_run("run-1", vid)], statuses={}, counts={}, golden_names={}, policies={})
+    assert unknown.iloc[0]["version"] == "22222222", "a version the workspace no longer holds: its hash"

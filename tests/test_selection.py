@@ -120,7 +120,7 @@ def test_recent_runs_have_f1_at_one_half_and_their_version_and_set(workspace):
     newest = runs[0]
     # make_golden labels alternate 0, 1, 0, 1: v2 predicts 1, 1, 0, 0 -> tp 1, fp 1, fn 1
     assert newest.f1 == pytest.approx(0.5)
-    assert newest.version.startswith("violence@") and newest.golden_set == "second"
+    assert newest.version.startswith("violence v2 ") and newest.golden_set == "second"
     assert newest.status == "completed"
 
 

@@ -33,7 +33,7 @@ class RunInfo:
 def scored_runs(store: Store) -> dict[str, RunInfo]:
     """Runs with at least one stored prediction, newest first, by id; study variants are left
     out (they are read on the Insight page)."""
-    out, title = {}, _titler(store)
+    out, title = {}, version_namer(store)
     for run in reversed(store.runs(variants=False)):
         stored = store.prediction_counts(run.id)[0]
         if stored:
@@ -43,19 +43,24 @@ def scored_runs(store: Store) -> dict[str, RunInfo]:
     return out
 
 
-def _titler(store: Store):
-    """``version_title`` with the labels of the store's workspace (the folder its private folder is
-    in), read once per policy: a version the workspace no longer holds is named without one."""
+def version_namer(store: Store, *, short: bool = False):
+    """A function naming a version as every page does: ``version_title`` (``short``: the label and
+    hash alone, ``v3 · 3f2a9b0c``, for a table that has a policy column), with the labels of the
+    store's workspace (the folder its private folder is in), read once per policy; a version the
+    workspace no longer holds is named by its hash alone."""
     labels: dict[str, dict[str, str]] = {}
 
-    def title(version: PolicyVersion) -> str:
+    def name(version: PolicyVersion) -> str:
         if version.policy not in labels:
             try:
                 labels[version.policy] = version_labels(store.private_dir.parent, version.policy)
             except CopeEvalError:  # a policy name that is no folder name here (a store from elsewhere)
                 labels[version.policy] = {}
-        return version_title(version, labels[version.policy].get(version.id))
-    return title
+        label = labels[version.policy].get(version.id)
+        if short:
+            return f"{label} · {short_id(version.id, 8)}" if label else short_id(version.id, 8)
+        return version_title(version, label)
+    return name
 
 
 def default_pair(runs: Mapping[str, RunInfo]) -> list[str]:
@@ -77,7 +82,7 @@ def agreement_groups(store: Store) -> dict[tuple[str, str], list[RunInfo]]:
 
 def group_labels(store: Store, groups: Mapping[tuple[str, str], Sequence[RunInfo]]) -> dict[tuple[str, str], str]:
     """One line per group of ``agreement_groups`` for a menu: version title · golden set · runs."""
-    golden, title = store.golden_sets().set_index("hash")["name"], _titler(store)
+    golden, title = store.golden_sets().set_index("hash")["name"], version_namer(store)
     return {(version_id, golden_hash): f"{title(store.policy_version(version_id))} · "
                                        f"{golden.get(golden_hash, short_id(golden_hash))} · {len(runs)} runs"
             for (version_id, golden_hash), runs in groups.items()}

@@ -19,6 +19,7 @@ from ..records import Endpoint, PolicyVersion, Run, short_id
 from ..scoring import create_run
 from ..store import Store
 from ._background import RunManager
+from ._run_picker import version_namer
 
 RESUMABLE = ("pending", "interrupted", "cancelled", "failed")
 """Statuses a run can be continued from."""
@@ -113,20 +114,26 @@ def runs_overview(store: Store, manager: RunManager, *, limit: int = 200) -> pd.
     counts = {r.id: store.prediction_counts(r.id) for r in runs}
     golden = store.golden_sets()
     names = dict(zip(golden["hash"], golden["name"]))
-    policies = {r.policy_version_id: store.policy_version(r.policy_version_id).policy for r in runs}
-    return runs_table(runs, statuses=statuses, counts=counts, golden_names=names, policies=policies)
+    versions = {vid: store.policy_version(vid) for vid in {r.policy_version_id for r in runs}}
+    name = version_namer(store, short=True)
+    return runs_table(runs, statuses=statuses, counts=counts, golden_names=names,
+                      policies={vid: v.policy for vid, v in versions.items()},
+                      versions={vid: name(v) for vid, v in versions.items()})
 
 
 def runs_table(runs: Sequence[Run], *, statuses: dict[str, str], counts: dict[str, tuple[int, int, int]],
-               golden_names: dict[str, str], policies: dict[str, str]) -> pd.DataFrame:
+               golden_names: dict[str, str], policies: dict[str, str],
+               versions: dict[str, str] | None = None) -> pd.DataFrame:
     """Newest run first, with its live status, how far it got, and who answered it (server and the
-    checkpoint it reported)."""
+    checkpoint it reported). ``versions`` names a run's policy version (``v3 · 3f2a9b0c``); a
+    version not in it is named by its hash."""
+    versions = {} if versions is None else versions
     rows = []
     for run in reversed(list(runs)):
         done, errors, cached = counts.get(run.id, (0, 0, 0))
         rows.append({
             "run": run.id, "status": statuses.get(run.id, run.status),
-            "policy": policies.get(run.policy_version_id, ""), "version": short_id(run.policy_version_id),
+            "policy": policies.get(run.policy_version_id, ""), "version": versions.get(run.policy_version_id, short_id(run.policy_version_id, 8)),
             "golden set": golden_names.get(run.golden_hash, short_id(run.golden_hash)),
             "model": run.model, "server": run.base_url, "checkpoint": run.checkpoint or "not reported",
             "template": run.template, "done": done, "items": run.n_items,

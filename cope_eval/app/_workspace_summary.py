@@ -131,13 +131,15 @@ def recent_runs(store: Store, *, results: Callable[[str, int], pd.DataFrame], li
     a cached one keyed on the stored prediction count, so an unchanged run is not read again."""
     from ..metrics import metrics_at_threshold
     from ..store import effective_status
+    from ._run_picker import version_namer
 
+    name = version_namer(store)
     names = dict(zip(*(store.golden_sets(study_subsets=True)[c] for c in ("hash", "name"))))
     out = []
     for run in reversed(store.runs(variants=False)[-limit:]):
         stored, errors, _ = store.prediction_counts(run.id)
         f1 = metrics_at_threshold(results(run.id, stored), threshold=0.5).f1 if stored > errors else None
-        version = f"{store.policy_version(run.policy_version_id).policy}@{short_id(run.policy_version_id)}"
+        version = name(store.policy_version(run.policy_version_id))
         out.append(RecentRun(run.id, version, names.get(run.golden_hash, short_id(run.golden_hash)), f1,
                              effective_status(run), run.created))
     return out
