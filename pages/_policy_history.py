@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cope_eval.app import version_history
-from cope_eval.policies import diff_versions, version_titles
+from cope_eval.policies import diff_versions, label_versions, version_titles
 from cope_eval.records import PolicyVersion
 from cope_eval.store import Store
 from pages import _state
@@ -25,7 +25,7 @@ def draw(store: Store, versions: list[PolicyVersion]) -> None:
     old_col, new_col = st.columns(2)
     old = old_col.selectbox("Old", ids, key=_state.POLICY_DIFF_OLD, format_func=titles.get)
     new = new_col.selectbox("New", ids, key=_state.POLICY_DIFF_NEW, format_func=titles.get)
-    diff = diff_versions(by_id[old], by_id[new])
+    diff = diff_versions(by_id[old], by_id[new], labels=label_versions(versions))
     if diff.identical:
         st.info("The two versions have the same text.")
         return

@@ -9,7 +9,7 @@ from cope_eval.app import (
     scored_runs
 )
 from cope_eval.charts import calibration_figure, confusion_matrix_figure, pr_figure, roc_figure, sweep_figure
-from cope_eval.policies import diff_versions
+from cope_eval.policies import diff_versions, version_labels
 from pages import _common, _state
 
 _state.require_app()
@@ -99,7 +99,8 @@ st.caption(f"{view.comparison.n:,} items compared · {view.comparison.fixed} fix
            f"{view.comparison.broken} broken · McNemar ({test.method}) p = {test.p_value:.3g}")
 if note := deltas_note(view):
     st.caption(note)
-diff = diff_versions(store.policy_version(a.policy_version_id), store.policy_version(b.policy_version_id))
+old, new = store.policy_version(a.policy_version_id), store.policy_version(b.policy_version_id)
+diff = diff_versions(old, new, labels={**version_labels(ws.root, old.policy), **version_labels(ws.root, new.policy)})
 if diff.identical:
     st.info("Both runs scored the same policy text.")
 else:

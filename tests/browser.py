@@ -88,12 +88,54 @@ def running_app(env: dict[str, str], timeout_s: float = 60.0):
         yield app.url
 
 
+WAIT = 60_000
+"""Milliseconds a browser test waits for the app to show something."""
+
+
+def goto(page, title: str) -> None:
+    """Open a page from the sidebar and wait for its heading."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    page.get_by_role("heading", name=title).first.wait_for(timeout=WAIT)
+
+
+def idle(page) -> None:
+    """Wait for the current script run to finish (the status widget disappears)."""
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=WAIT)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox ``label``; a rerun that redraws the box while it opens
+    closes it, so open it again."""
+    from playwright.sync_api import TimeoutError, expect
+
+    box, choice = page.get_by_role("combobox", name=label, exact=True), page.get_by_role("option", name=option,
+                                                                                         exact=True)
+    for _ in range(5):
+        idle(page)
+        box.click()
+        try:
+            choice.click(timeout=5_000)
+            break
+        except TimeoutError:
+            page.keyboard.press("Escape")
+    else:
+        choice.click(timeout=WAIT)
+    expect(box).to_have_value(option, timeout=WAIT)
+
+
 def save_screenshot(page, name: str, tmp_path: Path) -> Path:
-    """Full-page PNG; written under docs/screenshots when COPE_SAVE_SCREENSHOTS=1."""
+    """The whole page as a PNG, under docs/screenshots when COPE_SAVE_SCREENSHOTS=1. Streamlit
+    scrolls inside its main block, so the viewport grows to fit it first."""
+    idle(page)
+    height = page.evaluate('document.querySelector(\'[data-testid="stMainBlockContainer"]\').scrollHeight')
+    page.set_viewport_size({"width": 1400, "height": max(900, int(height) + 120)})
+    page.wait_for_timeout(800)  # charts and tables re-layout
     folder = SCREENSHOTS if os.environ.get("COPE_SAVE_SCREENSHOTS") == "1" else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 900})
     return path
 
 

@@ -13,14 +13,13 @@ import pytest
 
 from cope_eval.policies import list_versions, save_version
 from tests.apptest import NO_SERVER
-from tests.browser import running_app
+from tests.browser import WAIT, idle, running_app
 from tests.oidc_provider import OidcProvider
 
 pytestmark = pytest.mark.browser
 
 USER = {"sub": "u-1017", "email": "ada@example.org", "name": "Ada Lovelace", "email_verified": True}
 SECRET_POLICY = "# Criteria\n\n## Definition of Label\n\n#### Includes\n- Sealed-rule-7c1e.\n"
-WAIT = 60_000
 
 
 def _secrets_file(tmp_path, provider: OidcProvider) -> str:
@@ -39,11 +38,6 @@ def json_toml(auth: dict) -> str:
     return "[auth]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in auth.items())
 
 
-def _idle(page) -> None:
-    page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=WAIT)
-
-
 def test_sign_in_then_save_a_version_as_the_signed_in_user(page, tmp_path):
     workspace = tmp_path / "ws"
     save_version(workspace, "violence", SECRET_POLICY, note="first cut", author="ana")
@@ -56,7 +50,7 @@ def test_sign_in_then_save_a_version_as_the_signed_in_user(page, tmp_path):
         for address in (url, f"{url}/policies"):
             page.goto(address)
             page.get_by_role("button", name="Sign in").wait_for(timeout=WAIT)
-            _idle(page)
+            idle(page)
             body = page.inner_text("body")
             assert "Sealed-rule-7c1e" not in body and "violence" not in body and str(workspace) not in body
             assert page.locator('[data-testid="stSidebar"]').count() == 0
@@ -82,7 +76,7 @@ def test_sign_in_then_save_a_version_as_the_signed_in_user(page, tmp_path):
         editor.blur()
         page.get_by_label("Note for this version").fill("after sign-in")
         page.get_by_label("Note for this version").press("Tab")
-        _idle(page)
+        idle(page)
         page.get_by_role("button", name="Save as new version").click()
         page.get_by_text("Saved version").wait_for(timeout=WAIT)
         versions = list_versions(workspace, "violence")

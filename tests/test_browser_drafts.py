@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import TimeoutError, expect
 
 from cope_eval.policies import list_versions, save_version
-from tests.browser import running_app
+from tests.browser import WAIT, goto, running_app
 
 pytestmark = [pytest.mark.browser]
 
@@ -12,12 +12,6 @@ V1 = "# Criteria\n\n## Definition of Label\n\n#### Includes\n- Threats of violen
 EDIT = V1 + "- Threats made in jest still count.\n"
 NO_SERVER = "http://127.0.0.1:9/v1"
 """Nothing answers here: the page needs no model server."""
-WAIT = 60_000
-
-
-def _goto(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-    page.get_by_role("heading", name=title).first.wait_for(timeout=WAIT)
 
 
 def _leave_for(page, title: str) -> None:
@@ -41,7 +35,7 @@ def test_an_unsaved_edit_survives_a_page_switch_and_a_reload(page, tmp_path):
     save_version(workspace, "violence", V1, note="first")
     with running_app({"COPE_EVAL_HOME": str(workspace), "COPE_BASE_URL": NO_SERVER}) as url:
         page.goto(url)
-        _goto(page, "Policies")
+        goto(page, "Policies")
         page.get_by_role("combobox", name="Policy", exact=True).click()
         page.get_by_role("option", name="violence").click()
         editor = page.get_by_label("Policy text")
@@ -49,13 +43,13 @@ def test_an_unsaved_edit_survives_a_page_switch_and_a_reload(page, tmp_path):
 
         editor.fill(EDIT)  # then straight to another page: no blur, no Ctrl+Enter first
         _leave_for(page, "Evaluate")
-        _goto(page, "Policies")
+        goto(page, "Policies")
 
         expect(page.get_by_label("Policy text")).to_have_value(EDIT, timeout=WAIT)  # lost before
         page.get_by_text("Unsaved draft (edited from v1").wait_for(timeout=WAIT)
 
         page.reload()
-        _goto(page, "Policies")
+        goto(page, "Policies")
         expect(page.get_by_label("Policy text")).to_have_value(EDIT, timeout=WAIT)
     assert [v.text for v in list_versions(workspace, "violence")] == [V1], "a draft is never a version"
     assert page.dialogs == []

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import pytest
-from playwright.sync_api import TimeoutError, expect
+from playwright.sync_api import expect
 
 from cope_eval.app import outcome_counts, predictions_table
 from cope_eval.golden import golden_set_hash
@@ -22,8 +22,7 @@ from cope_eval.policies import save_version
 from cope_eval.records import Endpoint, GoldenSet
 from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store, run_results
-from tests.browser import running_app
-from tests.test_browser_loop import save_screenshot
+from tests.browser import WAIT, choose, goto, idle, running_app, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -32,31 +31,6 @@ V2 = V1 + "- Wishing harm on someone.\n"
 TEXTS = ["I will hurt you tomorrow.", "Nice weather today.", "I know where you live and I am coming.",
          "The cake recipe needs two eggs.", "=HYPERLINK(\"http://evil\")", "Let's meet for coffee.",
          "You will regret this, watch your back.", "Happy birthday to my friend!"]
-WAIT = 60_000
-
-
-def _goto(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-    page.get_by_role("heading", name=title).first.wait_for(timeout=WAIT)
-
-
-def _idle(page) -> None:
-    page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=WAIT)
-
-
-def _choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the selectbox ``label``; open it again if a rerun closed it before the click."""
-    box, choice = page.get_by_role("combobox", name=label), page.get_by_role("option", name=option, exact=True)
-    for _ in range(5):
-        _idle(page)
-        box.click()
-        try:
-            choice.click(timeout=5_000)
-            return
-        except TimeoutError:
-            page.keyboard.press("Escape")
-    choice.click(timeout=WAIT)
 
 
 @pytest.fixture
@@ -94,19 +68,19 @@ def test_compare_max_f1_reaches_export_and_the_predictions_browser(page, two_run
         page.get_by_text("Healthy").wait_for(timeout=WAIT)
 
         # Compare: Max F1 picks on run B unless told otherwise.
-        _goto(page, "Compare")
+        goto(page, "Compare")
         page.get_by_text("B against A").wait_for(timeout=WAIT)
         page.get_by_role("button", name="Max F1").click()
         page.get_by_text(re.compile(rf"for the highest F1.*\(threshold {picked}\)")).wait_for(timeout=WAIT)
 
         # Export: the Compare page's threshold is that value, named by its rule.
-        _goto(page, "Export")
+        goto(page, "Export")
         page.get_by_text("The Compare page's", exact=True).click()
         caption = page.get_by_text(f"Threshold {picked}: the Compare page's (Max F1 on violence v2 ")
         caption.wait_for(timeout=WAIT)
         assert "set by hand" not in caption.inner_text() and "slider" not in caption.inner_text()
         expect(page.get_by_placeholder(f"exports/{bundle}")).to_have_count(1, timeout=WAIT)
-        _idle(page)
+        idle(page)
         with page.expect_download(timeout=WAIT) as download:
             page.get_by_role("button", name="Download the bundle (.zip)").click()
         assert download.value.suggested_filename == f"{bundle}.zip"
@@ -116,14 +90,14 @@ def test_compare_max_f1_reaches_export_and_the_predictions_browser(page, two_run
         # Evaluate: the predictions browser of run B at Compare's threshold, cut to one outcome.
         counts = outcome_counts(predictions_table(results_b, golden.items, threshold=best.threshold))
         outcome = "FP" if counts["FP"] else max(("TP", "FN", "TN"), key=counts.get)
-        _goto(page, "Evaluate")
+        goto(page, "Evaluate")
         page.get_by_text("Predictions", exact=True).wait_for(timeout=WAIT)
         expect(page.get_by_role("spinbutton", name="Threshold (score ≥ threshold is “1”)")).to_have_value(picked)
         page.get_by_text(f"8 of 8 items at threshold {picked}").wait_for(timeout=WAIT)
-        _choose(page, "Outcome", f"{outcome} ({counts[outcome]})")
+        choose(page, "Outcome", f"{outcome} ({counts[outcome]})")
         page.get_by_text(f"{counts[outcome]} of 8 items at threshold {picked}").wait_for(timeout=WAIT)
         save_screenshot(page, "predictions", tmp_path)
-        _idle(page)
+        idle(page)
         with page.expect_download(timeout=WAIT) as download:
             page.get_by_role("button", name=f"Download these {counts[outcome]} rows (.csv)").click()
         assert download.value.suggested_filename == f"predictions-{b.id}.csv"

@@ -15,8 +15,7 @@ from cope_eval.policies import list_versions, save_version
 from cope_eval.records import Endpoint, GoldenSet
 from cope_eval.scoring import create_run
 from cope_eval.store import Store
-from tests.browser import running_app
-from tests.test_browser_loop import WAIT, _goto, _idle
+from tests.browser import WAIT, goto, idle, running_app
 
 pytestmark = pytest.mark.browser
 
@@ -54,11 +53,11 @@ def test_hostile_content_is_shown_escaped_and_never_runs(page, tmp_path):
         page.goto(url)
         page.get_by_text("Golden sets (").wait_for(timeout=WAIT)
 
-        _goto(page, "Policies")
+        goto(page, "Policies")
         page.get_by_text("Compare two versions").wait_for(timeout=WAIT)
         assert HOSTILE in page.locator("table.policy-diff").inner_text()
 
-        _goto(page, "Golden sets")
+        goto(page, "Golden sets")
         files = page.get_by_role("combobox", name="…or load a file from the workspace's golden_sets/ folder")
         files.click()
         page.get_by_role("option", name="<img src=x onerror=alert(8)>.csv").click()
@@ -71,13 +70,13 @@ def test_hostile_content_is_shown_escaped_and_never_runs(page, tmp_path):
         page.get_by_role("tab", name="Browse and correct labels").click()
         page.get_by_text("4 of 4 items match").wait_for(timeout=WAIT)
 
-        _goto(page, "Evaluate")
+        goto(page, "Evaluate")
         page.get_by_text("Follow run").wait_for(timeout=WAIT)
 
-        _goto(page, "Compare")
+        goto(page, "Compare")
         page.get_by_text("Flips", exact=True).wait_for(timeout=WAIT)
         page.get_by_text("B against A").wait_for(timeout=WAIT)
-        _idle(page)
+        idle(page)
         page.wait_for_timeout(1500)  # let every table and chart draw
         assert HOSTILE in page.locator("table.policy-diff").inner_text()
         assert not page.evaluate("Array.from(document.scripts).some(s => s.textContent.includes('alert('))")

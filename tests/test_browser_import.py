@@ -4,17 +4,15 @@ fraction of annotators in ``isHate``; mapped through the import step and saved w
 import re
 
 import pytest
-from playwright.sync_api import TimeoutError, expect
+from playwright.sync_api import expect
 
 from cope_eval.config import Workspace
 from cope_eval.store import Store
-from tests.browser import running_app
-from tests.test_browser_loop import save_screenshot
+from tests.browser import WAIT, choose, running_app, save_screenshot
 
 pytestmark = [pytest.mark.browser]
 
 NO_SERVER = "http://127.0.0.1:9/v1"
-WAIT = 60_000
 HATE = ("id;comment;isHate\n"
         "h1;you are lovely;0.0\n"
         "h2;I hate all of them;0.83\n"
@@ -22,20 +20,6 @@ HATE = ("id;comment;isHate\n"
         "h4;borderline;0.5\n"
         "h5;so kind;0.0\n"
         "h6;they should all go away;1.0\n")
-
-
-def _pick(page, label: str, option: str) -> None:
-    """Choose ``option`` in the selectbox ``label``; a rerun that redraws the box while it opens
-    closes it, so open it again."""
-    box = page.get_by_role("combobox", name=label, exact=True)
-    for _ in range(3):
-        box.click()
-        try:
-            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
-            break
-        except TimeoutError:
-            page.keyboard.press("Escape")
-    expect(box).to_have_value(option, timeout=WAIT)
 
 
 def test_a_semicolon_file_with_fractional_labels_is_imported_and_saved(page, tmp_path):
@@ -49,9 +33,9 @@ def test_a_semicolon_file_with_fractional_labels_is_imported_and_saved(page, tmp
 
         expect(page.get_by_role("combobox", name="Delimiter", exact=True)).to_have_value("sniffed: semicolon",
                                                                                           timeout=WAIT)
-        _pick(page, "Text column", "comment")
+        choose(page, "Text column", "comment")
         page.get_by_text('choose it in "Text column" above').wait_for(state="detached", timeout=WAIT)
-        _pick(page, "Label column", "isHate")
+        choose(page, "Label column", "isHate")
         fix = page.get_by_role("button", name="Fix the mapping: label 1 when value ≥ 0.5")
         expect(fix).to_be_visible(timeout=WAIT)
         expect(page.get_by_role("button", name="Save the 3 valid rows (leaves out 3)")).to_be_visible()

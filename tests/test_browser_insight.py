@@ -24,8 +24,7 @@ from cope_eval.policies import save_version
 from cope_eval.records import Endpoint
 from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store
-from tests.browser import running_app
-from tests.test_browser_loop import WAIT, _goto, _idle, save_screenshot
+from tests.browser import WAIT, goto, idle, running_app, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -101,7 +100,7 @@ def _panel(page, tab: str):
 
 def _inert(page) -> None:
     """The hostile item made no element: no image with its handler, no javascript: link."""
-    _idle(page)
+    idle(page)
     assert page.locator('img[src="x"]').count() == 0
     assert page.locator('a[href^="javascript"]').count() == 0
 
@@ -115,14 +114,14 @@ def test_insight_probes_ablation_and_triage(page, model_server, tmp_path):
     with running_app(env) as url:
         page.goto(url)
         page.get_by_text("Healthy").wait_for(timeout=WAIT)
-        _goto(page, "Insight")
+        goto(page, "Insight")
 
         # 1. Steerability probes over all 6 items: 2 variants scored in the app's background.
         tab = _panel(page, "Steerability probes")
         tab.get_by_text("No probe of this run yet.").wait_for(timeout=WAIT)
         tab.get_by_text("All scored items").click()
         tab.get_by_text("At most 2 × 6 = 12 requests").wait_for(timeout=WAIT)
-        _idle(page)
+        idle(page)
         tab.get_by_role("button", name="Run probes").click()
         tab.get_by_text("Flip rate", exact=True).wait_for(timeout=STUDY_WAIT)
         for metric in ("Mean |ΔP|", "Off-topic flags", "Base flag rate", "Errors"):
@@ -148,7 +147,7 @@ def test_insight_probes_ablation_and_triage(page, model_server, tmp_path):
             clauses.click()
             page.get_by_role("option", name=clause, exact=True).click()
             page.keyboard.press("Escape")
-            _idle(page)
+            idle(page)
         tab.get_by_text("At most 2 × 6 = 12 requests").wait_for(timeout=WAIT)
         tab.get_by_role("button", name="Run ablation").click()
         tab.get_by_text(re.compile("^Base run at threshold 0.5: precision")).wait_for(timeout=STUDY_WAIT)
@@ -165,17 +164,17 @@ def test_insight_probes_ablation_and_triage(page, model_server, tmp_path):
         tab.locator('[data-testid="stDataFrame"]').wait_for(timeout=WAIT)
         tab.get_by_label("Item (from the table above)").click()
         page.get_by_role("option", name="FP · h1").click()
-        _idle(page)
+        idle(page)
         tab.get_by_label("Note").fill(f"Markup quoted in a post: {HOSTILE}")
         tab.get_by_label("Your name").fill("bo")
         tab.get_by_label("Your name").press("Tab")
-        _idle(page)
+        idle(page)
         tab.get_by_role("button", name="Save tag").click()
         tab.get_by_text("Item h1 is tagged as a policy gap.").wait_for(timeout=WAIT)
         _inert(page)
 
         # ...and it is on the Policies page's checklist, its text shown as text.
-        _goto(page, "Policies")
+        goto(page, "Policies")
         page.get_by_text("1 open · 0 done").wait_for(timeout=WAIT)
         gap = page.get_by_role("checkbox", name=re.compile("Markup quoted in a post"))
         gap.wait_for(timeout=WAIT)

@@ -15,9 +15,8 @@ from cope_eval.golden import golden_set_hash
 from cope_eval.policies import save_version
 from cope_eval.records import GoldenSet
 from cope_eval.store import Store
-from tests.browser import app_process
+from tests.browser import WAIT, app_process, goto, idle
 from tests.stub_server import FIXED_CHAT_REPLY, Reply, StubServer, chat_requests, instant
-from tests.test_browser_loop import WAIT, _goto, _idle
 
 pytestmark = pytest.mark.browser
 
@@ -61,11 +60,11 @@ def test_app_killed_mid_run_restarts_interrupted_and_resume_sends_only_the_rest(
         with app_process(env) as first:
             page.goto(first.url)
             page.get_by_text("Healthy").wait_for(timeout=WAIT)
-            _goto(page, "Evaluate")
+            goto(page, "Evaluate")
             concurrency = page.get_by_label("Concurrency")
             concurrency.fill("2")
             concurrency.press("Enter")
-            _idle(page)
+            idle(page)
             page.get_by_role("button", name="Start").click()
             with Store(private) as store:
                 run_id = _wait_for(lambda: [r.id for r in store.runs()], "the run to be created")[0]
@@ -80,7 +79,7 @@ def test_app_killed_mid_run_restarts_interrupted_and_resume_sends_only_the_rest(
         with app_process(env) as second:
             page.goto(second.url)
             page.get_by_text("Healthy").wait_for(timeout=WAIT)
-            _goto(page, "Evaluate")
+            goto(page, "Evaluate")
             page.get_by_text(f"interrupted · {stored} / {N} items · 0 errors").wait_for(timeout=WAIT)
             calls_before = _chat_calls(server)  # the dead app's last requests have all arrived by now
             page.get_by_role("button", name="Resume").click()

@@ -11,8 +11,7 @@ import pytest
 
 from cope_eval.policies import list_versions, save_version
 from cope_eval.store import Store
-from tests.browser import running_app
-from tests.browser import save_screenshot as _save_viewport
+from tests.browser import WAIT, goto, idle, running_app, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -28,28 +27,6 @@ CSV = (
     "p5,The cake recipe needs two eggs.,0,benign\n"
     "p6,Let's meet for coffee.,maybe,benign\n"
 )
-WAIT = 60_000
-
-
-def _goto(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-    page.get_by_role("heading", name=title).first.wait_for(timeout=WAIT)
-
-
-def _idle(page) -> None:
-    """Wait for the current script run to finish (the status widget disappears)."""
-    page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=WAIT)
-
-
-def save_screenshot(page, name: str, tmp_path) -> None:
-    """The whole page: Streamlit scrolls inside its main block, so grow the viewport to fit it."""
-    _idle(page)
-    height = page.evaluate('document.querySelector(\'[data-testid="stMainBlockContainer"]\').scrollHeight')
-    page.set_viewport_size({"width": 1400, "height": max(900, int(height) + 120)})
-    page.wait_for_timeout(800)  # charts and tables re-layout
-    _save_viewport(page, name, tmp_path)
-    page.set_viewport_size({"width": 1400, "height": 900})
 
 
 def _runs_done(workspace, n: int, timeout_s: float = 180) -> None:
@@ -74,14 +51,14 @@ def test_edit_save_upload_run_compare(page, model_server, tmp_path):
         page.get_by_text("Healthy").wait_for(timeout=WAIT)
 
         # 1. Policies: edit the text, save a new version with a note.
-        _goto(page, "Policies")
+        goto(page, "Policies")
         editor = page.get_by_label("Policy text")
         editor.fill(V2)
         editor.blur()
         page.get_by_label("Note for this version").fill(HOSTILE)
         page.get_by_label("Author").fill("bo")
         page.get_by_label("Author").press("Tab")
-        _idle(page)
+        idle(page)
         page.get_by_role("button", name="Save as new version").click()
         page.get_by_text("Saved version").wait_for(timeout=WAIT)
         page.get_by_text("Compare two versions").wait_for(timeout=WAIT)
@@ -92,7 +69,7 @@ def test_edit_save_upload_run_compare(page, model_server, tmp_path):
         save_screenshot(page, "policies", tmp_path)
 
         # 2. Golden sets: upload a file with a bad row; see it; save the valid rows.
-        _goto(page, "Golden sets")
+        goto(page, "Golden sets")
         page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(tmp_path / "posts.csv"))
         page.get_by_text("1 problem(s) in 1 row(s)").wait_for(timeout=WAIT)
         page.get_by_role("button", name="Save the 5 valid rows (leaves out 1)").click()
@@ -102,34 +79,34 @@ def test_edit_save_upload_run_compare(page, model_server, tmp_path):
         save_screenshot(page, "golden_sets", tmp_path)
 
         # 3. Evaluate: both versions over the set (one run each), on the real vLLM.
-        _goto(page, "Evaluate")
+        goto(page, "Evaluate")
         page.get_by_text("Versions (one run each)").wait_for(timeout=WAIT)
         page.locator('[data-testid="stMultiSelect"] input').first.click()
         page.get_by_role("option", name=re.compile("first cut")).click()
         page.keyboard.press("Escape")
-        _idle(page)
+        idle(page)
         page.get_by_role("button", name="Start").click()
         _runs_done(workspace, 2)
         page.get_by_text(re.compile(r"completed · 5 / 5 items")).first.wait_for(timeout=WAIT)
         page.get_by_label("Content").fill(HOSTILE)
         page.get_by_label("Content").blur()
-        _idle(page)
+        idle(page)
         page.get_by_role("button", name="Check", exact=True).click()
         page.get_by_text('P("1")').wait_for(timeout=WAIT)
         save_screenshot(page, "evaluate", tmp_path)
 
         # 4. Compare: the two runs, a picked threshold, flips and the policy diff.
-        _goto(page, "Compare")
+        goto(page, "Compare")
         page.get_by_text("B against A").wait_for(timeout=WAIT)
         page.get_by_role("button", name="Max F1").click()
         page.get_by_text(re.compile("chosen among .* for the highest F1")).wait_for(timeout=WAIT)
         page.get_by_text("Flips", exact=True).wait_for(timeout=WAIT)
-        _idle(page)
+        idle(page)
         assert page.locator("table.policy-diff").count() == 1
         save_screenshot(page, "compare", tmp_path)
 
         # 5. Export: the newer version's bundle at its highest-F1 threshold.
-        _goto(page, "Export")
+        goto(page, "Export")
         page.get_by_text("Highest F1").click()
         page.get_by_text("picked for the highest F1").wait_for(timeout=WAIT)
         page.get_by_role("button", name="Download the bundle (.zip)").wait_for(timeout=WAIT)

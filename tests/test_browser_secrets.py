@@ -30,10 +30,9 @@ from cope_eval.local import _server as local_server
 from cope_eval.policies import save_version
 from cope_eval.records import GoldenSet
 from cope_eval.store import Store
-from tests.browser import app_process
+from tests.browser import WAIT, app_process, goto, idle
 from tests.fault_proxy import FaultProxy
 from tests.stub_server import Reply, StubServer, instant
-from tests.test_browser_loop import WAIT, _goto, _idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -74,7 +73,7 @@ def _use_server(page, base_url: str, key: str, *, then_tab: bool = False) -> Non
         sidebar.get_by_text("Change server, model or key").click()
     url_box.fill(base_url)
     url_box.press("Tab")
-    _idle(page)
+    idle(page)
     key_box = sidebar.get_by_label("API key (kept in memory for this session)")
     key_box.press_sequentially(key)  # typed, key by key, then straight to the button...
     if then_tab:
@@ -82,11 +81,11 @@ def _use_server(page, base_url: str, key: str, *, then_tab: bool = False) -> Non
     sidebar.get_by_role("button", name="Use").click()
     sidebar.get_by_text(urlsplit(base_url).netloc).first.wait_for(timeout=WAIT)
     sidebar.get_by_text("Healthy").wait_for(timeout=WAIT)
-    _idle(page)
+    idle(page)
 
 
 def _start_and_finish(page, workspace, n_runs: int) -> None:
-    _goto(page, "Evaluate")
+    goto(page, "Evaluate")
     page.get_by_role("button", name="Start").click()
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -101,7 +100,7 @@ def _start_and_finish(page, workspace, n_runs: int) -> None:
 def _check(page, text: str) -> None:
     page.get_by_label("Content").fill(text)
     page.get_by_label("Content").blur()
-    _idle(page)
+    idle(page)
     page.get_by_role("button", name="Check", exact=True).click()
 
 

@@ -12,20 +12,14 @@ from cope_eval.policies import save_version
 from cope_eval.records import Endpoint
 from cope_eval.scoring import create_run
 from cope_eval.store import Store
-from tests.browser import running_app
+from tests.browser import WAIT, goto, running_app
 from tests.factories import POLICY_TEXT, make_golden
 
 pytestmark = [pytest.mark.browser]
 
 NO_SERVER = "http://127.0.0.1:9/v1"
 """Nothing answers here: no page in this test needs a model server."""
-WAIT = 60_000
 EDIT = POLICY_TEXT + "- Threats made in jest still count.\n"
-
-
-def _goto(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-    page.get_by_role("heading", name=title).first.wait_for(timeout=WAIT)
 
 
 def _workspace(root):
@@ -61,7 +55,7 @@ def test_pages_open_on_what_was_just_saved_or_picked_and_never_on_a_study_subset
     _workspace(workspace)
     with running_app({"COPE_EVAL_HOME": str(workspace), "COPE_BASE_URL": NO_SERVER}) as url:
         page.goto(url)
-        _goto(page, "Policies")
+        goto(page, "Policies")
         page.get_by_role("combobox", name="Policy", exact=True).click()
         page.get_by_role("option", name="violence").click()
         editor = page.get_by_label("Policy text")
@@ -70,14 +64,14 @@ def test_pages_open_on_what_was_just_saved_or_picked_and_never_on_a_study_subset
         page.get_by_role("button", name="Save as new version").click()
         page.get_by_text("Saved version").wait_for(timeout=WAIT)
 
-        _goto(page, "Evaluate")
+        goto(page, "Evaluate")
         expect(page.get_by_role("combobox", name="Policy", exact=True)).to_have_value("violence", timeout=WAIT)
         golden = page.get_by_role("combobox", name="Golden set", exact=True)
         expect(golden).to_have_value(re.compile(r"^newer"), timeout=WAIT)  # the newest set, not the subset
         offered = _options(page, "Golden set")
         assert len(offered) == 2 and not any("probes items" in o for o in offered), offered
 
-        _goto(page, "Golden sets")
+        goto(page, "Golden sets")
         page.get_by_role("tab", name="Browse and correct labels").click()
         offered = _options(page, "Golden set")
         assert len(offered) == 2 and not any("probes items" in o for o in offered), offered
@@ -85,7 +79,7 @@ def test_pages_open_on_what_was_just_saved_or_picked_and_never_on_a_study_subset
         page.get_by_role("option", name=re.compile(r"^older")).click()
         page.get_by_text("6 of 6 items match").wait_for(timeout=WAIT)
 
-        _goto(page, "Evaluate")
+        goto(page, "Evaluate")
         expect(page.get_by_role("combobox", name="Golden set", exact=True)).to_have_value(re.compile(r"^older"),
                                                                                         timeout=WAIT)
         expect(page.get_by_role("combobox", name="Policy", exact=True)).to_have_value("violence", timeout=WAIT)

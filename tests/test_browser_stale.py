@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cope_eval.policies import list_versions, save_version
-from tests.browser import running_app
+from tests.browser import WAIT, idle, running_app
 
 pytestmark = [pytest.mark.browser]
 
@@ -14,7 +14,6 @@ TAB1 = V1 + "- Threats made in jest still count.\n"
 TAB2 = V1 + "- Threats in song lyrics count too.\n"
 NO_SERVER = "http://127.0.0.1:9/v1"
 """Nothing answers here: the page needs no model server."""
-WAIT = 60_000
 
 
 def _open_policies(page, url: str) -> None:
@@ -22,12 +21,6 @@ def _open_policies(page, url: str) -> None:
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Policies", exact=True).click()
     page.get_by_role("heading", name="Policies").first.wait_for(timeout=WAIT)
     expect(page.get_by_label("Policy text")).to_have_value(V1, timeout=WAIT)
-
-
-def _idle(page) -> None:
-    """Wait for the current script run to finish (the status widget disappears)."""
-    page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=WAIT)
 
 
 def test_a_save_in_one_tab_is_announced_in_the_other_before_it_saves(page, tmp_path):
@@ -43,7 +36,7 @@ def test_a_save_in_one_tab_is_announced_in_the_other_before_it_saves(page, tmp_p
         tab1.get_by_label("Note for this version").fill("jest clause")
         tab1.get_by_label("Author").fill("bo")
         tab1.get_by_label("Author").press("Tab")
-        _idle(tab1)
+        idle(tab1)
         tab1.get_by_role("button", name="Save as new version").click()
         tab1.get_by_text('Saved version violence v2 · "jest clause"').wait_for(timeout=WAIT)
 
@@ -57,7 +50,7 @@ def test_a_save_in_one_tab_is_announced_in_the_other_before_it_saves(page, tmp_p
         expect(diff).to_contain_text("Threats made in jest still count.")  # against v2's
         assert tab2.get_by_role("button", name="Save as new version").is_enabled()
 
-        _idle(tab2)
+        idle(tab2)
         tab2.get_by_role("button", name="Save as new version").click()  # saving stays possible
         tab2.get_by_text("Saved version violence v3").wait_for(timeout=WAIT)
     versions = list_versions(workspace, "violence")

@@ -130,11 +130,16 @@ def test_unified_diff_applies_with_patch(tmp_path):
 
 
 def test_diff_versions_labels_and_identity(tmp_path):
+    from cope_eval.policies import version_labels
+
     v1 = save_version(tmp_path, "hate-speech", OLD, created="2025-01-01T00:00:00Z")
     v2 = save_version(tmp_path, "hate-speech", NEW, parent=v1.id, created="2025-01-02T00:00:00Z")
     diff = diff_versions(v1, v2)
-    assert f"--- hate-speech {v1.id[:19]} (2025-01-01T00:00:00.000000Z)" in diff.unified
-    assert f"hate-speech {v2.id[:19]} (2025-01-02T00:00:00.000000Z)</th>" in diff.html
+    assert f"--- hate-speech ({v1.id[7:15]}), 2025-01-01T00:00:00.000000Z" in diff.unified
+    assert f"hate-speech ({v2.id[7:15]}), 2025-01-02T00:00:00.000000Z</th>" in diff.html
+    labelled = diff_versions(v1, v2, labels=version_labels(tmp_path, "hate-speech"))
+    assert f"--- hate-speech v1 ({v1.id[7:15]}), 2025-01-01" in labelled.unified
+    assert f"hate-speech v2 ({v2.id[7:15]}), 2025-01-02T00:00:00.000000Z</th>" in labelled.html
     assert diff_versions(v1, v1).identical
 
 

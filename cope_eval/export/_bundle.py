@@ -361,7 +361,8 @@ def _parent_diff(store, workspace_root, version: PolicyVersion):
             pass
     if parent is None:
         return f"Parent {version.parent} is not in this workspace, so there is no diff", None
-    return f"Diff from parent {parent.id}", diff_versions(parent, version)
+    return f"Diff from parent {parent.id}", diff_versions(parent, version,
+                                                          labels=version_labels(workspace_root, version.policy))
 
 
 def _run_warnings(run: Run, results: pd.DataFrame, scrub):

@@ -11,9 +11,11 @@ from __future__ import annotations
 import difflib
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..records import PolicyVersion
+from ._labels import version_title
 from ._versions import canonical_text
 
 _TOKEN_RE = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
@@ -75,14 +77,17 @@ class PolicyDiff:
 
 
 def diff_versions(
-    old: PolicyVersion, new: PolicyVersion, *, context: int | None = 3, include_css: bool = True
+    old: PolicyVersion, new: PolicyVersion, *, context: int | None = 3, include_css: bool = True,
+    labels: Mapping[str, str] | None = None,
 ) -> PolicyDiff:
-    """Diff two saved versions; labels show policy, short id and creation time."""
+    """Diff two saved versions; each side is headed by the version's title (``version_title``,
+    with its "v3" from ``labels`` when given: version id -> label) and its creation time."""
+    labels = {} if labels is None else labels
     return diff_texts(
         old.text,
         new.text,
-        old_label=_label(old),
-        new_label=_label(new),
+        old_label=_heading(old, labels.get(old.id)),
+        new_label=_heading(new, labels.get(new.id)),
         context=context,
         include_css=include_css,
     )
@@ -260,5 +265,5 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _label(version: PolicyVersion) -> str:
-    return f"{version.policy} {version.id[:19]} ({version.created or 'unsaved'})"
+def _heading(version: PolicyVersion, label: str | None) -> str:
+    return f"{version_title(version, label)}, {version.created or 'unsaved'}"
