@@ -1,6 +1,6 @@
 """Run every benchmark and write bench/results.md (figures, ratios, targets, the machine).
 
-    .venv/bin/python bench/run_all.py            # all seven, full size (about 20-30 min on 2 cores)
+    .venv/bin/python bench/run_all.py            # all eight, full size (about 20-30 min on 2 cores)
     .venv/bin/python bench/run_all.py --quick    # smaller sizes, a few minutes; writes no file
     .venv/bin/python bench/run_all.py --only 1,3 --out /tmp/results.md
 

@@ -48,7 +48,7 @@ def test_workspace_page_lists_policies_and_golden_sets(workspace, monkeypatch):
     assert not at.exception
     policies, golden_sets = at.dataframe
     assert policies.value["policy"].tolist() == ["hate-speech"]
-    assert golden_sets.value["file"].tolist() == ["hate.csv"]
+    assert golden_sets.value["golden set"].tolist() == ["hate.csv"]  # in the folder, not loaded yet
 
 
 def test_every_page_is_in_the_navigation(workspace, monkeypatch):
