@@ -132,7 +132,7 @@ class Run:
     threshold: float
     """Decision threshold for this run's headline metrics (score >= threshold is "1")."""
     concurrency: int
-    """Requests in flight at most."""
+    """Requests in flight at most, per server: the fixed level, or the cap when ``adaptive``."""
     status: str
     """As stored: one of RUN_STATUSES. ``store.effective_status(run)`` says what it is now (a
     runner that died leaves ``running`` behind)."""
@@ -154,6 +154,12 @@ class Run:
     """The weights that answered, as the server reported them (vLLM's ``root`` in ``/v1/models``);
     None when no server of the run said. Recorded on the first execution that learns it; a later
     execution against other weights is refused, so a run never mixes checkpoints."""
+    adaptive: bool = False
+    """True when the requests in flight adapt to the server (``--concurrency auto``, the default):
+    each server's limit follows a controller (``scoring._concurrency``) within [1, ``concurrency``]."""
+    settled_concurrency: int | None = None
+    """For an adaptive run, the requests in flight its limit settled on in its last execution,
+    summed over its servers (replicas included); None when fixed, or before an execution ended."""
 
 
 @dataclass(frozen=True)

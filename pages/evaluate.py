@@ -45,7 +45,9 @@ template_col, mode_col, concurrency_col = right.columns(3)
 template = template_col.selectbox("Template", list(TEMPLATES), key=_state.EVAL_TEMPLATE,
                                   help="\n".join(f"- {t.name}: {t.description}" for t in TEMPLATES.values()))
 mode = mode_col.selectbox("Answer mode", ANSWER_MODES, key=_state.EVAL_ANSWER_MODE)
-concurrency = concurrency_col.number_input("Concurrency", 1, 512, key=_state.EVAL_CONCURRENCY)
+concurrency = concurrency_col.number_input(
+    "Concurrency", 1, 512, key=_state.EVAL_CONCURRENCY, placeholder="auto",
+    help="Requests in flight per server. Empty: adaptive, it finds what the server can take; a number fixes it.")
 if endpoint is None:
     st.warning("No healthy model server: choose one in the sidebar to start runs or check items.")
 else:

@@ -71,6 +71,7 @@ def _check_outputs(inputs, first, second_run):
         assert key in metrics
     # attributable: the server asked and the checkpoint vLLM reported for the model (its root)
     assert metrics["base_url"].startswith("http://127.0.0.1:") and "smollm2" in metrics["checkpoint"].lower()
+    assert (metrics["concurrency"], metrics["settled_concurrency"]) == (4, None), "--concurrency 4: fixed"
     assert metrics["errors"] == 0 and metrics["n"] == N_ITEMS and metrics["tp"] + metrics["fp"] + metrics["fn"] + metrics["tn"] == metrics["n"]
     predictions = pd.read_csv(inputs / "out1" / "predictions.csv")
     assert list(predictions.columns) == ["id", "label", "score", "pred", "error", "category"]

@@ -89,7 +89,7 @@ def test_a_threshold_out_of_range_is_one_line_naming_the_flag(workspace, capsys,
 
 @pytest.mark.parametrize("value, problem", [
     ("100000", f"Concurrency must be at most {max_concurrency():,}, not 100,000"), ("0", "Concurrency must be at least 1, not 0"),
-    ("-3", "Concurrency must be at least 1, not -3"), ("many", "--concurrency must be a whole number, not 'many'"),
+    ("-3", "Concurrency must be at least 1, not -3"), ("many", "--concurrency must be 'auto' or a whole number, not 'many'"),
 ])
 def test_a_concurrency_the_process_cannot_hold_is_one_line_naming_the_flag(workspace, capsys, value, problem):
     """100,000 connections ran out of file descriptors, reported as 'server unreachable'."""

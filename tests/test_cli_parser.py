@@ -71,6 +71,6 @@ def test_run_help_states_defaults_worth_stating_and_no_empty_ones(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
-    assert "(default: 16)" in shown and "(default: 0.5)" in shown  # a real default is still said
+    assert "(default: auto)" in shown and "(default: 0.5)" in shown  # a real default is still said
     for empty in ("(default: None)", "(default: False)", "(default: [])", "auto-detect) (default"):
         assert empty not in shown

@@ -49,6 +49,7 @@ def test_populated_workspace_without_a_server_renders(workspace, monkeypatch):
     assert not at.exception
     assert "No healthy model server" in texts(at)
     assert at.button(key=_state.EVAL_START).disabled
+    assert at.number_input(key=_state.EVAL_CONCURRENCY).value is None, "empty: adaptive, right for a GPU server"
     assert "No runs yet" in texts(at)
 
 

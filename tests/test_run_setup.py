@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from cope_eval.app import RunManager, resume_run, run_view, runs_overview, start_runs
-from cope_eval.app._run_setup import format_seconds, runs_table
+from cope_eval.app._run_setup import RunView, format_seconds, runs_table
 from cope_eval.errors import ConfigError
 from cope_eval.records import Endpoint, Run
 from cope_eval.scoring import create_run
@@ -39,9 +39,36 @@ def test_start_runs_one_per_version_and_follow_them(store, manager, workspace):
     view = run_view(store, manager, runs[0].id)
     assert (view.status, view.done, view.errors, view.fraction, view.active) == ("completed", 12, 0, 1.0, False)
     assert view.summary().startswith("12 / 12 items · 0 errors · ") and "items/s" in view.summary()
-    assert "ETA" not in view.summary()
+    assert "ETA" not in view.summary() and view.summary().endswith("concurrency 3 (fixed)")
     overview = runs_overview(store, manager)
     assert overview["status"].tolist() == ["completed", "completed"] and overview["policy"].tolist() == ["violence"] * 2
+
+
+def test_an_empty_concurrency_starts_adaptive_runs_that_say_where_they_settled(store, manager):
+    golden = make_golden(40)
+    store.put_golden_set(golden)
+    with StubServer() as server:
+        [run] = start_runs(store, manager, versions=[make_policy()], golden_hash=golden.hash,
+                           endpoint=Endpoint(server.base_url, "stub"), template="cope-b", answer_mode="logprobs",
+                           concurrency=None)
+        manager.wait(run.id, 30)
+    stored = store.run(run.id)
+    assert stored.adaptive and stored.settled_concurrency is not None and stored.settled_concurrency >= 1
+    view = run_view(store, manager, run.id)
+    assert view.summary().endswith(f"concurrency auto, settled at {stored.settled_concurrency}")
+
+
+def test_the_concurrency_line_says_fixed_live_settled_or_not_yet():
+    fixed = _run("run-1", "sha256:" + "1" * 64)
+    auto = replace(fixed, adaptive=True, concurrency=512)
+
+    def view(run, active=False, in_flight=()):
+        return RunView(run, "running", 0, 0, None, None, active, None, in_flight)
+
+    assert view(fixed).concurrency() == "concurrency 4 (fixed)"
+    assert view(auto, active=True, in_flight=(48, 16)).concurrency() == "concurrency auto: 48 + 16 now"
+    assert view(replace(auto, settled_concurrency=40)).concurrency() == "concurrency auto, settled at 40"
+    assert view(auto).concurrency() == "concurrency auto (at most 512)"
 
 
 def test_start_runs_needs_a_version(store, manager):

@@ -303,3 +303,40 @@ def test_a_score_that_is_not_a_probability_never_reaches_the_store(store, worksp
     assert stored.loc["item-00000", "error"] == "score nan is not a probability in [0, 1]"
     assert stored.loc["item-00004", "score"] == 0.25 and recorder.errors == 4
     assert list(store.cached([f"sha256:{i}" for i in range(5)])) == ["sha256:4"]
+
+
+def test_an_adaptive_run_backs_off_a_full_server_and_records_where_it_settled(store, workspace):
+    """The default: from 16 in flight, a server that refuses more than 6 with 429 brings the
+    limit down; the run records that it adapted and the level it settled on."""
+    golden, refused, seen = make_golden(300), [], []
+
+    def six_slots(path, body):
+        if "chat" not in path:
+            return instant(path, body)
+        if server.in_flight > 6:
+            refused.append(path)  # at once: the stub's in_flight then counts only the 6 at work
+            return Reply(status=429, body=b'{"error": "busy"}')
+        return Reply(body=FIXED_CHAT_REPLY, delay_s=0.01)
+
+    with StubServer(six_slots) as server:
+        run, endpoint = start(store, server, golden)
+        assert (run.adaptive, run.concurrency) == (True, 512)
+        result = execute_run(store, run.id, endpoint, workspace_root=workspace.root, progress=seen.append,
+                             retry=RetryPolicy(attempts=8, base_delay_s=0.01, max_delay_s=0.05, timeout_s=2.0))
+    stored = store.run(run.id)
+    assert stored.status == "completed" and stored.adaptive
+    assert 1 <= stored.settled_concurrency < 16 and result.run.settled_concurrency == stored.settled_concurrency
+    assert refused and all(len(p.concurrency) == 1 for p in seen) and min(p.concurrency[0] for p in seen) < 16
+    assert len(refused) < len(golden) / 3  # the 512 workers ready take jobs only within the limit
+
+
+def test_a_fixed_run_records_no_settled_level_and_zero_is_refused_not_replaced(store, workspace):
+    with StubServer() as server:
+        run, endpoint = start(store, server, make_golden(5), concurrency=3)
+        with pytest.raises(ConfigError, match="at least 1"):
+            execute(store, run, endpoint, workspace, concurrency=0)
+        seen = []
+        execute(store, run, endpoint, workspace, progress=seen.append)
+    stored = store.run(run.id)
+    assert (stored.adaptive, stored.settled_concurrency, stored.concurrency) == (False, None, 3)
+    assert seen and all(p.concurrency == () for p in seen)

@@ -108,7 +108,7 @@ def test_a_store_from_before_the_answer_source_learns_it_and_drops_unattributabl
     db.commit()
     db.close()
     with Store(tmp_path) as store:
-        assert store.migrations()[-1] == "m005_answer_source"
+        assert store.migrations()[4] == "m005_answer_source"
         assert store.cached(["sha256:old"]) == {}
         golden, policy = make_golden(1), make_policy()
         run = create_run(store, policy=policy, golden=golden, endpoint=Endpoint("http://h/v1", "m"))
@@ -116,3 +116,24 @@ def test_a_store_from_before_the_answer_source_learns_it_and_drops_unattributabl
         store.mark_run(run.id, "running", pid=1, checkpoint="org/ckpt")
         store.mark_run(run.id, "running", pid=1)  # None keeps what was recorded
         assert store.run(run.id).checkpoint == "org/ckpt"
+
+
+def test_a_run_from_before_adaptive_concurrency_reads_as_fixed_and_an_adaptive_one_keeps_its_level(tmp_path):
+    from cope_eval.store._schema import MIGRATIONS as ALL
+
+    db = sqlite3.connect(tmp_path / "store.sqlite3")
+    db.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+    for name, sql in ALL[:5]:
+        db.executescript(sql)
+        db.execute("INSERT INTO migrations VALUES (?, '2026-01-01')", (name,))
+    db.commit()
+    db.close()
+    with Store(tmp_path) as store:
+        old = create_run(store, policy=make_policy(), golden=make_golden(1), endpoint=Endpoint("http://h/v1", "m"),
+                         concurrency=16)
+        assert (store.run(old.id).adaptive, store.run(old.id).settled_concurrency) == (False, None)
+        run = create_run(store, policy=make_policy(), golden=make_golden(1), endpoint=Endpoint("http://h/v1", "m"))
+        assert store.run(run.id).adaptive is True
+        store.mark_run(run.id, "completed", settled_concurrency=97)
+        store.mark_run(run.id, "completed")  # None keeps what was recorded
+        assert store.run(run.id).settled_concurrency == 97

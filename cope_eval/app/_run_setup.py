@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..records import Endpoint, PolicyVersion, Run, short_id
-from ..scoring import create_run
+from ..scoring import AUTO, create_run
 from ..store import Store
 from ._background import RunManager
 from ._run_picker import version_namer
@@ -46,6 +46,8 @@ class RunView:
     """True while this process is scoring it (cancel is possible)."""
     failure: str | None
     """Why the last execution in this process raised, or the stored error."""
+    in_flight: tuple[int, ...] = ()
+    """For an adaptive run scoring in this process: the requests each server may have in flight now."""
 
     @property
     def fraction(self) -> float:
@@ -63,17 +65,31 @@ class RunView:
             parts.append(f"{self.rate:.1f} items/s")
         if self.active:
             parts.append(f"ETA {format_seconds(self.eta_s)}")
+        parts.append(self.concurrency())
         return " · ".join(parts)
+
+    def concurrency(self) -> str:
+        """How many requests the run keeps in flight: ``concurrency 16 (fixed)``, ``concurrency auto:
+        48 now``, ``concurrency auto, settled at 48``, or ``concurrency auto (at most 512)``."""
+        if not self.run.adaptive:
+            return f"concurrency {self.run.concurrency} (fixed)"
+        if self.active and self.in_flight:
+            return f"concurrency auto: {' + '.join(map(str, self.in_flight))} now"
+        if self.run.settled_concurrency is not None:
+            return f"concurrency auto, settled at {self.run.settled_concurrency}"
+        return f"concurrency auto (at most {self.run.concurrency})"
 
 
 def start_runs(store: Store, manager: RunManager, *, versions: Sequence[PolicyVersion], golden_hash: str,
-               endpoint: Endpoint, template: str, answer_mode: str, concurrency: int) -> list[Run]:
-    """Create one run per policy version over the golden set and start them in the background."""
+               endpoint: Endpoint, template: str, answer_mode: str, concurrency: int | None) -> list[Run]:
+    """Create one run per policy version over the golden set and start them in the background;
+    ``concurrency`` None is adaptive ("auto"), a number fixes it."""
     if not versions:
         raise ConfigError("Choose at least one policy version to run.")
     golden = store.golden_set(golden_hash)
     runs = [create_run(store, policy=v, golden=golden, endpoint=endpoint, template=template,
-                       answer_mode=answer_mode, concurrency=int(concurrency)) for v in versions]
+                       answer_mode=answer_mode, concurrency=AUTO if concurrency is None else int(concurrency))
+            for v in versions]
     for run in runs:
         manager.start(run.id, endpoint)
     return runs
@@ -103,7 +119,8 @@ def run_view(store: Store, manager: RunManager, run_id: str) -> RunView:
     status = manager.status(run)
     rate = progress.rate if progress is not None else None
     eta = progress.eta_s if progress is not None and active else None
-    return RunView(run, status, done, errors, rate, eta, active, manager.error(run_id) or run.error)
+    in_flight = progress.concurrency if progress is not None and active else ()
+    return RunView(run, status, done, errors, rate, eta, active, manager.error(run_id) or run.error, in_flight)
 
 
 def runs_overview(store: Store, manager: RunManager, *, limit: int = 200) -> pd.DataFrame:

@@ -59,8 +59,9 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
                             metavar="T", help="label 1 when the label column's value is >= T, else 0 (fractions, scores)")
     label_rule.add_argument("--label-map", type=_golden_flag("parse_label_map", "--label-map"), metavar="MAP",
                             help="label values as 0/1, e.g. 'yes=1,no=0' (case-insensitive; others are bad rows)")
-    run.add_argument("--concurrency", type=_concurrency_flag, default=16,
-                     help="requests in flight at once, per server")
+    run.add_argument("--concurrency", type=_concurrency_flag, default="auto",
+                     help="requests in flight at once, per server: 'auto' follows what the server can take "
+                          "(from 16, up while throughput rises, down on 429/503/timeouts), a number fixes it")
     run.add_argument("--replica", action="append", default=[], metavar="URL",
                      help="another server of the same model to share the work (repeatable; same key and concurrency)")
     add_threshold(run, "score >= T is \"1\", from 0 to 1", default=0.5)
@@ -196,8 +197,10 @@ def _write_out(out: Path, run, metrics, results, threshold: float) -> None:
     from ..store import with_predicted_labels
 
     card = {**metrics.to_dict(), "run_id": run.id, "status": run.status, "model": run.model,
-            "base_url": run.base_url, "checkpoint": run.checkpoint, "template": run.template, "answer_mode": run.answer_mode, "policy_version_id": run.policy_version_id,
-            "golden_hash": run.golden_hash, "items": run.n_items}
+            "base_url": run.base_url, "checkpoint": run.checkpoint, "template": run.template,
+            "answer_mode": run.answer_mode, "policy_version_id": run.policy_version_id, "golden_hash": run.golden_hash,
+            "items": run.n_items, "concurrency": "auto" if run.adaptive else run.concurrency,
+            "settled_concurrency": run.settled_concurrency}
     columns = ["item_id", "label", "score", "pred", "error"] + (["category"] if "category" in results else [])
     table = with_predicted_labels(results, threshold)[columns].rename(columns={"item_id": "id"})
     predictions = io.StringIO()
@@ -214,7 +217,8 @@ def _write_out(out: Path, run, metrics, results, threshold: float) -> None:
 def _summary(run, m, result) -> str:
     rows = [("run", run.id), ("status", run.status), ("items", f"{run.n_items:,}"), ("scored", f"{m.n:,}"),
             ("errors", f"{m.errors:,}"), ("from cache", f"{result.progress.cached:,}"),
-            ("sent", f"{result.progress.sent:,}"), ("threshold", f"{m.threshold:g}"),
+            ("sent", f"{result.progress.sent:,}"), ("concurrency", _concurrency_shown(run)),
+            ("threshold", f"{m.threshold:g}"),
             ("tp / fp / fn / tn", f"{m.tp} / {m.fp} / {m.fn} / {m.tn}"), ("precision", f"{m.precision:.4f}"),
             ("recall", f"{m.recall:.4f}"), ("f1", f"{m.f1:.4f}"), ("accuracy", f"{m.accuracy:.4f}")]
     width = max(len(k) for k, _ in rows)
@@ -265,14 +269,24 @@ class _ProgressBar:
         sys.stderr.write("\n")
 
 
-def _concurrency_flag(value: str) -> int:
-    """``--concurrency``: a whole number the process can hold open (http_client.check_concurrency)."""
-    from ..scoring import check_concurrency
+def _concurrency_shown(run) -> str:
+    if not run.adaptive:
+        return f"{run.concurrency:,} (fixed)"
+    settled = "not settled" if run.settled_concurrency is None else f"settled at {run.settled_concurrency:,}"
+    return f"auto, {settled} (at most {run.concurrency:,} per server)"
 
+
+def _concurrency_flag(value: str) -> int | str:
+    """``--concurrency``: ``auto``, or a whole number the process can hold open
+    (http_client.check_concurrency)."""
+    from ..scoring import AUTO, check_concurrency
+
+    if value.strip().lower() == AUTO:
+        return AUTO
     try:
         number = int(value)
     except ValueError:
-        raise ConfigError(f"--concurrency must be a whole number, not {value!r}.") from None
+        raise ConfigError(f"--concurrency must be 'auto' or a whole number, not {value!r}.") from None
     try:
         check_concurrency(number)
     except ConfigError as exc:

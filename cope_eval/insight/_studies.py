@@ -111,7 +111,7 @@ def create_study(store: Store, *, kind: str, base_run: Run, variants: Sequence[V
                                 created=utc_now())
         run = create_run(store, policy=version, golden=items, endpoint=endpoint, template=base_run.template,
                          answer_mode=base_run.answer_mode, threshold=base_run.threshold,
-                         concurrency=base_run.concurrency)
+                         concurrency="auto" if base_run.adaptive else base_run.concurrency)
         runs.append(StudyRun(variant.role, variant.label, run.id))
     study = Study(new_study_id(), kind, base_run.id, dict(params or {}, items=len(items)), author, utc_now(),
                   tuple(runs))

@@ -5,7 +5,7 @@ from ._batch import export_batch, import_batch
 from ._budget import Tokenizer
 from ._check import CheckResult, check_one
 from ._http_client import ServerSession, TransportError, check_concurrency, fetch
-from ._runner import RunProgress, RunResult, create_run, effective_status, execute_run
+from ._runner import AUTO, RunProgress, RunResult, create_run, effective_status, execute_run
 from ._server_info import probe
 from ._templates import (
     ANSWER_MODES, DEFAULT_TEMPLATE, TEMPLATES, Template, build_body, cope_prompt, get_template
@@ -14,6 +14,7 @@ from ._transport import RetryPolicy
 
 __all__ = [
     "ANSWER_MODES",
+    "AUTO",
     "CheckResult",
     "DEFAULT_TEMPLATE",
     "RetryPolicy",

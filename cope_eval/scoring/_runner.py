@@ -24,7 +24,8 @@ import pandas as pd
 from ..errors import ConfigError
 from ..metrics import check_threshold
 from ..records import Endpoint, GoldenSet, PolicyVersion, Run
-from ._http_client import check_concurrency
+from ._concurrency import CEILING, START, ConcurrencyController
+from ._http_client import check_concurrency, max_concurrency
 from ._jobs import AnswerSource, JobBuilder
 from . import _budget as budget
 # effective_status lives in run_status; modules that take it from the runner still find it here.
@@ -36,6 +37,8 @@ from ._transport import Lane, Outcome, RetryPolicy, run_jobs
 
 FLUSH_EVERY_S = 0.25
 HEARTBEAT_EVERY_S = 5.0
+AUTO = "auto"
+"""A concurrency that adapts to the server (``_concurrency``) instead of a fixed number."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class RunProgress:
     """Items sent to the server in this execution."""
     elapsed_s: float
     """Seconds since this execution started."""
+    concurrency: tuple[int, ...] = ()
+    """With adaptive concurrency, the requests each server may have in flight now (the run's
+    endpoint first, then its replicas); empty when fixed."""
 
     @property
     def rate(self) -> float:
@@ -80,10 +86,15 @@ class RunResult:
 
 def create_run(
     store: Store, *, policy: PolicyVersion, golden: GoldenSet, endpoint: Endpoint, template: str = "cope-b",
-    answer_mode: str = "logprobs", threshold: float = 0.5, concurrency: int = 16,
+    answer_mode: str = "logprobs", threshold: float = 0.5, concurrency: int | str = AUTO,
 ) -> Run:
-    """Register the policy version and golden set, and a pending run over them."""
-    concurrency = _allowed_concurrency(get_template(template), concurrency)
+    """Register the policy version and golden set, and a pending run over them.
+
+    ``concurrency``: requests in flight per server, a number, or ``"auto"`` (adaptive: the run
+    records the cap, the template's ``max_concurrency`` or ``CEILING``, and its limit adapts)."""
+    _check_level(concurrency)
+    adaptive = concurrency == AUTO
+    concurrency = _auto_cap(get_template(template)) if adaptive else _allowed_concurrency(get_template(template), concurrency)
     if answer_mode not in ANSWER_MODES:
         raise ConfigError(f"Unknown answer mode {answer_mode!r}; choose one of {', '.join(ANSWER_MODES)}.")
     check_concurrency(concurrency)
@@ -93,7 +104,7 @@ def create_run(
     run = Run(
         id=new_run_id(), policy_version_id=policy.id, golden_hash=golden.hash, base_url=endpoint.base_url,
         model=endpoint.model, template=template, answer_mode=answer_mode, threshold=threshold,
-        concurrency=concurrency, status="pending", n_items=len(golden), created=utc_now(),
+        concurrency=concurrency, status="pending", n_items=len(golden), created=utc_now(), adaptive=adaptive,
     )
     store.create_run(run)
     return run
@@ -102,13 +113,16 @@ def create_run(
 def execute_run(
     store: Store, run_id: str, endpoint: Endpoint, *, workspace_root: Path, use_cache: bool = True,
     retry: RetryPolicy = RetryPolicy(), retry_errors: bool = False, allow_urls: bool = False,
-    concurrency: int | None = None, progress: Callable[[RunProgress], None] | None = None,
-    cancel: threading.Event | None = None, replicas: Sequence[tuple[Endpoint, int]] = (),
+    concurrency: int | str | None = None, progress: Callable[[RunProgress], None] | None = None,
+    cancel: threading.Event | None = None, replicas: Sequence[tuple[Endpoint, int | str]] = (),
 ) -> RunResult:
     """Score every item of the run that has no prediction yet, storing outcomes as they come.
 
+    ``concurrency``: a number or ``"auto"`` for this execution; None: the run's own (its
+    ``concurrency``, or adaptive within it when the run is ``adaptive``).
     ``replicas``: more servers of the same model, each with its own concurrency, sharing the
-    work; items a failing replica could not score are retried on the others.
+    work; items a failing replica could not score are retried on the others. Adaptive servers
+    each get their own controller.
 
     Refused with a ConfigError before any item is sent, the stored run unchanged: another
     endpoint or model than the run's; a run a live process is scoring (``run_status``);
@@ -125,8 +139,11 @@ def execute_run(
             f"it cannot be continued against {endpoint.model!r} at {endpoint.base_url}."
         )
     refuse_if_being_scored(run)
-    check_concurrency(concurrency or run.concurrency, *(n for _, n in replicas))  # before the run is claimed
+    if concurrency is None:
+        concurrency = AUTO if run.adaptive else run.concurrency
     template = get_template(run.template)
+    levels = _levels(template, run, [concurrency, *(n for _, n in replicas)])
+    check_concurrency(*levels)  # before the run is claimed
     golden = store.golden_set(run.golden_hash)
     policy = store.policy_version(run.policy_version_id)
     todo = _without(golden.items, store.scored_item_ids(run_id, errors=not retry_errors))  # to plan; see _score
@@ -148,7 +165,7 @@ def execute_run(
             store.delete_errors(run_id)
         store.mark_run(run_id, "running", pid=os.getpid(), checkpoint=checkpoint)
     with scoring_here(run_id):
-        lanes = _lanes(template, endpoint, replicas, concurrency or run.concurrency)
+        lanes = _lanes(template, endpoint, replicas, levels, adaptive=[concurrency == AUTO, *(n == AUTO for _, n in replicas)])
         try:
             return _score(store, run, builder, golden.items, plan, lanes=lanes, use_cache=use_cache, retry=retry,
                           progress=progress, cancel=cancel or threading.Event())
@@ -163,7 +180,7 @@ def _score(store: Store, run: Run, builder: JobBuilder, items: pd.DataFrame, pla
     the claim, so items a runner stored just before it are not sent again."""
     stored = store.scored_item_ids(run.id)
     todo = _without(items, stored)
-    recorder = _Recorder(store, run, use_cache, progress)
+    recorder = _Recorder(store, run, use_cache, progress, lanes)
     for item_id, message in plan.refused.items():
         if item_id not in stored:
             recorder.refuse(item_id, message)
@@ -185,14 +202,39 @@ def _score(store: Store, run: Run, builder: JobBuilder, items: pd.DataFrame, pla
         status, error = "interrupted", recorder.server_down or recorder.store_failed
     else:
         status, error = "cancelled", None
-    store.mark_run(run.id, status, error=error)
+    store.mark_run(run.id, status, error=error, settled_concurrency=_settled(lanes))
     return RunResult(store.run(run.id), recorder.snapshot(), requests, plan.warnings)
 
 
-def _lanes(template: Template, endpoint: Endpoint, replicas: Sequence[tuple[Endpoint, int]],
-           concurrency: int) -> list[Lane]:
-    lanes = [Lane(endpoint.base_url, endpoint.api_key, _allowed_concurrency(template, concurrency))]
-    return lanes + [Lane(e.base_url, e.api_key, _allowed_concurrency(template, n)) for e, n in replicas]
+def _levels(template: Template, run: Run, wanted: list[int | str]) -> list[int]:
+    """Requests in flight at most per server, in order: a fixed number as asked (capped by the
+    template when the lanes are built); ``"auto"``: the run's cap (its ``concurrency`` when it is
+    adaptive, else the template's), shared out so that every server's connections fit."""
+    for n in wanted:
+        _check_level(n)
+    auto = [n for n in wanted if n == AUTO]
+    if not auto:
+        return list(wanted)
+    cap = run.concurrency if run.adaptive else _auto_cap(template)
+    room = max_concurrency() - sum(n for n in wanted if n != AUTO)
+    share = max(1, min(cap, room // len(auto)))
+    return [share if n == AUTO else n for n in wanted]
+
+
+def _lanes(template: Template, endpoint: Endpoint, replicas: Sequence[tuple[Endpoint, int | str]],
+           levels: list[int], *, adaptive: list[bool]) -> list[Lane]:
+    """One lane per server; an adaptive one with a controller of its own."""
+    servers = [endpoint, *(replica for replica, _ in replicas)]
+    return [Lane(s.base_url, s.api_key, n, ConcurrencyController(cap=n, now=time.monotonic())) if auto
+            else Lane(s.base_url, s.api_key, _allowed_concurrency(template, n))
+            for s, n, auto in zip(servers, levels, adaptive)]
+
+
+def _settled(lanes: Sequence[Lane]) -> int | None:
+    """The requests in flight an adaptive execution settled on, over its servers; None when fixed."""
+    controllers = [lane.controller for lane in lanes if lane.controller is not None]
+    now = time.monotonic()
+    return sum(c.settled(now) for c in controllers) if controllers else None
 
 
 def _checkpoint(run: Run, servers: Sequence[Endpoint], infos: Sequence[ModelInfo | None]) -> str | None:
@@ -250,8 +292,9 @@ class _Recorder:
     stay unscored, so a resume sends them again instead of keeping a wall of errors.
     """
 
-    def __init__(self, store: Store, run: Run, use_cache: bool, progress):
+    def __init__(self, store: Store, run: Run, use_cache: bool, progress, lanes: Sequence[Lane] = ()):
         self.store, self.run, self.use_cache, self.progress = store, run, use_cache, progress
+        self.controllers = [lane.controller for lane in lanes if lane.controller is not None]
         self.started = time.perf_counter()
         stored, errors, _ = store.prediction_counts(run.id)
         self.done, self.errors, self.cached, self.sent = stored, errors, 0, 0
@@ -260,7 +303,7 @@ class _Recorder:
         self.unreachable: list[Outcome] = []
         self.server_down: str | None = None
         self.store_failed: str | None = None
-        self._unreachable_limit = max(2, run.concurrency)
+        self._unreachable_limit = max(2, min(run.concurrency, START) if run.adaptive else run.concurrency)
         self._last_write = time.monotonic()
 
     def accept(self, outcome: Outcome, *, cached: bool = False) -> None:
@@ -325,7 +368,18 @@ class _Recorder:
 
     def snapshot(self) -> RunProgress:
         return RunProgress(self.run.id, self.run.n_items, self.done, self.errors, self.cached, self.sent,
-                           time.perf_counter() - self.started)
+                           time.perf_counter() - self.started, tuple(c.limit for c in self.controllers))
+
+
+def _check_level(concurrency) -> None:
+    if isinstance(concurrency, str) and concurrency != AUTO:
+        raise ConfigError(f"Concurrency must be {AUTO!r} or a whole number, not {concurrency!r}.")
+
+
+def _auto_cap(template: Template) -> int:
+    """An adaptive run's cap: the template's ``max_concurrency``, else ``CEILING``; never more
+    connections than the process can open."""
+    return min(_allowed_concurrency(template, CEILING), max_concurrency())
 
 
 def _allowed_concurrency(template: Template, wanted: int) -> int:

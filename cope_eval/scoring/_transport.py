@@ -2,7 +2,10 @@
 
 Each server (a lane) gets one HTTP session (cope_eval/http_client.py) whose pool holds at most
 its concurrency in keep-alive connections, and as many workers; the workers pull jobs from one
-iterator and hand every outcome to a callback, success or error.
+iterator and hand every outcome to a callback, success or error. A lane with a controller
+(``_concurrency``: adaptive concurrency) has as many workers as its cap, of which only the first
+``controller.limit`` take jobs; every try is reported to the controller, and, when the server
+exposes vLLM's ``/metrics`` (at its root), a sample of its queue every ``METRICS_EVERY_S``.
 Retries: connection errors, timeouts, 429 and 5xx, with exponential backoff and full jitter,
 honouring Retry-After; other 4xx are final at once, and so is a redirect (never followed: the
 key would go with it).
@@ -15,15 +18,19 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 
 from ..errors import redact
 from ._answers import Answer, read_answer
+from ._concurrency import FAILED, OK, OVERLOADED, ConcurrencyController
 from ._http_client import BadReply, Reply, ServerSession, TransportError, check_concurrency
 from ._templates import Template
 
 MAX_RETRY_AFTER_S = 120.0
+METRICS_EVERY_S = 0.5
+"""How often an adaptive lane samples its server's ``/metrics``."""
+METRICS_DEADLINE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,10 @@ class Lane:
     base_url: str
     api_key: str | None
     concurrency: int
+    """Requests in flight at most (with a controller: its cap, the connections held ready)."""
+    controller: ConcurrencyController | None = field(default=None, compare=False)
+    """Adaptive concurrency: the controller moves the limit within [1, ``concurrency``]; None:
+    ``concurrency`` requests in flight, fixed."""
 
 
 class _LaneState:
@@ -90,6 +101,48 @@ class _LaneState:
         self.lane = lane
         self.failures = 0
         self.alive = True
+        self.busy = 0
+        """Jobs this lane is working on (retries and their waits included)."""
+        self.closing = False
+        self._limit_moved = asyncio.Event()
+
+    @property
+    def drop_after(self) -> int:
+        """Items failed in a row that drop the lane: its workers, or the controller's start."""
+        controller = self.lane.controller
+        return self.lane.concurrency if controller is None else min(self.lane.concurrency, controller.start)
+
+    def may_take(self, index: int) -> bool:
+        controller = self.lane.controller
+        return controller is None or index < controller.limit or self.closing
+
+    async def turn(self, index: int) -> None:
+        """Wait until worker ``index`` is within the limit, or the lane is closing."""
+        while not self.may_take(index):
+            await self._limit_moved.wait()
+
+    def observe(self, latency_s: float, outcome: str) -> None:
+        """One try's end, told to the controller; parked workers wake when the limit moved."""
+        controller = self.lane.controller
+        before = controller.limit
+        controller.on_complete(time.monotonic(), latency_s, outcome, in_flight=self.busy)
+        if controller.limit != before:
+            self.wake()
+
+    def sample(self, running: int, waiting: int) -> None:
+        controller = self.lane.controller
+        before = controller.limit
+        controller.on_metrics(time.monotonic(), running, waiting)
+        if controller.limit != before:
+            self.wake()
+
+    def close(self) -> None:
+        self.closing = True
+        self.wake()
+
+    def wake(self) -> None:
+        moved, self._limit_moved = self._limit_moved, asyncio.Event()
+        moved.set()
 
 
 async def run_jobs(
@@ -113,53 +166,101 @@ async def run_jobs(
     def next_job() -> Job | None:
         return requeued.popleft() if requeued else next(jobs, None)
 
-    async def worker(state: _LaneState, session: ServerSession) -> None:
+    async def worker(state: _LaneState, session: ServerSession, index: int) -> None:
         nonlocal in_flight, requests_made
         lane = state.lane
-        while state.alive and not should_stop():
-            job = next_job()
-            if job is None:
-                if in_flight == 0:
-                    return
-                await asyncio.sleep(0.02)  # another replica may hand its items back
-                continue
-            in_flight += 1
-            try:
-                outcome, tries, lane_failed = await _score(session, job, template, retry, lane.api_key)
-            finally:
-                in_flight -= 1
-            requests_made += tries
-            if not lane_failed:
-                state.failures = 0
-                on_outcome(outcome)
-                continue
-            state.failures += 1
-            if state.failures >= lane.concurrency and sum(s.alive for s in states) > 1:
-                state.alive = False
-            if any(s.alive and s is not state for s in states):
-                requeued.append(job)
-            else:
-                on_outcome(outcome)
+        observe = None if lane.controller is None else state.observe
+        try:
+            while state.alive and not should_stop():
+                if not state.may_take(index):
+                    await state.turn(index)
+                    continue
+                job = next_job()
+                if job is None:
+                    if in_flight == 0:
+                        return
+                    await asyncio.sleep(0.02)  # another replica may hand its items back
+                    continue
+                in_flight += 1
+                state.busy += 1
+                try:
+                    outcome, tries, lane_failed = await _score(session, job, template, retry, lane.api_key, observe)
+                finally:
+                    in_flight -= 1
+                    state.busy -= 1
+                requests_made += tries
+                if not lane_failed:
+                    state.failures = 0
+                    on_outcome(outcome)
+                    continue
+                state.failures += 1
+                if state.failures >= state.drop_after and sum(s.alive for s in states) > 1:
+                    state.alive = False
+                if any(s.alive and s is not state for s in states):
+                    requeued.append(job)
+                else:
+                    on_outcome(outcome)
+        finally:
+            state.close()  # a worker leaves only when its lane is done: parked ones see it and leave too
 
     sessions = [ServerSession(s.lane.base_url, s.lane.api_key, connections=max(1, s.lane.concurrency),
                               deadline_s=retry.timeout_s) for s in states]
+    samplers = [asyncio.create_task(_sample_metrics(state)) for state in states if state.lane.controller is not None]
     try:
-        await asyncio.gather(*(worker(state, session) for state, session in zip(states, sessions)
-                               for _ in range(max(1, state.lane.concurrency))))
+        await asyncio.gather(*(worker(state, session, index) for state, session in zip(states, sessions)
+                               for index in range(max(1, state.lane.concurrency))))
     finally:
+        for sampler in samplers:
+            sampler.cancel()
         for session in sessions:
             await session.close()
     return requests_made
 
 
-async def _score(session: ServerSession, job: Job, template: Template, retry: RetryPolicy, api_key: str | None):
+async def _sample_metrics(state: _LaneState) -> None:
+    """Tell the lane's controller the server's running and waiting requests, from vLLM's
+    Prometheus ``/metrics`` at the server's root, until the lane closes; a server without them
+    (any failure to fetch or read) is not asked again: the controller goes by throughput."""
+    lane = state.lane
+    root = lane.base_url.rstrip("/").removesuffix("/v1")
+    async with ServerSession(root, lane.api_key, connections=1, deadline_s=METRICS_DEADLINE_S) as session:
+        while not state.closing:
+            try:
+                reply = await session.get("/metrics")
+            except TransportError:
+                return
+            queue = read_vllm_queue(reply.body) if reply.status == 200 else None
+            if queue is None:
+                return
+            state.sample(*queue)
+            await asyncio.sleep(METRICS_EVERY_S)
+
+
+def read_vllm_queue(text: bytes) -> tuple[int, int] | None:
+    """(running, waiting) from a Prometheus exposition with vLLM's ``vllm:num_requests_running``
+    and ``vllm:num_requests_waiting`` gauges (summed over their label sets); None without both."""
+    found: dict[str, float] = {}
+    for line in text.decode("utf-8", "replace").splitlines():
+        for name in ("vllm:num_requests_running", "vllm:num_requests_waiting"):
+            if line.startswith(name) and line[len(name):len(name) + 1] in ("{", " "):
+                try:
+                    found[name] = found.get(name, 0.0) + float(line.rsplit(None, 1)[-1])
+                except ValueError:
+                    return None
+    if len(found) < 2:
+        return None
+    return round(found["vllm:num_requests_running"]), round(found["vllm:num_requests_waiting"])
+
+
+async def _score(session: ServerSession, job: Job, template: Template, retry: RetryPolicy, api_key: str | None,
+                 observe: Callable[[float, str], None] | None = None):
     """(outcome, requests made, whether the failure says more about the server than the item).
 
     The key is already out of the reply's bytes (http_client); every text kept from the reply
     is redacted once more, in case the server spelled the key some other way."""
     started = time.perf_counter()
     try:
-        reply, tries = await send_with_retries(session, template.endpoint, job.body, retry)
+        reply, tries = await send_with_retries(session, template.endpoint, job.body, retry, observe)
     except RequestFailed as exc:
         outcome = Outcome(job.item_id, job.cache_key, None, redact(str(exc), api_key), _ms(started), exc.unreachable)
         return outcome, exc.tries, exc.server_fault
@@ -172,19 +273,26 @@ async def _score(session: ServerSession, job: Job, template: Template, retry: Re
     return Outcome(job.item_id, job.cache_key, answer, None, _ms(started)), tries, False
 
 
-async def send_with_retries(session: ServerSession, path: str, body: bytes, retry: RetryPolicy) -> tuple[object, int]:
+async def send_with_retries(session: ServerSession, path: str, body: bytes, retry: RetryPolicy,
+                            observe: Callable[[float, str], None] | None = None) -> tuple[object, int]:
     """POST until a usable JSON reply; return (decoded reply, tries). Raises RequestFailed.
 
-    Each try is limited by the session's deadline (``retry.timeout_s`` in a run)."""
+    Each try is limited by the session's deadline (``retry.timeout_s`` in a run). ``observe``,
+    when given, hears of every try: (seconds it took, ``_concurrency`` outcome)."""
     reached = False
     for attempt in range(1, retry.attempts + 1):
         retry_after = None
+        started = time.monotonic()
         try:
             reply = await session.post(path, body)
         except TransportError as exc:
+            if observe is not None:  # a timeout once connected: no room; no connection: no word on load
+                observe(time.monotonic() - started, OVERLOADED if exc.reached else FAILED)
             reached = reached or exc.reached
             failure = str(exc)
         else:
+            if observe is not None:
+                observe(time.monotonic() - started, try_outcome(reply.status))
             reached = True
             if reply.status < 300:
                 try:
@@ -203,6 +311,13 @@ async def send_with_retries(session: ServerSession, path: str, body: bytes, retr
                                 server_fault=True)
         await asyncio.sleep(backoff_delay(attempt, retry, retry_after))
     raise AssertionError("unreachable")
+
+
+def try_outcome(status: int) -> str:
+    """What an HTTP status says about the server's load: 429, 503 and 408 say it has no room."""
+    if status < 300:
+        return OK
+    return OVERLOADED if status in (408, 429, 503) else FAILED
 
 
 def is_retryable(status: int) -> bool:

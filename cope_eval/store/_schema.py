@@ -82,3 +82,10 @@ MIGRATIONS.append(("m005_answer_source", """
     DELETE FROM cache;
     ALTER TABLE cache ADD COLUMN run_id TEXT
 """))
+
+# Adaptive concurrency (``--concurrency auto``): ``runs.concurrency`` is then the cap, and the run
+# records the level its limit settled on (NULL until an execution ends; always NULL when fixed).
+MIGRATIONS.append(("m006_adaptive_concurrency", """
+    ALTER TABLE runs ADD COLUMN adaptive INTEGER NOT NULL DEFAULT 0 CHECK (adaptive IN (0, 1));
+    ALTER TABLE runs ADD COLUMN settled_concurrency INTEGER
+"""))

@@ -28,6 +28,12 @@ PREDICTION_FIELDS = ("item_id", "score", "hard_label", "raw", "error", "latency_
 TRIAGE_COLUMNS = ", ".join(f.name for f in dataclasses.fields(TriageTag))
 
 
+def _run(row: tuple) -> Run:
+    """A ``runs`` row (RUN_COLUMNS) as a Run; ``adaptive`` is stored as 0/1."""
+    run = Run(*row)
+    return dataclasses.replace(run, adaptive=bool(run.adaptive))
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -178,35 +184,38 @@ class Store:
     def create_run(self, run: Run) -> None:
         self._execute(
             "INSERT INTO runs (id, policy_version_id, golden_hash, base_url, model, template, answer_mode, "
-            "threshold, concurrency, status, n_items, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "threshold, concurrency, status, n_items, created, adaptive) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (run.id, run.policy_version_id, run.golden_hash, run.base_url, run.model, run.template,
-             run.answer_mode, run.threshold, run.concurrency, run.status, run.n_items, run.created or utc_now()),
+             run.answer_mode, run.threshold, run.concurrency, run.status, run.n_items, run.created or utc_now(),
+             int(run.adaptive)),
         )
 
     def run(self, run_id: str) -> Run:
         rows = self._query(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
         if not rows:
             raise NotFoundError(f"No run {run_id!r} in this workspace's store.")
-        return Run(*rows[0])
+        return _run(rows[0])
 
     def runs(self, *, variants: bool = True) -> list[Run]:
         """Oldest first; runs of the same second in the order they were created. ``variants=False``
         leaves out study variants, keeping the runs an analyst started."""
         where = "" if variants else "WHERE id NOT IN (SELECT run_id FROM study_runs) "
-        return [Run(*r) for r in self._query(f"SELECT {RUN_COLUMNS} FROM runs {where}ORDER BY created, rowid")]
+        return [_run(r) for r in self._query(f"SELECT {RUN_COLUMNS} FROM runs {where}ORDER BY created, rowid")]
 
     def mark_run(self, run_id: str, status: str, *, error: str | None = None, pid: int | None = None,
-                 checkpoint: str | None = None) -> None:
+                 checkpoint: str | None = None, settled_concurrency: int | None = None) -> None:
         """Record a status change; 'running' stamps start and owner (and the checkpoint, when
-        given: None keeps the one recorded), end states stamp finish."""
+        given: None keeps the one recorded), end states stamp finish (and the level an adaptive
+        run settled on, when given: None keeps the one recorded)."""
         now = utc_now()
         if status == "running":
             self._execute("UPDATE runs SET status = ?, started = COALESCE(started, ?), heartbeat = ?, runner_pid = ?, "
                           "error = NULL, checkpoint = COALESCE(?, checkpoint) WHERE id = ?",
                           (status, now, now, pid, checkpoint, run_id))
         else:
-            self._execute("UPDATE runs SET status = ?, finished = ?, heartbeat = ?, error = ? WHERE id = ?",
-                          (status, now, now, error, run_id))
+            self._execute("UPDATE runs SET status = ?, finished = ?, heartbeat = ?, error = ?, "
+                          "settled_concurrency = COALESCE(?, settled_concurrency) WHERE id = ?",
+                          (status, now, now, error, settled_concurrency, run_id))
 
     # -- predictions and cache -----------------------------------------------------------------
     def add_predictions(self, run_id: str, rows: list[tuple], cache_rows: list[tuple] = ()) -> None:

@@ -1,0 +1,183 @@
+"""The adaptive concurrency controller (scoring/_concurrency.py), against a simulated server.
+
+The server is deterministic, on a virtual clock: ``slots`` requests are served at once, each
+taking about ``service_s`` (spread evenly over ±25 % so completions do not all land together);
+the rest wait in a FIFO queue, so latency grows once more than ``slots`` are in flight. The
+client keeps exactly ``controller.limit`` requests in flight, as a lane does.
+"""
+
+import heapq
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+
+import pytest
+
+from cope_eval.scoring._concurrency import FAILED, OK, OVERLOADED, START, ConcurrencyController
+
+GOLDEN = 0.6180339887498949
+
+
+@dataclass
+class Trace:
+    times: list = field(default_factory=list)
+    limits: list = field(default_factory=list)
+    waiting: list = field(default_factory=list)
+    done: list = field(default_factory=list)
+    """Completion times of answered requests."""
+    rejected: list = field(default_factory=list)
+    """Times of 429 replies."""
+
+    def rate(self, start: float, end: float) -> float:
+        return sum(start <= t < end for t in self.done) / (end - start)
+
+    def mean(self, series: str, start: float) -> float:
+        values = [v for t, v in zip(self.times, getattr(self, series)) if t >= start]
+        return sum(values) / len(values)
+
+
+def simulate(controller: ConcurrencyController, *, slots: int, service_s: float = 0.25, seconds: float = 60.0,
+             queue_limit: int | None = None, metrics_every: float | None = None, most: int | None = None) -> Trace:
+    """Run the client and server for ``seconds`` of virtual time.
+
+    ``most``: a client that never has more than that many to send at once (a lane short of items).
+
+    ``queue_limit``: a server that answers 429 at once when that many already wait.
+    ``metrics_every``: seconds between samples of (running, waiting) given to the controller."""
+    trace, events, order = Trace(), [], itertools.count()
+    queue: deque = deque()
+    running = in_flight = sent = 0
+
+    def at(time, kind, payload=None):
+        heapq.heappush(events, (time, next(order), kind, payload))
+
+    def serve(now, sent_at, number):
+        nonlocal running
+        running += 1
+        at(now + service_s * (0.75 + 0.5 * (number * GOLDEN % 1)), "done", sent_at)
+
+    def fill(now):
+        nonlocal in_flight, sent
+        while in_flight < controller.limit and (most is None or in_flight < most):
+            in_flight += 1
+            sent += 1
+            if queue_limit is not None and len(queue) >= queue_limit:
+                at(now + 0.002, "429", now)
+            elif running < slots:
+                serve(now, now, sent)
+            else:
+                queue.append((now, sent))
+
+    at(0.0, "sample")
+    if metrics_every is not None:
+        at(metrics_every, "metrics")
+    fill(0.0)
+    while events:
+        now, _, kind, payload = heapq.heappop(events)
+        if now > seconds:
+            break
+        if kind == "sample":
+            trace.times.append(now)
+            trace.limits.append(controller.limit)
+            trace.waiting.append(len(queue))
+            at(now + 0.05, "sample")
+        elif kind == "metrics":
+            controller.on_metrics(now, running, len(queue))
+            at(now + metrics_every, "metrics")
+        else:
+            if kind == "done":
+                running -= 1
+                if queue:
+                    serve(now, *queue.popleft())
+                trace.done.append(now)
+            else:
+                trace.rejected.append(now)
+            controller.on_complete(now, now - payload, OK if kind == "done" else OVERLOADED, in_flight=in_flight)
+            in_flight -= 1
+        fill(now)
+    return trace
+
+
+@pytest.mark.parametrize("slots", [96, 8])
+def test_from_the_default_start_the_limit_finds_the_servers_slots(slots):
+    controller = ConcurrencyController()
+    assert controller.limit == START == 16
+    trace = simulate(controller, slots=slots)
+    saturated = slots / 0.25  # a raw loop at ``slots`` in flight: requests per second
+    assert trace.rate(40, 60) >= 0.9 * saturated
+    assert 0.95 * slots <= trace.mean("limits", 40) <= 1.35 * slots
+    assert slots * 0.9 <= controller.settled(60.0) <= 1.35 * slots
+
+
+def test_with_server_metrics_the_queue_stays_short_and_the_server_full():
+    controller = ConcurrencyController()
+    trace = simulate(controller, slots=96, metrics_every=0.5)
+    assert trace.rate(20, 60) >= 0.9 * 96 / 0.25
+    assert trace.mean("waiting", 20) <= 96 / 4
+    assert max(w for t, w in zip(trace.times, trace.waiting) if t >= 20) <= 96 / 4 * 1.5
+
+
+def test_without_metrics_the_limit_comes_down_from_far_above_the_knee():
+    controller = ConcurrencyController(start=200)
+    trace = simulate(controller, slots=24, seconds=90)
+    assert trace.mean("limits", 60) <= 1.35 * 24
+    assert trace.rate(60, 90) >= 0.9 * 24 / 0.25
+
+
+def test_429s_back_the_limit_off_and_stop_coming():
+    controller = ConcurrencyController(start=64)
+    trace = simulate(controller, slots=8, queue_limit=4, seconds=30)
+    assert min(trace.limits) < 64 and trace.mean("limits", 20) <= 8 + 4
+    assert sum(t >= 20 for t in trace.rejected) <= 0.05 * sum(t >= 20 for t in trace.done)
+    assert trace.rate(20, 30) >= 0.9 * 8 / 0.25
+
+
+def test_a_burst_of_429s_from_one_moment_cuts_the_limit_once():
+    controller = ConcurrencyController(start=40)
+    for _ in range(30):  # thirty requests sent before t=1, all refused at t=1
+        controller.on_complete(1.0, 0.5, OVERLOADED)
+    assert controller.limit == 30
+    controller.on_complete(2.0, 0.5, OVERLOADED)  # sent at 1.5, after the cut: the new level overloads too
+    assert controller.limit == 22
+
+
+def test_other_failures_say_nothing_about_load():
+    controller = ConcurrencyController(start=40)
+    for i in range(200):
+        controller.on_complete(1.0 + i / 100, 0.01, FAILED)
+    assert controller.limit == 40
+
+
+@pytest.mark.parametrize("cap", [8, 64])
+def test_the_limit_never_passes_the_cap(cap):
+    controller = ConcurrencyController(cap=cap)
+    trace = simulate(controller, slots=96, metrics_every=0.5 if cap == 64 else None, seconds=30)
+    assert max(trace.limits) == cap
+    trace = simulate(ConcurrencyController(cap=cap), slots=96, seconds=30)
+    assert max(trace.limits) == cap and trace.limits[-1] == cap
+
+
+def test_a_lane_short_of_items_does_not_raise_its_limit():
+    controller = ConcurrencyController()
+    simulate(controller, slots=96, most=10, seconds=30)  # never more than 10 in flight
+    assert controller.limit == START
+
+
+def test_a_bad_outcome_or_cap_is_refused():
+    with pytest.raises(ValueError, match="outcome must be one of ok, overloaded, failed"):
+        ConcurrencyController().on_complete(1.0, 0.1, "slow")
+    with pytest.raises(ValueError, match="cap must be at least 1"):
+        ConcurrencyController(cap=0)
+
+
+def test_vllms_queue_is_read_from_its_prometheus_metrics_and_anything_else_is_none():
+    from cope_eval.scoring._transport import read_vllm_queue
+
+    text = (b'# HELP vllm:num_requests_running Number of requests in model execution batches.\n'
+            b'vllm:num_requests_running{engine="0",model_name="cope"} 96.0\n'
+            b'vllm:num_requests_waiting{engine="0",model_name="cope"} 7.0\n'
+            b'vllm:num_requests_waiting_by_reason{reason="capacity"} 40.0\n'
+            b'vllm:num_requests_running{engine="1",model_name="cope"} 4.0\n')
+    assert read_vllm_queue(text) == (100, 7)
+    assert read_vllm_queue(b"vllm:num_requests_running 3\n") is None  # no waiting gauge: not vLLM's
+    assert read_vllm_queue(b'{"object": "list"}') is None
