@@ -1,6 +1,6 @@
 """Run every benchmark and write bench/results.md (figures, ratios, targets, the machine).
 
-    .venv/bin/python bench/run_all.py            # all eight, full size (about 20-30 min on 2 cores)
+    .venv/bin/python bench/run_all.py            # all nine, full size (about 20-30 min on 2 cores)
     .venv/bin/python bench/run_all.py --quick    # smaller sizes, a few minutes; writes no file
     .venv/bin/python bench/run_all.py --only 1,3 --out /tmp/results.md
 
@@ -24,6 +24,7 @@ import bench_first_page
 import bench_memory
 import bench_metrics
 import bench_page_render
+import bench_saturation
 import bench_scoring
 import bench_startup
 import bench_vllm
@@ -37,6 +38,7 @@ BENCHMARKS = {
     "6": ("page render", bench_page_render.run),
     "7": ("startup", bench_startup.run),
     "8": ("first page", bench_first_page.run),
+    "9": ("saturation", bench_saturation.run),
 }
 RESULTS = Path(__file__).resolve().parent / "results.md"
 
