@@ -61,7 +61,7 @@ def test_app_killed_mid_run_restarts_interrupted_and_resume_sends_only_the_rest(
             page.goto(first.url)
             page.get_by_text("Healthy").wait_for(timeout=WAIT)
             goto(page, "Evaluate")
-            concurrency = page.get_by_label("Concurrency")
+            concurrency = page.get_by_role("spinbutton", name="Concurrency", exact=True)
             concurrency.fill("2")
             concurrency.press("Enter")
             idle(page)
