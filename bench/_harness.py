@@ -54,6 +54,13 @@ class BenchResult:
     def verdict(self) -> str:
         return "skipped" if self.met is None else ("met" if self.met else "NOT met")
 
+    def report(self) -> str:
+        """The result as a benchmark run on its own prints it: figures, ratio, verdict, note."""
+        width = max((len(what) for what, _ in self.figures), default=0) + 1
+        lines = [f"{what:<{width}} {value}" for what, value in self.figures]
+        lines.append(f"{self.ratio}; target {self.target}: {self.verdict}")
+        return "\n".join(lines + ([self.note] if self.note else []))
+
 
 @dataclass(frozen=True)
 class Timing:

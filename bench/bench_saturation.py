@@ -255,9 +255,7 @@ def main() -> None:
     args = parser.parse_args()
     servers = [(int(n), float(s)) for n, s in (spec.split("x") for spec in args.servers.split(","))]
     result = run(seconds=args.seconds, servers=servers)
-    for what, value in result.figures:
-        print(f"{what:<60} {value}")
-    print(f"{result.ratio}\ntarget {result.target}: {result.verdict}\n{result.note}")
+    print(result.report())
 
 
 if __name__ == "__main__":

@@ -166,11 +166,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     result = run(items=args.items, repeat=args.repeat)
-    for what, value in result.figures:
-        print(f"{what:<72} {value}")
-    print(f"{result.ratio}; target {result.target}: {result.verdict}")
-    if result.note:
-        print(result.note)
+    print(result.report())
 
 
 if __name__ == "__main__":
