@@ -1,7 +1,7 @@
 """Benchmark 8, first page: how long a fresh app takes to show its first page (issue 16, point 12).
 
 Measured as a user meets it: the app is started the way ``make run`` / ``cope-eval app`` starts it
-(``streamlit run`` through ``cope_eval.app._warm_start``, which loads the pages' libraries before
+(``streamlit run`` through ``pages/_warm_start.py``, which loads the pages' libraries before
 the server answers) and answers its health check, then headless Chromium opens the app's address and the clock runs until the Workspace page has
 drawn ("Golden sets (" is on the page). The workspace holds the shipped sample policies and
 golden sets; the model server address answers nothing (a refused connection), so the time is the

@@ -467,7 +467,7 @@ PROTECTIONS = (
                ("tests/test_browser_selection.py::test_pages_open_on_what_was_just_saved_or_picked_and_never_on_a_study_subset",
                 "tests/test_page_evaluate.py::test_a_study_item_subset_is_neither_the_default_golden_set_nor_offered")),
     Protection("the app server loads the pages' libraries before it answers", "cope_eval/app/_launcher.py",
-               '"-m", "cope_eval.app._warm_start", "run"', '"-m", "streamlit", "run"',
+               'str(checkout / "pages" / "_warm_start.py"), "run"', '"-m", "streamlit", "run"',
                ("tests/test_launcher.py::test_the_app_server_loads_the_pages_libraries_before_it_answers",)),
     # issue 16 (11): the import step
     Protection("'1 when value >= t' includes t", "cope_eval/golden/_validate.py",

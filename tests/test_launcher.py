@@ -19,6 +19,7 @@ from tests.browser import free_port
 from tests.conftest import REPO_ROOT
 from tests.stub_server import StubServer
 
+
 AUTH = """[auth]
 redirect_uri = "http://localhost:8501/oauth2callback"
 cookie_secret = "not-a-real-secret-but-long-enough"
@@ -163,9 +164,10 @@ def test_the_app_server_loads_the_pages_libraries_before_it_answers():
     """A fresh server's first visitor must not wait for pandas, plotly and scikit-learn to import
     (issue 16: a 7.8 s first page); bench/bench_first_page.py measures the difference."""
     command = streamlit_command(port=8501, address="127.0.0.1")
-    assert command[1:4] == ["-m", "cope_eval.app._warm_start", "run"]
-    probe = ("import sys\nfrom cope_eval.app import _warm_start\ntry:\n    _warm_start.main(['version'])\n"
-             "except SystemExit:\n    pass\nprint(' '.join(sorted(sys.modules)))")
+    assert command[1:3] == [str(REPO_ROOT / "pages" / "_warm_start.py"), "run"]
+    probe = (f"import runpy, sys\nsys.argv = [{command[1]!r}, 'version']\ntry:\n"
+             f"    runpy.run_path({command[1]!r}, run_name='__main__')\nexcept SystemExit:\n    pass\n"
+             "print(' '.join(sorted(sys.modules)))")  # the launcher's own command, then what it loaded
     started = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert started.returncode == 0 and "Streamlit, version" in started.stdout, started.stderr[-2000:]
     loaded = set(started.stdout.split())

@@ -66,7 +66,7 @@ def app_address(flag: str | None, env: Mapping[str, str]) -> str:
 
 
 def streamlit_command(*, port: int, address: str, extra_args: list[str] | None = None) -> list[str]:
-    """The ``streamlit run`` command line, through ``_warm_start`` (the pages' libraries are loaded
+    """The ``streamlit run`` command line, through ``pages/_warm_start.py`` (the pages' libraries are loaded
     before the server answers, so a first visit does not wait for them): the address is always explicit, never Streamlit's "every
     interface". ``app.py`` is the checkout's, whatever the working directory; a regular install has
     none (see ``config``). The toolbar is minimal: no "Deploy" button, no developer menu (analysts
@@ -76,7 +76,7 @@ def streamlit_command(*, port: int, address: str, extra_args: list[str] | None =
         raise ConfigError("The web app (app.py and pages/) comes with the cope-eval repository, not with "
                           "the installed package: run `make run` in a checkout (it runs pip install -e .).")
     return [
-        sys.executable, "-m", "cope_eval.app._warm_start", "run", str(checkout / "app.py"),
+        sys.executable, str(checkout / "pages" / "_warm_start.py"), "run", str(checkout / "app.py"),
         "--server.address", address, "--server.port", str(port), "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "minimal", *(extra_args or []),
     ]

@@ -1,9 +1,12 @@
 """``streamlit run``, with the libraries the pages use imported before the server answers.
 
+It lives with the pages (the UI layer): cope_eval never imports streamlit. Its name starts with
+"_", so Streamlit never lists it as a page.
+
 Streamlit imports an app's modules on the first visit, so a fresh ``streamlit run app.py`` makes
 its first visitor wait for pandas, pyarrow, plotly, scikit-learn and the cope-eval packages (about
 2 s of a 7 s first page on a 2-core machine; bench/bench_first_page.py). Run as
-``python -m cope_eval.app._warm_start run app.py ...`` (what ``cope-eval app`` and ``make run``
+``python pages/_warm_start.py run app.py ...`` (what ``cope-eval app`` and ``make run``
 start), this imports them first and then hands its arguments to Streamlit's own command line: the
 server answers its health check only once they are loaded, and every page's first visit finds them.
 """
