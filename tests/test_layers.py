@@ -124,3 +124,15 @@ def _is_submodule(package: str, name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(f"{package}.{name}") is not None
+
+
+def test_no_module_of_the_library_imports_streamlit_even_inside_a_function():
+    """Importing cope_eval never loads streamlit (test_import_isolation); this also catches a lazy
+    import in a function body, which an import-time check cannot see."""
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            offenders += [f"{path.relative_to(PACKAGE)}:{node.lineno}" for n in names if n.split(".")[0] == "streamlit"]
+    assert offenders == []
