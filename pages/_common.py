@@ -31,8 +31,8 @@ def _store(private_dir: str) -> Store:
 
 
 @st.cache_resource(show_spinner=False)
-def _manager(private_dir: str, root: str) -> RunManager:
-    return RunManager(Path(private_dir), Path(root))  # one per workspace: runs outlive the tab
+def _manager(root: str) -> RunManager:
+    return RunManager(Workspace(Path(root)))  # one per workspace: it knows the workers this app started
 
 
 def store() -> Store:
@@ -45,8 +45,7 @@ def store_at(private_dir: str) -> Store:
 
 
 def run_manager() -> RunManager:
-    ws = workspace()
-    return _manager(str(ws.private_dir), str(ws.root))
+    return _manager(str(workspace().root))
 
 
 REMEDIES = {

@@ -59,7 +59,8 @@ if st.button("Start", key=_state.EVAL_START, type="primary", disabled=endpoint i
         st.session_state[_state.EVAL_RUN] = started[0].id
 
 st.subheader("Runs")
-st.caption("Runs keep going when you close this tab; a run stopped by a restart can be resumed.")
+st.caption("Each run scores in a worker process of its own: it keeps going when you close this tab or restart "
+           "the app, and a run that stopped (cancelled, or its server went away) can be resumed.")
 live = (runs_overview(store, manager)["status"] == "running").any()
 
 

@@ -150,7 +150,7 @@ def test_near_threshold_selection_sends_only_those_items(store, workspace):
 def test_ablation_in_the_background_and_its_refusals(store, workspace, stub):
     endpoint = Endpoint(stub.base_url, "stub")
     base = scored_base(store, workspace, endpoint)
-    manager = RunManager(workspace.private_dir, workspace.root)
+    manager = RunManager(workspace)
 
     with pytest.raises(ConfigError, match="choose that server"):
         start_study(store, manager, Endpoint("http://127.0.0.1:9/v1", "stub"), ABLATION, base)

@@ -141,7 +141,7 @@ def test_pairs_must_differ_in_policy_only_and_candidates_find_the_parent_first(s
 def test_attribution_in_the_background(store, workspace, stub):
     endpoint = Endpoint(stub.base_url, "stub")
     a, b = two_runs(store, workspace, endpoint)
-    manager = RunManager(workspace.private_dir, workspace.root)
+    manager = RunManager(workspace)
     with pytest.raises(ConfigError, match="choose that server"):
         start_study(store, manager, None, ATTRIBUTION, b, run_a=a)
     study = start_study(store, manager, endpoint, ATTRIBUTION, b, run_a=a, items="near", limit=2)

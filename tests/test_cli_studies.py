@@ -11,7 +11,8 @@ import pytest
 from cope_eval import insight
 from cope_eval.insight import _studies
 from cope_eval.cli import main
-from cope_eval.cli._studies import EXIT_INTERRUPTED, ITEMS
+from cope_eval.cli._stop import EXIT_STOPPED
+from cope_eval.cli._studies import ITEMS
 from cope_eval.golden import golden_set_hash
 from cope_eval.policies import save_version
 from cope_eval.records import Endpoint, GoldenSet
@@ -68,7 +69,7 @@ def test_ctrl_c_exits_130_keeps_what_was_scored_and_the_same_command_finishes(wo
     before = len(chat_requests(server))
     real = interrupt_after_first_answer(monkeypatch)
 
-    assert main(argv) == EXIT_INTERRUPTED == 130
+    assert main(argv) == EXIT_STOPPED == 130
     err = capsys.readouterr().err
     assert "the store keeps every answer scored so far" in err and "Run the same command again" in err
     with Store(workspace.private_dir) as store:

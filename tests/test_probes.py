@@ -151,7 +151,7 @@ def test_an_unfinished_probe_says_so(store, workspace):
 def test_probes_go_to_the_runs_own_model_only(store, workspace):
     with StubServer(policy_following(label_reader)) as server:
         base, endpoint = base_run(store, workspace, server, n=5)
-        manager = RunManager(workspace.private_dir, workspace.root)
+        manager = RunManager(workspace)
         studies_before = len(store.studies())
         for wrong in (None, Endpoint(server.base_url, "other")):
             with pytest.raises(ConfigError, match="choose that server and model"):

@@ -22,7 +22,7 @@ def store(workspace):
 
 @pytest.fixture
 def manager(workspace):
-    return RunManager(workspace.private_dir, workspace.root)
+    return RunManager(workspace)
 
 
 def test_start_runs_one_per_version_and_follow_them(store, manager, workspace):

@@ -114,7 +114,7 @@ def test_our_own_runner_gone_reads_the_same_on_the_run_and_the_study_views(store
                              variants=[Variant("a", "A", "# Criteria\n")], item_ids=["item-00000"])
         variant = study.runs[0].run_id
         store.mark_run(variant, "running", pid=os.getpid())
-        manager = RunManager(workspace.private_dir, workspace.root)
+        manager = RunManager(workspace)
 
         assert effective_status(store.run(variant)) == "interrupted"
         assert run_view(store, manager, variant).status == "interrupted"

@@ -10,7 +10,7 @@ from cope_eval.insight._kinds import load_study
 from cope_eval.insight._studies import Variant, create_study, select_items, subset
 from cope_eval.records import Endpoint
 from cope_eval.scoring import create_run, execute_run
-from cope_eval.store import Store
+from cope_eval.store import Store, effective_status
 from tests.factories import make_golden, make_policy
 from tests.policy_stub import keyword_rule, parse_prompt, policy_following
 from tests.stub_server import StubServer, chat_requests
@@ -103,7 +103,7 @@ def test_study_scores_each_variant_over_the_chosen_items_and_the_cache_makes_a_r
     assert scores["without:1"]["item-00001"] == pytest.approx(0.9), "the other bullet still decides this one"
     assert list(data.base["item_id"]) == ids and len(data.base_all) == len(TEXTS)
     assert set(scored_runs(store)) == {base.id}, "variants stay out of the Compare page's run list"
-    overview = runs_overview(store, RunManager(workspace.private_dir, workspace.root))
+    overview = runs_overview(store, RunManager(workspace))
     assert overview["run"].tolist() == [base.id], "and out of the Evaluate page's run list"
 
 
@@ -135,13 +135,12 @@ def test_study_in_the_background_resumes_where_it_stopped(store, workspace):
         base, endpoint = base_run(store, workspace, server, texts=[f"threats {i}" for i in range(40)])
         variants = [Variant(f"v{i}", f"variant {i}", POLICY + f"- Extra clause {i}.\n") for i in range(3)]
         study = create_study(store, kind="ablation", base_run=base, variants=variants)
-        manager = RunManager(workspace.private_dir, workspace.root)
+        manager = RunManager(workspace)
         before = len(chat_requests(server))
         execute_run(store, study.runs[0].run_id, endpoint, workspace_root=workspace.root)  # as if stopped after one
         assert manager.start_study(study.id, endpoint) is True
-        manager.wait(study.id, 60)
-        assert manager.error(study.id) is None
-        assert manager.progress(study.id).runs_done == 3
+        assert manager.wait(study.id, 60) == 0 and manager.error(study.id) is None
+        assert [effective_status(store.run(m.run_id)) for m in study.runs] == ["completed"] * 3
         assert len(chat_requests(server)) - before == 3 * 40, "each item once per variant, resumed or not"
     assert study_status(store, store.study(study.id)) == "completed"
 

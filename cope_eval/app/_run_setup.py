@@ -1,9 +1,10 @@
 """What the Evaluate page does with runs: start them, follow them, resume them. Each function
 is one user action; the page holds only ids.
 
-Runs execute in a ``RunManager`` (background threads of the app process), so they keep going
-when the browser tab closes; every outcome is in the store as it arrives, so a run whose
-process died shows as interrupted and resumes from where it stopped.
+Runs execute in worker processes (``RunManager``), so they keep going when the browser tab
+closes or the app restarts; every outcome and the worker's progress are in the store as they
+arrive, so any app shows them, and a run whose worker died shows as interrupted and resumes from
+where it stopped.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..records import Endpoint, PolicyVersion, Run, short_id
-from ..scoring import AUTO, create_run
+from ..scoring import AUTO, RunProgress, create_run
 from ..store import Store
 from ._background import RunManager
 from ._run_picker import version_namer
@@ -32,22 +33,22 @@ class RunView:
     run: Run
     """The run as stored."""
     status: str
-    """``RunManager.status``: ``run_status.effective_status``, and ``running`` from the moment this
-    process starts it."""
+    """``RunManager.status``: ``store.effective_status``, and ``running`` from the moment this app
+    starts a worker for it."""
     done: int
     """Items with a stored prediction (errors included)."""
     errors: int
     """Stored predictions that are errors."""
     rate: float | None
-    """Items per second in the latest execution in this process; None when there was none."""
+    """Items per second in the run's latest execution; None when there was none."""
     eta_s: float | None
     """Seconds left at that rate while it runs here; None when unknown or not running."""
     active: bool
-    """True while this process is scoring it (cancel is possible)."""
+    """True while a live process scores it (cancel is possible)."""
     failure: str | None
-    """Why the last execution in this process raised, or the stored error."""
+    """Why this app's last worker for it failed, or the stored error."""
     in_flight: tuple[int, ...] = ()
-    """For an adaptive run scoring in this process: the requests each server may have in flight now."""
+    """For an adaptive run being scored: the requests each server may have in flight now."""
 
     @property
     def fraction(self) -> float:
@@ -111,16 +112,22 @@ def resume_run(store: Store, manager: RunManager, run_id: str, endpoint: Endpoin
 
 
 def run_view(store: Store, manager: RunManager, run_id: str) -> RunView:
-    """The run's status and progress, live when this process is scoring it."""
+    """The run's status and progress as the store has them, whichever process scores it."""
     run = store.run(run_id)
     done, errors, _ = store.prediction_counts(run_id)
-    active = manager.is_active(run_id)
-    progress = manager.progress(run_id)  # the latest execution in this process, if any
     status = manager.status(run)
+    active = status == "running"
+    progress = stored_progress(store, run_id)
     rate = progress.rate if progress is not None else None
     eta = progress.eta_s if progress is not None and active else None
     in_flight = progress.concurrency if progress is not None and active else ()
     return RunView(run, status, done, errors, rate, eta, active, manager.error(run_id) or run.error, in_flight)
+
+
+def stored_progress(store: Store, run_id: str) -> RunProgress | None:
+    """The run's latest execution's progress as its runner last stored it; None before any."""
+    fields = store.run_progress(run_id)
+    return None if fields is None else RunProgress.from_dict(fields)
 
 
 def runs_overview(store: Store, manager: RunManager, *, limit: int = 200) -> pd.DataFrame:

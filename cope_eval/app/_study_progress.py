@@ -1,7 +1,8 @@
 """How a study stands right now, for a progress bar on any Insight tab.
 
-Counts come from the store (so they survive a restart); whether it is being scored, and why its
-last execution failed, come from the ``RunManager`` of this process.
+Counts and each variant's status come from the store (so they survive a restart, and show a
+study another app's worker scores); why this app's last worker for it failed comes from the
+``RunManager``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class StudyView:
     study: Study
     """The study as stored."""
     status: str
-    """``live_study_status``: ``running`` while this process scores it or starts one of its runs."""
+    """``live_study_status``: ``running`` while a process scores it or this app starts its worker."""
     done: int
     """Variant predictions stored (errors included), over all variant runs."""
     total: int
@@ -29,9 +30,9 @@ class StudyView:
     errors: int
     """Stored variant predictions that are errors."""
     active: bool
-    """True while a thread of this process scores it (cancel is possible)."""
+    """True while a live process scores it (cancel is possible)."""
     failure: str | None
-    """Why its last execution in this process raised, if it did."""
+    """Why this app's last worker for it failed, if it did."""
 
     @property
     def fraction(self) -> float:
@@ -44,15 +45,16 @@ class StudyView:
 
 
 def study_view(store: Store, manager: RunManager, study_id: str) -> StudyView:
-    """The study's status and counts, live when this process is scoring it."""
+    """The study's status and counts as the store has them, whichever process scores it."""
     study = store.study(study_id)
     counts = [store.prediction_counts(member.run_id) for member in study.runs]
     total = sum(store.run(member.run_id).n_items for member in study.runs)
-    return StudyView(study, live_study_status(store, manager, study), sum(c[0] for c in counts), total,
-                     sum(c[1] for c in counts), manager.is_active(study_id), manager.error(study_id))
+    status = live_study_status(store, manager, study)
+    return StudyView(study, status, sum(c[0] for c in counts), total, sum(c[1] for c in counts),
+                     status == "running", manager.error(study_id))
 
 
 def live_study_status(store: Store, manager: RunManager, study: Study) -> str:
-    """``running`` while a thread of this process scores the study, else ``studies.study_status``
+    """``running`` while this app's worker for the study is alive, else ``studies.study_status``
     with each variant's status by the rule the Evaluate page uses (``RunManager.status``)."""
     return "running" if manager.is_active(study.id) else study_status(store, study, run_status=manager.status)

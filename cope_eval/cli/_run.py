@@ -16,10 +16,13 @@ from ..config import normalise_base_url, workspace_from_env
 from ..errors import ConfigError, CopeEvalError
 from ..records import Endpoint, PolicyVersion
 from ._options import DefaultsHelpFormatter, add_api_key_env, add_threshold, key_for_run, threshold_flag
+from ._stop import EXIT_STOPPED, stop_on_sigterm
 
 if TYPE_CHECKING:
     from ..scoring import RunProgress
 
+STUDY_PREFIX = "study-"
+"""How a study's id starts (``insight.new_study_id``); a run's starts with ``run-``."""
 EXIT_GATE = 1
 """Exit status when the run completed but a gate asked for (``--fail-under-f1``, ``--max-error-rate``) failed."""
 DEFAULT_MAX_ERROR_RATE = 0.05
@@ -31,8 +34,8 @@ def add_commands(commands) -> None:
                               formatter_class=DefaultsHelpFormatter)
     run.set_defaults(handler=run_command)
 
-    resume = commands.add_parser("resume", help="continue an interrupted or cancelled run")
-    resume.add_argument("run_id")
+    resume = commands.add_parser("resume", help="continue an interrupted or cancelled run, or study")
+    resume.add_argument("run_id", metavar="ID", help="a run's id (run-...) or a study's (study-...)")
     resume.add_argument("--retry-errors", action="store_true", help="also send again the items that failed")
     add_api_key_env(resume)
     resume.add_argument("--out", type=Path, metavar="DIR")
@@ -126,10 +129,27 @@ def resume_command(args) -> int:
     _check_out(args.out)
     workspace = workspace_from_env()
     with Store(workspace.private_dir) as store:
+        if args.run_id.startswith(STUDY_PREFIX):
+            return _resume_study(store, args, workspace.root)
         run = store.run(args.run_id)
         endpoint = Endpoint(run.base_url, run.model, key_for_run(run, args.api_key_env))
         args.threshold, args.fail_under_f1, args.max_error_rate = run.threshold, None, None
         return _execute_and_report(store, run.id, endpoint, workspace.root, args, retry_errors=args.retry_errors)
+
+
+def _resume_study(store, args, root: Path) -> int:
+    """``resume study-...``: score the study's variants that are not complete yet."""
+    from ._studies import execute_study_command
+
+    study = store.study(args.run_id)
+    base = store.run(study.base_run_id)
+    endpoint = Endpoint(base.base_url, base.model, key_for_run(base, args.api_key_env))
+    requests = execute_study_command(store, study, endpoint, root)
+    if requests is None:
+        _say(f"stopped; continue with: python -m cope_eval resume {study.id}")
+        return EXIT_STOPPED
+    _say(f"study {study.id} completed ({requests:,} requests)")
+    return 0
 
 
 def _execute_and_report(store, run_id, endpoint, root, args, **options) -> int:
@@ -139,10 +159,11 @@ def _execute_and_report(store, run_id, endpoint, root, args, **options) -> int:
 
     bar = _ProgressBar() if sys.stderr.isatty() else None
     try:
-        result = execute_run(store, run_id, endpoint, workspace_root=root, progress=bar, **options)
+        with stop_on_sigterm() as stop:
+            result = execute_run(store, run_id, endpoint, workspace_root=root, progress=bar, cancel=stop, **options)
     except KeyboardInterrupt:
         _say(f"\ninterrupted; continue with: python -m cope_eval resume {run_id}")
-        return 130
+        return EXIT_STOPPED
     except sqlite3.Error as exc:  # the store keeps what it committed: resume sends only the rest
         raise CopeEvalError(f"The workspace store {store.path} could not be written ({exc}); is the disk full? "
                             f"Predictions stored before this are kept; once there is room, continue with: "
@@ -150,6 +171,9 @@ def _execute_and_report(store, run_id, endpoint, root, args, **options) -> int:
     finally:
         if bar:
             bar.close()
+    if stop.is_set() and result.run.status == "cancelled":
+        _say(f"stopped; continue with: python -m cope_eval resume {run_id}")
+        return EXIT_STOPPED
     for warning in result.budget_warnings:
         _say(f"warning: {warning}")
     results = run_results(store, run_id)

@@ -17,9 +17,9 @@ from typing import Any
 
 from ..errors import CopeEvalError
 from ._output import print_json
+from ._stop import EXIT_STOPPED, stop_on_sigterm
 from ._terminal import terminal_safe
 
-EXIT_INTERRUPTED = 130
 ITEMS = {"probes": ("all", "sample", "near"), "ablation": ("all", "near"),
          "attribution": ("all", "moved", "near")}
 """Each kind's ``--items`` choices (``StudyKind.selections``), written out so that building the
@@ -60,11 +60,11 @@ def run_study(args, kind, plan: Callable[[Any], tuple[Any, dict]],
                             **options)
         _say(f"{study.id}: {study.params['items']:,} items x {len(study.runs)} variants "
              f"on {terminal_safe(run.model)} at {terminal_safe(run.base_url)}")
-        requests = _execute(store, study, endpoint, workspace.root)
+        requests = execute_study_command(store, study, endpoint, workspace.root)
         if requests is None:
             _say(f"interrupted: study {study.id} stopped; the store keeps every answer scored so far. "
                  "Run the same command again to finish: those answers come from the cache.")
-            return EXIT_INTERRUPTED
+            return EXIT_STOPPED
         report = kind.report(store, study.id)
         if args.json:
             print_json({**report.to_dict(), "requests": requests})
@@ -73,19 +73,23 @@ def run_study(args, kind, plan: Callable[[Any], tuple[Any, dict]],
     return verdict(report)
 
 
-def _execute(store, study, endpoint, workspace_root) -> int | None:
-    """Score every variant; the requests sent, or None after Ctrl-C. Raises when the study did not
-    finish otherwise (a server that went away, a run that failed)."""
+def execute_study_command(store, study, endpoint, workspace_root) -> int | None:
+    """Score every variant; the requests sent, or None after Ctrl-C or SIGTERM (``_stop``). Raises
+    when the study did not finish otherwise (a server that went away, a run that failed)."""
     from ..insight import execute_study, study_status
 
     bar = _progress if sys.stderr.isatty() else None
     try:
-        requests = execute_study(store, study.id, endpoint, workspace_root=workspace_root, progress=bar)
+        with stop_on_sigterm() as stop:
+            requests = execute_study(store, study.id, endpoint, workspace_root=workspace_root, progress=bar,
+                                     cancel=stop)
     except KeyboardInterrupt:
         return None
     finally:
         if bar:
             sys.stderr.write("\n")
+    if stop.is_set():
+        return None
     status = study_status(store, study)
     if status != "completed":
         failed = next((error for m in study.runs if (error := store.run(m.run_id).error)), None)

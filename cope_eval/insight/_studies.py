@@ -161,7 +161,7 @@ def study_status(store: Store, study: Study, *, run_status: Callable[[Run], str]
     """``completed`` when every variant is, ``running`` while one is, else the first other status.
 
     ``run_status`` is the rule for one variant run: ``run_status.effective_status``, or the app's
-    ``RunManager.status`` that also knows the runs its threads are starting."""
+    ``RunManager.status`` that also knows the runs its workers are starting."""
     statuses = [run_status(store.run(r.run_id)) for r in study.runs]
     if all(s == "completed" for s in statuses):
         return "completed"

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import secrets
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,6 +38,8 @@ from ._transport import Lane, Outcome, RetryPolicy, run_jobs
 
 FLUSH_EVERY_S = 0.25
 HEARTBEAT_EVERY_S = 5.0
+PROGRESS_EVERY_S = 1.0
+"""How often an execution writes its progress to the store, for other processes (the app) to show."""
 AUTO = "auto"
 """A concurrency that adapts to the server (``_concurrency``) instead of a fixed number."""
 
@@ -61,6 +64,11 @@ class RunProgress:
     concurrency: tuple[int, ...] = ()
     """With adaptive concurrency, the requests each server may have in flight now (the run's
     endpoint first, then its replicas); empty when fixed."""
+
+    @classmethod
+    def from_dict(cls, fields: dict) -> "RunProgress":
+        """The snapshot ``dataclasses.asdict`` gave (as the store keeps it, ``Store.run_progress``)."""
+        return cls(**{**fields, "concurrency": tuple(fields.get("concurrency", ()))})
 
     @property
     def rate(self) -> float:
@@ -305,6 +313,7 @@ class _Recorder:
         self.store_failed: str | None = None
         self._unreachable_limit = max(2, min(run.concurrency, START) if run.adaptive else run.concurrency)
         self._last_write = time.monotonic()
+        self._last_progress = -math.inf
 
     def accept(self, outcome: Outcome, *, cached: bool = False) -> None:
         if outcome.unreachable:
@@ -346,7 +355,7 @@ class _Recorder:
         """Flush; failures nobody contradicted mean the server is gone, not that items are bad."""
         if self.unreachable and self.server_down is None:
             self.server_down = f"server unreachable: {self.unreachable[-1].error}"
-        self.flush()
+        self.flush(final=True)
 
     async def flush_periodically(self) -> None:
         while True:
@@ -357,14 +366,19 @@ class _Recorder:
                 self.store_failed = f"store write failed: {exc}"
                 return
 
-    def flush(self) -> None:
+    def flush(self, *, final: bool = False) -> None:
+        """Store the outcomes held; about once a second (and at the end), the progress too."""
         now = time.monotonic()
         if self.rows or self.cache_rows or now - self._last_write > HEARTBEAT_EVERY_S:
             self.store.add_predictions(self.run.id, self.rows, self.cache_rows)  # if it raises, the rows stay
             self.rows, self.cache_rows = [], []
             self._last_write = now
+        snapshot = self.snapshot()
+        if final or now - self._last_progress >= PROGRESS_EVERY_S:
+            self.store.record_progress(self.run.id, asdict(snapshot))
+            self._last_progress = now
         if self.progress is not None:
-            self.progress(self.snapshot())
+            self.progress(snapshot)
 
     def snapshot(self) -> RunProgress:
         return RunProgress(self.run.id, self.run.n_items, self.done, self.errors, self.cached, self.sent,

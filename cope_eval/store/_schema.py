@@ -89,3 +89,9 @@ MIGRATIONS.append(("m006_adaptive_concurrency", """
     ALTER TABLE runs ADD COLUMN adaptive INTEGER NOT NULL DEFAULT 0 CHECK (adaptive IN (0, 1));
     ALTER TABLE runs ADD COLUMN settled_concurrency INTEGER
 """))
+
+# Runs execute in worker processes: the latest execution's progress (a JSON object written by its
+# runner about once a second) is what another process, such as the app, shows while it runs.
+MIGRATIONS.append(("m007_run_progress", """
+    ALTER TABLE runs ADD COLUMN progress TEXT
+"""))

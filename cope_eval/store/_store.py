@@ -217,6 +217,19 @@ class Store:
                           "settled_concurrency = COALESCE(?, settled_concurrency) WHERE id = ?",
                           (status, now, now, error, settled_concurrency, run_id))
 
+    def record_progress(self, run_id: str, progress: dict) -> None:
+        """Keep the latest execution's progress (a JSON-able dict) beside the run; it also beats
+        the run's heartbeat."""
+        self._execute("UPDATE runs SET progress = ?, heartbeat = ? WHERE id = ?",
+                      (json.dumps(progress, separators=(",", ":")), utc_now(), run_id))
+
+    def run_progress(self, run_id: str) -> dict | None:
+        """What ``record_progress`` kept for the run's latest execution; None before any."""
+        rows = self._query("SELECT progress FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            raise NotFoundError(f"No run {run_id!r} in this workspace's store.")
+        return None if rows[0][0] is None else json.loads(rows[0][0])
+
     # -- predictions and cache -----------------------------------------------------------------
     def add_predictions(self, run_id: str, rows: list[tuple], cache_rows: list[tuple] = ()) -> None:
         """Commit a batch of predictions (and new cache entries) in one transaction.
