@@ -1,11 +1,14 @@
 """The app's own process SIGKILLed in the middle of a run started from the Evaluate page.
 
-A new app on the same workspace must show that run as interrupted with the count it had stored,
-and Resume must finish it with exactly one prediction per item and one model call per item that
-was not yet scored. The model server is a stub answering each scoring request after a delay, so
-the run takes seconds and the kill lands mid-run; its request log is the count of model calls.
+The run scores in a worker process of its own, so it keeps going. A new app on the same
+workspace must show it running, with the progress its worker stores; its Cancel must stop the
+worker; and Resume must finish the run with exactly one prediction per item and one model call
+per item that was not yet scored. The model server is a stub answering each scoring request
+after a delay, so the run takes seconds and the kill lands mid-run; its request log is the count
+of model calls.
 """
 
+import re
 import time
 
 import pandas as pd
@@ -20,9 +23,9 @@ from tests.stub_server import FIXED_CHAT_REPLY, Reply, StubServer, chat_requests
 
 pytestmark = pytest.mark.browser
 
-N = 24
-DELAY_S = 0.25
-"""Seconds per reply; at concurrency 2 the run takes about 3 s."""
+N = 80
+DELAY_S = 0.5
+"""Seconds per reply; at concurrency 2 the run takes about 20 s: the new app comes up well before its end."""
 POLICY = "# Criteria\n\n## Definition of Label\n\n#### Includes\n- Threats of violence against a person.\n"
 
 
@@ -50,7 +53,7 @@ def _chat_calls(server) -> int:
     return len(chat_requests(server))
 
 
-def test_app_killed_mid_run_restarts_interrupted_and_resume_sends_only_the_rest(page, tmp_path):
+def test_a_run_outlives_the_app_that_started_it_and_a_new_app_follows_cancels_and_resumes_it(page, tmp_path):
     workspace = tmp_path / "ws"
     _seed(workspace)
     private = workspace / ".cope_eval"
@@ -70,18 +73,22 @@ def test_app_killed_mid_run_restarts_interrupted_and_resume_sends_only_the_rest(
                 run_id = _wait_for(lambda: [r.id for r in store.runs()], "the run to be created")[0]
                 _wait_for(lambda: store.prediction_counts(run_id)[0] >= 4, "4 stored predictions")
                 first.kill()
-                stored = store.prediction_counts(run_id)[0]
-                run = store.run(run_id)
-                assert store.integrity_ok()
-        assert 4 <= stored < N, "killed mid-run"
-        assert run.status == "running" and run.runner_pid == first.process.pid, "no chance to record anything"
+                at_kill = store.prediction_counts(run_id)[0]
+                _wait_for(lambda: store.prediction_counts(run_id)[0] > at_kill + 2, "scoring to go on after the kill")
+                assert store.run(run_id).runner_pid != first.process.pid, "scored by a worker, not the app"
 
         with app_process(env) as second:
             page.goto(second.url)
             page.get_by_text("Healthy").wait_for(timeout=WAIT)
             goto(page, "Evaluate")
-            page.get_by_text(f"interrupted · {stored} / {N} items · 0 errors").wait_for(timeout=WAIT)
-            calls_before = _chat_calls(server)  # the dead app's last requests have all arrived by now
+            page.get_by_text(re.compile(rf"running · \d+ / {N} items · 0 errors · [\d.]+ items/s")).wait_for(timeout=WAIT)
+            page.get_by_role("button", name="Cancel").click()
+            with Store(private) as store:
+                _wait_for(lambda: store.run(run_id).status == "cancelled", "the worker to stop")
+                stored = store.prediction_counts(run_id)[0]
+            page.get_by_text(f"cancelled · {stored} / {N} items · 0 errors").wait_for(timeout=WAIT)
+            assert stored < N, "cancelled mid-run"
+            calls_before = _chat_calls(server)
             page.get_by_role("button", name="Resume").click()
             page.get_by_text(f"completed · {N} / {N} items · 0 errors").wait_for(timeout=WAIT)
             calls = _chat_calls(server) - calls_before
