@@ -3,6 +3,8 @@ survive the app, and never run twice."""
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 from cope_eval.app import RunManager, run_view
@@ -113,3 +115,18 @@ def test_a_worker_that_fails_says_why(workspace):
     assert manager.wait(run.id, 60) == 2
     assert run.id in manager.error(run.id) and "unreachable" in manager.error(run.id)
     assert manager.log_path(run.id).exists()
+
+
+def test_the_app_cancels_a_run_a_terminal_is_scoring(workspace):
+    with StubServer(slow) as server, Store(workspace.private_dir) as store:
+        endpoint = Endpoint(server.base_url, "stub")
+        run = new_run(store, endpoint, 2000)
+        terminal = subprocess.Popen([sys.executable, "-m", "cope_eval", "resume", run.id],
+                                    env={**os.environ, "COPE_EVAL_HOME": str(workspace.root)},
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        wait_until(lambda: store.prediction_counts(run.id)[0] > 0)
+        RunManager(workspace).cancel(run.id)
+        _, said = terminal.communicate(timeout=30)
+        assert terminal.returncode == 130, said
+        assert f"stopped; continue with: python -m cope_eval resume {run.id}" in said
+        assert store.run(run.id).status == "cancelled" and store.prediction_counts(run.id)[0] < 2000
