@@ -151,6 +151,25 @@ class InstantServer:
         return int(self._counts[1])
 
 
+@contextmanager
+def environment(**values: str | None):
+    """These environment variables set (None: unset) inside, then as they were."""
+    saved = {key: os.environ.get(key) for key in values}
+    try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 # -- the machine -------------------------------------------------------------------------------
 
 def machine() -> list[tuple[str, str]]:

@@ -33,7 +33,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from _harness import CLIENT_CORE, REPO_ROOT, SERVER_CORE, BenchResult, InstantServer, can_pin
+from _harness import CLIENT_CORE, REPO_ROOT, SERVER_CORE, BenchResult, InstantServer, can_pin, environment
 from bench_scoring import POLICY, texts
 
 from cope_eval.app import RunManager
@@ -61,20 +61,6 @@ def on_core(core: int | None):
         yield
     finally:
         os.sched_setaffinity(0, before)
-
-
-@contextmanager
-def environment(**values: str):
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 class Workbench:

@@ -19,16 +19,14 @@ page's modules) are not charged to either.
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from _harness import REPO_ROOT, BenchResult
+from _harness import REPO_ROOT, BenchResult, environment
 from bench_golden_load import make_frame
 
 from cope_eval.golden import golden_set_hash
@@ -71,21 +69,6 @@ def populate(root: Path, n: int, seed: int = 0) -> tuple[str, str]:
     return ids[0], ids[1]
 
 
-@contextmanager
-def environment(**values: str):
-    saved = {k: os.environ.get(k) for k in (*values, "COPE_MODEL")}
-    os.environ.pop("COPE_MODEL", None)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def render(root: Path, run_ids: tuple[str, str]) -> tuple[float, float, str]:
     """(cold render s, warm render s after a threshold move, problem or "")."""
     import logging
@@ -97,7 +80,7 @@ def render(root: Path, run_ids: tuple[str, str]) -> tuple[float, float, str]:
     # Reads outside a script run (bare mode) warn "missing ScriptRunContext"; that is expected here.
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
 
-    with environment(COPE_EVAL_HOME=str(root), COPE_BASE_URL=NO_SERVER):
+    with environment(COPE_EVAL_HOME=str(root), COPE_BASE_URL=NO_SERVER, COPE_MODEL=None):
         at = AppTest.from_file(str(APP), default_timeout=300).run()
         if at.exception:
             return 0.0, 0.0, f"app.py raised: {at.exception[0].message}"
