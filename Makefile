@@ -39,6 +39,9 @@ stop-local: install
 	$(PY) -m cope_eval serve-local --stop
 
 ## Run every benchmark (benchmark 2 needs the local vLLM running) and write bench/results.md.
+## Benchmark 10 installs its peers on first use, pinned, under ~/.cache/cope-eval/bench (promptfoo with
+## npm when node is there, Inspect AI from bench/requirements-peers.txt into its own venv); a peer it
+## cannot install or run is skipped, never a failure.
 .PHONY: bench
 bench: install
 	$(PY) bench/run_all.py

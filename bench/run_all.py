@@ -1,6 +1,6 @@
 """Run every benchmark and write bench/results.md (figures, ratios, targets, the machine).
 
-    .venv/bin/python bench/run_all.py            # all nine, full size (about 20-30 min on 2 cores)
+    .venv/bin/python bench/run_all.py            # all eleven, full size (about 30-40 min on 2 cores)
     .venv/bin/python bench/run_all.py --quick    # smaller sizes, a few minutes; writes no file
     .venv/bin/python bench/run_all.py --only 1,3 --out /tmp/results.md
 
@@ -19,11 +19,13 @@ from pathlib import Path
 
 from _harness import BenchResult, load_average, machine
 
+import bench_app_run
 import bench_cache
 import bench_first_page
 import bench_memory
 import bench_metrics
 import bench_page_render
+import bench_peers
 import bench_saturation
 import bench_scoring
 import bench_startup
@@ -39,6 +41,8 @@ BENCHMARKS = {
     "7": ("startup", bench_startup.run),
     "8": ("first page", bench_first_page.run),
     "9": ("saturation", bench_saturation.run),
+    "10": ("peers", bench_peers.run),
+    "11": ("app-started runs", bench_app_run.run),
 }
 RESULTS = Path(__file__).resolve().parent / "results.md"
 
