@@ -241,9 +241,9 @@ def run(quick: bool = False, *, seconds: float | None = None, servers=SERVERS, e
                "(adaptive, with and without /metrics)",
         met=met,
         note=("wall rates; the client on one core, the server process on the other; the mean queue and the "
-              "rate cover the whole run, so the start (16 in flight, grown by 1.5x per window of about three "
-              "latencies) and the 10 % probe steps weigh in; 'fixed N' is cope-eval told the knee, its own "
-              "cost; " + ("PASS" if met else "FAIL: " + "; ".join(failures))),
+              "rate cover the whole run, so the start (16 in flight, doubled or halved per window of about "
+              "a latency and a half, then a jump to the knee) and the 10 % probe steps weigh in; 'fixed N' "
+              "is cope-eval told the knee, its own cost; " + ("PASS" if met else "FAIL: " + "; ".join(failures))),
     )
 
 

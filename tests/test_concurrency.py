@@ -3,7 +3,8 @@
 The server is deterministic, on a virtual clock: ``slots`` requests are served at once, each
 taking about ``service_s`` (spread evenly over ±25 % so completions do not all land together);
 the rest wait in a FIFO queue, so latency grows once more than ``slots`` are in flight. The
-client keeps exactly ``controller.limit`` requests in flight, as a lane does.
+client keeps exactly ``controller.limit`` requests in flight, as a lane does. A vLLM-like variant
+(``batch_scale``) also slows every request as the running batch grows, as decode steps do.
 """
 
 import heapq
@@ -37,10 +38,15 @@ class Trace:
 
 
 def simulate(controller: ConcurrencyController, *, slots: int, service_s: float = 0.25, seconds: float = 60.0,
-             queue_limit: int | None = None, metrics_every: float | None = None, most: int | None = None) -> Trace:
-    """Run the client and server for ``seconds`` of virtual time.
+             queue_limit: int | None = None, metrics_every: float | None = None, most: int | None = None,
+             items: int | None = None, batch_scale: float | None = None) -> Trace:
+    """Run the client and server for ``seconds`` of virtual time, or until ``items`` are answered.
 
     ``most``: a client that never has more than that many to send at once (a lane short of items).
+    ``items``: a client with that many to send in all; the trace ends with the last answer.
+    ``batch_scale``: a vLLM-like server, whose decode step slows as its batch grows: a request
+    takes ``service_s * (1 + b / batch_scale)``, ``b`` the running batch it joins (itself
+    included), so latency grows with the batch even below the knee.
 
     ``queue_limit``: a server that answers 429 at once when that many already wait.
     ``metrics_every``: seconds between samples of (running, waiting) given to the controller."""
@@ -54,11 +60,13 @@ def simulate(controller: ConcurrencyController, *, slots: int, service_s: float 
     def serve(now, sent_at, number):
         nonlocal running
         running += 1
-        at(now + service_s * (0.75 + 0.5 * (number * GOLDEN % 1)), "done", sent_at)
+        slower = 1.0 if batch_scale is None else 1 + running / batch_scale
+        at(now + service_s * slower * (0.75 + 0.5 * (number * GOLDEN % 1)), "done", sent_at)
 
     def fill(now):
         nonlocal in_flight, sent
-        while in_flight < controller.limit and (most is None or in_flight < most):
+        while (in_flight < controller.limit and (most is None or in_flight < most)
+               and (items is None or sent - len(trace.rejected) < items)):
             in_flight += 1
             sent += 1
             if queue_limit is not None and len(queue) >= queue_limit:
@@ -90,6 +98,8 @@ def simulate(controller: ConcurrencyController, *, slots: int, service_s: float 
                 if queue:
                     serve(now, *queue.popleft())
                 trace.done.append(now)
+                if len(trace.done) == items:
+                    break
             else:
                 trace.rejected.append(now)
             controller.on_complete(now, now - payload, OK if kind == "done" else OVERLOADED, in_flight=in_flight)
@@ -107,6 +117,67 @@ def test_from_the_default_start_the_limit_finds_the_servers_slots(slots):
     assert trace.rate(40, 60) >= 0.9 * saturated
     assert 0.95 * slots <= trace.mean("limits", 40) <= 1.35 * slots
     assert slots * 0.9 <= controller.settled(60.0) <= 1.35 * slots
+
+
+class Fixed:
+    """A raw loop: always ``limit`` in flight."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+
+    def on_complete(self, *args, **kwargs) -> None:
+        pass
+
+
+def whole_run(slots: int, *, metrics_every: float | None = None, seconds: float = 20.0,
+              batch_scale: float | None = None) -> tuple[float, float, Trace]:
+    """Issue 17's measure, as bench/bench_saturation.py takes it: about ``seconds`` of the
+    server's work from the default start, ramp-up included: (items/s as a share of a raw loop's
+    at ``slots`` in flight, the server's mean waiting queue as a share of ``slots``, the trace)."""
+    items = round(slots / 0.25 * seconds)
+    raw = simulate(Fixed(slots), slots=slots, items=items, seconds=1e9, batch_scale=batch_scale)
+    trace = simulate(ConcurrencyController(), slots=slots, items=items, seconds=1e9, metrics_every=metrics_every,
+                     batch_scale=batch_scale)
+    return raw.done[-1] / trace.done[-1], trace.mean("waiting", 0) / slots, trace
+
+
+@pytest.mark.parametrize("metrics_every", [None, 0.5], ids=["throughput", "metrics"])
+@pytest.mark.parametrize("slots", [96, 8])
+def test_a_whole_run_from_the_default_start_keeps_up_with_a_raw_loop_without_flooding(slots, metrics_every):
+    """Issue 17's targets: at least 0.9x a raw loop at the server's saturating concurrency over the
+    whole run, with the server's mean queue at most a quarter of its slots."""
+    ratio, waiting, _ = whole_run(slots, metrics_every=metrics_every)
+    assert ratio >= 0.9 and waiting <= 0.25, (ratio, waiting)
+
+
+def test_a_start_past_the_knee_comes_down_without_first_doubling_the_queue():
+    trace = whole_run(8)[2]
+    assert max(trace.limits) == START  # the start level already queued: the limit went down, never up
+    assert trace.mean("limits", 5) <= 1.35 * 8
+
+
+def test_when_the_start_overshoots_the_limit_jumps_to_the_knee_between_its_last_two_levels():
+    """16, 32, 64 pay; 128 does not: the knee is 64 * (128's throughput / 64's) = 96, reached at
+    once instead of in 10 % probes from 64."""
+    trace = simulate(ConcurrencyController(), slots=96, seconds=3.5)
+    assert 0.9 * 96 <= trace.limits[-1] <= 1.15 * 96
+
+
+def test_once_the_probes_keep_finding_the_same_knee_they_come_less_often():
+    trace = simulate(ConcurrencyController(), slots=96, seconds=60)
+    late = [limit for t, limit in zip(trace.times, trace.limits) if t >= 30]
+    assert max(late.count(level) for level in set(late)) >= 0.5 * len(late)  # hold, up, down: a third each
+
+
+def test_on_a_vllm_like_server_whose_latency_grows_with_its_batch_the_limit_still_fills_the_batch():
+    """Latency grows with the batch below the knee too (decode steps slow down), so each step up
+    pays less than it costs in latency: the climb must go by throughput, and far enough."""
+    slots, scale = 96, 64
+    best = slots / (0.25 * (1 + slots / scale))  # every slot busy, each request at the full batch's pace
+    for metrics_every in (None, 0.5):
+        trace = simulate(ConcurrencyController(), slots=slots, batch_scale=scale, metrics_every=metrics_every)
+        assert trace.rate(20, 60) >= 0.9 * best, metrics_every
+        assert trace.mean("limits", 20) >= 0.8 * slots, metrics_every
 
 
 def test_with_server_metrics_the_queue_stays_short_and_the_server_full():

@@ -12,20 +12,31 @@ The algorithm is a hill climb on measured throughput, with a multiplicative decr
 overload (the AIMD family, not Netflix's latency gradient: vLLM's latency grows with its batch
 even below the knee, so a latency gradient stops early; throughput does not mislead that way).
 
-- **Windows.** Every decision rests on one window: the completions of requests *sent after*
-  the last change of the limit, from the first of them (the pipe is full at the new level by
-  then) until at least ``max(MIN_SAMPLES, limit)`` more have finished — about one latency.
-  Throughput is completions per second over the window. A completion while fewer than
-  ``limit`` were in flight (the run ran out of items) says nothing about the server: the
-  window starts again.
-- **Start.** Multiply the limit by ``GROWTH`` after every window whose throughput rose at
-  least ``GAIN`` (half) as fast as the limit did. The first window that does not falls back to
-  the last level that paid.
+- **Windows.** Every decision rests on one window. After a change of the limit, the first
+  answer to a request sent since the change opens it (the pipe is full at the new level: a
+  request sent in the change's own burst met a shorter queue than the level keeps); it holds
+  the answers to requests sent after it opened, until ``max(MIN_SAMPLES, WINDOW * limit)``
+  have come, about a latency and a half in all. Throughput is ``limit`` over their mean
+  latency (Little's law). A completion while fewer than ``limit`` were in flight (the run ran
+  out of items) says nothing about the server: the window starts again.
+- **Start.** Its first window says which way: a mean latency more than ``LATENCY_TOLERANCE``
+  times the quickest answer seen (the first requests met an idle server: about its no-load
+  latency) means the start level already queues, so the start goes down; else up. Up, it
+  multiplies the limit by ``GROWTH`` after each window whose throughput rose at least
+  ``START_GAIN`` as fast as the limit; down, it divides by ``GROWTH`` while throughput falls
+  less than ``START_GAIN`` as fast. If the very first move fails, it turns around once. When a
+  later move fails, the knee lies between the last two levels and the limit jumps to it: at
+  the lower level each request in flight earned ``throughput / limit``, so the higher level's
+  throughput kept ``lower.limit * upper.throughput / lower.throughput`` requests at work
+  (TCP Vegas' estimate); the rest were waiting.
 - **Probe.** Then, one window each: measure the current level (the base); try ``STEP`` (10 %,
-  at least 1) more: kept if throughput rose at least half as much; else try ``STEP`` less:
-  kept if throughput fell less than half as much (the base was past the knee); else back to
-  the base. Below the knee every step up pays, past it every step down is free, so the limit
-  climbs to the knee and stays within a step or two of it, wherever it started.
+  at least 1) more: kept if throughput rose at least ``GAIN`` (a quarter) as much; else try
+  ``STEP`` less: kept if throughput fell less than ``GAIN`` as much (the base was past the
+  knee); else back to the base. Below the knee every step up pays (even on vLLM, whose
+  throughput rises more slowly than its batch), past it every step down is free, so the limit
+  climbs to the knee and stays within a step or two of it, wherever it started. Each time the
+  probes come back to the same base, it is measured for more windows before the next probes
+  (1, then 3 at most: ``MAX_CALM``), since each probe costs a little queue or throughput.
 - **Latency without throughput.** Measuring the base again with latency up by
   ``LATENCY_TOLERANCE`` (half) and no more throughput means the server has less room than
   before (another client, a slower mix): the limit is cut by ``BACKOFF``.
@@ -35,8 +46,8 @@ even below the knee, so a latency gradient stops early; throughput does not misl
 - **Metrics.** When a sample of the server's ``running`` and ``waiting`` requests arrives after
   the last change took effect, it decides instead of throughput (it is the truth the hill
   climb guesses at): a queue of about ``running / QUEUE_SHARE`` (at least 1) keeps every slot
-  the server frees busy without flooding it. A longer queue, more than twice that, lowers the
-  limit by the excess; a shorter one raises it (by ``GROWTH`` during the start, else by a
+  the server frees busy without flooding it. A longer queue, more than half again that, lowers
+  the limit by the excess; a shorter one raises it (by ``GROWTH`` during the start, else by a
   step). Samples are the whole server's: another client's queue lowers ours too.
   Without samples the throughput signal alone decides.
 
@@ -54,10 +65,12 @@ START = 16
 """Where the limit starts."""
 CEILING = 512
 """The limit's highest value when the backend has no cap of its own."""
-GROWTH = 1.5
-"""Factor by which the limit grows during the start."""
-GAIN = 0.5
-"""Share of a change of the limit that throughput must follow for the change to count."""
+GROWTH = 2.0
+"""Factor by which the start multiplies (or divides) the limit per window."""
+START_GAIN = 0.6
+"""Share of a start move that throughput must follow for the start to go on."""
+GAIN = 0.25
+"""Share of a probe step that throughput must follow for the step to count."""
 STEP = 0.1
 """A probe's size, as a share of the limit (at least 1)."""
 BACKOFF = 0.75
@@ -66,6 +79,10 @@ LATENCY_TOLERANCE = 1.5
 """Latency growth, at unchanged throughput, that counts as the server having less room."""
 MIN_SAMPLES = 8
 """Completions a window needs at least, however low the limit."""
+WINDOW = 0.5
+"""Completions a window needs, as a share of the limit."""
+MAX_CALM = 3
+"""Windows at most that a confirmed base is measured again before the next probes."""
 QUEUE_SHARE = 8
 """With metrics, the waiting queue aimed at is about running / QUEUE_SHARE."""
 METRICS_STALE_S = 5.0
@@ -98,9 +115,22 @@ class ConcurrencyController:
         self._limit = self.start = min(max(1, start), cap)
         self._phase = "start"
         self._base: _Window | None = None
-        self._changed_at = now
+        self._direction = 1
+        """The start's way: 1 up (multiply by GROWTH), -1 down (divide)."""
+        self._moved = self._turned = False
+        """Whether a move of the start paid; whether the start turned back after its first move."""
+        self._calm = self._quiet = 0
+        """Windows to hold before the next probes: ``_calm`` doubles (to MAX_CALM) each time the
+        probes come back to the same level, and falls to 0 when they move it."""
+        self._fastest = math.inf
+        """The quickest answer seen: about the server's no-load latency."""
         self._cut_at = -math.inf
-        self._window_start: float | None = None
+        self._changed_at = math.inf
+        """When the limit last changed (none yet: the first answer marks the start level's time,
+        as the first requests met an idle server, quicker than a busy one answers)."""
+        self._opened_at: float | None = None
+        """The window's opening: the first answer to a request sent since the change (the
+        pipe is full at the new level); None until then."""
         self._count = 0
         self._latency_sum = 0.0
         self._sample_at = -math.inf
@@ -128,19 +158,23 @@ class ConcurrencyController:
             if sent >= self._cut_at:
                 self._cut(now)
             return
-        if outcome == FAILED or sent < self._changed_at:
+        if outcome == FAILED:
             return
+        self._fastest = min(self._fastest, latency_s)
+        if self._changed_at == math.inf:
+            self._changed_at = now
         if in_flight is not None and in_flight < self._limit:
-            self._window_start = None  # starved, not limited: no measure of the server
+            self._restart(now)  # starved, not limited: no measure of the server
             return
-        if self._window_start is None:
-            self._window_start, self._count, self._latency_sum = now, 0, 0.0
+        if self._opened_at is None:
+            if sent >= self._changed_at:
+                self._opened_at, self._count, self._latency_sum = now, 0, 0.0
             return
-        if sent < self._window_start:
+        if sent < self._opened_at:
             return  # sent while the pipe was still filling at the new level
         self._count += 1
         self._latency_sum += latency_s
-        if self._count < max(MIN_SAMPLES, self._limit):
+        if self._count < max(MIN_SAMPLES, WINDOW * self._limit):
             return
         if now - self._sample_at <= METRICS_STALE_S:
             return  # metrics decide (on_metrics); throughput stays quiet
@@ -150,10 +184,10 @@ class ConcurrencyController:
     def on_metrics(self, now: float, running: int, waiting: int) -> None:
         """The server's requests running and waiting (vLLM's ``num_requests_*``) at ``now``."""
         self._sample_at = now
-        if self._window_start is None or now < self._window_start:
+        if self._opened_at is None or now < self._opened_at:
             return  # taken before the last change had filled the pipe
         target = max(1, math.ceil(running / QUEUE_SHARE))
-        if waiting > 2 * target:
+        if 2 * waiting > 3 * target:
             self._phase = "hold"
             self._set(now, self._limit - (waiting - target))
         elif waiting < target:
@@ -163,14 +197,22 @@ class ConcurrencyController:
     def _decide(self, now: float, window: _Window) -> None:
         base, phase = self._base, self._phase
         if phase == "start":
-            if base is None or _follows(window, base):
+            if base is None:  # the start level: already queueing, or not?
+                self._direction = -1 if window.latency > LATENCY_TOLERANCE * self._fastest else 1
                 self._base = window
-                if self._limit >= self.cap:
-                    self._phase = "hold"
-                self._set(now, self._limit * GROWTH)
+            elif _follows(window, base, START_GAIN):  # up: paid; down: free
+                self._base, self._moved = window, True
+            elif not (self._moved or self._turned):  # the first move failed: try the other way
+                self._direction, self._turned = -self._direction, True
+            else:  # the knee lies between the last two levels
+                lower, upper = sorted((base, window), key=lambda w: w.limit)
+                self._hold(now, round(_knee(lower, upper)))
+                return
+            level = self._base.limit
+            if (self._direction > 0 and level >= self.cap) or (self._direction < 0 and level <= 1):
+                self._hold(now, level)
             else:
-                self._phase = "up"
-                self._set(now, base.limit + self._step(base.limit))
+                self._set(now, level * GROWTH ** self._direction)
         elif phase == "hold":
             if (base is not None and base.limit == window.limit
                     and window.latency > base.latency * LATENCY_TOLERANCE
@@ -179,11 +221,15 @@ class ConcurrencyController:
                 self._set(now, self._limit * BACKOFF)
                 return
             self._base = window
+            if self._quiet > 0:  # the last probes found the knee here: measure it again first
+                self._quiet -= 1
+                self._restart(now)
+                return
             self._phase = "up"
             self._set(now, self._limit + self._step())
         elif phase == "up":
             if base is not None and _follows(window, base):
-                self._base = window
+                self._base, self._calm = window, 0
                 self._set(now, self._limit + self._step())
             else:
                 assert base is not None
@@ -191,18 +237,27 @@ class ConcurrencyController:
                 self._set(now, base.limit - self._step(base.limit))
         else:  # down
             assert base is not None
-            if _follows(window, base):  # throughput fell less than half as much as the limit: free
-                self._base = window
+            if _follows(window, base):  # throughput fell less than GAIN as much as the limit: free
+                self._base, self._calm = window, 0
                 self._set(now, self._limit - self._step())
             else:
                 self._phase = "hold"
+                self._calm = min(MAX_CALM, 2 * self._calm + 1)
+                self._quiet = self._calm
                 self._set(now, base.limit)
 
     def _cut(self, now: float) -> None:
         self._cut_at = now
+        self._calm = self._quiet = 0
         self._base = None
         self._phase = "hold"
         self._set(now, self._limit * BACKOFF)
+
+    def _hold(self, now: float, level: float) -> None:
+        """Go to ``level`` and measure it afresh before probing around it."""
+        self._base = None
+        self._phase = "hold"
+        self._set(now, level)
 
     def _step(self, level: int | None = None) -> int:
         return max(1, round(STEP * (self._limit if level is None else level)))
@@ -212,8 +267,11 @@ class ConcurrencyController:
         self._settled = self._average(now)
         self._settled_at = now
         self._limit = new
-        self._changed_at = now  # the next window counts requests sent from now on
-        self._window_start = None
+        self._restart(now)
+
+    def _restart(self, now: float) -> None:
+        """The next window opens with the first answer to a request sent from ``now`` on."""
+        self._changed_at, self._opened_at = now, None
 
     def _average(self, now: float) -> float:
         span = min(SETTLE_S, max(now - self._born, 1e-3) / 4)
@@ -221,8 +279,15 @@ class ConcurrencyController:
         return self._settled + weight * (self._limit - self._settled)
 
 
-def _follows(window: _Window, base: _Window) -> bool:
+def _follows(window: _Window, base: _Window, gain: float | None = None) -> bool:
     """True when throughput moved with the limit at least ``GAIN`` as much (up: rose enough;
     down: fell little enough)."""
     change = window.limit / base.limit - 1
-    return window.throughput >= base.throughput * (1 + GAIN * change)
+    return window.throughput >= base.throughput * (1 + (GAIN if gain is None else gain) * change)
+
+
+def _knee(lower: _Window, upper: _Window) -> float:
+    """Where the knee lies between two levels, the lower one below it: there each request in
+    flight earned ``lower.throughput / lower.limit`` per second, so ``upper``'s throughput kept
+    that many of its requests at work; the rest were waiting."""
+    return min(upper.limit, max(lower.limit, lower.limit * upper.throughput / lower.throughput))
