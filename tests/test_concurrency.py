@@ -180,6 +180,28 @@ def test_on_a_vllm_like_server_whose_latency_grows_with_its_batch_the_limit_stil
         assert trace.mean("limits", 20) >= 0.8 * slots, metrics_every
 
 
+def test_on_a_cpu_vllm_whose_throughput_barely_grows_the_limit_does_not_slide_to_one():
+    """The local CPU vLLM measured 5.1 items/s at 1 in flight, 7.7 at 8 and 8.0 at 64: every
+    halving keeps most of its share, so only a bound on the total loss (``MAX_LOSS`` of the best)
+    stops a start that goes down (its latency grows at once) from ending at 1, at 0.6x."""
+    scale, service_s = 0.57, 0.07  # throughput = (scale / service_s) * b / (b + scale): 5.1 at 1, 8.1 at most
+    best = scale / service_s
+    trace = simulate(ConcurrencyController(), slots=256, service_s=service_s, batch_scale=scale, seconds=120)
+    assert trace.rate(30, 120) >= 0.9 * best
+    assert trace.mean("limits", 30) >= 4
+
+
+def test_an_empty_waiting_gauge_never_raises_the_limit():
+    """The local CPU vLLM holds most requests in its API front end, where neither gauge counts
+    them: raising on a short queue took it from 16 to 128 in flight at no gain."""
+    controller = ConcurrencyController(now=0.0)
+    controller.on_complete(1.0, 0.5, OK, in_flight=16)
+    controller.on_complete(2.0, 0.5, OK, in_flight=16)  # sent after the first answer: the window opens
+    for tick in range(40):
+        controller.on_metrics(2.5 + tick / 2, running=1, waiting=0)
+    assert controller.limit == 16
+
+
 def test_with_server_metrics_the_queue_stays_short_and_the_server_full():
     controller = ConcurrencyController()
     trace = simulate(controller, slots=96, metrics_every=0.5)

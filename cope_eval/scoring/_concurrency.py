@@ -24,15 +24,19 @@ even below the knee, so a latency gradient stops early; throughput does not misl
   latency) means the start level already queues, so the start goes down; else up. Up, it
   multiplies the limit by ``GROWTH`` after each window whose throughput rose at least
   ``START_GAIN`` as fast as the limit; down, it divides by ``GROWTH`` while throughput falls
-  less than ``START_GAIN`` as fast. If the very first move fails, it turns around once. When a
-  later move fails, the knee lies between the last two levels and the limit jumps to it: at
+  less than ``START_GAIN`` as fast and stays within ``MAX_LOSS`` of the best window seen. If
+  the very first move fails, it turns around once. When a later move down fails, the limit
+  goes back to the last level that cost little. When a later move up fails, the knee lies
+  between the last two levels and the limit jumps to it: at
   the lower level each request in flight earned ``throughput / limit``, so the higher level's
   throughput kept ``lower.limit * upper.throughput / lower.throughput`` requests at work
   (TCP Vegas' estimate); the rest were waiting.
 - **Probe.** Then, one window each: measure the current level (the base); try ``STEP`` (10 %,
   at least 1) more: kept if throughput rose at least ``GAIN`` (a quarter) as much; else try
   ``STEP`` less: kept if throughput fell less than ``GAIN`` as much (the base was past the
-  knee); else back to the base. Below the knee every step up pays (even on vLLM, whose
+  knee) and stayed within ``MAX_LOSS`` of the best; else back to the base. (A curve like the
+  local CPU vLLM's, 5.1 items/s at 1 in flight and 8.0 at 64, loses little per halving; only
+  the bound on the total loss stops it from sliding to 1.) Below the knee every step up pays (even on vLLM, whose
   throughput rises more slowly than its batch), past it every step down is free, so the limit
   climbs to the knee and stays within a step or two of it, wherever it started. Each time the
   probes come back to the same base, it is measured for more windows before the next probes
@@ -43,13 +47,14 @@ even below the knee, so a latency gradient stops early; throughput does not misl
 - **Overload.** A 429, 503 or timeout for a request sent since the last cut cuts the limit by
   ``BACKOFF`` at once; the other requests already in flight when it happened were sent at the
   level just cut, so a burst of them cuts once. After an overload the start phase is over.
-- **Metrics.** When a sample of the server's ``running`` and ``waiting`` requests arrives after
-  the last change took effect, it decides instead of throughput (it is the truth the hill
-  climb guesses at): a queue of about ``running / QUEUE_SHARE`` (at least 1) keeps every slot
-  the server frees busy without flooding it. A longer queue, more than half again that, lowers
-  the limit by the excess; a shorter one raises it (by ``GROWTH`` during the start, else by a
-  step). Samples are the whole server's: another client's queue lowers ours too.
-  Without samples the throughput signal alone decides.
+- **Metrics.** When the server exposes them, its ``running`` and ``waiting`` requests guard
+  against flooding: a queue of about ``running / QUEUE_SHARE`` (at least 1) keeps every slot
+  the server frees busy; a sample, taken after the last change took effect, showing more than
+  half again that lowers the limit by the excess and ends the start. They never raise it: only
+  throughput does. vLLM counts as waiting only what its engine has queued, and a server short
+  of CPU (the local stand-in) holds most requests in its API front end, where they show in
+  neither gauge; raising on a short queue flooded it (16 to 128 in flight at no gain).
+  Samples are the whole server's: another client's queue lowers ours too.
 
 ``settled`` is the level the limit settled on: a time-weighted moving average of the limit
 over the last ``SETTLE_S`` seconds, or the last quarter of a shorter life (the probing steps
@@ -77,6 +82,10 @@ BACKOFF = 0.75
 """Factor applied to the limit on overload, or on latency up with no more throughput."""
 LATENCY_TOLERANCE = 1.5
 """Latency growth, at unchanged throughput, that counts as the server having less room."""
+MAX_LOSS = 0.1
+"""Throughput a move down may cost, as a share of the best window since the last cut: below
+the knee vLLM's throughput falls more slowly than its batch, so a move that keeps most of its
+share can still cost much of the best."""
 MIN_SAMPLES = 8
 """Completions a window needs at least, however low the limit."""
 WINDOW = 0.5
@@ -85,8 +94,6 @@ MAX_CALM = 3
 """Windows at most that a confirmed base is measured again before the next probes."""
 QUEUE_SHARE = 8
 """With metrics, the waiting queue aimed at is about running / QUEUE_SHARE."""
-METRICS_STALE_S = 5.0
-"""A metrics sample older than this is forgotten: throughput decides again."""
 SETTLE_S = 5.0
 """Time constant of ``settled``."""
 
@@ -122,6 +129,8 @@ class ConcurrencyController:
         self._calm = self._quiet = 0
         """Windows to hold before the next probes: ``_calm`` doubles (to MAX_CALM) each time the
         probes come back to the same level, and falls to 0 when they move it."""
+        self._best = 0.0
+        """The highest throughput of a window since the start or the last cut."""
         self._fastest = math.inf
         """The quickest answer seen: about the server's no-load latency."""
         self._cut_at = -math.inf
@@ -133,7 +142,6 @@ class ConcurrencyController:
         pipe is full at the new level); None until then."""
         self._count = 0
         self._latency_sum = 0.0
-        self._sample_at = -math.inf
         self._settled = float(self._limit)
         self._settled_at = self._born = now
 
@@ -176,35 +184,35 @@ class ConcurrencyController:
         self._latency_sum += latency_s
         if self._count < max(MIN_SAMPLES, WINDOW * self._limit):
             return
-        if now - self._sample_at <= METRICS_STALE_S:
-            return  # metrics decide (on_metrics); throughput stays quiet
         latency = self._latency_sum / self._count
         self._decide(now, _Window(self._limit, self._limit / latency, latency))
 
     def on_metrics(self, now: float, running: int, waiting: int) -> None:
         """The server's requests running and waiting (vLLM's ``num_requests_*``) at ``now``."""
-        self._sample_at = now
         if self._opened_at is None or now < self._opened_at:
             return  # taken before the last change had filled the pipe
         target = max(1, math.ceil(running / QUEUE_SHARE))
         if 2 * waiting > 3 * target:
-            self._phase = "hold"
+            self._phase, self._base = "hold", None
             self._set(now, self._limit - (waiting - target))
-        elif waiting < target:
-            self._set(now, self._limit * GROWTH if self._phase == "start" else self._limit + self._step())
 
     # -- decisions ------------------------------------------------------------------------------
     def _decide(self, now: float, window: _Window) -> None:
+        best = self._best
+        self._best = max(best, window.throughput)
         base, phase = self._base, self._phase
         if phase == "start":
             if base is None:  # the start level: already queueing, or not?
                 self._direction = -1 if window.latency > LATENCY_TOLERANCE * self._fastest else 1
                 self._base = window
-            elif _follows(window, base, START_GAIN):  # up: paid; down: free
-                self._base, self._moved = window, True
+            elif _follows(window, base, START_GAIN) and (self._direction > 0 or _affordable(window, best)):
+                self._base, self._moved = window, True  # up: paid; down: free
             elif not (self._moved or self._turned):  # the first move failed: try the other way
                 self._direction, self._turned = -self._direction, True
-            else:  # the knee lies between the last two levels
+            elif self._direction < 0:  # down: the last level that cost little is the lowest to keep
+                self._hold(now, base.limit)
+                return
+            else:  # up: the knee lies between the last two levels
                 lower, upper = sorted((base, window), key=lambda w: w.limit)
                 self._hold(now, round(_knee(lower, upper)))
                 return
@@ -217,7 +225,7 @@ class ConcurrencyController:
             if (base is not None and base.limit == window.limit
                     and window.latency > base.latency * LATENCY_TOLERANCE
                     and window.throughput <= base.throughput * (1 + GAIN * STEP)):
-                self._base = None
+                self._base, self._best = None, 0.0
                 self._set(now, self._limit * BACKOFF)
                 return
             self._base = window
@@ -237,7 +245,7 @@ class ConcurrencyController:
                 self._set(now, base.limit - self._step(base.limit))
         else:  # down
             assert base is not None
-            if _follows(window, base):  # throughput fell less than GAIN as much as the limit: free
+            if _follows(window, base) and _affordable(window, best):  # fell less than GAIN as much: free
                 self._base, self._calm = window, 0
                 self._set(now, self._limit - self._step())
             else:
@@ -247,7 +255,7 @@ class ConcurrencyController:
                 self._set(now, base.limit)
 
     def _cut(self, now: float) -> None:
-        self._cut_at = now
+        self._cut_at, self._best = now, 0.0
         self._calm = self._quiet = 0
         self._base = None
         self._phase = "hold"
@@ -284,6 +292,11 @@ def _follows(window: _Window, base: _Window, gain: float | None = None) -> bool:
     down: fell little enough)."""
     change = window.limit / base.limit - 1
     return window.throughput >= base.throughput * (1 + (GAIN if gain is None else gain) * change)
+
+
+def _affordable(window: _Window, best: float) -> bool:
+    """True when ``window``, a move down, kept all but ``MAX_LOSS`` of the best throughput."""
+    return window.throughput >= (1 - MAX_LOSS) * best
 
 
 def _knee(lower: _Window, upper: _Window) -> float:
