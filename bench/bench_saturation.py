@@ -17,6 +17,10 @@ In the same run, for each server:
 - cope-eval fixed at ``N`` (told the knee): the client's own cost against the raw loop, so that
   what the adaptive runs lose beyond it is the controller's (ramp-up and probing).
 
+Then the local CPU vLLM (when it is up; benchmark 2's server): the openai loop swept over
+VLLM_SWEEP finds where it saturates, and cope-eval with default settings is measured against
+the loop at that concurrency, in alternating blocks (``measure_vllm``).
+
 Issue 17's target, for both adaptive runs: items/s at least 0.9x the raw loop's, with the
 server's mean waiting queue at most a quarter of its slots (no flooding). Servers: N=96, s=0.25
 (the issue's example: 384/s, where a fixed 16 gets 64/s, 0.16x) and N=8 (a small server, which a
@@ -47,7 +51,7 @@ from cope_eval.records import Endpoint
 from cope_eval.scoring import build_body, create_run, execute_run, get_template
 from cope_eval.store import Store
 from tests.capacity_server import Stats, read_stats
-from tests.factories import make_golden
+from tests.factories import make_golden, make_policy
 
 SERVERS = ((96, 0.25), (8, 0.25))
 """(slots, service seconds) of each server measured."""
@@ -56,6 +60,8 @@ TARGET_RATIO = 0.9
 TARGET_WAITING = 0.25
 """The server's mean waiting queue, as a share of its slots, at most."""
 OLD_DEFAULT = 16
+VLLM_SWEEP = (2, 4, 8, 16, 32, 64)
+"""Concurrencies the openai loop tries on the local vLLM, to find where it saturates."""
 SAMPLE_EVERY_S = 0.5
 
 
@@ -205,9 +211,73 @@ def measure_server(slots: int, service_s: float, seconds: float, echo=print) -> 
     return found
 
 
-def run(quick: bool = False, *, seconds: float | None = None, servers=SERVERS, echo=print) -> BenchResult:
+def measure_vllm(seconds: float, echo=print) -> tuple[list[tuple[str, str]], str | None, str | None]:
+    """The local CPU vLLM: (figures, the ratio line, a failure or None); skipped when it is not up.
+
+    Its saturating concurrency is found by a sweep of the openai loop (benchmark 2's client);
+    then that loop at that concurrency and cope-eval with default settings take turns over
+    blocks of the same size (A B B A: the server's speed drifts), each block under a policy no
+    earlier one sent. vLLM's waiting gauge misses the requests its API front end holds, so the
+    queue is not judged here; the level cope-eval settled on is shown beside the sweep."""
+    import secrets
+
+    import bench_vllm
+
+    problem = bench_vllm.healthy(bench_vllm.BASE_URL)
+    if problem:
+        return [("local vLLM", f"skipped: {problem}")], None, None
+    base_url, model, tag = bench_vllm.BASE_URL, bench_vllm.MODEL, secrets.token_hex(3)
+    items = bench_vllm.contents(2000)
+    bench_vllm.openai_run(base_url, model, [bench_vllm.policy_text(f"sat {tag} warm")], items[:4], 4)
+    sweep = {}
+    for c in VLLM_SWEEP:
+        n = max(2 * c, round(seconds / 2 * 8))
+        sweep[c] = bench_vllm.openai_run(base_url, model, [bench_vllm.policy_text(f"sat {tag} c{c}")], items[:n], c).rate
+        echo(f"    vLLM openai loop c{c:<3} {sweep[c]:5.1f} items/s")
+    knee = max(sweep, key=sweep.get)
+    block = max(2 * knee, round(seconds * sweep[knee] / 2))
+    totals = {"raw": [0, 0.0], "auto": [0, 0.0]}
+    settled = []
+    for i, client in enumerate(("raw", "auto", "auto", "raw")):
+        part, policy = items[i * block:(i + 1) * block], bench_vllm.policy_text(f"sat {tag} {client} {i}")
+        if client == "raw":
+            wall = bench_vllm.openai_run(base_url, model, [policy], part, knee).wall_s
+        else:
+            wall, level = _cope_eval_default(base_url, model, policy, part)
+            settled.append(level)
+        totals[client][0] += len(part)
+        totals[client][1] += wall
+        echo(f"    vLLM {client:<4} block {i + 1}: {len(part) / wall:5.1f} items/s" + (f", settled {level}" if client == "auto" else ""))
+    raw, auto = (totals[k][0] / totals[k][1] for k in ("raw", "auto"))
+    ratio = auto / raw
+    figures = [("local vLLM: openai loop sweep (items/s by concurrency)",
+                " · ".join(f"c{c}: {r:.1f}" for c, r in sweep.items()) + f"; saturating at {knee}"),
+               (f"local vLLM: openai loop at {knee}", f"{raw:.1f} items/s over {totals['raw'][0]:,} items"),
+               ("local vLLM: cope-eval default (auto)", f"{auto:.1f} items/s over {totals['auto'][0]:,} items = "
+                                                         f"{ratio:.2f}x; settled at {' and '.join(map(str, settled))}")]
+    failure = None if ratio >= TARGET_RATIO else f"local vLLM auto at {ratio:.3f}x the loop at {knee}"
+    return figures, f"local vLLM auto: {ratio:.2f}x", failure
+
+
+def _cope_eval_default(base_url: str, model: str, policy: str, items: list[str]) -> tuple[float, int | None]:
+    with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp)) as store:
+        endpoint = Endpoint(base_url, model)
+        run = create_run(store, policy=make_policy(policy), golden=make_golden(texts=items), endpoint=endpoint)
+        started = time.perf_counter()
+        result = execute_run(store, run.id, endpoint, workspace_root=Path(tmp), use_cache=False)
+        assert result.run.status == "completed" and result.progress.errors == 0, result.run
+        return time.perf_counter() - started, result.run.settled_concurrency
+
+
+def run(quick: bool = False, *, seconds: float | None = None, servers=SERVERS, vllm: bool = True,
+        echo=print) -> BenchResult:
     seconds = seconds or (6.0 if quick else 20.0)
     figures, ratios, failures = [], [], []
+    if vllm:
+        found, ratio, failure = measure_vllm(seconds, echo)
+        figures += found
+        ratios += [ratio] if ratio else []
+        failures += [failure] if failure else []
     for slots, service_s in servers:
         m = measure_server(slots, service_s, seconds, echo)
         raw = m["raw loop"]
@@ -238,7 +308,7 @@ def run(quick: bool = False, *, seconds: float | None = None, servers=SERVERS, e
                                  "items/s from the client's whole run (ramp-up included)")] + figures,
         ratio="; ".join(ratios),
         target=f">= {TARGET_RATIO:g}x a raw loop at the server's saturating concurrency; mean waiting <= N/4 "
-               "(adaptive, with and without /metrics)",
+               "(adaptive, with and without /metrics; the local vLLM: the rate only)",
         met=met,
         note=("wall rates; the client on one core, the server process on the other; the mean queue and the "
               "rate cover the whole run, so the start (16 in flight, doubled or halved per window of about "
@@ -252,9 +322,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="each client's length at the server's rate")
     parser.add_argument("--servers", default=",".join(f"{n}x{s:g}" for n, s in SERVERS),
                         help="SLOTSxSERVICE_S, comma-separated")
+    parser.add_argument("--no-vllm", action="store_true", help="leave out the local vLLM")
     args = parser.parse_args()
     servers = [(int(n), float(s)) for n, s in (spec.split("x") for spec in args.servers.split(","))]
-    result = run(seconds=args.seconds, servers=servers)
+    result = run(seconds=args.seconds, servers=servers, vllm=not args.no_vllm)
     print(result.report())
 
 

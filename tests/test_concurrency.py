@@ -164,9 +164,10 @@ def test_when_the_start_overshoots_the_limit_jumps_to_the_knee_between_its_last_
 
 
 def test_once_the_probes_keep_finding_the_same_knee_they_come_less_often():
-    trace = simulate(ConcurrencyController(), slots=96, seconds=60)
+    trace = simulate(ConcurrencyController(), slots=96, seconds=90)
     late = [limit for t, limit in zip(trace.times, trace.limits) if t >= 30]
-    assert max(late.count(level) for level in set(late)) >= 0.5 * len(late)  # hold, up, down: a third each
+    # Without the calm: hold, up, down, about a third each (0.36 here); with it, the base more (0.44).
+    assert max(late.count(level) for level in set(late)) >= 0.4 * len(late)
 
 
 def test_on_a_vllm_like_server_whose_latency_grows_with_its_batch_the_limit_still_fills_the_batch():
@@ -187,8 +188,8 @@ def test_on_a_cpu_vllm_whose_throughput_barely_grows_the_limit_does_not_slide_to
     scale, service_s = 0.57, 0.07  # throughput = (scale / service_s) * b / (b + scale): 5.1 at 1, 8.1 at most
     best = scale / service_s
     trace = simulate(ConcurrencyController(), slots=256, service_s=service_s, batch_scale=scale, seconds=120)
-    assert trace.rate(30, 120) >= 0.9 * best
-    assert trace.mean("limits", 30) >= 4
+    assert trace.rate(30, 120) >= 0.93 * best  # without the bound: 0.90, at 5 in flight
+    assert trace.mean("limits", 30) >= 8
 
 
 def test_an_empty_waiting_gauge_never_raises_the_limit():
@@ -208,6 +209,12 @@ def test_with_server_metrics_the_queue_stays_short_and_the_server_full():
     assert trace.rate(20, 60) >= 0.9 * 96 / 0.25
     assert trace.mean("waiting", 20) <= 96 / 4
     assert max(w for t, w in zip(trace.times, trace.waiting) if t >= 20) <= 96 / 4 * 1.5
+
+
+def test_with_metrics_a_start_far_above_the_knee_stops_flooding_within_seconds():
+    trace = simulate(ConcurrencyController(start=200), slots=24, metrics_every=0.5, seconds=30)
+    assert trace.mean("waiting", 3) <= 24 / 2  # throughput alone: 30 waiting on average
+    assert trace.rate(3, 30) >= 0.95 * 24 / 0.25
 
 
 def test_without_metrics_the_limit_comes_down_from_far_above_the_knee():

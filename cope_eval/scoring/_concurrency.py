@@ -32,7 +32,7 @@ even below the knee, so a latency gradient stops early; throughput does not misl
   throughput kept ``lower.limit * upper.throughput / lower.throughput`` requests at work
   (TCP Vegas' estimate); the rest were waiting.
 - **Probe.** Then, one window each: measure the current level (the base); try ``STEP`` (10 %,
-  at least 1) more: kept if throughput rose at least ``GAIN`` (a quarter) as much; else try
+  at least 1) more: kept if throughput rose at least ``GAIN`` (a tenth) as much; else try
   ``STEP`` less: kept if throughput fell less than ``GAIN`` as much (the base was past the
   knee) and stayed within ``MAX_LOSS`` of the best; else back to the base. (A curve like the
   local CPU vLLM's, 5.1 items/s at 1 in flight and 8.0 at 64, loses little per halving; only
@@ -74,7 +74,7 @@ GROWTH = 2.0
 """Factor by which the start multiplies (or divides) the limit per window."""
 START_GAIN = 0.6
 """Share of a start move that throughput must follow for the start to go on."""
-GAIN = 0.25
+GAIN = 0.1
 """Share of a probe step that throughput must follow for the step to count."""
 STEP = 0.1
 """A probe's size, as a share of the limit (at least 1)."""
@@ -82,7 +82,7 @@ BACKOFF = 0.75
 """Factor applied to the limit on overload, or on latency up with no more throughput."""
 LATENCY_TOLERANCE = 1.5
 """Latency growth, at unchanged throughput, that counts as the server having less room."""
-MAX_LOSS = 0.1
+MAX_LOSS = 0.05
 """Throughput a move down may cost, as a share of the best window since the last cut: below
 the knee vLLM's throughput falls more slowly than its batch, so a move that keeps most of its
 share can still cost much of the best."""
