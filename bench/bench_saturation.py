@@ -235,7 +235,7 @@ def measure_vllm(seconds: float, echo=print) -> tuple[list[tuple[str, str]], str
         sweep[c] = bench_vllm.openai_run(base_url, model, [bench_vllm.policy_text(f"sat {tag} c{c}")], items[:n], c).rate
         echo(f"    vLLM openai loop c{c:<3} {sweep[c]:5.1f} items/s")
     knee = max(sweep, key=sweep.get)
-    block = max(2 * knee, round(seconds * sweep[knee] / 2))
+    block = max(2 * knee, round(seconds * sweep[knee]))  # the start's few windows a small share of a block
     totals = {"raw": [0, 0.0], "auto": [0, 0.0]}
     settled = []
     for i, client in enumerate(("raw", "auto", "auto", "raw")):
