@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..config import Workspace
+from ..insight import STUDY_ID_PREFIX
 from ..records import Endpoint, Run
 from ..store import Store, effective_status, run_state
 
@@ -99,7 +100,7 @@ class RunManager:
 
     def _scored_by(self, key: str) -> int | None:
         with Store(self.workspace.private_dir) as store:
-            ids = [m.run_id for m in store.study(key).runs] if key.startswith("study-") else [key]
+            ids = [m.run_id for m in store.study(key).runs] if key.startswith(STUDY_ID_PREFIX) else [key]
             return next((pid for run_id in ids if (pid := run_state(store.run(run_id)).scored_by) is not None), None)
 
     def is_active(self, key: str) -> bool:

@@ -21,8 +21,6 @@ from ._stop import EXIT_STOPPED, stop_on_sigterm
 if TYPE_CHECKING:
     from ..scoring import RunProgress
 
-STUDY_PREFIX = "study-"
-"""How a study's id starts (``insight.new_study_id``); a run's starts with ``run-``."""
 EXIT_GATE = 1
 """Exit status when the run completed but a gate asked for (``--fail-under-f1``, ``--max-error-rate``) failed."""
 DEFAULT_MAX_ERROR_RATE = 0.05
@@ -129,7 +127,9 @@ def resume_command(args) -> int:
     _check_out(args.out)
     workspace = workspace_from_env()
     with Store(workspace.private_dir) as store:
-        if args.run_id.startswith(STUDY_PREFIX):
+        from ..insight import STUDY_ID_PREFIX
+
+        if args.run_id.startswith(STUDY_ID_PREFIX):
             return _resume_study(store, args, workspace.root)
         run = store.run(args.run_id)
         endpoint = Endpoint(run.base_url, run.model, key_for_run(run, args.api_key_env))

@@ -14,7 +14,7 @@ from ._probes import (
     PROBES, SHOWN_ITEMS, create_probe_study, probe_items, probe_policy_texts, probe_report, probe_table,
     threshold_notes
 )
-from ._studies import StudyProgress, endpoint_mismatch, execute_study, study_status
+from ._studies import STUDY_ID_PREFIX, StudyProgress, endpoint_mismatch, execute_study, study_status
 from ._triage import (
     DEFAULT_MIN_CONFIDENCE, mark_gap_done, policy_gaps, send_label_errors_to_relabeling, tag_item,
     triage_run, untag_item
@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_MIN_CONFIDENCE",
     "PROBES",
     "SHOWN_ITEMS",
+    "STUDY_ID_PREFIX",
     "StudyKind",
     "StudyProgress",
     "ablation_report",

@@ -170,6 +170,10 @@ def study_status(store: Store, study: Study, *, run_status: Callable[[Run], str]
     return next(s for s in statuses if s != "completed")
 
 
+STUDY_ID_PREFIX = "study-"
+"""How every study's id starts (a run's starts with ``run-``)."""
+
+
 def new_study_id() -> str:
     """``study-<UTC time>-<6 hex>``: sorts by creation, unique within a second."""
-    return f"study-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    return f"{STUDY_ID_PREFIX}{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
