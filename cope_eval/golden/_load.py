@@ -4,7 +4,7 @@ Supported inputs (see ``golden_formats``): CSV/TSV, JSONL, JSON arrays (Zentropi
 ``content_text | content_image | content_video`` + ``expected_label``), Zentropi's CSV
 (``content_text,content_image_url,content_video_url,expected_label,sample_id``), vibecheck sets
 (``id,content,ground_truth`` + ``source,subgroup``) and Parquet. Columns are found by name (see
-``golden_validate.CANDIDATES``) unless a ``ColumnSpec`` names them. The delimiter, the encoding
+``golden._columns.CANDIDATES``) unless a ``ColumnSpec`` names them. The delimiter, the encoding
 and the label rule (``golden_mapping``) can be given; ``LoadResult.rule`` says what was used.
 
 The set hash is ``sha256:<hex>`` over this canonical serialisation (format v1):
@@ -37,7 +37,8 @@ from ..errors import ConfigError, NotFoundError, RowProblem, ValidationError
 from ..records import ITEM_COLUMNS, GoldenSet
 from ._formats import FORMATS, detect_format, read_table
 from ._mapping import ImportRule, LabelRule
-from ._validate import check_items, guess_columns
+from ._columns import guess_columns
+from ._validate import check_items
 
 HASH_HEADER = b"cope-eval/golden-set@1\n"
 """First bytes of the canonical serialisation; bump the version if the rules ever change."""

@@ -20,20 +20,8 @@ import pyarrow.compute as pc
 from ..errors import RowProblem, ValidationError
 from ._formats import RawTable
 from ._images import check_image, image_kind
+from ._columns import resolve_columns, video_columns
 from ._mapping import LabelRule
-
-CANDIDATES = {
-    "text": ("content", "content_text", "text", "prompt"),
-    "label": ("label", "expected_label", "ground_truth", "gold"),
-    "image": ("image", "content_image", "content_image_url"),
-    "id": ("id", "sample_id"),
-    "category": ("category", "subgroup"),
-}
-"""Column names tried, in order, for each role when the ColumnSpec leaves it unset."""
-
-VIDEO_COLUMNS = ("content_video", "content_video_url", "video")
-"""Zentropi video columns: accepted when empty, a row problem when they hold a value. A
-ColumnSpec's ``video`` column replaces them."""
 
 MAX_TEXT_CHARS = 1_000_000
 """Longest item text accepted, in characters: about 250k tokens, more than any model cope-eval
@@ -116,7 +104,7 @@ def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: 
                                    f"label {original!r} read as {value} ({count} row(s))"))
 
     video = np.zeros(len(frame), dtype=bool)
-    for vcol in _video_columns(frame.columns, cols):
+    for vcol in video_columns(frame.columns, cols):
         vals, _ = _as_text(frame[vcol])
         has_video = vals.notna().to_numpy() & ~(vals.str.len() == 0).to_numpy() & ~vals.str.isspace().to_numpy()
         add(has_video, str(vcol), vals, "video content is not supported (only text and images)")
@@ -147,7 +135,7 @@ def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: 
         warnings.append(RowProblem(file, repeats[0], None, None,
                                    f"{len(repeats)} row(s) repeat the content and label of an earlier row; kept"))
 
-    used = {c for c in cols.values() if c} | set(_video_columns(frame.columns, cols))
+    used = {c for c in cols.values() if c} | set(video_columns(frame.columns, cols))
     items = pd.DataFrame(
         {"id": ids, "text": text, "label": labels, "image": image, "category": columns["category"]},
         index=frame.index,
@@ -158,62 +146,6 @@ def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: 
             items[_meta_name(str(col), items.columns)] = _meta_text(frame[col])
     problems.sort(key=lambda p: (p.row or 0))
     return Checked(items.reset_index(drop=True), bad, problems, warnings, order, cols)
-
-
-def _video_columns(columns, cols: dict[str, str | None]) -> list:
-    if cols.get("video") is not None:
-        return [cols["video"]]
-    return [c for c in columns if str(c).lower() in VIDEO_COLUMNS]
-
-
-def resolve_columns(columns: list[str], spec, file: str) -> dict[str, str | None]:
-    """Map each role to a column: the spec's choice, else the first candidate present.
-
-    A problem names the role's setting in ``options`` (``text_column``...): the CLI offers its
-    flag (``--text-column``), the page the renaming of a column."""
-    found: dict[str, str | None] = {}
-    problems, options = [], []
-    guessed = guess_columns(columns)
-    shown = ", ".join(columns) or "(none)"
-    if len(columns) == 1 and any(d in columns[0] for d in ";\t|,"):
-        shown += " (one column: is the file separated by another delimiter?)"
-        options.append("delimiter")
-    for role in guessed:
-        chosen = getattr(spec, role, None) if spec is not None else None
-        if chosen is not None:
-            if chosen not in columns:
-                problems.append(RowProblem(file, None, chosen, None,
-                                           f"the {role} column was set to {chosen!r}, which is not in the file; "
-                                           f"columns: {shown}"))
-                options.append(f"{role}_column")
-            found[role] = chosen
-            continue
-        found[role] = guessed[role]
-    if problems:
-        raise ValidationError(problems, options=tuple(options))
-    if found["text"] is None and found["image"] is None:
-        problems.append(RowProblem(file, None, "text", None,
-                                   "missing column: no content column (looked for "
-                                   f"{', '.join(CANDIDATES['text'] + CANDIDATES['image'])}); columns: {shown}"))
-        options.append("text_column")
-    if found["label"] is None:
-        problems.append(RowProblem(file, None, "label", None,
-                                   f"missing column: no label column (looked for {', '.join(CANDIDATES['label'])}); "
-                                   f"columns: {shown}"))
-        options.append("label_column")
-    if problems:
-        raise ValidationError(problems, options=tuple(options))
-    return found
-
-
-def guess_columns(columns: list[str]) -> dict[str, str | None]:
-    """Each role's column found by name (``CANDIDATES``, exact then case-insensitive; video:
-    ``VIDEO_COLUMNS``), or None."""
-    lower = {c.lower(): c for c in reversed(columns)}
-    found = {role: next((c for c in names if c in columns), None) or next((lower[c] for c in names if c in lower), None)
-             for role, names in CANDIDATES.items()}
-    found["video"] = next((c for c in columns if c.lower() in VIDEO_COLUMNS), None)
-    return found
 
 
 def generated_id(text: str, image: str | None = None) -> str:
