@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # only for annotations: importing records must not import pandas (a fast CLI)
     import pandas as pd
 
-ITEM_COLUMNS = ("id", "text", "label", "image", "category")
+ITEM_COLUMNS = ("id", "text", "label", "image", "category", "video", "video_digest")
 """Canonical golden-set columns, in order. Extra metadata columns follow them."""
+
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,13 @@ class GoldenItem:
     """Image reference: path relative to the workspace, data URL, or http(s) URL."""
     category: str | None = None
     """Optional category used for per-category tables."""
+    video: str | None = None
+    """Video reference (path relative to the workspace, data URL, or http(s) URL); an item has
+    an image or a video, never both."""
+    video_digest: str | None = None
+    """``sha256:<hex>`` of the video's bytes as checked when the set was loaded (the set's hash
+    covers it, and a request refuses a video whose bytes changed since); None for an http(s)
+    URL that was not fetched."""
     meta: dict[str, str] = field(default_factory=dict)
     """Any extra columns from the source file, kept for slicing."""
 
@@ -65,6 +73,20 @@ class GoldenSet:
     items: pd.DataFrame
     """One row per item with ``ITEM_COLUMNS`` first, then metadata columns."""
 
+    def __post_init__(self):
+        """Every set has all of ITEM_COLUMNS: a column a frame lacks (a snapshot stored before
+        videos, a frame built in code) is added, empty, in its place; the caller's frame is not changed."""
+        if all(column in self.items.columns for column in ITEM_COLUMNS):
+            return
+        import pandas as pd  # already loaded: ``items`` is a DataFrame
+
+        items = self.items.copy(deep=False)
+        for position, column in enumerate(ITEM_COLUMNS):
+            if column not in items.columns:
+                items.insert(min(position, len(items.columns)), column,
+                             pd.Series(float("nan"), index=items.index, dtype="str"))
+        object.__setattr__(self, "items", items)
+
     def __len__(self) -> int:
         return len(self.items)
 
@@ -79,6 +101,8 @@ class GoldenSet:
                 label=int(values["label"]),
                 image=_none_if_missing(values["image"]),
                 category=_none_if_missing(values["category"]),
+                video=_none_if_missing(values["video"]),
+                video_digest=_none_if_missing(values["video_digest"]),
                 meta={c: values[c] for c in meta_cols if _none_if_missing(values[c]) is not None},
             )
 

@@ -20,6 +20,10 @@ from cope_eval.store import Store, run_results
 
 T = TypeVar("T")
 
+PREVIEW_COLUMN = st.column_config.ImageColumn("preview", width="small",
+                                              help="The item's image, or the first frame of its video")
+"""How every table shows the ``thumbnail`` column that ``with_thumbnails`` adds."""
+
 
 def workspace() -> Workspace:
     return workspace_from_env().ensure()

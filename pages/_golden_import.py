@@ -15,9 +15,9 @@ from cope_eval.golden import (
     DELIMITERS, ENCODINGS, ColumnSpec, LabelRule, add_golden_set, load_golden_set, preview_file, with_thumbnails
 )
 from cope_eval.records import short_id
-from pages import _state
+from pages import _common, _state
 
-COLUMNS = {"thumbnail": st.column_config.ImageColumn("image", width="small"),
+COLUMNS = {"thumbnail": _common.PREVIEW_COLUMN,
            "text": st.column_config.TextColumn(width="large")}
 
 

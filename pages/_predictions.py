@@ -10,10 +10,10 @@ from cope_eval.app import (
     PREDICTION_OUTCOMES, SORTS, categories, filter_predictions, outcome_counts, predictions_csv, predictions_page,
     predictions_table
 )
-from pages import _common, _state
+from pages import _common, _state, _video
 
 COLUMNS = {
-    "thumbnail": st.column_config.ImageColumn("image", width="small"),
+    "thumbnail": _common.PREVIEW_COLUMN,
     "score": st.column_config.NumberColumn(format="%.3f", help='P("1"); blank for an item with no score'),
     "label": st.column_config.NumberColumn("gold"),
     "text": st.column_config.TextColumn(width="large"),
@@ -63,6 +63,7 @@ def draw(ws, run_id: str, stored: int, golden_hash: str) -> None:
     summary_col.caption(f"{len(rows):,} of {len(table):,} items at threshold {threshold:.4f}")
     page_col.number_input(f"Page (of {pages:,})", 1, pages, key=_state.PREDICTIONS_PAGE)
     st.dataframe(shown, hide_index=True, key="eval_predictions", column_config=COLUMNS, placeholder="")
+    _video.draw(shown["item_id"], items, ws.root, _state.PREDICTIONS_VIDEO_ITEM)
     st.download_button(f"Download these {len(rows):,} rows (.csv)", predictions_csv(rows),
                        file_name=f"predictions-{run_id}.csv", mime="text/csv", key=_state.PREDICTIONS_DOWNLOAD,
                        on_click="ignore", icon=":material/download:")

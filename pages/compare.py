@@ -14,7 +14,7 @@ from pages import _common, _state
 
 _state.require_app()
 
-COLUMNS = {"thumbnail": st.column_config.ImageColumn("image", width="small"),
+COLUMNS = {"thumbnail": _common.PREVIEW_COLUMN,
            "text": st.column_config.TextColumn(width="large")}
 
 st.title("Compare")

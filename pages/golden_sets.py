@@ -7,7 +7,7 @@ import streamlit as st
 from cope_eval.app import categories, escape_markdown, filter_items, golden_set_labels, label_balance, page_of, summarise
 from cope_eval.golden import correct_label, import_note, with_thumbnails
 from cope_eval.records import short_id
-from pages import _auth, _common, _golden_import, _state
+from pages import _auth, _common, _golden_import, _state, _video
 
 _state.require_app()
 
@@ -63,8 +63,9 @@ with browse:
         page = st.number_input(f"Page (of {pages:,})", 1, pages, key=_state.GOLDEN_PAGE)
         rows, _ = page_of(shown, page)
         st.caption(f"{len(shown):,} of {len(items):,} items match")
-        st.dataframe(with_thumbnails(rows, ws.root).drop(columns=["image"]), hide_index=True, column_config=COLUMNS,
-                     placeholder="")
+        st.dataframe(with_thumbnails(rows, ws.root).drop(columns=["image", "video", "video_digest"]), hide_index=True,
+                     column_config=COLUMNS, placeholder="")
+        _video.draw(rows["id"], items, ws.root, _state.GOLDEN_VIDEO_ITEM)
 
         st.subheader("Correct a label")
         if len(rows):

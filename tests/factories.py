@@ -36,3 +36,23 @@ def png_bytes(size=(8, 8), color="red", fmt="PNG") -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, color).save(buffer, format=fmt)
     return buffer.getvalue()
+
+
+def video_bytes(*, fmt: str = "mp4", frames: int = 4, size=(32, 24), shade: int = 40, rate: int = 4) -> bytes:
+    """A tiny valid clip made with PyAV: H.264 in mp4, or VP8 in webm; ``shade`` colours its frames
+    (two clips with other shades differ in their bytes)."""
+    import av
+    import numpy as np
+
+    buffer = io.BytesIO()
+    codec = {"mp4": "libx264", "webm": "libvpx"}[fmt]
+    with av.open(buffer, "w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=rate)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        for i in range(frames):
+            pixels = np.full((size[1], size[0], 3), (shade + 10 * i) % 256, dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()

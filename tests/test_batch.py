@@ -109,7 +109,7 @@ def test_cope_a_lines_go_to_completions_and_image_items_are_left_out(store, work
     assert requests[0]["body"]["prompt"].startswith("INSTRUCTIONS\n")
     (refused,) = result.refused
     assert (refused.file, refused.row, refused.column, refused.value) == ("set", 2, "image", "item-00001")
-    assert "image file not found" in refused.problem
+    assert refused.problem == "The cope-a template is text-only; this item has an image."  # refused before reading
     assert result.warnings == (
         "the cope-a template uses /v1/completions: OpenAI-compatible batch services take it, but vLLM's run-batch "
         "(0.32) rejects such lines and stops on the first one",

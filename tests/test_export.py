@@ -284,7 +284,8 @@ def test_predictions_csv_has_scores_labels_outcomes_and_neutralised_formulas(sto
     bundle = build_bundle(store, run.id, workspace_root=workspace.root)
     rows = list(csv.DictReader(io.StringIO(bundle.files["predictions.csv"].decode(), newline="")))
 
-    assert list(rows[0]) == ["id", "label", "score", "pred", "outcome", "error", "category", "text", "image"]
+    assert list(rows[0]) == ["id", "label", "score", "pred", "outcome", "error", "category", "text", "image",
+                             "video"]
     assert [r["id"] for r in rows] == ids
     assert [r["outcome"] for r in rows[:4]] == ["fp", "fn", "error", "tp"]
     assert [r["score"] for r in rows[:4]] == ["0.9", "0.2", "", "0.6"]

@@ -106,15 +106,6 @@ def test_zentropi_csv_import_format(ws):
         "1 image URL(s) kept as references, not fetched (URL fetching is off)"]
 
 
-def test_zentropi_video_rows_are_rejected(ws):
-    samples = [{"content_text": "a", "expected_label": "1"},
-               {"content_video": "data:video/mp4;base64,AAAA", "expected_label": "0"}]
-    assert rejection(put(ws, "v.json", json.dumps(samples)), ws) == [
-        "v.json, row 2, column 'content_video': video content is not supported (only text and images) "
-        "(value 'data:video/mp4;base64,AAAA')",
-    ]
-
-
 def test_vibecheck_format(ws):
     path = put(ws, "vibe.csv", "id,content,ground_truth,source,subgroup\n1,hey you,1,reddit,teen\n2,hello,0,x,adult\n")
     items = load_golden_set(path, ws).golden_set.items
@@ -176,7 +167,8 @@ def test_missing_columns(ws):
         "ground_truth, gold); columns: text, foo"]
     assert rejection(put(ws, "n.csv", "body,label\nhi,1\n"), ws) == [
         "n.csv, column 'text': missing column: no content column (looked for content, content_text, text, "
-        "prompt, image, content_image, content_image_url); columns: body, label"]
+        "prompt, image, content_image, content_image_url, video, content_video, content_video_url); "
+        "columns: body, label"]
     assert len(rejection(put(ws, "p.csv", "body,verdict\nhi,1\n"), ws)) == 2  # both missing columns listed
     assert rejection(put(ws, "o.csv", "text,label\nhi,1\n"), ws, spec=ColumnSpec(label="verdict")) == [
         "o.csv, column 'verdict': the label column was set to 'verdict', which is not in the file; columns: text, label"]
@@ -306,12 +298,12 @@ def test_image_problems(ws, tmp_path):
 
 
 def test_unreadable_image(ws, monkeypatch):
-    from cope_eval.golden import _images as images
+    from cope_eval.golden import _references as references
 
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(images, "open", denied, raising=False)
+    monkeypatch.setattr(references, "open", denied, raising=False)
     assert rejection(put(ws, "u.csv", "text,image,label\na,img/ok.png,1\n"), ws) == [
         "u.csv, row 1, column 'image': image file is unreadable (Permission denied) (value 'img/ok.png')"]
 
@@ -487,9 +479,12 @@ def test_dropping_every_row_is_still_an_error(ws):
 
 def reference_hash(items: pd.DataFrame) -> str:
     """The documented canonical serialisation, written out naively."""
-    rows = sorted(items[list(ITEM_COLUMNS)].itertuples(index=False), key=lambda r: r[0].encode("utf-8"))
+    columns = ["id", "text", "label", "image", "category"]
+    if items["video"].notna().any():  # step 4: only sets with video hash these two as well
+        columns += ["video", "video_digest"]
+    rows = sorted(items[columns].itertuples(index=False), key=lambda r: r[0].encode("utf-8"))
     out = [b"cope-eval/golden-set@1\n", struct.pack("<Q", len(rows))]
-    for k, column in enumerate(ITEM_COLUMNS):
+    for k, column in enumerate(columns):
         values = [None if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v) for v in (r[k] for r in rows)]
         out += [struct.pack("<q", -1 if v is None else len(v.encode("utf-8"))) for v in values]
         out += [v.encode("utf-8") for v in values if v is not None]
@@ -557,7 +552,7 @@ def test_relabel_errors(ws):
 
 def test_sample_golden_sets_load_cleanly():
     files = sorted((REPO / "golden_sets").rglob("*.csv"))
-    assert len(files) == 9
+    assert len(files) == 10
     for path in files:
         result = load_golden_set(path, REPO)
         items = result.golden_set.items

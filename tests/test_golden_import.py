@@ -147,11 +147,15 @@ def test_a_rule_is_a_threshold_or_a_map_not_both():
 
 # --- video column -----------------------------------------------------------------------------------
 
-def test_a_chosen_video_column_rejects_rows_with_a_video(tmp_path):
+def test_a_chosen_video_column_is_read_as_the_video(tmp_path):
     data = b"text,label,clip\na,1,\nb,0,https://x/v.mp4\n"
-    result = load_golden_set(data, tmp_path, filename="v.csv", spec=ColumnSpec(video="clip"), drop_bad_rows=True)
-    assert [(p.row, p.column) for p in result.problems] == [(2, "clip")]
-    assert ("video", "clip") in result.rule.columns and "clip" not in result.golden_set.items.columns
+    result = load_golden_set(data, tmp_path, filename="v.csv", spec=ColumnSpec(video="clip"))
+    items = result.golden_set.items
+    assert items["video"].tolist()[1] == "https://x/v.mp4" and items["video"].isna().tolist() == [True, False]
+    assert items["video_digest"].isna().all(), "a URL not fetched has no digest: it is hashed by reference"
+    assert [w.problem for w in result.warnings] == [
+        "1 video URL(s) kept as references, not fetched (URL fetching is off)"]
+    assert ("video", "clip") in result.rule.columns and "clip" not in items.columns
 
 
 # --- the rule kept with the set ---------------------------------------------------------------------

@@ -30,7 +30,7 @@ import pytest
 from cope_eval._util.csv_safe import write_csv
 from cope_eval.config import Workspace
 from cope_eval.errors import ValidationError
-from cope_eval.golden import _images as images, load_golden_set, load_image_bytes
+from cope_eval.golden import _references as references, load_golden_set, load_image_bytes
 from cope_eval.policies import list_versions, save_version, version_id
 from cope_eval.policies._versions import MAX_POLICY_BYTES
 from cope_eval.store import Store
@@ -287,7 +287,7 @@ def test_a_redirect_to_a_private_address_is_refused_at_connect_time(tmp_path, mo
     127.0.0.1 plays a public server that redirects to 127.0.0.2 (private), which gets nothing."""
     target = _Server("127.0.0.2")
     public = _Server(redirect_to=f"http://127.0.0.2:{target.port}/x.png")
-    monkeypatch.setattr(images, "is_public_address", lambda address: str(address) == "127.0.0.1")
+    monkeypatch.setattr(references, "is_public_address", lambda address: str(address) == "127.0.0.1")
     try:
         with pytest.raises(ValidationError) as info:
             load_image_bytes(f"http://127.0.0.1:{public.port}/start.png", tmp_path, allow_urls=True)

@@ -114,12 +114,12 @@ def test_pixel_cap_and_decompression_bomb(ws):
 
 
 def test_unreadable_file(ws, monkeypatch):
-    from cope_eval.golden import _images as images
+    from cope_eval.golden import _references as references
 
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(images, "open", denied, raising=False)
+    monkeypatch.setattr(references, "open", denied, raising=False)
     assert rejected("img/ok.png", ws) == "image file is unreadable (Permission denied)"
 
 

@@ -13,7 +13,7 @@ import pytest
 import cope_eval
 from tests.conftest import REPO_ROOT
 
-HEAVY = ("pandas", "numpy", "scipy", "sklearn", "pyarrow", "aiohttp", "PIL", "plotly", "streamlit")
+HEAVY = ("pandas", "numpy", "scipy", "sklearn", "pyarrow", "aiohttp", "PIL", "av", "plotly", "streamlit")
 """Libraries that each take a tenth of a second or more to import on a small machine."""
 
 

@@ -104,7 +104,7 @@ def test_csv_is_formula_safe_and_names_inline_images(results):
     parsed = list(csv.DictReader(io.StringIO(predictions_csv(rows).decode("utf-8"))))
 
     assert len(parsed) == 8 and list(parsed[0]) == ["outcome", "item_id", "score", "label", "category", "text",
-                                                    "image", "error"]
+                                                    "image", "video", "error"]
     assert [r["text"] for r in parsed][:4] == ["'@user hi", "I will hurt you", "calm", "'" + FORMULA]
     assert parsed[6]["text"] == "'-1+1"
     assert parsed[0]["image"] == "data:image/png;base64,… (inline image, 5,022 characters)"

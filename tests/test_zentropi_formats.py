@@ -117,7 +117,7 @@ def test_unreadable_images_are_left_out_and_urls_kept_with_warnings(workspace):
     (problem,) = samples.skipped
     assert (problem.file, problem.row, problem.column) == ("bad", 1, "image")
     assert "item 'gone' left out: image file not found in the workspace" in problem.problem
-    assert any("1 image URL(s) kept as URLs" in w for w in samples.warnings)
+    assert any("1 image or video URL(s) kept as URLs" in w for w in samples.warnings)
     assert any("1 item(s) left out" in w for w in samples.warnings)
 
 

@@ -12,6 +12,7 @@ from ._golden_import import (
     label_rule_from, label_values, left_out, save_label, suggested_fix
 )
 from ._launcher import launch_app
+from ._media import Playable, playable_video, video_items
 from ._policy_editor import (
     NewerVersion, draft_base, draft_notice, draft_shown, editor_text, newer_version, opening_policy, save_edit,
     saved_message, token_caption
@@ -45,6 +46,7 @@ __all__ = [
     "IMPORT_ROLES",
     "LABEL_RULES",
     "NewerVersion",
+    "Playable",
     "NextStep",
     "PREDICTION_OUTCOMES",
     "RecentRun",
@@ -93,6 +95,7 @@ __all__ = [
     "page_of",
     "pair_ending_with",
     "pick_threshold",
+    "playable_video",
     "policy_tokens",
     "predictions_csv",
     "predictions_page",
@@ -118,5 +121,6 @@ __all__ = [
     "summarise",
     "token_caption",
     "version_history",
+    "video_items",
     "with_text",
 ]

@@ -140,8 +140,8 @@ def flips_page(flipped: pd.DataFrame, items: pd.DataFrame, workspace: Path, *, o
     wanted = ("fixed", "broken") if outcome == CHANGED else (outcome,)
     shown = flipped if outcome is None else flipped[flipped["outcome"].isin(wanted)]
     rows, pages = page_of(shown, page, page_size)
-    content = items.set_index("id")[["text", "image"]].reindex(rows["item_id"])
-    rows = rows.assign(text=content["text"].to_numpy(), image=content["image"].to_numpy())
+    content = items.set_index("id")[["text", "image", "video"]].reindex(rows["item_id"])
+    rows = rows.assign(**{column: content[column].to_numpy() for column in ("text", "image", "video")})
     table = with_thumbnails(rows, workspace)
     columns = ["outcome", "item_id", "thumbnail", "text", "label", "score_a", "score_b", "score_change"]
     extra = [c for c in ("category",) if c in table.columns]

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._util.csv_safe import write_csv
-from ..golden import image_reference, with_thumbnails
+from ..golden import image_reference, video_reference, with_thumbnails
 from ..metrics import check_threshold
 from ._run_errors import error_reason
 from ._views import MISSING_CATEGORY, filter_items, page_of
@@ -27,13 +27,13 @@ PREDICTION_OUTCOMES = ("TP", "FP", "FN", "TN", "error", "not scored")
 SORTS = {"score_desc": "score, highest first", "score_asc": "score, lowest first", "golden": "golden-set order"}
 """Sort orders (key: words for a menu). Items with no score come last in both score orders."""
 _NOT_SCORED = "not scored yet"  # how store.run_results marks items a run has not reached
-COLUMNS = ["outcome", "item_id", "score", "label", "category", "text", "image", "error"]
+COLUMNS = ["outcome", "item_id", "score", "label", "category", "text", "image", "video", "error"]
 
 
 def predictions_table(results: pd.DataFrame, items: pd.DataFrame, *, threshold: float) -> pd.DataFrame:
     """One row per item of ``results`` (``store.run_results``), in golden order: COLUMNS.
 
-    ``text`` and ``image`` come from the golden ``items`` (by id); ``category`` is
+    ``text``, ``image`` and ``video`` come from the golden ``items`` (by id); ``category`` is
     ``MISSING_CATEGORY`` where an item has none; ``error`` is the error's reason, "" otherwise."""
     check_threshold(threshold, source="Threshold")
     score = results["score"].to_numpy(dtype=np.float64)
@@ -55,6 +55,7 @@ def predictions_table(results: pd.DataFrame, items: pd.DataFrame, *, threshold: 
         "category": category.astype(object).where(category.notna(), MISSING_CATEGORY).astype(str).to_numpy(),
         "text": results["item_id"].map(content["text"]).fillna("").astype(str).to_numpy(),
         "image": results["item_id"].map(content["image"]).fillna("").astype(str).to_numpy(),
+        "video": results["item_id"].map(content["video"]).fillna("").astype(str).to_numpy(),
         "error": reasons,
     })
     return table[COLUMNS]
@@ -84,17 +85,17 @@ def filter_predictions(table: pd.DataFrame, *, outcomes: Iterable[str] | None = 
 
 def predictions_page(rows: pd.DataFrame, workspace: Path, *, page: int = 1,
                      page_size: int = 50) -> tuple[pd.DataFrame, int]:
-    """One page of ``rows`` with a ``thumbnail`` first in place of ``image`` (only this page's
-    images are opened), and the number of pages."""
+    """One page of ``rows`` with a ``thumbnail`` first in place of ``image`` and ``video`` (only this
+    page's images and videos are opened), and the number of pages."""
     shown, pages = page_of(rows, page, page_size)
-    return with_thumbnails(shown, workspace).drop(columns="image").reset_index(drop=True), pages
+    return with_thumbnails(shown, workspace).drop(columns=["image", "video"]).reset_index(drop=True), pages
 
 
 def predictions_csv(rows: pd.DataFrame) -> bytes:
     """``rows`` (of ``predictions_table``) as UTF-8 CSV a spreadsheet cannot run: a cell starting
-    with ``=``, ``+``, ``-``, ``@`` gets a leading apostrophe (``csv_safe``). An inline image
-    (a data URL) is named by its media type and size, not copied (megabytes in one cell)."""
-    image = rows["image"].map(image_reference)
+    with ``=``, ``+``, ``-``, ``@`` gets a leading apostrophe (``csv_safe``). An inline image or
+    video (a data URL) is named by its media type and size, not copied (megabytes in one cell)."""
+    named = rows[COLUMNS].assign(image=rows["image"].map(image_reference), video=rows["video"].map(video_reference))
     buffer = io.StringIO()
-    write_csv(rows[COLUMNS].assign(image=image), buffer)
+    write_csv(named, buffer)
     return buffer.getvalue().encode("utf-8")

@@ -41,7 +41,8 @@ def add_commands(commands) -> None:
 
 
 def _run_arguments(run: argparse.ArgumentParser) -> None:
-    from ..scoring import ANSWER_MODES, DEFAULT_TEMPLATE, TEMPLATES  # choices: only when ``run`` is used
+    from ..golden import MAX_VIDEO_BYTES, MAX_VIDEO_SECONDS  # defaults and choices: only when ``run`` is used
+    from ..scoring import ANSWER_MODES, DEFAULT_TEMPLATE, TEMPLATES
 
     run.add_argument("--golden", required=True, type=Path, help="golden set: CSV, JSONL, JSON, Parquet")
     run.add_argument("--policy", required=True, type=Path, help="policy text (Markdown or plain text)")
@@ -60,6 +61,12 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
                             metavar="T", help="label 1 when the label column's value is >= T, else 0 (fractions, scores)")
     label_rule.add_argument("--label-map", type=_golden_flag("parse_label_map", "--label-map"), metavar="MAP",
                             help="label values as 0/1, e.g. 'yes=1,no=0' (case-insensitive; others are bad rows)")
+    run.add_argument("--max-video-mb", type=_positive_flag("--max-video-mb"), default=MAX_VIDEO_BYTES / 2**20,
+                     metavar="MB",
+                     help="largest video accepted in the golden set, in MiB (a larger one is a bad row)")
+    run.add_argument("--max-video-seconds", type=_positive_flag("--max-video-seconds"), default=MAX_VIDEO_SECONDS,
+                     metavar="S",
+                     help="longest video accepted in the golden set, in seconds (a longer one is a bad row)")
     run.add_argument("--concurrency", type=_concurrency_flag, default="auto",
                      help="requests in flight at once, per server: 'auto' follows what the server can take "
                           "(from 16, up while throughput rises, down on 429/503/timeouts), a number fixes it")
@@ -87,8 +94,22 @@ def _golden_flag(check: str, flag: str):
     return parse
 
 
+def _positive_flag(flag: str):
+    """An argparse ``type``: a number above 0, else a ConfigError naming ``flag``."""
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not number > 0 or number == float("inf"):
+            raise ConfigError(f"{flag} must be a number above 0, got {value!r}")
+        return number
+
+    return parse
+
+
 def run_command(args) -> int:
-    from ..golden import ColumnSpec, LabelRule, add_golden_set, load_golden_set
+    from ..golden import ColumnSpec, LabelRule, VideoLimits, add_golden_set, load_golden_set
     from ..scoring import TEMPLATES, create_run
     from ..store import Store
 
@@ -105,8 +126,9 @@ def run_command(args) -> int:
     spec = ColumnSpec(text=args.text_column, label=args.label_column, image=args.image_column,
                       id=args.id_column, category=args.category_column, video=args.video_column)
     rule = LabelRule(threshold=args.label_threshold, mapping=args.label_map or ())
+    limits = VideoLimits(max_bytes=int(args.max_video_mb * 2**20), max_seconds=args.max_video_seconds)
     loaded = load_golden_set(args.golden, workspace.root, spec=spec, delimiter=args.delimiter,
-                             encoding=args.encoding, label_rule=rule)
+                             encoding=args.encoding, label_rule=rule, video_limits=limits)
     for warning in loaded.warnings[:5]:
         _say(f"warning: {warning}")
     policy = _read_policy(args.policy)

@@ -52,7 +52,7 @@ import pandas as pd
 from .._util.atomic_files import create_exclusive, replace_atomic
 from .._util.csv_safe import write_csv
 from ..errors import ConfigError, CopeEvalError, NotFoundError
-from ..golden import image_reference
+from ..golden import image_reference, video_reference
 from ..insight import PROBES, probe_report, study_status
 from ..metrics import (
     best_f1_threshold, bootstrap_ci, check_results, check_threshold, metrics_at_threshold,
@@ -256,15 +256,16 @@ def predictions_table(results: pd.DataFrame, threshold: float) -> pd.DataFrame:
 
 
 def _predictions_csv(results: pd.DataFrame, items: pd.DataFrame, threshold: float, scrub) -> bytes:
-    """``predictions_table`` plus each item's ``text`` and ``image`` reference, as formula-safe CSV.
+    """``predictions_table`` plus each item's ``text``, ``image`` and ``video`` reference, as formula-safe CSV.
 
-    The text is golden-set content, exported as it is; an image path is scrubbed like the errors,
-    and an inline data URL is named, not copied (it would be megabytes in one cell)."""
+    The text is golden-set content, exported as it is; an image or video path is scrubbed like the
+    errors, and an inline data URL is named, not copied (it would be megabytes in one cell)."""
     table = predictions_table(results, threshold)
     content = items.set_index("id")
-    image = table["id"].map(content["image"]).map(lambda r: scrub(image_reference(r)), na_action="ignore")
+    image, video = (table["id"].map(content[column]).map(lambda r: scrub(reference(r)), na_action="ignore")
+                    for column, reference in (("image", image_reference), ("video", video_reference)))
     table = table.assign(error=table["error"].map(scrub, na_action="ignore"),
-                         text=table["id"].map(content["text"]), image=image)
+                         text=table["id"].map(content["text"]), image=image, video=video)
     buffer = io.StringIO()
     write_csv(table, buffer)
     return buffer.getvalue().encode("utf-8")

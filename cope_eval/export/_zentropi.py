@@ -6,22 +6,23 @@ Formats (../shared/docs/protocol.md, and Zentropi's public CLI in zentropi-ai/sk
   is the policy text byte for byte. ``criteria_warnings`` checks it against Zentropi's writing
   guide (a ``# Criteria`` heading, ``#### Includes`` and ``#### Excludes`` lists, at least 3
   exclusions); it only warns, the text is never changed.
-- Test samples, JSON: an array of objects with ``content_text``, ``content_image`` (a base64
-  data URL), ``expected_label`` (the string "0" or "1") and ``sample_id``; a key is left out
+- Test samples, JSON: an array of objects with ``content_text``, ``content_image`` or
+  ``content_video`` (a base64 data URL), ``expected_label`` (the string "0" or "1") and ``sample_id``; a key is left out
   when the item has no value for it. Zentropi's CLI passes ``sample_id`` through when it uploads
   samples, and ``load_golden_set`` reads it back as the item id.
 - Test samples, CSV: ``content_text,content_image_url,content_video_url,expected_label,sample_id``.
-  Images are data URLs here too (Zentropi's importer passes ``data:`` URLs through), so the file
-  needs nothing beside it. As in every CSV cope-eval writes, a text cell that starts like a
+  Images and videos are data URLs here too (Zentropi's importer passes ``data:`` URLs through), so
+  the file needs nothing beside it. As in every CSV cope-eval writes, a text cell that starts like a
   spreadsheet formula (``=``, ``+``, ``-``, ``@``, tab, CR) gets a leading apostrophe
   (``csv_safe``): ``@user hi`` is written ``'@user hi``, and a re-import sees the apostrophe.
   The JSON file keeps every text exactly; use it when the content must survive byte for byte.
 
-Zentropi has no place for categories or metadata columns: they are not exported. Images given
-as workspace paths or data URLs are embedded as data URLs of the image's own bytes; http(s)
-URLs are fetched and embedded only with ``allow_urls``, otherwise kept as URLs (with a warning,
-since Zentropi's JSON wants data URLs). An item whose image cannot be read is left out and
-listed in ``ZentropiSamples.skipped``.
+Zentropi has no place for categories or metadata columns: they are not exported. Images and
+videos given as workspace paths or data URLs are embedded as data URLs of their own bytes (a
+video's must still match the digest the set version holds); http(s) URLs are fetched and
+embedded only with ``allow_urls``, otherwise kept as URLs (with a warning, since Zentropi's JSON
+wants data URLs). An item whose image or video cannot be read is left out and listed in
+``ZentropiSamples.skipped``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import pandas as pd
 
 from .._util.csv_safe import FORMULA_STARTS, write_csv
 from ..errors import RowProblem, ValidationError
-from ..golden import image_kind, to_data_url
+from ..golden import image_kind, to_data_url, video_data_url
 from ..policies import canonical_text, policy_bytes
 from ..records import GoldenSet, PolicyVersion
 
@@ -108,20 +109,23 @@ def zentropi_samples(golden: GoldenSet, workspace_root: Path, *, allow_urls: boo
     items = golden.items
     records, skipped = [], []
     urls_kept = formula_like = 0
-    for row, (item_id, text, label, image) in enumerate(
-        zip(items["id"], items["text"], items["label"], items["image"]), start=1
-    ):
+    rows = zip(items["id"], items["text"], items["label"], items["image"], items["video"], items["video_digest"])
+    for row, (item_id, text, label, image, video, digest) in enumerate(rows, start=1):
         text = "" if pd.isna(text) else str(text)
         record = {"content_text": text} if text else {}
-        if not pd.isna(image):
-            if image_kind(image) == "url" and not allow_urls:
-                record["content_image"] = image
+        kind, ref = ("image", image) if pd.isna(video) else ("video", video)
+        if not pd.isna(ref):
+            key = f"content_{kind}"
+            if image_kind(ref) == "url" and not allow_urls:
+                record[key] = ref
                 urls_kept += 1
             else:
                 try:
-                    record["content_image"] = to_data_url(image, workspace_root, allow_urls=allow_urls)
+                    record[key] = (to_data_url(ref, workspace_root, allow_urls=allow_urls) if kind == "image" else
+                                   video_data_url(ref, workspace_root, allow_urls=allow_urls,
+                                                  digest=None if pd.isna(digest) else digest))
                 except ValidationError as exc:
-                    skipped.append(RowProblem(golden.name, row, "image", str(item_id),
+                    skipped.append(RowProblem(golden.name, row, kind, str(item_id),
                                               f"item {item_id!r} left out: {exc.problems[0].problem}"))
                     continue
         record["expected_label"] = str(int(label))
@@ -130,13 +134,13 @@ def zentropi_samples(golden: GoldenSet, workspace_root: Path, *, allow_urls: boo
         records.append(record)
     warnings = []
     if urls_kept:
-        warnings.append(f"{urls_kept} image URL(s) kept as URLs, not embedded (URL fetching is off); Zentropi's "
-                        "JSON samples expect data URLs")
+        warnings.append(f"{urls_kept} image or video URL(s) kept as URLs, not embedded (URL fetching is off); "
+                        "Zentropi's JSON samples expect data URLs")
     if formula_like:
         warnings.append(f"{formula_like} text(s) start with =, +, -, @, tab or CR: the CSV file prefixes them "
                         "with an apostrophe for spreadsheet safety; the JSON file keeps them exact")
     if skipped:
-        warnings.append(f"{len(skipped)} item(s) left out because their image could not be read")
+        warnings.append(f"{len(skipped)} item(s) left out because their image or video could not be read")
     return ZentropiSamples(tuple(records), tuple(skipped), tuple(warnings))
 
 
@@ -151,7 +155,7 @@ def samples_csv(samples: ZentropiSamples) -> bytes:
     frame = pd.DataFrame({
         "content_text": [r.get("content_text", "") for r in samples.records],
         "content_image_url": [r.get("content_image") for r in samples.records],
-        "content_video_url": [None] * len(samples.records),
+        "content_video_url": [r.get("content_video") for r in samples.records],
         "expected_label": [r["expected_label"] for r in samples.records],
         "sample_id": [r["sample_id"] for r in samples.records],
     }, columns=list(CSV_COLUMNS))

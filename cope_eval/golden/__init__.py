@@ -1,5 +1,5 @@
 """Golden sets: load any supported file through one column spec, validate every row (naming file,
-row and problem), read images safely, snapshot each version in the store."""
+row and problem), read images and videos safely, snapshot each version in the store."""
 
 from ._images import encode_data_url, image_kind, image_reference, load_image_bytes, to_data_url
 from ._load import (
@@ -11,7 +11,11 @@ from ._mapping import (
     parse_label_threshold, sniff_delimiter
 )
 from ._registry import add_golden_set, correct_label, import_note
-from ._thumbnails import uploaded_image_data_url, with_thumbnails
+from ._thumbnails import uploaded_image_data_url, video_thumbnail, with_thumbnails
+from ._videos import (
+    MAX_VIDEO_BYTES, MAX_VIDEO_SECONDS, VideoLimits, check_video, first_frame, load_video_bytes, video_data_url,
+    video_digest, video_reference
+)
 
 __all__ = [
     "DELIMITERS",
@@ -22,17 +26,23 @@ __all__ = [
     "LabelRule",
     "LabelChange",
     "LoadResult",
+    "MAX_VIDEO_BYTES",
+    "MAX_VIDEO_SECONDS",
+    "VideoLimits",
     "add_golden_set",
     "check_delimiter",
     "check_encoding",
+    "check_video",
     "correct_label",
     "encode_data_url",
+    "first_frame",
     "golden_set_hash",
     "image_kind",
     "image_reference",
     "import_note",
     "load_golden_set",
     "load_image_bytes",
+    "load_video_bytes",
     "parse_label_map",
     "preview_file",
     "parse_label_threshold",
@@ -40,6 +50,10 @@ __all__ = [
     "sniff_delimiter",
     "to_data_url",
     "uploaded_image_data_url",
+    "video_data_url",
+    "video_digest",
+    "video_reference",
+    "video_thumbnail",
     "with_thumbnails",
     "write_golden_set",
 ]

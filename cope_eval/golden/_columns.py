@@ -9,21 +9,11 @@ CANDIDATES = {
     "text": ("content", "content_text", "text", "prompt"),
     "label": ("label", "expected_label", "ground_truth", "gold"),
     "image": ("image", "content_image", "content_image_url"),
+    "video": ("video", "content_video", "content_video_url"),
     "id": ("id", "sample_id"),
     "category": ("category", "subgroup"),
 }
 """Column names tried, in order, for each role when the ColumnSpec leaves it unset."""
-
-VIDEO_COLUMNS = ("content_video", "content_video_url", "video")
-"""Zentropi video columns: accepted when empty, a row problem when they hold a value. A
-ColumnSpec's ``video`` column replaces them."""
-
-
-def video_columns(columns, cols: dict[str, str | None]) -> list:
-    """The columns that may hold video: the one chosen for the role, else every Zentropi video column."""
-    if cols.get("video") is not None:
-        return [cols["video"]]
-    return [c for c in columns if str(c).lower() in VIDEO_COLUMNS]
 
 
 def resolve_columns(columns: list[str], spec, file: str) -> dict[str, str | None]:
@@ -51,10 +41,11 @@ def resolve_columns(columns: list[str], spec, file: str) -> dict[str, str | None
         found[role] = guessed[role]
     if problems:
         raise ValidationError(problems, options=tuple(options))
-    if found["text"] is None and found["image"] is None:
+    if found["text"] is None and found["image"] is None and found["video"] is None:
         problems.append(RowProblem(file, None, "text", None,
                                    "missing column: no content column (looked for "
-                                   f"{', '.join(CANDIDATES['text'] + CANDIDATES['image'])}); columns: {shown}"))
+                                   f"{', '.join(CANDIDATES['text'] + CANDIDATES['image'] + CANDIDATES['video'])}); "
+                                   f"columns: {shown}"))
         options.append("text_column")
     if found["label"] is None:
         problems.append(RowProblem(file, None, "label", None,
@@ -67,10 +58,8 @@ def resolve_columns(columns: list[str], spec, file: str) -> dict[str, str | None
 
 
 def guess_columns(columns: list[str]) -> dict[str, str | None]:
-    """Each role's column found by name (``CANDIDATES``, exact then case-insensitive; video:
-    ``VIDEO_COLUMNS``), or None."""
+    """Each role's column found by name (``CANDIDATES``, exact then case-insensitive), or None."""
     lower = {c.lower(): c for c in reversed(columns)}
     found = {role: next((c for c in names if c in columns), None) or next((lower[c] for c in names if c in lower), None)
              for role, names in CANDIDATES.items()}
-    found["video"] = next((c for c in columns if c.lower() in VIDEO_COLUMNS), None)
     return found

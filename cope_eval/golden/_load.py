@@ -16,8 +16,14 @@ The set hash is ``sha256:<hex>`` over this canonical serialisation (format v1):
    integer (-1 when the value is missing), then all present values' UTF-8 bytes concatenated.
    The label is the text ``0`` or ``1``; text is never missing (an image-only item has ``""``).
 
+4. only when at least one item has a video: the columns video and video_digest, in the same
+   way (``video_digest`` is ``sha256:<hex>`` of the video's bytes, missing for an http(s) URL
+   that was not fetched). A set without video hashes exactly as before videos were supported.
+
 So row order and metadata columns do not change the hash; any change to an id, text, label,
-image reference or category does. Images are hashed by reference, not by their bytes.
+image reference, category or video (its reference or a single byte of it) does. Images are
+hashed by reference, not by their bytes; videos by both, so a cached answer or a relabel never
+stands for other footage under the same file name.
 """
 
 from __future__ import annotations
@@ -34,14 +40,19 @@ import pyarrow.compute as pc
 
 from .._util.atomic_files import create_exclusive, replace_atomic
 from ..errors import ConfigError, NotFoundError, RowProblem, ValidationError
-from ..records import ITEM_COLUMNS, GoldenSet
+from ..records import GoldenSet
 from ._formats import FORMATS, detect_format, read_table
 from ._mapping import ImportRule, LabelRule
 from ._columns import guess_columns
 from ._validate import check_items
+from ._videos import VideoLimits
 
 HASH_HEADER = b"cope-eval/golden-set@1\n"
 """First bytes of the canonical serialisation; bump the version if the rules ever change."""
+HASHED_COLUMNS = ("id", "text", "label", "image", "category")
+"""The columns every set's hash covers, in order."""
+VIDEO_HASHED_COLUMNS = ("video", "video_digest")
+"""The columns hashed after them when at least one item has a video."""
 
 
 @dataclass(frozen=True)
@@ -59,8 +70,7 @@ class ColumnSpec:
     category: str | None = None
     """Category column for per-category tables (auto: category, subgroup)."""
     video: str | None = None
-    """Video reference column (auto: content_video, content_video_url, video); videos are not
-    supported, so a row with one is a bad row."""
+    """Video reference column (auto: video, content_video, content_video_url)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,7 @@ def load_golden_set(
     delimiter: str | None = None,
     encoding: str | None = None,
     label_rule: LabelRule | None = None,
+    video_limits: VideoLimits | None = None,
 ) -> LoadResult:
     """Load and validate a golden-set file (a path, or uploaded bytes with ``filename``).
 
@@ -121,11 +132,14 @@ def load_golden_set(
 
     ``delimiter`` and ``encoding`` override what is sniffed and detected (``golden_mapping``);
     ``label_rule`` turns the label column's values into 0/1 (default: 0 and 1 as in the file).
+    Each distinct video is read once, checked against ``video_limits`` (default: ``VideoLimits()``,
+    50 MiB and 300 s) and its bytes' digest kept in ``video_digest``; no two are held at once.
     """
     source, shown, fmt = _source(source, filename, fmt)
     raw = read_table(source, shown, fmt, delimiter=delimiter, encoding=encoding)
     label_rule = label_rule or LabelRule()
-    checked = check_items(raw, shown, spec, Path(workspace), allow_urls=allow_urls, label_rule=label_rule)
+    checked = check_items(raw, shown, spec, Path(workspace), allow_urls=allow_urls, label_rule=label_rule,
+                          video_limits=video_limits or VideoLimits())
     fixes = ("label_rule",) if label_rule.kind == "as is" and any(
         p.problem == "label must be 0 or 1" for p in checked.problems) else ()
     if checked.problems and not drop_bad_rows:
@@ -209,7 +223,8 @@ def _hash(items: pd.DataFrame, order: pa.Array | None) -> str:
     digest.update(struct.pack("<Q", len(items)))
     ids = _strings(items["id"])
     order = pc.sort_indices(ids) if order is None else order
-    for column in ITEM_COLUMNS:
+    has_video = "video" in items.columns and bool(items["video"].notna().any())
+    for column in HASHED_COLUMNS + (VIDEO_HASHED_COLUMNS if has_video else ()):
         if column == "label":
             labels = np.asarray(items["label"], dtype="int64")[np.asarray(order)]
             if not np.isin(labels, (0, 1)).all():

@@ -1,13 +1,15 @@
-"""Small PNG thumbnails of golden-item images, as data URLs a table can show.
+"""Small PNG thumbnails of golden-item images and videos, as data URLs a table can show.
 
-Only images already in hand are drawn: workspace paths and data URLs, checked by
-``images.load_image_bytes`` and re-encoded as PNG (so nothing the file claims to be, an SVG
-with scripts say, reaches the browser). http(s) URLs are never fetched for a preview: showing
-them would let a hostile row make the analyst's browser call any server.
+Only media already in hand are drawn: workspace paths and data URLs, checked by
+``load_image_bytes`` (images, re-encoded as PNG, so nothing the file claims to be, an SVG with
+scripts say, reaches the browser) or ``load_video_bytes`` (videos: the first frame, decoded and
+encoded as PNG). http(s) URLs are never fetched for a preview: showing them would let a hostile
+row make the analyst's browser, or the server, call any host.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from pathlib import Path
 
@@ -32,20 +34,65 @@ def thumbnail(ref, workspace: Path, *, size: int = THUMBNAIL_PX) -> str | None:
     return _png_thumbnail(data, size)
 
 
-def with_thumbnails(frame: pd.DataFrame, workspace: Path, *, column: str = "image",
+def video_thumbnail(ref, workspace: Path, *, size: int = THUMBNAIL_PX) -> str | None:
+    """The first frame of a video as a PNG data URL at most ``size`` pixels on its longest side;
+    None when there is no video, it is an http(s) URL, or it cannot be used or decoded.
+
+    A video is up to 50 MiB: each is read once per version of its file (kept while the file's
+    size and modification time stay), not on every redraw of a page."""
+    if not isinstance(ref, str) or not ref.strip():
+        return None
+    if image_kind(ref) == "url":  # never fetched for a preview, whatever the loader allows
+        return None
+    return _video_thumbnail(ref, str(workspace), size, _file_stamp(ref, workspace))
+
+
+@functools.lru_cache(maxsize=1024)
+def _video_thumbnail(ref: str, workspace: str, size: int, stamp: tuple | None) -> str | None:
+    from ._videos import first_frame, load_video_bytes  # here: only videos need PyAV (a fast CLI)
+
+    try:
+        _, data = load_video_bytes(ref, Path(workspace))
+    except ValidationError:
+        return None
+    png = first_frame(data, size)
+    return None if png is None else encode_data_url("image/png", png)
+
+
+def _file_stamp(ref: str, workspace: Path) -> tuple | None:
+    """(size, mtime) of a workspace file, so a changed file is read again; None for a data URL."""
+    if image_kind(ref) == "data":
+        return None
+    try:
+        info = (Path(workspace) / ref).stat()
+    except (OSError, ValueError):
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+def with_thumbnails(frame: pd.DataFrame, workspace: Path, *, column: str = "image", video_column: str = "video",
                     into: str = "thumbnail", size: int = THUMBNAIL_PX) -> pd.DataFrame:
-    """``frame`` with a ``into`` column of thumbnails placed first. Call it on one page of rows:
-    every image is opened."""
-    cache: dict[str, str | None] = {}
+    """``frame`` with a ``into`` column of thumbnails placed first: the row's image, else the
+    first frame of its video (a row has one attachment at most). Call it on one page of rows:
+    every image and video is opened."""
+    draw = {column: thumbnail, video_column: video_thumbnail}
+    cache: dict[tuple[str, str], str | None] = {}
     shots = []
-    for ref in frame[column] if column in frame.columns else [None] * len(frame):
-        key = ref if isinstance(ref, str) else ""
-        if key not in cache:
-            cache[key] = thumbnail(ref, workspace, size=size)
-        shots.append(cache[key])
+    for image, video in zip(_references(frame, column), _references(frame, video_column)):
+        key = (column, image) if image else (video_column, video) if video else None
+        if key is not None and key not in cache:
+            cache[key] = draw[key[0]](key[1], workspace, size=size)
+        shots.append(None if key is None else cache[key])
     out = frame.copy()
     out.insert(0, into, pd.Series(shots, index=frame.index, dtype=object))
     return out
+
+
+def _references(frame: pd.DataFrame, column: str) -> list[str]:
+    """Each row's reference in ``column``: "" for none, a missing value or no such column."""
+    if column not in frame.columns:
+        return [""] * len(frame)
+    return [ref if isinstance(ref, str) and ref.strip() else "" for ref in frame[column]]
 
 
 def uploaded_image_data_url(data: bytes, workspace: Path) -> str:

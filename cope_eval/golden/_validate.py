@@ -1,6 +1,6 @@
 """Map a raw table's columns to golden items and find every bad row, with vectorised checks.
 
-Only image rows get per-row Python work (each distinct image reference is opened once), plus
+Only image and video rows get per-row Python work (each distinct reference is opened once), plus
 one hash per distinct content for rows that have no id.
 """
 
@@ -20,7 +20,8 @@ import pyarrow.compute as pc
 from ..errors import RowProblem, ValidationError
 from ._formats import RawTable
 from ._images import check_image, image_kind
-from ._columns import resolve_columns, video_columns
+from ._columns import resolve_columns
+from ._videos import VideoLimits, check_video
 from ._mapping import LabelRule
 
 MAX_TEXT_CHARS = 1_000_000
@@ -44,11 +45,11 @@ class Checked:
     id_order: pa.Array | None = None
     """Stable sort order of the ids (reused for the set hash when no row is dropped)."""
     columns: dict[str, str | None] = field(default_factory=dict)
-    """The column each role was read from (video: the first video column, if any)."""
+    """The column each role was read from."""
 
 
 def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: bool,
-                label_rule: LabelRule | None = None) -> Checked:
+                label_rule: LabelRule | None = None, video_limits: VideoLimits = VideoLimits()) -> Checked:
     """Resolve columns (file-level problems raise ValidationError) and check every row; the
     label column's values become 0/1 by ``label_rule`` (None: 0 and 1 as in the file)."""
     frame, rows = raw.frame, raw.rows
@@ -71,7 +72,7 @@ def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: 
             problems.append(RowProblem(file, int(rows[i]), column, shown, text))
 
     columns = {}
-    for role in ("text", "image", "category", "id"):
+    for role in ("text", "image", "video", "category", "id"):
         src = cols[role]
         if src is None:
             columns[role] = pd.Series(np.nan, index=frame.index, dtype="str")
@@ -103,16 +104,14 @@ def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: 
         warnings.append(RowProblem(file, int(rows[first]), label_src, original,
                                    f"label {original!r} read as {value} ({count} row(s))"))
 
-    video = np.zeros(len(frame), dtype=bool)
-    for vcol in video_columns(frame.columns, cols):
-        vals, _ = _as_text(frame[vcol])
-        has_video = vals.notna().to_numpy() & ~(vals.str.len() == 0).to_numpy() & ~vals.str.isspace().to_numpy()
-        add(has_video, str(vcol), vals, "video content is not supported (only text and images)")
-        video |= has_video
-    blank = ((text.str.len() == 0) | text.str.isspace()).to_numpy() & image.isna().to_numpy()
-    add(blank & ~video, cols["text"] or cols["image"], None, "empty content: no text and no image")
+    video = columns["video"]
+    has_image, has_video = image.notna().to_numpy(), video.notna().to_numpy()
+    add(has_image & has_video, cols["video"], video,
+        "one attachment per item: this row has both an image and a video (put each in its own row)")
+    blank = ((text.str.len() == 0) | text.str.isspace()).to_numpy() & ~has_image & ~has_video
+    add(blank, cols["text"] or cols["image"] or cols["video"], None,
+        "empty content: no text, image or video" if cols["video"] else "empty content: no text and no image")
 
-    has_image = image.notna().to_numpy()
     if has_image.any():
         refs = pd.unique(image[has_image])
         verdicts = {ref: check_image(ref, workspace, allow_urls=allow_urls) for ref in refs}
@@ -122,22 +121,36 @@ def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: 
         if urls and not allow_urls:
             warnings.append(RowProblem(file, None, cols["image"], None,
                                        f"{urls} image URL(s) kept as references, not fetched (URL fetching is off)"))
+    digests = pd.Series(np.nan, index=frame.index, dtype="str")
+    if has_video.any():
+        checked = {ref: check_video(ref, workspace, allow_urls=allow_urls, limits=video_limits)
+                   for ref in pd.unique(video[has_video & ~has_image])}  # one video in memory at a time
+        problem = video.map({ref: p for ref, (p, _) in checked.items()})
+        add(problem.notna().to_numpy(), cols["video"], video, lambda i: problem.iat[i])
+        digests = video.map({ref: d for ref, (_, d) in checked.items()}).astype("str")
+        urls = sum(1 for ref in checked if image_kind(ref) == "url")
+        if urls and not allow_urls:
+            warnings.append(RowProblem(file, None, cols["video"], None,
+                                       f"{urls} video URL(s) kept as references, not fetched (URL fetching is off)"))
 
-    content = _content_codes(text, image)
-    ids = _fill_ids(columns["id"], text, image, content)
+    attachment = image.fillna(digests.fillna(video))  # footage is the same content whatever its file name
+    content = _content_codes(text, attachment)
+    ids = _fill_ids(columns["id"], text, image.fillna(video), content)
     order, first = _id_order(ids)
     later = first != np.arange(len(ids))
     add(later, cols["id"] or "id", ids, lambda i: f"duplicate id: row {rows[first[i]]} has the same id")
 
-    conflict, repeats = _duplicate_content(content, labels, rows, eligible=(labels >= 0) & ~blank & ~video)
+    conflict, repeats = _duplicate_content(content, labels, rows, eligible=(labels >= 0) & ~blank)
     add(conflict.notna().to_numpy(), cols["text"] or cols["image"], text, lambda i: conflict.iat[i])
     if repeats:
         warnings.append(RowProblem(file, repeats[0], None, None,
                                    f"{len(repeats)} row(s) repeat the content and label of an earlier row; kept"))
 
-    used = {c for c in cols.values() if c} | set(video_columns(frame.columns, cols))
+    # A video_digest column in the file (one cope-eval wrote) is recomputed, never trusted.
+    used = {c for c in cols.values() if c} | {c for c in frame.columns if str(c) == "video_digest"}
     items = pd.DataFrame(
-        {"id": ids, "text": text, "label": labels, "image": image, "category": columns["category"]},
+        {"id": ids, "text": text, "label": labels, "image": image, "category": columns["category"],
+         "video": video, "video_digest": digests},
         index=frame.index,
         copy=False,  # the columns are fresh or read-only views; copy-on-write protects them
     )

@@ -10,8 +10,9 @@ byte-identical to what the live client sends. Lines of the cope-a template go to
 ``/v1/completions``: the OpenAI batch API takes that endpoint, but vLLM's ``run-batch`` (0.32)
 rejects such a line when it reads it (checked against vLLM's own ``BatchRequestInput``), which
 stops the whole batch, and the export says so.
-Items whose request cannot be built (an unreadable image, an image for cope-a) are left out and
-reported. Exporting never changes the store.
+Items whose request cannot be built (an unreadable image or video, an image for cope-a, a video for
+cope-a or safeguard) are left out and reported. Videos are read one at a time as their lines are
+written. Exporting never changes the store.
 
 Import. A results line is ``{"id", "custom_id", "response": {"status_code", "request_id",
 "body"}, "error"}``:
@@ -25,7 +26,8 @@ Import. A results line is ``{"id", "custom_id", "response": {"status_code", "req
 
 Items still without a prediction afterwards are reported as missing. Predictions are stored
 through ``Store.add_predictions`` in chunks, with cache entries (as live results add) for the
-answers whose request depends on nothing outside the store: text, or a data-URL image. The run
+answers whose request depends on nothing outside the store: text, a data-URL image, or a video
+(keyed by its digest, as a live run keys it). The run
 is then marked completed when every item has a prediction, else interrupted, so that
 ``resume`` scores the rest live.
 
@@ -134,13 +136,16 @@ def write_batch(store: Store, run_id: str, out: BinaryIO, *, workspace_root: Pat
     middle = b',"method":"POST","url":' + json.dumps(url).encode() + b',"body":'
     lines, refused = 0, []
     items = golden.items
-    for row, (item_id, text, image) in enumerate(zip(items["id"], items["text"], items["image"]), start=1):
+    rows = zip(items["id"], items["text"], items["image"], items["video"], items["video_digest"])
+    for row, (item_id, text, image, video, digest) in enumerate(rows, start=1):
         if item_id in done:
             continue
-        try:  # the same arguments JobBuilder.jobs() gives the live client
-            body = builder.body("" if pd.isna(text) else text, None if pd.isna(image) else image)
+        try:  # the same arguments JobBuilder.jobs() gives the live client; a video is read here, one at a time
+            body = builder.body("" if pd.isna(text) else text, None if pd.isna(image) else image,
+                                None if pd.isna(video) else video, None if pd.isna(digest) else digest)
         except (ValidationError, ConfigError) as exc:
-            refused.append(RowProblem(golden.name, row, "image", str(item_id), str(exc)))
+            refused.append(RowProblem(golden.name, row, "image" if pd.isna(video) else "video", str(item_id),
+                                      str(exc)))
             continue
         out.write(b'{"custom_id":' + json.dumps(item_id, ensure_ascii=False).encode() + middle + body + b"}\n")
         lines += 1
@@ -220,7 +225,7 @@ def _import(store: Store, run, results, filename: str | None) -> BatchImport:
                 continue
             used[item_id] = number
             i = position[item_id]
-            writer.add(item_id, answer, error, _cache_key(builder, items["text"].iat[i], items["image"].iat[i]))
+            writer.add(item_id, answer, error, _cache_key(builder, *(items[c].iat[i] for c in KEYED_COLUMNS)))
         writer.flush()
     except BaseException as exc:
         writer.flush()
@@ -365,12 +370,19 @@ def _message(value) -> str:
     return json.dumps(value, ensure_ascii=False)[:300]
 
 
-def _cache_key(builder: JobBuilder, text, image) -> str | None:
-    """The live cache key, for requests that depend on nothing outside the store."""
-    if not pd.isna(image) and image_kind(image) != "data":
-        return None  # a file or URL may have changed since the batch was made
+KEYED_COLUMNS = ("text", "image", "video", "video_digest")
+
+
+def _cache_key(builder: JobBuilder, text, image, video, digest) -> str | None:
+    """The live cache key, for requests that depend on nothing outside the store: text, a
+    data-URL image, or a video (its key holds the digest its bytes must match when sent)."""
+    text = "" if pd.isna(text) else text
     try:
-        return builder.cache_key(builder.body("" if pd.isna(text) else text, None if pd.isna(image) else image))
+        if not pd.isna(video):
+            return builder.cache_key(builder.key_body(text, video, None if pd.isna(digest) else digest))
+        if not pd.isna(image) and image_kind(image) != "data":
+            return None  # a file or URL may have changed since the batch was made
+        return builder.cache_key(builder.body(text, None if pd.isna(image) else image))
     except CopeEvalError:
         return None
 

@@ -36,18 +36,19 @@ class CheckResult:
     latency_ms: float
     """Round trip, milliseconds."""
     request_body: dict
-    """The body sent (for inspection; the image data URL included)."""
+    """The body sent (for inspection; the image or video data URL included)."""
 
 
 def check_one(
-    endpoint: Endpoint, *, policy: str, text: str = "", image_ref: str | None = None, template: str = "cope-b",
+    endpoint: Endpoint, *, policy: str, text: str = "", image_ref: str | None = None, video_ref: str | None = None,
+    template: str = "cope-b",
     answer_mode: str = "logprobs", workspace_root: Path = Path("."), allow_urls: bool = False,
 ) -> CheckResult:
     """Score one item now. Raises ServerError with the server's message when it fails."""
     chosen = get_template(template)
     builder = JobBuilder(chosen, model=endpoint.model, policy=policy, answer_mode=answer_mode,
                          workspace_root=workspace_root, allow_urls=allow_urls)
-    body = builder.body(text, image_ref)
+    body = builder.body(text, image_ref, video_ref)
     started = time.perf_counter()
     try:
         reply = run_sync(lambda: _send(endpoint, chosen.endpoint, body))

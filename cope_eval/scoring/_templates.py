@@ -15,6 +15,7 @@ INSTRUCTION = (
     'the LABELS. Answer "1" if yes, and "0" if no.'
 )
 IMAGE_PLACEHOLDER = "[image]"
+VIDEO_PLACEHOLDER = "[video]"
 TOP_LOGPROBS = 20
 SAFEGUARD_MAX_TOKENS = 4096
 CHAT_LABEL_SYSTEM = (
@@ -47,8 +48,9 @@ class Template:
     ``choices`` (with logprobs when asked); ``label``, Zentropi's ``/v1/label``, which takes the
     policy as ``criteria_text`` and answers a label with the confidence in it."""
     modalities: frozenset[str] = frozenset({"text", "image"})
-    """What an item may carry: ``text``, ``image``. An item with an image for a text-only
-    template is refused (an error for that item), never sent without it."""
+    """What an item may carry: ``text``, ``image``, ``video``. An item with an attachment the
+    template cannot take (an image for a text-only template, a video for one without ``video``)
+    is refused before anything is sent (an error for that item), never sent without it."""
     answer_modes: tuple[str, ...] = ANSWER_MODES
     """The answer modes it takes; another is refused for every item."""
     logprobs_optional: bool = False
@@ -73,20 +75,25 @@ class Template:
 
 
 ZENTROPI_BASE_URL = "https://api.zentropi.ai/v1"
+WITH_VIDEO = frozenset({"text", "image", "video"})
+"""What a multimodal CoPE-B (CoPE-B-A4B-MM), a generic chat model and Zentropi's service take;
+a server whose model has no video input answers such a request with HTTP 400."""
 TEMPLATES = {
     t.name: t
     for t in (
-        Template("cope-b", "/chat/completions", True, "CoPE-B (default): one user turn, P(\"1\") from logprobs"),
+        Template("cope-b", "/chat/completions", True, "CoPE-B (default): one user turn, P(\"1\") from logprobs",
+                 modalities=WITH_VIDEO),
         Template("cope-a", "/completions", True, "CoPE-A-9B (legacy): raw prompt with INSTRUCTIONS/ANSWER",
                  modalities=frozenset({"text"})),
         Template("safeguard", "/chat/completions", False,
                  "gpt-oss-safeguard: policy as system message, hard label", answer_tokens=0),
         Template("chat-label", "/chat/completions", True,
                  "Generic chat LLM asked for 0/1; P(\"1\") when logprobs are offered",
-                 logprobs_optional=True),
+                 logprobs_optional=True, modalities=WITH_VIDEO),
         Template("zentropi", "/label", True,
                  "Zentropi's hosted API: P(\"1\") derived from its label and confidence",
                  protocol="label", answer_modes=("logprobs",),  # the service always answers 0 or 1
+                 modalities=WITH_VIDEO,  # content_video
                  # Zentropi's own client never runs more than 8 at once; the service fails fast under load.
                  max_concurrency=8, key_env_var="ZENTROPI_API_KEY", default_base_url=ZENTROPI_BASE_URL,
                  counts_tokens=False, describes_model=False),
@@ -116,34 +123,35 @@ def cope_a_prompt(policy: str, content: str) -> str:
 
 def build_body(
     template: Template, *, model: str, policy: str, text: str, image_url: str | None = None,
-    answer_mode: str = "logprobs",
+    video_url: str | None = None, answer_mode: str = "logprobs",
 ) -> dict:
-    """The JSON body for one item. ``image_url`` is a data URL (or http URL) or None."""
+    """The JSON body for one item. ``image_url`` and ``video_url`` are data URLs (or http URLs)
+    or None; an item carries one of them at most."""
     if answer_mode not in ANSWER_MODES:
         raise ConfigError(f"Unknown answer mode {answer_mode!r}; choose one of {', '.join(ANSWER_MODES)}.")
     if answer_mode not in template.answer_modes:
         raise ConfigError(f"The {template.name} template has no {answer_mode} mode; "
                           f"it takes {', '.join(template.answer_modes)}.")
-    if image_url and "image" not in template.modalities:
-        raise ConfigError(f"The {template.name} template is text-only; this item has an image.")
+    check_attachments(template, image=bool(image_url), video=bool(video_url))
     if template.protocol == "label":
-        return _label_body(model, policy, text, image_url)
-    content = _content_text(text, image_url)
+        return _label_body(model, policy, text, image_url, video_url)
+    attachment = _attachment(image_url, video_url)
+    content = _content_text(text, attachment)
     if template.name == "cope-a":
         body = {"model": model, "prompt": cope_a_prompt(policy, content), **_one_token(), "logprobs": TOP_LOGPROBS}
     elif template.name == "cope-b":
-        message = {"role": "user", "content": _user_content(cope_prompt(policy, content), image_url)}
+        message = {"role": "user", "content": _user_content(cope_prompt(policy, content), attachment)}
         body = {"model": model, "messages": [message], **_one_token(), **_chat_logprobs()}
     elif template.name == "chat-label":
         messages = [
             {"role": "system", "content": CHAT_LABEL_SYSTEM},
-            {"role": "user", "content": _user_content(cope_prompt(policy, content), image_url)},
+            {"role": "user", "content": _user_content(cope_prompt(policy, content), attachment)},
         ]
         body = {"model": model, "messages": messages, **_one_token(), **_chat_logprobs()}
     else:  # safeguard: a reasoning model needs room to think before its final answer
         messages = [
             {"role": "system", "content": policy},
-            {"role": "user", "content": _user_content(content, image_url)},
+            {"role": "user", "content": _user_content(content, attachment)},
         ]
         body = {"model": model, "messages": messages, "max_tokens": SAFEGUARD_MAX_TOKENS, "temperature": 0}
     if answer_mode == "constrained":
@@ -151,26 +159,63 @@ def build_body(
     return body
 
 
-def _label_body(model: str, policy: str, text: str, image_url: str | None) -> dict:
+def check_attachments(template: Template, *, image: bool, video: bool) -> None:
+    """Refuse an item whose attachments the template cannot take, before anything is read or sent."""
+    if image and video:
+        raise ConfigError("One attachment per item: this item has both an image and a video.")
+    if image and "image" not in template.modalities:
+        raise ConfigError(f"The {template.name} template is text-only; this item has an image.")
+    if video and "video" not in template.modalities:
+        raise ConfigError(f"The {template.name} template cannot take video ({_reads(template)}); "
+                          "this item has a video.")
+
+
+def _label_body(model: str, policy: str, text: str, image_url: str | None, video_url: str | None) -> dict:
     """Zentropi's /v1/label: the policy as criteria_text, content as text and/or a data URL."""
     body = {"model": model, "criteria_text": policy}
     if text:
         body["content_text"] = text
     if image_url:
         body["content_image"] = image_url
+    if video_url:
+        body["content_video"] = video_url
     return body
 
 
-def _content_text(text: str, image_url: str | None) -> str:
-    if not image_url:
+_ATTACHMENTS = {"image": ("image_url", IMAGE_PLACEHOLDER), "video": ("video_url", VIDEO_PLACEHOLDER)}
+"""An attachment's content-part type (OpenAI / vLLM spelling) and its placeholder in CONTENT."""
+
+
+def _attachment(image_url: str | None, video_url: str | None) -> tuple[str, str] | None:
+    """(kind, url) of the item's one attachment, or None."""
+    if image_url:
+        return "image", image_url
+    if video_url:
+        return "video", video_url
+    return None
+
+
+def _content_text(text: str, attachment: tuple[str, str] | None) -> str:
+    """The CONTENT section: the text, then the attachment's placeholder after a blank line."""
+    if attachment is None:
         return text
-    return IMAGE_PLACEHOLDER if not text else text + "\n\n" + IMAGE_PLACEHOLDER
+    placeholder = _ATTACHMENTS[attachment[0]][1]
+    return placeholder if not text else text + "\n\n" + placeholder
 
 
-def _user_content(prompt: str, image_url: str | None):
-    if not image_url:
+def _user_content(prompt: str, attachment: tuple[str, str] | None):
+    """The user turn: the prompt alone, or a text part followed by the attachment's part."""
+    if attachment is None:
         return prompt
-    return [{"type": "text", "text": prompt}, {"type": "image_url", "image_url": {"url": image_url}}]
+    part_type = _ATTACHMENTS[attachment[0]][0]
+    return [{"type": "text", "text": prompt}, {"type": part_type, part_type: {"url": attachment[1]}}]
+
+
+def _reads(template: Template) -> str:
+    """What a template reads, for a refusal: ``it reads text only``, ``it reads text and images only``."""
+    kinds = [plural for kind, plural in (("text", "text"), ("image", "images"), ("video", "video"))
+             if kind in template.modalities]
+    return f"it reads {' and '.join(kinds)} only"
 
 
 def _one_token() -> dict:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 
-from ..errors import redact
+from ..errors import CopeEvalError, redact
 from ._answers import Answer, read_answer
 from ._concurrency import FAILED, OK, OVERLOADED, ConcurrencyController
 from ._http_client import BadReply, Reply, ServerSession, TransportError, check_concurrency
@@ -47,6 +47,12 @@ class RetryPolicy:
     """Limit on one request, from connecting to the last byte of the reply."""
 
 
+VIDEO_REFUSED = "the server refused this video item (does its model take video input?)"
+"""How a video item's error begins when the server answered it with a client error (4xx): a
+text-only model's vLLM answers HTTP 400 "... is not a multimodal model". The run's errors
+group under it, so the run says how many video items failed for it."""
+
+
 @dataclass(frozen=True)
 class Job:
     """One request to make."""
@@ -54,6 +60,10 @@ class Job:
     item_id: str
     cache_key: str
     body: bytes
+    """The request's bytes; empty when ``build`` makes them."""
+    build: Callable[[], bytes] | None = None
+    """Makes the body just before it is sent (a video item: its file is read then, so no more
+    videos are held than requests in flight); raises CopeEvalError when the item cannot be sent."""
 
 
 @dataclass(frozen=True)
@@ -259,10 +269,19 @@ async def _score(session: ServerSession, job: Job, template: Template, retry: Re
     The key is already out of the reply's bytes (http_client); every text kept from the reply
     is redacted once more, in case the server spelled the key some other way."""
     started = time.perf_counter()
+    body = job.body
+    if job.build is not None:
+        try:  # in a thread: reading and encoding a video must not stall the other requests
+            body = await asyncio.to_thread(job.build)
+        except CopeEvalError as exc:  # the file changed or went: this item's error, no request made
+            return Outcome(job.item_id, job.cache_key, None, redact(str(exc), api_key), _ms(started)), 0, False
     try:
-        reply, tries = await send_with_retries(session, template.endpoint, job.body, retry, observe)
+        reply, tries = await send_with_retries(session, template.endpoint, body, retry, observe)
     except RequestFailed as exc:
-        outcome = Outcome(job.item_id, job.cache_key, None, redact(str(exc), api_key), _ms(started), exc.unreachable)
+        message = str(exc)
+        if job.build is not None and not exc.server_fault:  # a 4xx for a video: most likely a model without video
+            message = f"{VIDEO_REFUSED}: {message}"
+        outcome = Outcome(job.item_id, job.cache_key, None, redact(message, api_key), _ms(started), exc.unreachable)
         return outcome, exc.tries, exc.server_fault
     try:
         answer = read_answer(template, reply)

@@ -16,7 +16,7 @@ def run_results(store: Store, run_id: str) -> pd.DataFrame:
     scored yet have no score and the error ``"not scored yet"`` so no metric counts them.
     """
     run = store.run(run_id)
-    items = store.golden_set(run.golden_hash).items.drop(columns=["text", "image"])
+    items = store.golden_set(run.golden_hash).items.drop(columns=["text", "image", "video", "video_digest"])
     items = items.rename(columns={"id": "item_id"})
     merged = items.merge(store.predictions(run_id), on="item_id", how="left", indicator=True)
     missing = (merged.pop("_merge") == "left_only").to_numpy()
