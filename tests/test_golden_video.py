@@ -262,3 +262,76 @@ def test_zentropi_files_embed_each_video_as_zentropi_expects(ws):
     table = pd.read_csv(io.BytesIO(samples_csv(samples)), dtype=str, keep_default_na=False)
     assert table.set_index("sample_id").loc["v2", "content_video_url"] == by_id["v2"]["content_video"]
     assert table.set_index("sample_id").loc["t1", "content_video_url"] == ""
+
+
+# --- what the pages show -------------------------------------------------------------------------
+
+
+def test_a_page_plays_footage_in_hand_and_says_why_not_otherwise(ws):
+    from cope_eval.app import playable_video, video_items
+
+    items = load_golden_set(clip_set(ws), ws).golden_set.items
+    assert video_items(items, ["t1", "v2", "v1", "nope"])["id"].tolist() == ["v2", "v1"]
+    digest = items.set_index("id").loc["v1", "video_digest"]
+    clip = playable_video("vid/a.mp4", digest, ws)
+    assert (clip.data, clip.mime, clip.problem) == ((ws / "vid/a.mp4").read_bytes(), "video/mp4", None)
+    url = playable_video("http://127.0.0.1:1/never.mp4", None, ws)
+    assert url.data is None and "never fetched for playing" in url.problem
+    put(ws, "vid/a.mp4", video_bytes(shade=77))
+    changed = playable_video("vid/a.mp4", digest, ws)
+    assert changed.data is None and "changed since this golden-set version was loaded" in changed.problem
+    put(ws, "vid/a.mp4", b"PK\x03\x04 not a video")
+    assert "not a video" in playable_video("vid/a.mp4", None, ws).problem
+
+
+def test_a_thumbnail_follows_a_rewritten_file_and_names_inline_videos(ws):
+    from PIL import Image
+
+    from cope_eval.golden import video_reference, video_thumbnail
+
+    put(ws, "vid/a.mp4", video_bytes(shade=10))
+    first = video_thumbnail("vid/a.mp4", ws)
+    assert first.startswith("data:image/png;base64,")
+    put(ws, "vid/a.mp4", video_bytes(shade=240, size=(48, 24)))
+    second = video_thumbnail("vid/a.mp4", ws)
+    png = Image.open(io.BytesIO(base64.b64decode(second.split(",", 1)[1])))
+    assert second != first and png.size == (96, 48), "a changed file is drawn again, not served from the cache"
+    inline = "data:video/mp4;base64," + base64.b64encode(video_bytes()).decode()
+    assert video_reference(inline) == f"data:video/mp4;base64,… (inline video, {len(inline):,} characters)"
+
+
+def test_the_predictions_csv_names_each_items_video(ws):
+    from cope_eval.app import predictions_csv, predictions_table
+
+    items = load_golden_set(clip_set(ws), ws).golden_set.items
+    results = pd.DataFrame({"item_id": items["id"], "label": items["label"], "category": items["category"],
+                            "score": [0.1, 0.9, float("nan"), float("nan")], "error": [None, None, "x", "y"]})
+    table = predictions_table(results, items, threshold=0.5)
+    parsed = pd.read_csv(io.BytesIO(predictions_csv(table)), dtype=str, keep_default_na=False)
+    assert parsed["video"].tolist() == ["", "", "vid/a.mp4", "vid/b.webm"]
+
+
+def test_a_set_stored_before_videos_existed_still_loads_and_scores(workspace):
+    golden = load_golden_set(put(workspace.root, "t.csv", "id,text,label\n1,a,1\n2,b,0\n"),
+                             workspace.root).golden_set
+    with Store(workspace.private_dir) as store:
+        store.put_golden_set(golden)
+        snapshot = next(store.golden_dir.glob("*.parquet"))
+        pd.read_parquet(snapshot).drop(columns=["video", "video_digest"]).to_parquet(snapshot, index=False)
+        stored = store.golden_set(golden.hash)
+        assert list(stored.items.columns) == list(golden.items.columns)
+        assert golden_set_hash(stored.items) == golden.hash
+        jobs, refused = jobs_of(builder(workspace.root), stored.items)
+    assert refused == [] and [job.item_id for job in jobs] == ["1", "2"]
+
+
+def test_the_cli_says_why_video_items_failed_and_shows_no_metric_for_nothing_scored(workspace, model_server, capsys):
+    path = put(workspace.root, "v.csv", "id,video,label\nv1,vid/a.mp4,1\nv2,vid/b.webm,0\n")
+    clip_set(workspace.root)
+    policy = put(workspace.root, "p.md", "Flag insults.")
+    code = main(["run", "--golden", str(path), "--policy", str(policy), "--base-url", model_server.base_url,
+                 "--model", model_server.model])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "errors by reason:\n  2  the server refused this video item (does its model take video input?)" in out
+    assert "metrics            none: no item was scored" in out and "precision" not in out

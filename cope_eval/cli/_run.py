@@ -202,6 +202,8 @@ def _execute_and_report(store, run_id, endpoint, root, args, **options) -> int:
     metrics = metrics_at_threshold(results, threshold=args.threshold)
     run = result.run
     print(_summary(run, metrics, result))
+    if metrics.errors:
+        print(_error_reasons(store, run_id))
     if args.out:
         _write_out(args.out, run, metrics, results, args.threshold)
     if run.status != "completed":
@@ -265,10 +267,31 @@ def _summary(run, m, result) -> str:
             ("errors", f"{m.errors:,}"), ("from cache", f"{result.progress.cached:,}"),
             ("sent", f"{result.progress.sent:,}"), ("concurrency", _concurrency_shown(run)),
             ("threshold", f"{m.threshold:g}"),
-            ("tp / fp / fn / tn", f"{m.tp} / {m.fp} / {m.fn} / {m.tn}"), ("precision", f"{m.precision:.4f}"),
-            ("recall", f"{m.recall:.4f}"), ("f1", f"{m.f1:.4f}"), ("accuracy", f"{m.accuracy:.4f}")]
+            ("tp / fp / fn / tn", f"{m.tp} / {m.fp} / {m.fn} / {m.tn}")]
+    if m.n:
+        rows += [("precision", f"{m.precision:.4f}"), ("recall", f"{m.recall:.4f}"), ("f1", f"{m.f1:.4f}"),
+                 ("accuracy", f"{m.accuracy:.4f}")]
+    else:  # a 0.0000 here would read as a measured result
+        rows.append(("metrics", "none: no item was scored"))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+MAX_REASONS_SHOWN = 5
+
+
+def _error_reasons(store, run_id: str) -> str:
+    """The run's errors by reason, most items first, as the Evaluate page lists them."""
+    from ..app import run_errors
+
+    table = run_errors(store, run_id).table
+    shown = table.head(MAX_REASONS_SHOWN)
+    width = len(f"{int(shown['items'].max()):,}")
+    lines = ["errors by reason:"] + [f"  {n:>{width},}  {reason}" for reason, n in zip(shown["reason"], shown["items"])]
+    if len(table) > MAX_REASONS_SHOWN:
+        lines.append(f"  ... and {len(table) - MAX_REASONS_SHOWN} more reasons (each item's message is in "
+                     "predictions.csv with --out)")
+    return "\n".join(lines)
 
 
 def _endpoint(base_url: str, model: str | None, api_key: str | None) -> Endpoint:
