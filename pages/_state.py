@@ -94,7 +94,7 @@ EVAL_RUN = "eval_run"
 EVAL_CANCEL = "eval_cancel"
 EVAL_RESUME = "eval_resume"
 CHECK_TEXT = "check_text"
-CHECK_IMAGE = "check_image"
+CHECK_UPLOAD = "check_upload"
 CHECK_BUTTON = "check_button"
 
 # -- Compare ---------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ resume runs, and check one item by hand."""
 import streamlit as st
 
 from cope_eval.app import (
-    check_item, escape_markdown, golden_set_labels, resume_run, run_view, runs_overview,
+    CHECK_UPLOAD_TYPES, check_item, escape_markdown, golden_set_labels, resume_run, run_view, runs_overview,
     start_runs
 )
 from cope_eval.policies import list_policies, list_versions, version_titles
@@ -101,11 +101,11 @@ st.subheader("Check one item")
 policy = by_id[chosen[0]] if chosen else by_id[ids[0]]
 st.caption(f"Scored with {escape_markdown(titles[policy.id])} and the template and answer mode above.")
 text = st.text_area("Content", key=_state.CHECK_TEXT, height=120)
-image = st.file_uploader("Image (optional)", type=["png", "jpg", "jpeg", "gif", "webp"], key=_state.CHECK_IMAGE)
+upload = st.file_uploader("Image or video (optional)", type=list(CHECK_UPLOAD_TYPES), key=_state.CHECK_UPLOAD)
 if st.button("Check", key=_state.CHECK_BUTTON, disabled=endpoint is None):
     result = _common.attempt(check_item, endpoint, policy=policy.text, text=text,
-                             image=image.getvalue() if image else None, template=template, answer_mode=mode,
-                             workspace_root=ws.root)
+                             upload=upload.getvalue() if upload else None, upload_name=upload.name if upload else "",
+                             template=template, answer_mode=mode, workspace_root=ws.root)
     if result is not None:
         shown = f"{result.answer.score:.3f}" if result.has_probability else str(result.answer.hard_label)
         st.metric('P("1")' if result.has_probability else "Label (this template gives no probability)", shown)

@@ -1,5 +1,6 @@
 """One-off requests: check one item (text and/or an uploaded image), count a policy's tokens."""
 
+import base64
 import io
 import json
 
@@ -9,6 +10,7 @@ from PIL import Image
 from cope_eval.app import check_item, policy_tokens
 from cope_eval.errors import ConfigError, ValidationError
 from cope_eval.records import Endpoint
+from tests.factories import video_bytes
 from tests.stub_server import Reply, StubServer, instant
 
 
@@ -17,15 +19,30 @@ def test_check_item_sends_text_and_a_checked_image(workspace):
     Image.new("RGB", (4, 4), "blue").save(buffer, format="JPEG")
     with StubServer() as server:
         endpoint = Endpoint(server.base_url, "stub")
-        result = check_item(endpoint, policy="P", text="hi", image=buffer.getvalue(), workspace_root=workspace.root)
+        result = check_item(endpoint, policy="P", text="hi", upload=buffer.getvalue(), upload_name="b.jpg",
+                            workspace_root=workspace.root)
         with pytest.raises(ConfigError, match="Give some text"):
             check_item(endpoint, policy="P", text="  ", workspace_root=workspace.root)
         with pytest.raises(ValidationError):
-            check_item(endpoint, policy="P", image=b"not an image", workspace_root=workspace.root)
+            check_item(endpoint, policy="P", upload=b"not an image", upload_name="x.png", workspace_root=workspace.root)
     assert 0 < result.answer.score <= 1 and result.has_probability
     body = json.loads(server.requests[-1][2])
     image_part = body["messages"][0]["content"][1]
     assert image_part["image_url"]["url"].startswith("data:image/jpeg;base64,")
+
+
+def test_check_item_sends_an_uploaded_video_checked_by_its_bytes(workspace):
+    clip = video_bytes(fmt="webm")
+    with StubServer() as server:
+        endpoint = Endpoint(server.base_url, "stub")
+        check_item(endpoint, policy="P", upload=clip, upload_name="clip.WEBM", workspace_root=workspace.root)
+        with pytest.raises(ValidationError, match="not a video"):
+            check_item(endpoint, policy="P", upload=b"PK\x03\x04zip", upload_name="x.mp4",
+                       workspace_root=workspace.root)
+    text_part, video_part = json.loads(server.requests[-1][2])["messages"][0]["content"]
+    assert text_part["text"].endswith("CONTENT\n=======\n\n[video]")
+    assert video_part == {"type": "video_url",
+                          "video_url": {"url": "data:video/webm;base64," + base64.b64encode(clip).decode()}}
 
 
 def test_policy_tokens_counts_with_tokenize_and_knows_the_context():

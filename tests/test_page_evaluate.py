@@ -115,7 +115,7 @@ def test_check_one_item_with_text_and_an_image(workspace, monkeypatch, model_ser
 
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(buffer, format="PNG")
-    at.file_uploader(key=_state.CHECK_IMAGE).set_value(("red.png", buffer.getvalue(), "image/png"))
+    at.file_uploader(key=_state.CHECK_UPLOAD).set_value(("red.png", buffer.getvalue(), "image/png"))
     at.button(key=_state.CHECK_BUTTON).click().run()
     # SmolLM2 is text-only: vLLM refuses the image, and the page says so in one message.
     assert not at.exception
@@ -129,7 +129,7 @@ def test_check_with_nothing_to_check_is_one_error(workspace, monkeypatch):
     at.button(key=_state.CHECK_BUTTON).click().run()
 
     assert not at.exception
-    assert messages(at, "error") == ["Give some text or an image to check."]
+    assert messages(at, "error") == ["Give some text, an image or a video to check."]
 
 
 def test_cancel_then_resume_a_run_from_the_page(workspace, monkeypatch):

@@ -1,7 +1,7 @@
 """What the Streamlit pages call: runs in the background of the app process, run and study
 pickers, the tables and labels pages show, sign-in. Never imports streamlit."""
 
-from ._adhoc import check_item, policy_tokens
+from ._adhoc import CHECK_UPLOAD_TYPES, check_item, policy_tokens
 from ._auth import DEFAULT_PROVIDER, author_of, is_signed_in, sign_in_providers
 from ._background import RunManager
 from ._compare_view import (
@@ -38,6 +38,7 @@ from ._workspace_summary import NextStep, RecentRun, ago, next_step, recent_runs
 
 __all__ = [
     "AUTO",
+    "CHECK_UPLOAD_TYPES",
     "BY_NAME",
     "DEFAULT_PROVIDER",
     "FIX_LABELS",

@@ -6,18 +6,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..golden import uploaded_image_data_url
+from ..golden import encode_data_url, load_video_bytes, uploaded_image_data_url
 from ..records import Endpoint
 from ..scoring import CheckResult, Tokenizer, check_one, get_template, probe
 
 
-def check_item(endpoint: Endpoint, *, policy: str, text: str = "", image: bytes | None = None,
-               template: str = "cope-b", answer_mode: str = "logprobs", workspace_root: Path) -> CheckResult:
-    """Score one ad-hoc item (text and/or an uploaded image) now."""
-    if not text.strip() and not image:
-        raise ConfigError("Give some text or an image to check.")
-    image_ref = uploaded_image_data_url(image, workspace_root) if image else None
-    return check_one(endpoint, policy=policy, text=text, image_ref=image_ref, template=template,
+CHECK_UPLOAD_TYPES = ("png", "jpg", "jpeg", "gif", "webp", "mp4", "webm")
+"""The file types "Check one item" takes: images, and videos (mp4, webm)."""
+
+
+def check_item(endpoint: Endpoint, *, policy: str, text: str = "", upload: bytes | None = None,
+               upload_name: str = "", template: str = "cope-b", answer_mode: str = "logprobs",
+               workspace_root: Path) -> CheckResult:
+    """Score one ad-hoc item (text and/or an uploaded image or video, told apart by ``upload_name``'s
+    extension; the bytes are checked as a golden item's are, whatever the name claims) now."""
+    if not text.strip() and not upload:
+        raise ConfigError("Give some text, an image or a video to check.")
+    image_ref = video_ref = None
+    if upload and upload_name.lower().endswith((".mp4", ".webm")):
+        mime, data = load_video_bytes(encode_data_url("application/octet-stream", upload), workspace_root)
+        video_ref = encode_data_url(mime, data)
+    elif upload:
+        image_ref = uploaded_image_data_url(upload, workspace_root)
+    return check_one(endpoint, policy=policy, text=text, image_ref=image_ref, video_ref=video_ref, template=template,
                      answer_mode=answer_mode, workspace_root=workspace_root)
 
 

@@ -202,8 +202,9 @@ def _execute_and_report(store, run_id, endpoint, root, args, **options) -> int:
     metrics = metrics_at_threshold(results, threshold=args.threshold)
     run = result.run
     print(_summary(run, metrics, result))
-    if metrics.errors:
-        print(_error_reasons(store, run_id))
+    reasons = _error_reasons(store, run_id) if metrics.errors else None
+    if reasons:
+        print(reasons)
     if args.out:
         _write_out(args.out, run, metrics, results, args.threshold)
     if run.status != "completed":
@@ -280,11 +281,14 @@ def _summary(run, m, result) -> str:
 MAX_REASONS_SHOWN = 5
 
 
-def _error_reasons(store, run_id: str) -> str:
-    """The run's errors by reason, most items first, as the Evaluate page lists them."""
+def _error_reasons(store, run_id: str) -> str | None:
+    """The run's errors by reason, most items first, as the Evaluate page lists them; None when
+    no item failed (items not scored yet are not errors)."""
     from ..app import run_errors
 
     table = run_errors(store, run_id).table
+    if table.empty:
+        return None
     shown = table.head(MAX_REASONS_SHOWN)
     width = len(f"{int(shown['items'].max()):,}")
     lines = ["errors by reason:"] + [f"  {n:>{width},}  {reason}" for reason, n in zip(shown["reason"], shown["items"])]
