@@ -305,17 +305,20 @@ def build_images(root: Path) -> Path:
         buffer = io.BytesIO()
         draw(spec).quantize(colors=64, dither=Image.Dither.NONE).save(buffer, format="PNG", optimize=True)
         replace_atomic(folder / file, buffer.getvalue())
-    frame = pd.DataFrame(
-        {
-            "id": [i[0] for i in IMAGES],
-            "text": [i[4] for i in IMAGES],
-            "image": [f"{IMAGE_DIR}/{i[1]}" for i in IMAGES],
-            "label": [i[3] for i in IMAGES],
-            "category": [i[2] for i in IMAGES],
-            "description": [i[6] for i in IMAGES],
-        }
-    )
-    return _write_csv(frame, root / "golden_sets" / "images" / "harassment-images.csv")
+    return _write_csv(_media_table(IMAGES, "image", IMAGE_DIR), root / "golden_sets" / "images" / "harassment-images.csv")
+
+
+def _media_table(rows, column: str, folder: str) -> pd.DataFrame:
+    """A media sample set's rows ``(id, file, category, label, text, spec, description)`` as its
+    CSV's table: id, text, the file's path under ``folder`` in ``column``, label, category, description."""
+    return pd.DataFrame({
+        "id": [r[0] for r in rows],
+        "text": [r[4] for r in rows],
+        column: [f"{folder}/{r[1]}" for r in rows],
+        "label": [r[3] for r in rows],
+        "category": [r[2] for r in rows],
+        "description": [r[6] for r in rows],
+    })
 
 
 # --- Video set -----------------------------------------------------------------------------------
@@ -421,17 +424,7 @@ def build_videos(root: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for _, file, _, _, _, spec, _ in VIDEOS:
         replace_atomic(folder / file, encode_clip(spec, Path(file).suffix))
-    frame = pd.DataFrame(
-        {
-            "id": [v[0] for v in VIDEOS],
-            "text": [v[4] for v in VIDEOS],
-            "video": [f"{VIDEO_DIR}/{v[1]}" for v in VIDEOS],
-            "label": [v[3] for v in VIDEOS],
-            "category": [v[2] for v in VIDEOS],
-            "description": [v[6] for v in VIDEOS],
-        }
-    )
-    return _write_csv(frame, root / "golden_sets" / "videos" / "harassment-videos.csv")
+    return _write_csv(_media_table(VIDEOS, "video", VIDEO_DIR), root / "golden_sets" / "videos" / "harassment-videos.csv")
 
 
 # --- Main ----------------------------------------------------------------------------------------
