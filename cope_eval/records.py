@@ -58,8 +58,8 @@ class GoldenItem:
     """``sha256:<hex>`` of the video's bytes as checked when the set was loaded (the set's hash
     covers it, and a request refuses a video whose bytes changed since); None for an http(s)
     URL that was not fetched."""
-    meta: dict[str, str] = field(default_factory=dict)
-    """Any extra columns from the source file, kept for slicing."""
+    meta: dict[str, str | int | float | bool] = field(default_factory=dict)
+    """Any extra columns from the source file, kept for slicing (typed: text, number, boolean)."""
 
 
 @dataclass(frozen=True)
@@ -92,9 +92,10 @@ class GoldenSet:
 
     def iter_items(self):
         """Yield ``GoldenItem`` records (use ``items`` directly for bulk work)."""
-        meta_cols = [c for c in self.items.columns if c not in ITEM_COLUMNS]
-        for row in self.items.itertuples(index=False):
-            values = row._asdict()
+        names = list(self.items.columns)
+        meta_cols = [c for c in names if c not in ITEM_COLUMNS]
+        for row in self.items.itertuples(index=False, name=None):  # any column name, "Unnamed: 3" too
+            values = dict(zip(names, row))
             yield GoldenItem(
                 id=values["id"],
                 text=values["text"],

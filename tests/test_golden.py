@@ -120,7 +120,8 @@ def test_parquet_with_typed_columns(ws):
     result = load_golden_set(path, ws)
     items = result.golden_set.items
     assert items["id"].tolist() == ["3", "4"] and items["label"].tolist() == [1, 0]
-    assert items["score"].tolist() == ["0.5", "0.25"]  # metadata is kept as text
+    # metadata is typed; "score" is a column of a run's results, so the file's is kept as orig_score
+    assert items["orig_score"].tolist() == [0.5, 0.25] and items["orig_score"].dtype == "Float64"
     assert result.warnings == ()
 
 
@@ -466,7 +467,7 @@ def test_dropping_bad_rows_returns_exactly_what_was_dropped(ws):
 def test_dropped_rows_keep_a_column_named_row(ws):
     result = load_golden_set(put(ws, "r.csv", "row,text,label\n10,a,1\n11,b,9\n"), ws, drop_bad_rows=True)
     assert result.dropped[["row", "problem", "orig_row"]].values.tolist() == [[2, "label must be 0 or 1", "11"]]
-    assert result.golden_set.items["row"].tolist() == ["10"]
+    assert result.golden_set.items["row"].tolist() == [10]  # typed by the rows kept
 
 
 def test_dropping_every_row_is_still_an_error(ws):

@@ -52,9 +52,12 @@ def test_json_samples_keep_content_labels_ids_and_embed_images(golden, workspace
     data = samples_json(samples)
     records = json.loads(data)
 
-    assert records[0] == {"content_text": "I will hurt you", "expected_label": "1", "sample_id": "t1"}
-    assert records[3] == {"content_image": golden.items["image"][3], "expected_label": "1", "sample_id": "img-only"}
-    assert all(set(r) <= {"content_text", "content_image", "expected_label", "sample_id"} for r in records)
+    assert records[0] == {"content_text": "I will hurt you", "expected_label": "1", "sample_id": "t1",
+                          "category": "threat"}  # the category as an extra field (test_golden_metadata.py)
+    assert records[3] == {"content_image": golden.items["image"][3], "expected_label": "1", "sample_id": "img-only",
+                          "category": "threat"}
+    assert all(set(r) <= {"content_text", "content_image", "expected_label", "sample_id", "category"}
+               for r in records)
     assert all(r["expected_label"] in ("0", "1") for r in records)
     assert samples.skipped == () and samples.warnings == ()
 

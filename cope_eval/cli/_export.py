@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from ..config import workspace_from_env
-from ._options import add_run, add_threshold
+from ._options import add_run, add_threshold, threshold_flag
+from ._transfer import KEEP_CHOICES
 
 EXIT_INCOMPLETE = 1
 SHOWN_PROBLEMS = 20
@@ -48,19 +49,40 @@ def _export_arguments(export: argparse.ArgumentParser) -> None:
     how = export.add_mutually_exclusive_group()
     add_threshold(how, "export at this threshold, from 0 to 1 (default: the run's own)")
     how.add_argument("--pick", metavar="RULE", help=f"pick the threshold by a rule: {PICK_HELP} (quote it)")
+    how.add_argument("--transfer-from", metavar="RUN_A", help="export at the threshold that keeps run RUN_A's "
+                                                              "operating point (see cope-eval transfer; needs --keep)")
+    export.add_argument("--keep", choices=KEEP_CHOICES, help="with --transfer-from: what to keep of RUN_A's "
+                                                             "operating point")
+    export.add_argument("--threshold-a", type=threshold_flag("--threshold-a"), metavar="T",
+                        help="with --transfer-from: RUN_A's threshold (default: RUN_A's own)")
+    export.add_argument("--allow-different", action="store_true",
+                        help="with --transfer-from: allow a RUN_A of another policy version or golden set")
     export.add_argument("--allow-urls", action="store_true", help="fetch http(s) images to embed them in the "
                                                                   "Zentropi samples")
     export.add_argument("--overwrite", action="store_true", help="replace bundle files already in DIR")
 
 
 def export_command(args) -> int:
-    from ..export import export_bundle
+    from ..errors import ConfigError
+    from ..export import TransferFrom, export_bundle
     from ..store import Store
 
+    transfer_from = None
+    if args.transfer_from is not None:
+        if args.keep is None:
+            raise ConfigError("--transfer-from needs --keep precision, recall or flag-rate: what to keep of "
+                              f"run {args.transfer_from}'s operating point.")
+        transfer_from = TransferFrom(args.transfer_from, args.keep, args.threshold_a, args.allow_different)
+    else:
+        used = [flag for flag, value in (("--keep", args.keep), ("--threshold-a", args.threshold_a),
+                                         ("--allow-different", args.allow_different or None)) if value is not None]
+        if used:
+            raise ConfigError(f"{', '.join(used)} only go with --transfer-from RUN_A.")
     workspace = workspace_from_env()
     with Store(workspace.private_dir) as store:
         bundle = export_bundle(store, args.run, args.out, workspace_root=workspace.root, threshold=args.threshold,
-                               pick=args.pick, allow_urls=args.allow_urls, overwrite=args.overwrite)
+                               pick=args.pick, transfer_from=transfer_from, allow_urls=args.allow_urls,
+                               overwrite=args.overwrite)
     card = bundle.card
     m, intervals = card["metrics"], card["confidence_intervals"]["intervals"]
     print(f"{args.run}: bundle written to {args.out}")

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from ..config import workspace_from_env
 from ..errors import CopeEvalError
 from . import (
-    _clauses as cli_clauses, _compare as cli_compare, _export as cli_export, _insight as cli_insight,
-    _run as cli_run, _triage as cli_triage
+    _clauses as cli_clauses, _compare as cli_compare, _export as cli_export, _fairness as cli_fairness,
+    _insight as cli_insight, _run as cli_run, _transfer as cli_transfer, _triage as cli_triage
 )
 
 # Starting fast: this module and every command module import only the standard library and the
@@ -28,6 +28,11 @@ REMEDIES = {
     "encoding": "choose the encoding with --encoding",
     "intersect": "compare only the items that match with --intersect",
     "overwrite": "or replace them with --overwrite",
+    "group_column": "name a metadata column with --by COLUMN",
+    "cut": "add --cut X",
+    "no_cut": "or leave out --cut to make each value a group",
+    "min_items": "set it with --min-items N",
+    "allow_different": "carry it over anyway, on the items both runs scored, with --allow-different",
 }
 """How the CLI fixes what an error's ``options`` name (``CopeEvalError.with_remedies``)."""
 
@@ -103,6 +108,8 @@ def _parser() -> argparse.ArgumentParser:
     cli_run.add_commands(commands)
     cli_export.add_commands(commands)
     cli_compare.add_commands(commands)
+    cli_fairness.add_commands(commands)
+    cli_transfer.add_commands(commands)
     cli_insight.add_commands(commands)
     cli_clauses.add_commands(commands)
     cli_triage.add_commands(commands)

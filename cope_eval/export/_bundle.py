@@ -17,7 +17,11 @@ The card's keys: ``format``, ``cope_eval_version``, ``exported`` (ISO time); ``p
 version_id, label: "v3", the version's number in its policy or null when the workspace no longer
 holds it, parent, parent_label, created, author, note, text_file, text_sha256, diff_from_parent: found, note,
 added/removed/changed lines); ``model``, ``template``, ``answer_mode``; ``threshold`` (value,
-method: run | given | max_f1 | min_precision | min_recall, target, description, note);
+method: run | given | max_f1 | min_precision | min_recall | transfer, target, description, note);
+``transfer`` (null unless the threshold was carried over from another run: from_run, its model,
+template, answer_mode, policy_version_id and golden_hash, keep, threshold_a, target, achieved,
+reachable, rationale, items_compared, items, hard_label_b, metrics_a, and changes: a, b and b - a
+with intervals per metric of ``metrics.CHANGES``);
 ``golden_set`` (name, hash, n_items); ``metrics`` (``ThresholdMetrics`` at the threshold);
 ``confidence_intervals`` (method, confidence, n_resamples, random_state, intervals: estimate, low,
 high per metric of ``CI_METRICS``); ``curves`` (average_precision, roc_auc, hard_label, note,
@@ -55,7 +59,7 @@ from ..errors import ConfigError, CopeEvalError, NotFoundError
 from ..golden import image_reference, video_reference
 from ..insight import PROBES, probe_report, study_status
 from ..metrics import (
-    best_f1_threshold, bootstrap_ci, check_results, check_threshold, metrics_at_threshold,
+    ThresholdTransfer, best_f1_threshold, bootstrap_ci, check_results, check_threshold, metrics_at_threshold,
     slice_metrics, threshold_for_precision, threshold_for_recall
 )
 from ..policies import diff_versions, get_version, version_labels
@@ -65,6 +69,7 @@ from ._zentropi import (
     criteria_bytes, criteria_warnings, samples_csv, samples_json, zentropi_model, zentropi_samples
 )
 from . import _card as export_card
+from ._transfer import TransferFrom, transfer_runs
 
 CARD_FORMAT = "cope-eval/policy-card@1"
 """Value of ``format`` in every card.json; bump it when a field changes meaning."""
@@ -87,13 +92,16 @@ class ChosenThreshold:
     """Items with score >= value are labelled 1."""
     method: str
     """``run`` (the run's own threshold), ``given`` (set by hand), ``max_f1``,
-    ``min_precision`` or ``min_recall``."""
+    ``min_precision``, ``min_recall`` or ``transfer`` (carried over from another run)."""
     target: float | None
-    """The precision or recall asked for; None for the other methods."""
+    """The precision or recall asked for, or for a transfer the source run's value of what it
+    keeps; None for the other methods."""
     description: str
     """One sentence for people: how the value was chosen."""
     note: str = ""
     """What the picking rule reported (e.g. how many distinct scores it chose among)."""
+    transfer: ThresholdTransfer | None = None
+    """For ``transfer``: the source run's operating point, what was kept and what else changes."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,10 +154,22 @@ def choose_threshold(results, run: Run, *, threshold: float | None = None, pick:
     return ChosenThreshold(choice.threshold, rule, target, f"picked for {wanted}", choice.note)
 
 
+def transferred_threshold(transfer: ThresholdTransfer) -> ChosenThreshold:
+    """The threshold a transfer found for its run B, with its rationale as the description.
+    Raises ``ExportError`` when B reaches A's precision (or recall) at no threshold."""
+    if not transfer.reachable:
+        raise ExportError(f"{transfer.rationale.removesuffix('.')}: there is no threshold of {transfer.run_b} "
+                          "that keeps it. Set the threshold by hand to export at the closest anyway.")
+    return ChosenThreshold(transfer.threshold_b, "transfer", transfer.target, transfer.rationale.removesuffix("."),
+                           transfer.note, transfer)
+
+
 def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: float | None = None,
-                 pick: str | None = None, allow_urls: bool = False, n_resamples: int = 1000,
-                 confidence: float = 0.95, random_state: int = 0) -> Bundle:
-    """Everything ``write_bundle`` writes, for one run's policy version at one threshold."""
+                 pick: str | None = None, transfer_from: TransferFrom | None = None, allow_urls: bool = False,
+                 n_resamples: int = 1000, confidence: float = 0.95, random_state: int = 0) -> Bundle:
+    """Everything ``write_bundle`` writes, for one run's policy version at one threshold: the run's
+    own, ``threshold``, one picked by the rule ``pick``, or the one that keeps another run's
+    operating point (``transfer_from``, see ``transfer_runs``; its rationale goes on the card)."""
     run = store.run(run_id)
     version = store.policy_version(run.policy_version_id)
     golden = store.golden_set(run.golden_hash)
@@ -157,7 +177,15 @@ def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: 
     scored = check_results(results)
     # Scores that are all 0 or 1 (safeguard, chat-label without logprobs) are labels: one operating point.
     hard_label = bool(scored.n) and bool(np.isin(scored.s, (0.0, 1.0)).all())
-    chosen = choose_threshold(scored, run, threshold=threshold, pick=pick, hard_label=hard_label)
+    if transfer_from is not None:
+        if threshold is not None or pick is not None:
+            raise ConfigError("Give a threshold, a rule to pick one, or a run to carry it over from: one of them.")
+        chosen = transferred_threshold(transfer_runs(
+            store, transfer_from.run, run_id, keep=transfer_from.keep, threshold_a=transfer_from.threshold,
+            allow_different=transfer_from.allow_different, n_resamples=n_resamples, confidence=confidence,
+            random_state=random_state))
+    else:
+        chosen = choose_threshold(scored, run, threshold=threshold, pick=pick, hard_label=hard_label)
     scrub = _scrubber(workspace_root)
     parent, diff = _parent_diff(store, workspace_root, version)
     labels: dict[str, str] = {}
@@ -185,6 +213,7 @@ def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: 
     card = _card(run, version, labels, golden, results, scored, chosen, hard_label, parent, diff, samples,
                  steerability, list(files), warnings, n_resamples=n_resamples, confidence=confidence,
                  random_state=random_state)
+    card["transfer"] = _transfer_card(store, chosen.transfer)
     files["card.json"] = (json.dumps(card, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
     files["card.md"] = export_card.card_markdown(card, diff.unified if diff else None).encode("utf-8")
     files["curves.html"] = export_card.curves_html(scored, chosen, card).encode("utf-8")
@@ -303,6 +332,7 @@ def _card(run, version, labels, golden, results, scored, chosen, hard_label, par
         "answer_mode": run.answer_mode,
         "threshold": {"value": chosen.value, "method": chosen.method, "target": chosen.target,
                       "description": chosen.description, "note": chosen.note},
+        "transfer": None,  # filled in by build_bundle: it reads the source run from the store
         "golden_set": {"name": golden.name, "hash": golden.hash, "n_items": len(golden)},
         "metrics": metrics.to_dict(),
         "confidence_intervals": {
@@ -322,6 +352,23 @@ def _card(run, version, labels, golden, results, scored, chosen, hard_label, par
         "steerability": steerability,
         "files": files,
         "warnings": warnings,
+    })
+
+
+def _transfer_card(store: Store, transfer: ThresholdTransfer | None) -> dict | None:
+    """The card's ``transfer`` section: where the threshold came from and what it keeps."""
+    if transfer is None:
+        return None
+    source = store.run(transfer.run_a)
+    return _plain({
+        "from_run": source.id, "model": source.model, "template": source.template, "answer_mode": source.answer_mode,
+        "policy_version_id": source.policy_version_id, "golden_hash": source.golden_hash,
+        "keep": transfer.keep, "threshold_a": transfer.threshold_a, "target": transfer.target,
+        "achieved": transfer.achieved, "reachable": transfer.reachable, "rationale": transfer.rationale,
+        "items_compared": transfer.n, "items": transfer.items, "hard_label_b": transfer.hard_label_b,
+        "metrics_a": transfer.metrics_a.to_dict(),
+        "changes": {name: change.to_dict() for name, change in transfer.changes.items()},
+        "confidence": transfer.confidence, "n_resamples": transfer.n_resamples,
     })
 
 

@@ -82,6 +82,7 @@ def card_markdown(card: dict, diff: str | None) -> str:
             f"**{threshold['value']:g}**: {_md(threshold['description'])}."
             + (f" ({_md(threshold['note'])})" if threshold["note"] else ""),
             "An item is labelled 1 when its score (P(\"1\")) is at or above the threshold.", ""]
+    out += _transfer(card.get("transfer"), threshold)
     out += ["## Metrics at this threshold", ""]
     level = f"{ci['confidence']:.0%} interval"
     rows = []
@@ -107,6 +108,46 @@ def card_markdown(card: dict, diff: str | None) -> str:
     if card["warnings"]:
         out += ["## Warnings", ""] + [f"- {_md(w)}" for w in card["warnings"]] + [""]
     return "\n".join(out)
+
+
+KEPT = {"precision": "the lowest threshold of this run whose precision is at least the source run's (the most "
+                     "recall at it)",
+        "recall": "the highest threshold of this run whose recall is at least the source run's (the fewest items "
+                  "flagged at it)",
+        "flag-rate": "the threshold of this run whose flag rate (share of items flagged) is closest to the source "
+                     "run's; ties go to the higher threshold"}
+CHANGE_NAMES = {"precision": "precision", "recall": "recall", "f1": "f1", "flag_rate": "flag rate",
+                "fpr": "false positive rate"}
+
+
+def _transfer(transfer: dict | None, threshold: dict) -> list[str]:
+    """The source run's operating point, the rule that carried it over and what else changes."""
+    if transfer is None:
+        return []
+    a = transfer["metrics_a"]
+    out = [f"### Carried over from {_md(transfer['from_run'])}", ""]  # the rationale is the description above
+    out += _table(("field", "value"), [
+        ("Rule", f"keep the {transfer['keep'].replace('-', ' ')}: {KEPT[transfer['keep']]}"),
+        ("Source run", f"{transfer['from_run']}: model {transfer['model']}, {transfer['template']} / "
+                       f"{transfer['answer_mode']}"),
+        ("Source operating point", f"threshold {transfer['threshold_a']:g}: precision {_num(a['precision'])}, recall "
+                                   f"{_num(a['recall'])}, flag rate {_num(a['positive_rate'])} "
+                                   f"({a['tp']} TP, {a['fp']} FP, {a['fn']} FN, {a['tn']} TN)"),
+        ("This run", f"threshold {threshold['value']:g}"),
+        ("Items compared", transfer["items"]),
+    ])
+    level = f"{transfer['confidence']:.0%} interval"
+    rows = [(CHANGE_NAMES.get(name, name), _num(c["a"]["estimate"]), _num(c["b"]["estimate"]),
+             _signed(c["change"]["estimate"]), f"{_signed(c['change']['low'])} to {_signed(c['change']['high'])}")
+            for name, c in transfer["changes"].items()]
+    out += ["", "What else changes at this threshold (this run minus the source run, on the same items):", ""]
+    out += _table(("metric", "source run", "this run", "change", level), rows)
+    return out + ["", "Intervals hold both thresholds fixed: choosing this run's threshold on the same items adds "
+                      "uncertainty they do not show.", ""]
+
+
+def _signed(value) -> str:
+    return "n/a" if value is None else f"{value:+.3f}"
 
 
 def _labelled(label: str | None, version_id: str) -> str:

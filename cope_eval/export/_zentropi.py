@@ -17,9 +17,20 @@ Formats (../shared/docs/protocol.md, and Zentropi's public CLI in zentropi-ai/sk
   (``csv_safe``): ``@user hi`` is written ``'@user hi``, and a re-import sees the apostrophe.
   The JSON file keeps every text exactly; use it when the content must survive byte for byte.
 
-Zentropi has no place for categories or metadata columns: they are not exported. Images and
-videos given as workspace paths or data URLs are embedded as data URLs of their own bytes (a
-video's must still match the digest the set version holds); http(s) URLs are fetched and
+Category and metadata. The JSON samples carry the item's category (``category``) and every
+metadata column as extra fields after ``sample_id``, JSON-typed (a number stays a number, a
+boolean a boolean, text stays text exactly, formula-like or HTML included); a missing value leaves
+its key out, as for the content keys. Zentropi's format names only the keys above; what its
+importer does with others is not documented (protocol.md), so the extra fields are for cope-eval
+and other readers: ``load_golden_set`` reads them back as the category and as metadata of the same
+names and types, so a text set re-imported from its JSON samples has the same hash. A metadata
+column named as cope-eval reserves (``golden.METADATA_RESERVED``, a sample key among them:
+possible only in a set stored before those names were reserved) goes out as ``orig_<name>``, as a
+re-import would name it. The CSV file keeps Zentropi's fixed import header and nothing else:
+category and metadata are in the JSON file only, and a warning says so when there is metadata.
+
+Images and videos given as workspace paths or data URLs are embedded as data URLs of their own
+bytes (a video's must still match the digest the set version holds); http(s) URLs are fetched and
 embedded only with ``allow_urls``, otherwise kept as URLs (with a warning, since Zentropi's JSON
 wants data URLs). An item whose image or video cannot be read is left out and listed in
 ``ZentropiSamples.skipped``.
@@ -28,6 +39,7 @@ wants data URLs). An item whose image or video cannot be read is left out and li
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -37,12 +49,15 @@ import pandas as pd
 
 from .._util.csv_safe import FORMULA_STARTS, write_csv
 from ..errors import RowProblem, ValidationError
-from ..golden import image_kind, to_data_url, video_data_url
+from ..golden import image_kind, metadata_columns, metadata_json, metadata_name, to_data_url, video_data_url
 from ..policies import canonical_text, policy_bytes
 from ..records import GoldenSet, PolicyVersion
 
 CSV_COLUMNS = ("content_text", "content_image_url", "content_video_url", "expected_label", "sample_id")
 """Zentropi's CSV import header, in its order."""
+
+SAMPLE_KEYS = ("content_text", "content_image", "content_video", "expected_label", "sample_id")
+"""The keys of Zentropi's JSON test samples; category and metadata follow them as extra fields."""
 
 ZENTROPI_MODELS = ("cope-a-9b", "cope-b-a4b", "cope-b-a4b-mm")
 """Model names Zentropi's hosted API takes (besides ``cope-latest``)."""
@@ -109,8 +124,10 @@ def zentropi_samples(golden: GoldenSet, workspace_root: Path, *, allow_urls: boo
     items = golden.items
     records, skipped = [], []
     urls_kept = formula_like = 0
-    rows = zip(items["id"], items["text"], items["label"], items["image"], items["video"], items["video_digest"])
-    for row, (item_id, text, label, image, video, digest) in enumerate(rows, start=1):
+    extras = _extra_fields(items)
+    rows = zip(items["id"], items["text"], items["label"], items["image"], items["video"], items["video_digest"],
+               zip(*extras.values()) if extras else itertools.repeat(()))
+    for row, (item_id, text, label, image, video, digest, extra) in enumerate(rows, start=1):
         text = "" if pd.isna(text) else str(text)
         record = {"content_text": text} if text else {}
         kind, ref = ("image", image) if pd.isna(video) else ("video", video)
@@ -130,6 +147,7 @@ def zentropi_samples(golden: GoldenSet, workspace_root: Path, *, allow_urls: boo
                     continue
         record["expected_label"] = str(int(label))
         record["sample_id"] = str(item_id)
+        record.update((key, value) for key, value in zip(extras, extra) if value is not None)
         formula_like += text.startswith(FORMULA_STARTS)
         records.append(record)
     warnings = []
@@ -141,7 +159,25 @@ def zentropi_samples(golden: GoldenSet, workspace_root: Path, *, allow_urls: boo
                         "with an apostrophe for spreadsheet safety; the JSON file keeps them exact")
     if skipped:
         warnings.append(f"{len(skipped)} item(s) left out because their image or video could not be read")
+    metadata = [name for name in extras if name != "category"]
+    if metadata:
+        warnings.append(f"{len(metadata)} metadata column(s) are in the JSON samples only: Zentropi's CSV "
+                        "import header is fixed")
     return ZentropiSamples(tuple(records), tuple(skipped), tuple(warnings))
+
+
+def _extra_fields(items: pd.DataFrame) -> dict[str, list]:
+    """Field name -> JSON values (None where missing) for the category and each metadata column
+    that has a value; a metadata name equal to a sample key is sent as ``orig_<name>``."""
+    extras: dict[str, list] = {}
+    for column in ["category", *metadata_columns(items)]:
+        series = items[column]
+        if not series.notna().any():
+            continue
+        name = column if column == "category" else metadata_name(column, {*SAMPLE_KEYS, *extras})
+        values = series.astype(object).where(series.notna().to_numpy(), None).tolist()
+        extras[name] = [metadata_json(v) for v in values]
+    return extras
 
 
 def samples_json(samples: ZentropiSamples) -> bytes:

@@ -10,6 +10,7 @@ from ._mapping import (
     DELIMITERS, ENCODINGS, ImportRule, LabelRule, check_delimiter, check_encoding, parse_label_map,
     parse_label_threshold, sniff_delimiter
 )
+from ._metadata import METADATA_RESERVED, metadata_columns, metadata_json, metadata_name, typed_metadata
 from ._registry import add_golden_set, correct_label, import_note
 from ._thumbnails import uploaded_image_data_url, video_thumbnail, with_thumbnails
 from ._videos import (
@@ -28,6 +29,7 @@ __all__ = [
     "LoadResult",
     "MAX_VIDEO_BYTES",
     "MAX_VIDEO_SECONDS",
+    "METADATA_RESERVED",
     "VideoLimits",
     "add_golden_set",
     "check_delimiter",
@@ -43,12 +45,16 @@ __all__ = [
     "load_golden_set",
     "load_image_bytes",
     "load_video_bytes",
+    "metadata_columns",
+    "metadata_json",
+    "metadata_name",
     "parse_label_map",
     "preview_file",
     "parse_label_threshold",
     "relabel",
     "sniff_delimiter",
     "to_data_url",
+    "typed_metadata",
     "uploaded_image_data_url",
     "video_data_url",
     "video_digest",

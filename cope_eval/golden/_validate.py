@@ -23,6 +23,7 @@ from ._images import check_image, image_kind
 from ._columns import resolve_columns
 from ._videos import VideoLimits, check_video
 from ._mapping import LabelRule
+from ._metadata import metadata_name
 
 MAX_TEXT_CHARS = 1_000_000
 """Longest item text accepted, in characters: about 250k tokens, more than any model cope-eval
@@ -154,9 +155,10 @@ def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: 
         index=frame.index,
         copy=False,  # the columns are fresh or read-only views; copy-on-write protects them
     )
-    for col in frame.columns:
+    for position, col in enumerate(frame.columns):
         if col not in used:
-            items[_meta_name(str(col), items.columns)] = _meta_text(frame[col])
+            name = metadata_name(str(col), items.columns, position=position)
+            items[name] = _meta_text(frame[col])  # typed by load_golden_set, once bad rows are out
     problems.sort(key=lambda p: (p.row or 0))
     return Checked(items.reset_index(drop=True), bad, problems, warnings, order, cols)
 
@@ -366,15 +368,6 @@ def _meta_value(value):
         return json.dumps(value, ensure_ascii=True, default=str)
     except (TypeError, ValueError, RecursionError):
         return ascii(value)
-
-
-def _meta_name(name: str, taken) -> str:
-    if name not in taken:
-        return name
-    k = 1
-    while f"orig_{name}" + (f"_{k}" if k > 1 else "") in taken:
-        k += 1
-    return f"orig_{name}" + (f"_{k}" if k > 1 else "")
 
 
 def _describe(value) -> str:

@@ -1,5 +1,6 @@
 """From scores to numbers: metrics at a threshold, threshold rules, PR/ROC curves, calibration,
-bootstrap and exact intervals, paired comparison of runs, slices and leaderboards.
+bootstrap and exact intervals, paired comparison of runs, carrying a threshold from one run to
+another, slices, fairness across groups and leaderboards.
 Checked against scikit-learn; each metric states its rule for empty or one-class input."""
 
 from ._calibration import CalibrationCurve, ScoreHistogram, calibration, score_histogram
@@ -7,28 +8,40 @@ from ._comparison import (
     OUTCOMES, GoldenOverlap, RunComparison, align_runs, compare_runs, flips, golden_overlap
 )
 from ._curves import PRCurve, ROCCurve, pr_curve, roc_curve
+from ._fairness import (
+    DISPARITIES, RATES, Disparity, GroupRates, compare_fairness, group_rates, membership
+)
 from ._leaderboard import SHOWN, Leaderboard, RunCurves, leaderboard, overlay_curves
 from ._proportions import Proportion, proportion
 from ._scored import Result, ScoredRun, check_results
 from ._slices import SliceTable, slice_metrics
 from ._threshold import (
     ThresholdChoice, ThresholdMetrics, ThresholdSweep, best_f1_threshold, check_threshold,
-    metrics_at_threshold, threshold_for_precision, threshold_for_recall, threshold_sweep
+    metrics_at_threshold, threshold_for_flag_rate, threshold_for_precision, threshold_for_recall,
+    threshold_sweep
 )
+from ._transfer import CHANGES, KEEPS, MetricChange, ThresholdTransfer, transfer_threshold
 from ._uncertainty import (
     BootstrapResult, Interval, McNemarResult, bootstrap_ci, mcnemar_test, paired_bootstrap_ci
 )
 
 __all__ = [
     "BootstrapResult",
+    "CHANGES",
     "CalibrationCurve",
+    "DISPARITIES",
+    "Disparity",
     "GoldenOverlap",
+    "GroupRates",
     "Interval",
+    "KEEPS",
     "Leaderboard",
     "McNemarResult",
+    "MetricChange",
     "OUTCOMES",
     "PRCurve",
     "Proportion",
+    "RATES",
     "ROCCurve",
     "Result",
     "RunComparison",
@@ -40,17 +53,21 @@ __all__ = [
     "ThresholdChoice",
     "ThresholdMetrics",
     "ThresholdSweep",
+    "ThresholdTransfer",
     "align_runs",
     "best_f1_threshold",
     "bootstrap_ci",
     "calibration",
     "check_results",
     "check_threshold",
+    "compare_fairness",
     "compare_runs",
     "flips",
     "golden_overlap",
+    "group_rates",
     "leaderboard",
     "mcnemar_test",
+    "membership",
     "metrics_at_threshold",
     "overlay_curves",
     "paired_bootstrap_ci",
@@ -59,7 +76,9 @@ __all__ = [
     "roc_curve",
     "score_histogram",
     "slice_metrics",
+    "threshold_for_flag_rate",
     "threshold_for_precision",
     "threshold_for_recall",
     "threshold_sweep",
+    "transfer_threshold",
 ]

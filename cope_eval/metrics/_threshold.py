@@ -202,9 +202,9 @@ class ThresholdChoice(Result):
     """A threshold picked by a rule, and the metrics there."""
 
     rule: str
-    """"max_f1", "min_precision" or "min_recall"."""
+    """"max_f1", "min_precision", "min_recall" or "flag_rate"."""
     target: float | None
-    """The precision or recall to reach; None for max_f1."""
+    """The precision or recall to reach, or the flag rate to come closest to; None for max_f1."""
     found: bool
     """False when no threshold meets the rule (no scored items, or the target is too high)."""
     threshold: float | None
@@ -237,11 +237,25 @@ def threshold_for_recall(results, target: float, *, hard_label: bool = False,
                  zero_division)
 
 
+def threshold_for_flag_rate(results, target: float, *, hard_label: bool = False,
+                            zero_division: float = 0.0) -> ThresholdChoice:
+    """The distinct score whose flag rate (share of scored items predicted "1") is closest to
+    ``target``; ties go to the highest threshold (fewest items flagged). Found whenever an item
+    was scored: the choice's flag rate is ``metrics.positive_rate``, which may differ from
+    ``target`` when tied scores leave no closer threshold."""
+    return _pick(results, "flag_rate", check_unit("target", target), hard_label, zero_division)
+
+
+_SAME = 1e-12
+"""Flag rates closer than this are a tie (|0.4 - 0.5| and |0.6 - 0.5| differ in the last bit)."""
+
+
 def _pick(results, rule, target, hard_label, zero_division) -> ThresholdChoice:
     zero_division = check_zero_division(zero_division)
     run = check_results(results, hard_label=hard_label)
     t, tp, fp, fn, tn = _counts(run)
-    metric = {"max_f1": "f1", "min_precision": "precision", "min_recall": "recall"}[rule]
+    metric = {"max_f1": "f1", "min_precision": "precision", "min_recall": "recall",
+              "flag_rate": "positive_rate"}[rule]
     value = rates(tp, fp, fn, tn, zero_division=zero_division, names=(metric,))[metric]
     if rule == "max_f1":
         defined = value[~np.isnan(value)]
@@ -249,8 +263,12 @@ def _pick(results, rule, target, hard_label, zero_division) -> ThresholdChoice:
         pick, wanted = -1, "the highest F1"  # thresholds ascend: -1 is the highest
     elif rule == "min_precision":
         ok, pick, wanted = value >= target, 0, f"precision >= {target:g}"
-    else:
+    elif rule == "min_recall":
         ok, pick, wanted = value >= target, -1, f"recall >= {target:g}"
+    else:
+        gap = np.abs(value - target)
+        ok = gap <= gap.min() + _SAME if len(gap) else np.zeros(0, bool)
+        pick, wanted = -1, f"the flag rate closest to {target:g}"
     candidates = np.flatnonzero(ok)
     if len(candidates) == 0:
         return ThresholdChoice(rule, target, False, None, None,
