@@ -764,7 +764,7 @@ PROTECTIONS = (
                'if args.keep is None:', 'if False:',
                ('tests/test_export_transfer.py::test_export_transfer_flags_in_the_wrong_company_are_one_line_errors',)),
     Protection('the card carries the transfer and its rationale', 'cope_eval/export/_bundle.py',
-               'card["transfer"] = _transfer_card(store, chosen.transfer)', 'pass',
+               'card["transfer"] = _plain(transfer_card(store, chosen.transfer))', 'pass',
                ('tests/test_export_transfer.py::test_a_transferred_threshold_goes_on_the_card_with_its_rationale',)),
     Protection('metadata columns are typed when a set is loaded', 'cope_eval/golden/_load.py',
                'items = with_typed_metadata(items)', 'pass',

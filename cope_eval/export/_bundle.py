@@ -69,7 +69,7 @@ from ._zentropi import (
     criteria_bytes, criteria_warnings, samples_csv, samples_json, zentropi_model, zentropi_samples
 )
 from . import _card as export_card
-from ._transfer import TransferFrom, transfer_runs
+from ._transfer import TransferFrom, transfer_card, transfer_runs
 
 CARD_FORMAT = "cope-eval/policy-card@1"
 """Value of ``format`` in every card.json; bump it when a field changes meaning."""
@@ -154,7 +154,7 @@ def choose_threshold(results, run: Run, *, threshold: float | None = None, pick:
     return ChosenThreshold(choice.threshold, rule, target, f"picked for {wanted}", choice.note)
 
 
-def transferred_threshold(transfer: ThresholdTransfer) -> ChosenThreshold:
+def _transferred_threshold(transfer: ThresholdTransfer) -> ChosenThreshold:
     """The threshold a transfer found for its run B, with its rationale as the description.
     Raises ``ExportError`` when B reaches A's precision (or recall) at no threshold."""
     if not transfer.reachable:
@@ -180,7 +180,7 @@ def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: 
     if transfer_from is not None:
         if threshold is not None or pick is not None:
             raise ConfigError("Give a threshold, a rule to pick one, or a run to carry it over from: one of them.")
-        chosen = transferred_threshold(transfer_runs(
+        chosen = _transferred_threshold(transfer_runs(
             store, transfer_from.run, run_id, keep=transfer_from.keep, threshold_a=transfer_from.threshold,
             allow_different=transfer_from.allow_different, n_resamples=n_resamples, confidence=confidence,
             random_state=random_state))
@@ -213,7 +213,7 @@ def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: 
     card = _card(run, version, labels, golden, results, scored, chosen, hard_label, parent, diff, samples,
                  steerability, list(files), warnings, n_resamples=n_resamples, confidence=confidence,
                  random_state=random_state)
-    card["transfer"] = _transfer_card(store, chosen.transfer)
+    card["transfer"] = _plain(transfer_card(store, chosen.transfer))
     files["card.json"] = (json.dumps(card, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
     files["card.md"] = export_card.card_markdown(card, diff.unified if diff else None).encode("utf-8")
     files["curves.html"] = export_card.curves_html(scored, chosen, card).encode("utf-8")
@@ -352,23 +352,6 @@ def _card(run, version, labels, golden, results, scored, chosen, hard_label, par
         "steerability": steerability,
         "files": files,
         "warnings": warnings,
-    })
-
-
-def _transfer_card(store: Store, transfer: ThresholdTransfer | None) -> dict | None:
-    """The card's ``transfer`` section: where the threshold came from and what it keeps."""
-    if transfer is None:
-        return None
-    source = store.run(transfer.run_a)
-    return _plain({
-        "from_run": source.id, "model": source.model, "template": source.template, "answer_mode": source.answer_mode,
-        "policy_version_id": source.policy_version_id, "golden_hash": source.golden_hash,
-        "keep": transfer.keep, "threshold_a": transfer.threshold_a, "target": transfer.target,
-        "achieved": transfer.achieved, "reachable": transfer.reachable, "rationale": transfer.rationale,
-        "items_compared": transfer.n, "items": transfer.items, "hard_label_b": transfer.hard_label_b,
-        "metrics_a": transfer.metrics_a.to_dict(),
-        "changes": {name: change.to_dict() for name, change in transfer.changes.items()},
-        "confidence": transfer.confidence, "n_resamples": transfer.n_resamples,
     })
 
 

@@ -55,3 +55,21 @@ def transfer_runs(store: Store, run_a: str, run_b: str, *, keep: str, threshold_
         threshold_a=a.threshold if threshold_a is None else threshold_a, names=(a.id, b.id),
         golden_hashes=(a.golden_hash, b.golden_hash), n_resamples=n_resamples, confidence=confidence,
         random_state=random_state)
+
+
+def transfer_card(store: Store, transfer: ThresholdTransfer | None) -> dict | None:
+    """The export card's ``transfer`` section: where the threshold came from and what it keeps
+    (numbers as the metrics give them; the card makes them JSON-safe)."""
+    if transfer is None:
+        return None
+    source = store.run(transfer.run_a)
+    return {
+        "from_run": source.id, "model": source.model, "template": source.template, "answer_mode": source.answer_mode,
+        "policy_version_id": source.policy_version_id, "golden_hash": source.golden_hash,
+        "keep": transfer.keep, "threshold_a": transfer.threshold_a, "target": transfer.target,
+        "achieved": transfer.achieved, "reachable": transfer.reachable, "rationale": transfer.rationale,
+        "items_compared": transfer.n, "items": transfer.items, "hard_label_b": transfer.hard_label_b,
+        "metrics_a": transfer.metrics_a.to_dict(),
+        "changes": {name: change.to_dict() for name, change in transfer.changes.items()},
+        "confidence": transfer.confidence, "n_resamples": transfer.n_resamples,
+    }
