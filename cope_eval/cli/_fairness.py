@@ -6,7 +6,7 @@ Group names are golden-set content (hostile): printed through ``terminal_safe``.
 
 from __future__ import annotations
 
-from ._options import add_json, add_threshold
+from ._options import add_json, add_threshold, count_flag, number_flag
 from ._output import print_json
 from ._terminal import terminal_safe
 
@@ -24,10 +24,10 @@ def add_commands(commands) -> None:
     fairness.add_argument("--by", action="append", required=True, metavar="COLUMN",
                           help="metadata column to group items by (each value a group); repeat it with --cut "
                                "to make each column a group")
-    fairness.add_argument("--cut", type=_number("--cut"), default=None, metavar="X",
+    fairness.add_argument("--cut", type=number_flag("--cut"), default=None, metavar="X",
                           help="an item is in a --by column's group when its value is >= X")
     add_threshold(fairness, "flag items with score >= T, from 0 to 1 (default: each run's own threshold)")
-    fairness.add_argument("--min-items", type=_count("--min-items"), default=30, metavar="N",
+    fairness.add_argument("--min-items", type=count_flag("--min-items"), default=30, metavar="N",
                           help="groups with fewer scored items are marked too few and not ranked")
     add_json(fairness, "print the groups and disparities as JSON")
     fairness.set_defaults(handler=fairness_command)
@@ -122,36 +122,3 @@ def _comparison(table) -> str:
 
 def _num(value) -> str:
     return "n/a" if value != value else f"{value:.3f}"
-
-
-def _number(source: str):
-    def check(value: str) -> float:
-        import math
-
-        from ..errors import ConfigError
-
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise ConfigError(f"{source} must be a number, not {value}.")
-        return number
-
-    return check
-
-
-def _count(source: str):
-    def check(value: str) -> int:
-        from ..errors import ConfigError
-
-        try:
-            number = int(value)
-        except ValueError:
-            number = 0
-        if number < 1:
-            raise ConfigError(f"{source} must be a whole number of at least 1, not {value}.")
-        return number
-
-    return check
-

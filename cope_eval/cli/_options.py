@@ -17,6 +17,7 @@ as it does for ``run --base-url``), and no key when ``COPE_BASE_URL`` is another
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Callable
 
@@ -63,6 +64,48 @@ def threshold_flag(source: str) -> Callable[[str], float]:
         from ..metrics import check_threshold  # the library only once a value is given
 
         return check_threshold(value, source=source)
+
+    return check
+
+
+def positive_flag(flag: str) -> Callable[[str], float]:
+    """An argparse ``type``: a number above 0, else a ConfigError naming ``flag``."""
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not (number > 0 and math.isfinite(number)):
+            raise ConfigError(f"{flag} must be a number above 0, got {value!r}")
+        return number
+
+    return parse
+
+
+def number_flag(source: str) -> Callable[[str], float]:
+    """An argparse ``type``: any finite number, else a ConfigError naming ``source``, the flag."""
+    def check(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise ConfigError(f"{source} must be a number, not {value}.")
+        return number
+
+    return check
+
+
+def count_flag(source: str) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number of at least 1, else a ConfigError naming ``source``, the flag."""
+    def check(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if number < 1:
+            raise ConfigError(f"{source} must be a whole number of at least 1, not {value}.")
+        return number
 
     return check
 

@@ -15,7 +15,9 @@ from .._util.atomic_files import replace_atomic
 from ..config import normalise_base_url, workspace_from_env
 from ..errors import ConfigError, CopeEvalError
 from ..records import Endpoint, PolicyVersion
-from ._options import DefaultsHelpFormatter, add_api_key_env, add_threshold, key_for_run, threshold_flag
+from ._options import (
+    DefaultsHelpFormatter, add_api_key_env, add_threshold, key_for_run, positive_flag, threshold_flag
+)
 from ._stop import EXIT_STOPPED, stop_on_sigterm
 
 if TYPE_CHECKING:
@@ -61,10 +63,10 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
                             metavar="T", help="label 1 when the label column's value is >= T, else 0 (fractions, scores)")
     label_rule.add_argument("--label-map", type=_golden_flag("parse_label_map", "--label-map"), metavar="MAP",
                             help="label values as 0/1, e.g. 'yes=1,no=0' (case-insensitive; others are bad rows)")
-    run.add_argument("--max-video-mb", type=_positive_flag("--max-video-mb"), default=MAX_VIDEO_BYTES / 2**20,
+    run.add_argument("--max-video-mb", type=positive_flag("--max-video-mb"), default=MAX_VIDEO_BYTES / 2**20,
                      metavar="MB",
                      help="largest video accepted in the golden set, in MiB (a larger one is a bad row)")
-    run.add_argument("--max-video-seconds", type=_positive_flag("--max-video-seconds"), default=MAX_VIDEO_SECONDS,
+    run.add_argument("--max-video-seconds", type=positive_flag("--max-video-seconds"), default=MAX_VIDEO_SECONDS,
                      metavar="S",
                      help="longest video accepted in the golden set, in seconds (a longer one is a bad row)")
     run.add_argument("--concurrency", type=_concurrency_flag, default="auto",
@@ -90,20 +92,6 @@ def _golden_flag(check: str, flag: str):
         from .. import golden
 
         return getattr(golden, check)(value, source=flag)
-
-    return parse
-
-
-def _positive_flag(flag: str):
-    """An argparse ``type``: a number above 0, else a ConfigError naming ``flag``."""
-    def parse(value: str) -> float:
-        try:
-            number = float(value)
-        except ValueError:
-            number = float("nan")
-        if not number > 0 or number == float("inf"):
-            raise ConfigError(f"{flag} must be a number above 0, got {value!r}")
-        return number
 
     return parse
 
