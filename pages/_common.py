@@ -55,6 +55,12 @@ def run_manager() -> RunManager:
 REMEDIES = {
     "text_column": "choose the text column in the Golden sets page's import step",
     "label_column": "choose the label column in the Golden sets page's import step",
+    "group_column": "pick a column under “Group items by”",
+    "cut": "tick “Each column is a group” and set the cut",
+    "no_cut": "or untick “Each column is a group” to make each value a group",
+    "min_items": "set “Fewest items a group needs”",
+    "allow_different": "tick “Allow runs of different policy versions or golden sets” to compare them on the "
+                       "items both scored",
 }
 """How the pages fix what an error's ``options`` name; the import step itself (pages/_golden_import.py)
 names its own controls."""

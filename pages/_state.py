@@ -104,8 +104,10 @@ COMPARE_THRESHOLD = "compare_threshold"
 ``COMPARE_CHOICE``, which outlives a page switch."""
 COMPARE_CHOICE = "compare_choice"
 """How Compare's threshold was set, for Export and for the slider on return: a dict ``value``,
-``rule`` (``max_f1``, ``min_precision``, ``min_recall``; None when set on the slider), ``target``
-(the precision or recall asked for, else None) and ``run_id`` (the run the rule picked on)."""
+``rule`` (``max_f1``, ``min_precision``, ``min_recall``, ``transfer``; None when set on the slider),
+``target`` (the precision or recall asked for, else None) and ``run_id`` (the run the rule picked
+on). A ``transfer`` (the "Carry a threshold" tab) adds ``from_run``, ``keep``, ``threshold_a`` and
+``allow_different``: ``export.TransferFrom``'s fields."""
 COMPARE_FOCUS = "compare_focus"
 TARGET_PRECISION = "target_precision"
 TARGET_RECALL = "target_recall"
@@ -115,6 +117,20 @@ PICK_RECALL = "pick_recall"
 PICK_NOTE = "pick_note"
 FLIPS_OUTCOME = "flips_outcome"
 FLIPS_PAGE = "flips_page"
+FAIRNESS_BY = "fairness_by"
+FAIRNESS_USE_CUT = "fairness_use_cut"
+FAIRNESS_CUT = "fairness_cut"
+FAIRNESS_MIN_ITEMS = "fairness_min_items"
+FAIRNESS_RUN = "fairness_run"
+FAIRNESS_PAGE = "fairness_page"
+TRANSFER_KEEP = "transfer_keep"
+TRANSFER_AT = "transfer_at"
+TRANSFER_ALLOW = "transfer_allow"
+TRANSFER_FIND = "transfer_find"
+TRANSFER_ASKED = "transfer_asked"
+"""The choices of the last "Find B's threshold" press (runs, keep, A's threshold, allow): the
+transfer shown, until another pair of runs is picked."""
+TRANSFER_USE = "transfer_use"
 
 # -- Predictions browser (pages/_predictions.py, on the Evaluate page) ------------------------
 PREDICTIONS_THRESHOLD = "predictions_threshold"
@@ -212,6 +228,8 @@ _DEFAULTS = {
     GOLDEN_SEARCH: "", GOLDEN_LABEL_FILTER: ALL, GOLDEN_PAGE: 1,
     COMPARE_THRESHOLD: 0.5, COMPARE_CHOICE: {"value": 0.5, "rule": None, "target": None, "run_id": None},
     TARGET_PRECISION: 0.9, TARGET_RECALL: 0.9, FLIPS_PAGE: 1,
+    FAIRNESS_BY: [], FAIRNESS_USE_CUT: False, FAIRNESS_CUT: 0.5, FAIRNESS_MIN_ITEMS: 30, FAIRNESS_PAGE: 1,
+    TRANSFER_KEEP: "precision", TRANSFER_AT: "own", TRANSFER_ALLOW: False, TRANSFER_ASKED: None,
     EXPORT_VALUE: 0.9,
     PROBES_ITEMS: "sample", PROBES_LIMIT: 100, PROBES_SEED: 0, PROBES_SHOW: "not flipped",
     TRIAGE_MIN_CONFIDENCE: 0.8, TRIAGE_PENDING: None,

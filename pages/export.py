@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from cope_eval.app import escape_markdown, files_table, scored_runs
-from cope_eval.export import build_bundle, bundle_zip, completed_probes, write_bundle
+from cope_eval.export import TransferFrom, build_bundle, bundle_zip, completed_probes, write_bundle
 from pages import _common, _state
 
 _state.require_app()
@@ -14,11 +14,11 @@ _state.require_app()
 
 @st.cache_data(show_spinner="Building the export bundle…", max_entries=4)
 def _bundle(private_dir: str, root: str, run_id: str, stored: int, threshold: float | None, pick: str | None,
-            probes: tuple[str, ...]):
+            transfer_from: TransferFrom | None, probes: tuple[str, ...]):
     """The run's bundle at one threshold and the same as a zip, built once per choice (and again
     when a probe of the run completes: the card carries the newest)."""
     bundle = build_bundle(_common.store_at(private_dir), run_id, workspace_root=Path(root), threshold=threshold,
-                          pick=pick)
+                          pick=pick, transfer_from=transfer_from)
     name = f"{bundle.card['policy']['name']}-{bundle.card['policy']['version_id'][7:15]}"
     return bundle, bundle_zip(bundle, folder=name), name
 
@@ -32,6 +32,9 @@ def _compare_choice(choice: dict, runs: dict) -> tuple[str, str | None]:
     again for ``export`` (``build_bundle``'s ``pick``)."""
     if choice["rule"] is None:
         return "set on its slider", None
+    if choice["rule"] == "transfer":
+        source = runs.get(choice["from_run"])
+        return f"keeps {source.name if source is not None else choice['from_run']}'s {choice['keep']}", None
     if choice["rule"] == "max_f1":
         words, pick = "Max F1", "max-f1"
     else:
@@ -53,11 +56,14 @@ run_id = st.selectbox("Run", list(runs), key=_state.EXPORT_RUN,
 _state.carry(_state.CURRENT_RUN, run_id)
 mode_col, value_col = st.columns([3, 1], vertical_alignment="bottom")
 mode = mode_col.radio("Threshold", list(MODES), format_func=MODES.get, key=_state.EXPORT_MODE, horizontal=True)
-threshold = pick = None
+threshold = pick = transfer_from = None
 if mode == "compare":
     compare = st.session_state[_state.COMPARE_CHOICE]
     how, rule = _compare_choice(compare, runs)
-    if rule is not None and compare["run_id"] == run_id:
+    if compare["rule"] == "transfer" and compare["run_id"] == run_id:  # the card gives the transfer's rationale
+        transfer_from = TransferFrom(compare["from_run"], compare["keep"], compare["threshold_a"],
+                                     compare["allow_different"])
+    elif rule is not None and compare["run_id"] == run_id:
         pick = rule  # the card then says how it was picked, not "set by hand"
     else:
         threshold = compare["value"]
@@ -71,7 +77,7 @@ elif mode == "max_f1":
     pick = "max-f1"
 
 built = _common.attempt(_bundle, str(ws.private_dir), str(ws.root), run_id, runs[run_id].stored, threshold, pick,
-                        completed_probes(store, run_id))
+                        transfer_from, completed_probes(store, run_id))
 if built is None:
     st.stop()
 bundle, archive, name = built

@@ -5,8 +5,9 @@ from ._adhoc import CHECK_UPLOAD_TYPES, check_item, policy_tokens
 from ._auth import DEFAULT_PROVIDER, author_of, is_signed_in, sign_in_providers
 from ._background import RunManager
 from ._compare_view import (
-    FLIP_FILTERS, at_threshold, deltas_note, deltas_table, flip_labels, flips_page, pick_threshold
+    FLIP_FILTERS, at_threshold, deltas_note, deltas_table, flip_labels, flips_page, pick_threshold, transfer_table
 )
+from ._fairness_view import FairnessView, fairness_view, group_columns, group_table
 from ._golden_import import (
     AUTO, BY_NAME, FIX_LABELS, IMPORT_REMEDIES, IMPORT_ROLES, LABEL_RULES, chosen, delimiter_label, encoding_label,
     label_rule_from, label_values, left_out, save_label, suggested_fix
@@ -42,6 +43,7 @@ __all__ = [
     "BY_NAME",
     "DEFAULT_PROVIDER",
     "FIX_LABELS",
+    "FairnessView",
     "FLIP_FILTERS",
     "IMPORT_REMEDIES",
     "IMPORT_ROLES",
@@ -79,9 +81,12 @@ __all__ = [
     "filter_predictions",
     "flip_labels",
     "flips_page",
+    "fairness_view",
     "golden_preview",
     "golden_set_labels",
     "group_labels",
+    "group_columns",
+    "group_table",
     "hunk_table",
     "is_signed_in",
     "label_balance",
@@ -96,6 +101,7 @@ __all__ = [
     "page_of",
     "pair_ending_with",
     "pick_threshold",
+    "transfer_table",
     "playable_video",
     "policy_tokens",
     "predictions_csv",

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..golden import with_thumbnails
 from ..metrics import (
-    SHOWN, RunComparison, ThresholdChoice, ThresholdMetrics, align_runs,
+    SHOWN, RunComparison, ThresholdChoice, ThresholdMetrics, ThresholdTransfer, align_runs,
     best_f1_threshold, bootstrap_ci, compare_runs, flips, leaderboard, metrics_at_threshold,
     threshold_for_precision, threshold_for_recall
 )
@@ -146,3 +146,16 @@ def flips_page(flipped: pd.DataFrame, items: pd.DataFrame, workspace: Path, *, o
     columns = ["outcome", "item_id", "thumbnail", "text", "label", "score_a", "score_b", "score_change"]
     extra = [c for c in ("category",) if c in table.columns]
     return table[columns + extra].reset_index(drop=True), pages
+
+
+def transfer_table(transfer: ThresholdTransfer) -> pd.DataFrame:
+    """What else changes where B keeps A's operating point: each metric on A and on B at their
+    thresholds and B - A, each with its 95% interval as text (index "metric")."""
+    frame = transfer.to_frame()
+    table = pd.DataFrame(index=frame.index)
+    for side, words in (("a", "A"), ("b", "B"), ("change", "B - A")):
+        table[words] = frame[side]
+        sign = "+" if side == "change" else ""
+        table[f"{words} 95% CI"] = [f"[{lo:{sign}.3f}, {hi:{sign}.3f}]"
+                                    for lo, hi in zip(frame[f"{side}_low"], frame[f"{side}_high"])]
+    return table

@@ -9,7 +9,7 @@ from ._comparison import (
 )
 from ._curves import PRCurve, ROCCurve, pr_curve, roc_curve
 from ._fairness import (
-    DISPARITIES, RATES, Disparity, GroupRates, compare_fairness, group_rates, membership
+    DISPARITIES, RATES, RUN_COLUMNS, Disparity, GroupRates, compare_fairness, group_rates, membership
 )
 from ._leaderboard import SHOWN, Leaderboard, RunCurves, leaderboard, overlay_curves
 from ._proportions import Proportion, proportion
@@ -42,6 +42,7 @@ __all__ = [
     "PRCurve",
     "Proportion",
     "RATES",
+    "RUN_COLUMNS",
     "ROCCurve",
     "Result",
     "RunComparison",
