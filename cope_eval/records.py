@@ -12,9 +12,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # only for annotations: importing records must not import pandas (a fast CLI)
     import pandas as pd
 
-ITEM_COLUMNS = ("id", "text", "label", "image", "category", "video", "video_digest")
+ITEM_COLUMNS = ("id", "text", "label", "image", "category", "video", "video_digest", "split")
 """Canonical golden-set columns, in order. Extra metadata columns follow them."""
 
+SPLIT_VALUES = ("dev", "test")
+"""What an item's ``split`` holds in a set that has a split (``golden.make_split``): iterate on
+``dev``, keep ``test`` for the honest figure; missing in a set without a split."""
+
+SPLITS = ("dev", "test", "all")
+"""Which items a report covers (``golden.split_results``): one split, or every item."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ class GoldenItem:
     """``sha256:<hex>`` of the video's bytes as checked when the set was loaded (the set's hash
     covers it, and a request refuses a video whose bytes changed since); None for an http(s)
     URL that was not fetched."""
+    split: str | None = None
+    """``dev`` or ``test`` (``SPLIT_VALUES``) when the set has a split, else None."""
     meta: dict[str, str | int | float | bool] = field(default_factory=dict)
     """Any extra columns from the source file, kept for slicing (typed: text, number, boolean)."""
 
@@ -104,6 +112,7 @@ class GoldenSet:
                 category=_none_if_missing(values["category"]),
                 video=_none_if_missing(values["video"]),
                 video_digest=_none_if_missing(values["video_digest"]),
+                split=_none_if_missing(values["split"]),
                 meta={c: values[c] for c in meta_cols if _none_if_missing(values[c]) is not None},
             )
 

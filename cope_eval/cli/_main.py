@@ -11,7 +11,8 @@ from ..config import workspace_from_env
 from ..errors import CopeEvalError
 from . import (
     _clauses as cli_clauses, _compare as cli_compare, _export as cli_export, _fairness as cli_fairness,
-    _insight as cli_insight, _run as cli_run, _transfer as cli_transfer, _triage as cli_triage
+    _insight as cli_insight, _run as cli_run, _split as cli_split, _suite as cli_suite, _transfer as cli_transfer,
+    _triage as cli_triage
 )
 
 # Starting fast: this module and every command module import only the standard library and the
@@ -113,6 +114,8 @@ def _parser() -> argparse.ArgumentParser:
     cli_insight.add_commands(commands)
     cli_clauses.add_commands(commands)
     cli_triage.add_commands(commands)
+    cli_suite.add_commands(commands)
+    cli_split.add_commands(commands)
     return parser
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .._util.atomic_files import replace_atomic
 from ..config import normalise_base_url, workspace_from_env
 from ..errors import ConfigError, CopeEvalError
-from ..records import Endpoint, PolicyVersion
+from ..records import SPLITS, Endpoint, PolicyVersion
 from ._options import (
     DefaultsHelpFormatter, add_api_key_env, add_threshold, key_for_run, positive_flag, threshold_flag
 )
@@ -76,6 +76,9 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
                      help="another server of the same model to share the work (repeatable; same key and concurrency)")
     add_threshold(run, "score >= T is \"1\", from 0 to 1", default=0.5)
     add_api_key_env(run, "environment variable holding the API key", default="COPE_API_KEY")
+    run.add_argument("--split", choices=SPLITS, default="all",
+                     help="report and gate on the golden set's dev or test items, or all (every item is scored "
+                          "either way; a set without a split is all dev)")
     run.add_argument("--out", type=Path, metavar="DIR", help="write metrics.json and predictions.csv here")
     run.add_argument("--no-cache", action="store_true", help="send every item even when a cached answer exists")
     run.add_argument("--fail-under-f1", type=threshold_flag("--fail-under-f1"), metavar="X",
@@ -97,7 +100,7 @@ def _golden_flag(check: str, flag: str):
 
 
 def run_command(args) -> int:
-    from ..golden import ColumnSpec, LabelRule, VideoLimits, add_golden_set, load_golden_set
+    from ..golden import ColumnSpec, LabelRule, VideoLimits, add_golden_set, check_split, load_golden_set
     from ..scoring import TEMPLATES, create_run
     from ..store import Store
 
@@ -119,6 +122,7 @@ def run_command(args) -> int:
                              encoding=args.encoding, label_rule=rule, video_limits=limits)
     for warning in loaded.warnings[:5]:
         _say(f"warning: {warning}")
+    check_split(loaded.golden_set.items, args.split)  # before anything is sent: --split test needs a split
     policy = _read_policy(args.policy)
     with Store(workspace.private_dir) as store:
         add_golden_set(store, loaded, origin=f"file {args.golden}")  # with its import rule, before the run
@@ -143,7 +147,7 @@ def resume_command(args) -> int:
             return _resume_study(store, args, workspace.root)
         run = store.run(args.run_id)
         endpoint = Endpoint(run.base_url, run.model, key_for_run(run, args.api_key_env))
-        args.threshold, args.fail_under_f1, args.max_error_rate = run.threshold, None, None
+        args.threshold, args.fail_under_f1, args.max_error_rate, args.split = run.threshold, None, None, "all"
         return _execute_and_report(store, run.id, endpoint, workspace.root, args, retry_errors=args.retry_errors)
 
 
@@ -163,6 +167,7 @@ def _resume_study(store, args, root: Path) -> int:
 
 
 def _execute_and_report(store, run_id, endpoint, root, args, **options) -> int:
+    from ..golden import split_results
     from ..metrics import metrics_at_threshold
     from ..scoring import execute_run
     from ..store import run_results
@@ -186,22 +191,33 @@ def _execute_and_report(store, run_id, endpoint, root, args, **options) -> int:
         return EXIT_STOPPED
     for warning in result.budget_warnings:
         _say(f"warning: {warning}")
-    results = run_results(store, run_id)
+    results = split_results(run_results(store, run_id), args.split)
     metrics = metrics_at_threshold(results, threshold=args.threshold)
     run = result.run
-    print(_summary(run, metrics, result))
+    print(_summary(run, metrics, result, _scope(args.split, results, run.n_items)))
     reasons = _error_reasons(store, run_id) if metrics.errors else None
     if reasons:
         print(reasons)
     if args.out:
-        _write_out(args.out, run, metrics, results, args.threshold)
+        _write_out(args.out, run, metrics, results, args.threshold, args.split)
     if run.status != "completed":
         raise CopeEvalError(f"run {run.id} is {run.status}: {run.error or 'not every item was scored'}; "
                             f"continue with: python -m cope_eval resume {run.id}")
-    failures = _gate_failures(metrics, run.n_items, args.fail_under_f1, args.max_error_rate)
+    failures = _gate_failures(metrics, len(results), args.fail_under_f1, args.max_error_rate)
     for failure in failures:
         _say(failure)
     return EXIT_GATE if failures else 0
+
+
+def _scope(split: str, results, n_items: int) -> str | None:
+    """What the ``split`` row of the summary says: None for every item."""
+    from ..golden import has_split
+
+    if split == "all":
+        return None
+    if not has_split(results):
+        return "dev: the golden set has no split, so every item"
+    return f"{split}: {len(results):,} of {n_items:,} items (the figures below)"
 
 
 def _gate_failures(metrics, n_items: int, fail_under_f1: float | None, max_error_rate: float | None) -> list[str]:
@@ -228,8 +244,9 @@ def _check_out(out: Path | None) -> None:
         raise ConfigError(f"--out {out} is a file; give a folder (metrics.json and predictions.csv go in it).")
 
 
-def _write_out(out: Path, run, metrics, results, threshold: float) -> None:
-    """``metrics.json`` and ``predictions.csv`` in ``out``, each written whole or not at all."""
+def _write_out(out: Path, run, metrics, results, threshold: float, split: str) -> None:
+    """``metrics.json`` and ``predictions.csv`` in ``out`` (the items of ``split``), each written whole
+    or not at all."""
     from .._util.csv_safe import write_csv
     from ..store import with_predicted_labels
 
@@ -237,8 +254,9 @@ def _write_out(out: Path, run, metrics, results, threshold: float) -> None:
             "base_url": run.base_url, "checkpoint": run.checkpoint, "template": run.template,
             "answer_mode": run.answer_mode, "policy_version_id": run.policy_version_id, "golden_hash": run.golden_hash,
             "items": run.n_items, "concurrency": "auto" if run.adaptive else run.concurrency,
-            "settled_concurrency": run.settled_concurrency}
+            "settled_concurrency": run.settled_concurrency, "split": split, "split_items": len(results)}
     columns = ["item_id", "label", "score", "pred", "error"] + (["category"] if "category" in results else [])
+    columns += ["split"] if "split" in results and results["split"].notna().any() else []
     table = with_predicted_labels(results, threshold)[columns].rename(columns={"item_id": "id"})
     predictions = io.StringIO()
     write_csv(table, predictions)
@@ -251,12 +269,16 @@ def _write_out(out: Path, run, metrics, results, threshold: float) -> None:
                           f"stored: python -m cope_eval export --run {run.id} writes its results elsewhere.") from None
 
 
-def _summary(run, m, result) -> str:
-    rows = [("run", run.id), ("status", run.status), ("items", f"{run.n_items:,}"), ("scored", f"{m.n:,}"),
-            ("errors", f"{m.errors:,}"), ("from cache", f"{result.progress.cached:,}"),
-            ("sent", f"{result.progress.sent:,}"), ("concurrency", _concurrency_shown(run)),
-            ("threshold", f"{m.threshold:g}"),
-            ("tp / fp / fn / tn", f"{m.tp} / {m.fp} / {m.fn} / {m.tn}")]
+def _summary(run, m, result, scope: str | None = None) -> str:
+    """The run's table; ``scope`` says which items the figures cover when not all of them."""
+    rows = [("run", run.id), ("status", run.status), ("items", f"{run.n_items:,}")]
+    if scope is not None:
+        rows.append(("split", scope))
+    rows += [("scored", f"{m.n:,}"),
+             ("errors", f"{m.errors:,}"), ("from cache", f"{result.progress.cached:,}"),
+             ("sent", f"{result.progress.sent:,}"), ("concurrency", _concurrency_shown(run)),
+             ("threshold", f"{m.threshold:g}"),
+             ("tp / fp / fn / tn", f"{m.tp} / {m.fp} / {m.fn} / {m.tn}")]
     if m.n:
         rows += [("precision", f"{m.precision:.4f}"), ("recall", f"{m.recall:.4f}"), ("f1", f"{m.f1:.4f}"),
                  ("accuracy", f"{m.accuracy:.4f}")]

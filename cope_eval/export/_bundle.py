@@ -8,8 +8,9 @@ zipped for a download (``bundle_zip``). Its files:
 - ``card.md``: the same card for a reviewer, with the diff from the parent version;
 - ``curves.html``: precision-recall, ROC, metrics-by-threshold and confusion matrix, one HTML
   page with plotly's JavaScript inlined (opens offline, loads nothing);
-- ``predictions.csv``: one row per item with score, prediction, outcome and error, then its text
-  and image reference so a reviewer can read the misses (every text cell formula-safe);
+- ``predictions.csv``: one row per item with score, prediction, outcome, error (and its dev/test
+  split when the set has one), then its text and image reference so a reviewer can read the
+  misses (every text cell formula-safe);
 - ``zentropi/criteria.md``, ``zentropi/test-samples.json``, ``zentropi/test-samples.csv``: see
   ``zentropi_formats``.
 
@@ -274,14 +275,16 @@ def export_bundle(store: Store, run_id: str, dest: Path, *, workspace_root: Path
 
 
 def predictions_table(results: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """One row per item: id, label, score, pred, outcome (tp/fp/fn/tn/error), error, category."""
+    """One row per item: id, label, score, pred, outcome (tp/fp/fn/tn/error), error, category, and
+    split when the set has a dev/test split."""
     table = with_predicted_labels(results, threshold)
     pred = table["pred"].to_numpy(dtype="float64", na_value=np.nan)
     gold = table["label"].to_numpy() == 1
     outcome = np.where(np.isnan(pred), "error", np.where(
         pred == 1, np.where(gold, "tp", "fp"), np.where(gold, "fn", "tn")))
     table = table.assign(outcome=outcome).rename(columns={"item_id": "id"})
-    return table[["id", "label", "score", "pred", "outcome", "error", "category"]]
+    split = ["split"] if "split" in table.columns and table["split"].notna().any() else []
+    return table[["id", "label", "score", "pred", "outcome", "error", "category", *split]]
 
 
 def _predictions_csv(results: pd.DataFrame, items: pd.DataFrame, threshold: float, scrub) -> bytes:

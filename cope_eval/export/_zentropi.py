@@ -17,17 +17,17 @@ Formats (../shared/docs/protocol.md, and Zentropi's public CLI in zentropi-ai/sk
   (``csv_safe``): ``@user hi`` is written ``'@user hi``, and a re-import sees the apostrophe.
   The JSON file keeps every text exactly; use it when the content must survive byte for byte.
 
-Category and metadata. The JSON samples carry the item's category (``category``) and every
-metadata column as extra fields after ``sample_id``, JSON-typed (a number stays a number, a
+Category, split and metadata. The JSON samples carry the item's category (``category``), its
+dev/test split (``split``, when the set has one) and every metadata column as extra fields after ``sample_id``, JSON-typed (a number stays a number, a
 boolean a boolean, text stays text exactly, formula-like or HTML included); a missing value leaves
 its key out, as for the content keys. Zentropi's format names only the keys above; what its
 importer does with others is not documented (protocol.md), so the extra fields are for cope-eval
-and other readers: ``load_golden_set`` reads them back as the category and as metadata of the same
-names and types, so a text set re-imported from its JSON samples has the same hash. A metadata
+and other readers: ``load_golden_set`` reads them back as the category, the split and as metadata
+of the same names and types, so a text set re-imported from its JSON samples has the same hash. A metadata
 column named as cope-eval reserves (``golden.METADATA_RESERVED``, a sample key among them:
 possible only in a set stored before those names were reserved) goes out as ``orig_<name>``, as a
 re-import would name it. The CSV file keeps Zentropi's fixed import header and nothing else:
-category and metadata are in the JSON file only, and a warning says so when there is metadata.
+category, split and metadata are in the JSON file only, and a warning says so for a split or metadata.
 
 Images and videos given as workspace paths or data URLs are embedded as data URLs of their own
 bytes (a video's must still match the digest the set version holds); http(s) URLs are fetched and
@@ -159,22 +159,27 @@ def zentropi_samples(golden: GoldenSet, workspace_root: Path, *, allow_urls: boo
                         "with an apostrophe for spreadsheet safety; the JSON file keeps them exact")
     if skipped:
         warnings.append(f"{len(skipped)} item(s) left out because their image or video could not be read")
-    metadata = [name for name in extras if name != "category"]
+    metadata = [name for name in extras if name not in ("category", "split")]
     if metadata:
         warnings.append(f"{len(metadata)} metadata column(s) are in the JSON samples only: Zentropi's CSV "
                         "import header is fixed")
+    if "split" in extras:
+        warnings.append("the dev/test split is in the JSON samples only (field split): Zentropi's CSV import "
+                        "header is fixed")
     return ZentropiSamples(tuple(records), tuple(skipped), tuple(warnings))
 
 
 def _extra_fields(items: pd.DataFrame) -> dict[str, list]:
-    """Field name -> JSON values (None where missing) for the category and each metadata column
-    that has a value; a metadata name equal to a sample key is sent as ``orig_<name>``."""
+    """Field name -> JSON values (None where missing) for the category, the split and each metadata
+    column that has a value; a metadata name equal to a sample key is sent as ``orig_<name>``."""
     extras: dict[str, list] = {}
-    for column in ["category", *metadata_columns(items)]:
+    for column in ["category", "split", *metadata_columns(items)]:
+        if column not in items.columns:
+            continue
         series = items[column]
         if not series.notna().any():
             continue
-        name = column if column == "category" else metadata_name(column, {*SAMPLE_KEYS, *extras})
+        name = column if column in ("category", "split") else metadata_name(column, {*SAMPLE_KEYS, *extras})
         values = series.astype(object).where(series.notna().to_numpy(), None).tolist()
         extras[name] = [metadata_json(v) for v in values]
     return extras

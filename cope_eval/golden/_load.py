@@ -21,9 +21,12 @@ The set hash is ``sha256:<hex>`` over this canonical serialisation (format v1):
 4. only when at least one item has a video: the columns video and video_digest, in the same
    way (``video_digest`` is ``sha256:<hex>`` of the video's bytes, missing for an http(s) URL
    that was not fetched). A set without video hashes exactly as before videos were supported.
+5. only when at least one item has a split: the column split (``dev`` or ``test``), in the
+   same way. A set without a split hashes exactly as before splits were supported.
 
 So row order and metadata columns do not change the hash; any change to an id, text, label,
-image reference, category or video (its reference or a single byte of it) does. Images are
+image reference, category, video (its reference or a single byte of it) or split does: moving
+one item between dev and test makes another version. Images are
 hashed by reference, not by their bytes; videos by both, so a cached answer or a relabel never
 stands for other footage under the same file name.
 """
@@ -57,6 +60,8 @@ HASHED_COLUMNS = ("id", "text", "label", "image", "category")
 """The columns every set's hash covers, in order."""
 VIDEO_HASHED_COLUMNS = ("video", "video_digest")
 """The columns hashed after them when at least one item has a video."""
+SPLIT_HASHED_COLUMNS = ("split",)
+"""The column hashed last when at least one item has a split."""
 
 
 @dataclass(frozen=True)
@@ -229,7 +234,9 @@ def _hash(items: pd.DataFrame, order: pa.Array | None) -> str:
     ids = _strings(items["id"])
     order = pc.sort_indices(ids) if order is None else order
     has_video = "video" in items.columns and bool(items["video"].notna().any())
-    for column in HASHED_COLUMNS + (VIDEO_HASHED_COLUMNS if has_video else ()):
+    has_split = "split" in items.columns and bool(items["split"].notna().any())
+    for column in (HASHED_COLUMNS + (VIDEO_HASHED_COLUMNS if has_video else ())
+                   + (SPLIT_HASHED_COLUMNS if has_split else ())):
         if column == "label":
             labels = np.asarray(items["label"], dtype="int64")[np.asarray(order)]
             if not np.isin(labels, (0, 1)).all():
@@ -252,8 +259,9 @@ def _hash(items: pd.DataFrame, order: pa.Array | None) -> str:
 def relabel(golden_set: GoldenSet, item_id: str, new_label: int) -> tuple[GoldenSet, LabelChange]:
     """Return a new set with ``item_id`` labeled ``new_label`` (0 or 1), and the change made.
 
-    The given set is left as it was. Raises ``NotFoundError`` for an unknown id and
-    ``ValidationError`` for a label other than 0/1 or one equal to the current label.
+    Every other column is kept as it was, the split included: a relabel never moves an item
+    between dev and test. The given set is left as it was. Raises ``NotFoundError`` for an
+    unknown id and ``ValidationError`` for a label other than 0/1 or one equal to the current label.
     """
     if new_label not in (0, 1) or isinstance(new_label, float):
         raise ValidationError([RowProblem(golden_set.name, None, "label", str(new_label), "new label must be 0 or 1")])

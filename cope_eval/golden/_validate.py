@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import RowProblem, ValidationError
+from ..records import SPLIT_VALUES
 from ._formats import RawTable
 from ._images import check_image, image_kind
 from ._columns import resolve_columns
@@ -149,9 +150,14 @@ def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: 
 
     # A video_digest column in the file (one cope-eval wrote) is recomputed, never trusted.
     used = {c for c in cols.values() if c} | {c for c in frame.columns if str(c) == "video_digest"}
+    split_column = next((c for c in frame.columns if str(c) == "split" and c not in used), None)
+    split, split_problem = _split(frame[split_column]) if split_column is not None else (None, None)
+    if split_problem is None and split_column is not None:
+        used.add(split_column)
     items = pd.DataFrame(
         {"id": ids, "text": text, "label": labels, "image": image, "category": columns["category"],
-         "video": video, "video_digest": digests},
+         "video": video, "video_digest": digests,
+         "split": split if split is not None else pd.Series(np.nan, index=frame.index, dtype="str")},
         index=frame.index,
         copy=False,  # the columns are fresh or read-only views; copy-on-write protects them
     )
@@ -159,6 +165,11 @@ def check_items(raw: RawTable, file: str, spec, workspace: Path, *, allow_urls: 
         if col not in used:
             name = metadata_name(str(col), items.columns, position=position)
             items[name] = _meta_text(frame[col])  # typed by load_golden_set, once bad rows are out
+            if split_column is not None and col == split_column:
+                at, value = split_problem
+                warnings.append(RowProblem(file, int(rows[at]), str(col), value,
+                                           f"the split column is kept as metadata {name!r}, not as a dev/test "
+                                           f"split: that needs every value {' or '.join(SPLIT_VALUES)}"))
     problems.sort(key=lambda p: (p.row or 0))
     return Checked(items.reset_index(drop=True), bad, problems, warnings, order, cols)
 
@@ -345,6 +356,26 @@ def _scalar_text(value):
     if value is pd.NA or value is pd.NaT:
         return None
     return _NOT_TEXT
+
+
+def _split(series: pd.Series) -> tuple[pd.Series | None, tuple[int, str | None] | None]:
+    """A file's ``split`` column read as the set's split, or why it is not one.
+
+    (split, None) when every value is ``dev`` or ``test`` (spaces around ignored): a set exported
+    with its split loads back with it. (None, None) when every value is blank: an exported set
+    without a split. Otherwise (None, (position of the first other value, that value shown)): any
+    other spelling, or a blank among dev/test, is the file's own column and stays metadata."""
+    text, nontext = _as_text(series)
+    text = text.str.strip().replace("", np.nan)
+    missing = text.isna().to_numpy() & ~nontext
+    if missing.all():
+        return None, None
+    other = ~text.isin(SPLIT_VALUES).to_numpy() | nontext
+    if not other.any():
+        return text, None
+    at = int(np.flatnonzero(other)[0])
+    value = None if missing[at] else _short(_describe(series.iat[at]))
+    return None, (at, value)
 
 
 def _meta_text(series: pd.Series) -> pd.Series:

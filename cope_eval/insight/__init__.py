@@ -15,6 +15,9 @@ from ._probes import (
     threshold_notes
 )
 from ._studies import STUDY_ID_PREFIX, StudyProgress, endpoint_mismatch, execute_study, study_status
+from ._suite import (
+    AREAS, SAMPLE_SETS, SuiteRun, SuiteSide, create_suite, execute_suite, sample_items, suite_golden, suite_scores
+)
 from ._triage import (
     DEFAULT_MIN_CONFIDENCE, mark_gap_done, policy_gaps, send_label_errors_to_relabeling, tag_item,
     triage_run, untag_item
@@ -22,22 +25,28 @@ from ._triage import (
 
 __all__ = [
     "ABLATION",
+    "AREAS",
     "ATTRIBUTION",
     "AgreementReport",
     "DEFAULT_MIN_CONFIDENCE",
     "PROBES",
+    "SAMPLE_SETS",
     "SHOWN_ITEMS",
     "STUDY_ID_PREFIX",
     "StudyKind",
     "StudyProgress",
+    "SuiteRun",
+    "SuiteSide",
     "ablation_report",
     "attribution_candidates",
     "attribution_report",
     "create_ablation",
     "create_attribution",
     "create_probe_study",
+    "create_suite",
     "endpoint_mismatch",
     "execute_study",
+    "execute_suite",
     "mark_gap_done",
     "policy_gaps",
     "probe_items",
@@ -45,8 +54,11 @@ __all__ = [
     "probe_report",
     "probe_table",
     "run_agreement",
+    "sample_items",
     "send_label_errors_to_relabeling",
     "study_status",
+    "suite_golden",
+    "suite_scores",
     "tag_item",
     "threshold_notes",
     "triage_run",

@@ -1,9 +1,12 @@
 """From scores to numbers: metrics at a threshold, threshold rules, PR/ROC curves, calibration,
 bootstrap and exact intervals, paired comparison of runs, carrying a threshold from one run to
-another, slices, fairness across groups and leaderboards.
+another, slices, fairness across groups, leaderboards and the model card's per-area table.
 Checked against scikit-learn; each metric states its rule for empty or one-class input."""
 
 from ._calibration import CalibrationCurve, ScoreHistogram, calibration, score_histogram
+from ._card_table import (
+    AREA_NO_GOLDEN, AREA_NO_SCORES, AREA_SCORED, AREA_STATUSES, AreaScores, CardTable, card_table
+)
 from ._comparison import (
     OUTCOMES, GoldenOverlap, RunComparison, align_runs, compare_runs, flips, golden_overlap
 )
@@ -26,9 +29,15 @@ from ._uncertainty import (
 )
 
 __all__ = [
+    "AREA_NO_GOLDEN",
+    "AREA_NO_SCORES",
+    "AREA_SCORED",
+    "AREA_STATUSES",
+    "AreaScores",
     "BootstrapResult",
     "CHANGES",
     "CalibrationCurve",
+    "CardTable",
     "DISPARITIES",
     "Disparity",
     "GoldenOverlap",
@@ -59,6 +68,7 @@ __all__ = [
     "best_f1_threshold",
     "bootstrap_ci",
     "calibration",
+    "card_table",
     "check_results",
     "check_threshold",
     "compare_fairness",

@@ -59,8 +59,9 @@ rate, and the share of scored items flagged."""
 DISPARITIES = ("fpr_gap", "fnr_gap", "flag_rate_ratio")
 """The disparities, in display order."""
 RUN_COLUMNS = frozenset({"item_id", "label", "score", "hard_label", "raw", "error", "latency_ms",
-                         "cached", "pred"})
-"""Columns of a run's results that are not item metadata (never offered as groups)."""
+                         "cached", "pred", "split"})
+"""Columns of a run's results that are not item metadata (never offered as groups). ``split``
+(dev or test) is the golden set's own: grouping by it would show the test split's figures."""
 _TRUE = {"true": 1.0, "false": 0.0}
 _BLOCK = 4_000_000  # resampled values held at once (resamples x groups), to bound memory
 
