@@ -131,3 +131,14 @@ def normalise_base_url(url: str) -> str:
 
 
 _EXAMPLE_URL = "http://gpu-host:8000/v1"
+
+
+def current_user() -> str:
+    """Who runs this command, as the operating system names them ("" when it cannot say): the
+    name recorded with a look at the test split from the command line."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""

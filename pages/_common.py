@@ -90,8 +90,16 @@ def golden_items(private_dir: str, golden_hash: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def results(private_dir: str, run_id: str, stored: int) -> pd.DataFrame:
-    """A run's results frame; ``stored`` (its prediction count) keys a run still in progress."""
+    """A run's results frame on its golden set's dev split (every item when it has none);
+    ``stored`` (its prediction count) keys a run still in progress."""
     return run_results(_store(private_dir), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def test_results(private_dir: str, run_id: str, stored: int) -> pd.DataFrame:
+    """A run's results frame on its test split, for a page that has recorded the reveal
+    (pages/_test_reveal.py): reading it records nothing."""
+    return run_results(_store(private_dir), run_id, split="test")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

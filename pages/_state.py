@@ -131,6 +131,12 @@ TRANSFER_ASKED = "transfer_asked"
 """The choices of the last "Find B's threshold" press (runs, keep, A's threshold, allow): the
 transfer shown, until another pair of runs is picked."""
 TRANSFER_USE = "transfer_use"
+REVEAL_TEST = "reveal_test"
+SPLIT_FRACTION = "split_fraction"
+SPLIT_SEED = "split_seed"
+SPLIT_SAVE = "split_save"
+REVEALED = "revealed"
+"""Ids of the runs whose test-split figures this session revealed (each reveal recorded once)."""
 
 # -- Predictions browser (pages/_predictions.py, on the Evaluate page) ------------------------
 PREDICTIONS_THRESHOLD = "predictions_threshold"
@@ -229,7 +235,8 @@ _DEFAULTS = {
     COMPARE_THRESHOLD: 0.5, COMPARE_CHOICE: {"value": 0.5, "rule": None, "target": None, "run_id": None},
     TARGET_PRECISION: 0.9, TARGET_RECALL: 0.9, FLIPS_PAGE: 1,
     FAIRNESS_BY: [], FAIRNESS_USE_CUT: False, FAIRNESS_CUT: 0.5, FAIRNESS_MIN_ITEMS: 30, FAIRNESS_PAGE: 1,
-    TRANSFER_KEEP: "precision", TRANSFER_AT: "own", TRANSFER_ALLOW: False, TRANSFER_ASKED: None,
+    TRANSFER_KEEP: "precision", TRANSFER_AT: "own", TRANSFER_ALLOW: False, TRANSFER_ASKED: None, REVEALED: [],
+    SPLIT_FRACTION: 0.3, SPLIT_SEED: 0,
     EXPORT_VALUE: 0.9,
     PROBES_ITEMS: "sample", PROBES_LIMIT: 100, PROBES_SEED: 0, PROBES_SHOW: "not flipped",
     TRIAGE_MIN_CONFIDENCE: 0.8, TRIAGE_PENDING: None,

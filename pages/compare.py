@@ -7,7 +7,7 @@ import streamlit as st
 
 from cope_eval.app import at_threshold, pair_ending_with, pick_threshold, scored_runs
 from cope_eval.charts import calibration_figure, confusion_matrix_figure, pr_figure, roc_figure, sweep_figure
-from pages import _common, _compare_changes, _compare_fairness, _compare_transfer, _state
+from pages import _common, _compare_changes, _compare_fairness, _compare_transfer, _state, _test_reveal
 
 _state.require_app()
 
@@ -72,6 +72,7 @@ if view.note:
     st.warning(view.note)
 st.dataframe(view.metrics, key="compare_metrics", column_config={
     m: st.column_config.NumberColumn(format="%.3f") for m in ("precision", "recall", "f1", "accuracy")})
+_test_reveal.show(picked, threshold=threshold)
 matrix_col, sweep_col = st.columns(2)
 matrix_col.plotly_chart(confusion_matrix_figure(view.focus), key="compare_confusion")
 sweep_col.plotly_chart(sweep_figure(sweeps, threshold=threshold), key="compare_sweep")

@@ -7,18 +7,19 @@ import streamlit as st
 
 from cope_eval.app import escape_markdown, files_table, scored_runs
 from cope_eval.export import TransferFrom, build_bundle, bundle_zip, completed_probes, write_bundle
-from pages import _common, _state
+from pages import _auth, _common, _state
 
 _state.require_app()
 
 
 @st.cache_data(show_spinner="Building the export bundle…", max_entries=4)
 def _bundle(private_dir: str, root: str, run_id: str, stored: int, threshold: float | None, pick: str | None,
-            transfer_from: TransferFrom | None, probes: tuple[str, ...]):
+            transfer_from: TransferFrom | None, probes: tuple[str, ...], who: str):
     """The run's bundle at one threshold and the same as a zip, built once per choice (and again
-    when a probe of the run completes: the card carries the newest)."""
+    when a probe of the run completes: the card carries the newest). Its card shows the test
+    split's figures: each build is one recorded look at them, by ``who``."""
     bundle = build_bundle(_common.store_at(private_dir), run_id, workspace_root=Path(root), threshold=threshold,
-                          pick=pick, transfer_from=transfer_from)
+                          pick=pick, transfer_from=transfer_from, who=who)
     name = f"{bundle.card['policy']['name']}-{bundle.card['policy']['version_id'][7:15]}"
     return bundle, bundle_zip(bundle, folder=name), name
 
@@ -77,7 +78,7 @@ elif mode == "max_f1":
     pick = "max-f1"
 
 built = _common.attempt(_bundle, str(ws.private_dir), str(ws.root), run_id, runs[run_id].stored, threshold, pick,
-                        transfer_from, completed_probes(store, run_id))
+                        transfer_from, completed_probes(store, run_id), _auth.current_author() or "")
 if built is None:
     st.stop()
 bundle, archive, name = built
@@ -91,6 +92,12 @@ if mode == "compare" and bundle.threshold.value != compare["value"]:
 for column, metric in zip(st.columns(4), ("precision", "recall", "f1", "accuracy")):
     ci = intervals[metric]
     column.metric(metric, f"{metrics[metric]:.3f}", help=f"95% interval {ci['low']:.3f} to {ci['high']:.3f}")
+held_out = bundle.card["test_split"]
+st.caption(escape_markdown(
+    f"On the dev split. Test split ({held_out['items']:,} held-out items) at this threshold: "
+    + ", ".join(f"{m} {held_out['metrics'][m]:.3f}" for m in ("precision", "recall", "f1"))
+    + f"; looked at {held_out['looks_before_export']} time(s) before this export." if held_out["has_split"] else
+    "The golden set has no test split: these figures are on the items the policy was tuned on."))
 probe = bundle.card["steerability"]
 st.caption(escape_markdown(
     f"Steerability probe {probe['study_id']}: inverting the policy flipped {probe['flip_rate']['estimate']:.0%} "

@@ -1,13 +1,13 @@
 """Golden sets: add one from a file through the import step (delimiter, encoding, columns, label
 rule; every bad row shown before anything is saved), browse it with thumbnails, check the label
-balance, see how it was imported, correct a label with a reason."""
+balance, see how it was imported, split it into dev and test, correct a label with a reason."""
 
 import streamlit as st
 
 from cope_eval.app import categories, escape_markdown, filter_items, golden_set_labels, label_balance, page_of, summarise
 from cope_eval.golden import correct_label, import_note, with_thumbnails
 from cope_eval.records import short_id
-from pages import _auth, _common, _golden_import, _state, _video
+from pages import _auth, _common, _golden_import, _golden_split, _state, _video
 
 _state.require_app()
 
@@ -50,6 +50,7 @@ with browse:
         st.caption(f"{balance['items'][0]:,} items: {balance['gold 1'][0]:,} labeled 1, {balance['gold 0'][0]:,} labeled 0")
         st.dataframe(balance, hide_index=True, key="golden_balance",
                      column_config={"share 1": st.column_config.NumberColumn(format="percent")})
+        _golden_split.draw(store, golden_hash, items)
         search_col, label_col, category_col = st.columns([3, 1, 2])
         search = search_col.text_input("Search text or id", key=_state.GOLDEN_SEARCH)
         label = label_col.selectbox("Gold label", [_state.ALL, 1, 0], key=_state.GOLDEN_LABEL_FILTER)

@@ -12,7 +12,7 @@ from sklearn.metrics import f1_score, precision_score, recall_score
 
 from cope_eval.cli import main
 from cope_eval.golden import load_golden_set, write_golden_set
-from cope_eval.store import Store
+from cope_eval.store import Store, recorded_reveals
 from tests.factories import POLICY_TEXT, make_golden
 from tests.stub_server import StubServer, chat_requests
 from tests.test_cli_errors import one_error_line
@@ -101,7 +101,7 @@ def test_run_split_test_on_a_set_without_a_split_is_refused_before_anything_is_s
     policy.write_text(POLICY_TEXT)
     with StubServer(by_content({})) as server:
         code = main(["run", "--golden", str(plain), "--policy", str(policy), "--base-url", server.base_url,
-                     "--model", "stub", "--split", "test"])
+                     "--model", "stub", "--split", "test", "--reveal-test"])
     assert chat_requests(server) == []
     assert code == 2
     assert one_error_line(capsys) == ("error: This golden set has no test split: make one with cope-eval split "
@@ -120,7 +120,8 @@ def test_run_split_reports_and_writes_only_that_splits_items(workspace, plain, c
     policy.write_text(POLICY_TEXT)
     with StubServer(by_content(ranked_scores(golden))) as server:
         code = main(["run", "--golden", str(out), "--policy", str(policy), "--base-url", server.base_url,
-                     "--model", "stub", "--concurrency", "4", "--split", split, "--out", str(workspace.root / "o")])
+                     "--model", "stub", "--concurrency", "4", "--split", split, "--out", str(workspace.root / "o")]
+                    + ([] if split == "dev" else ["--reveal-test"]))
     assert code == 0
     printed = capsys.readouterr().out
     items = golden.items if split == "all" else golden.items[golden.items["split"] == split]
@@ -136,3 +137,51 @@ def test_run_split_reports_and_writes_only_that_splits_items(workspace, plain, c
     metrics = json.loads((workspace.root / "o" / "metrics.json").read_text())
     assert (metrics["split"], metrics["split_items"], metrics["items"]) == (split, len(items), 40)
     assert metrics["f1"] == pytest.approx(f1_score(y, pred))
+
+
+def _split_file(workspace, plain, capsys):
+    out = workspace.root / "split.csv"
+    main(["split", str(plain), "--out", str(out)])
+    capsys.readouterr()
+    policy = workspace.root / "policy.md"
+    policy.write_text(POLICY_TEXT)
+    return out, policy, load_golden_set(out, workspace.root).golden_set
+
+
+@pytest.mark.parametrize("split", ["test", "all"])
+def test_test_figures_without_reveal_test_are_refused_before_anything_is_sent(workspace, plain, capsys, split):
+    out, policy, golden = _split_file(workspace, plain, capsys)
+    with StubServer(by_content(ranked_scores(golden))) as server:
+        code = main(["run", "--golden", str(out), "--policy", str(policy), "--base-url", server.base_url,
+                     "--model", "stub", "--split", split])
+    assert chat_requests(server) == [] and code == 2
+    assert one_error_line(capsys) == (f"error: --split {split} shows the test split's figures: they are shown only "
+                                      "on purpose; add --reveal-test to look at them on purpose (each look is "
+                                      "recorded for the policy).")
+    with Store(workspace.private_dir) as store:
+        assert store.runs() == []
+
+
+def test_the_default_report_is_dev_and_reveal_test_adds_test_and_is_recorded(workspace, plain, capsys):
+    out, policy, golden = _split_file(workspace, plain, capsys)
+    scores = ranked_scores(golden)
+    argv = ["run", "--golden", str(out), "--policy", str(policy), "--model", "stub", "--concurrency", "4"]
+    with StubServer(by_content(scores)) as server:
+        assert main(argv + ["--base-url", server.base_url]) == 0
+        dev_only = capsys.readouterr().out
+        assert main(argv + ["--base-url", server.base_url, "--reveal-test"]) == 0
+        revealed = capsys.readouterr().out
+    blocks = {}
+    for split in ("dev", "test"):
+        items = golden.items[golden.items["split"] == split]
+        pred = (items["text"].map(scores) >= 0.5).astype(int).to_numpy()
+        blocks[split] = f"f1                 {f1_score(items['label'].to_numpy(), pred):.4f}"
+    assert blocks["dev"] in dev_only and "test:" not in dev_only and dev_only.count("f1   ") == 1
+    assert blocks["dev"] in revealed and blocks["test"] in revealed
+    assert re.search(r"^split +test: \d+ of 40 items", revealed, re.M)
+    with Store(workspace.private_dir) as store:
+        shown = re.search(r"^run +(\S+)$", revealed, re.M).group(1)
+        other = re.search(r"^run +(\S+)$", dev_only, re.M).group(1)
+        looks = recorded_reveals(store, other)  # both runs: one policy, one golden-set lineage
+    assert looks.count == 1 and looks.looks["place"].tolist() == ["cli"]
+    assert looks.looks["run_id"].tolist() == [shown]  # the run shown with --reveal-test

@@ -100,9 +100,10 @@ def test_card_json_has_every_field_with_the_right_values(store, workspace):
     assert card == bundle.card
     assert list(card) == ["format", "cope_eval_version", "exported", "policy", "model", "server", "template",
                           "answer_mode",
-                          "threshold", "transfer", "golden_set", "metrics", "confidence_intervals", "curves", "per_category",
+                          "threshold", "transfer", "test_split", "golden_set", "metrics", "confidence_intervals", "curves", "per_category",
                           "per_category_mean", "run", "zentropi", "steerability", "files", "warnings"]
     assert card["transfer"] is None  # set only for a threshold carried over from another run
+    assert card["test_split"] == {"has_split": False}
     assert card["steerability"] == {"probed": False, "note": f"not probed: run `python -m cope_eval probe {run.id}`, "
                                                              "or Insight > Steerability probes"}
     assert card["format"] == CARD_FORMAT and card["cope_eval_version"] == cope_eval.__version__

@@ -298,8 +298,9 @@ def test_split_results_cuts_a_runs_results_and_metrics_match_sklearn(store, work
     golden = make_split(make_golden(40), test_fraction=0.3, seed=0)
     store.put_golden_set(golden)
     run, _ = scored_run(store, workspace, golden)
-    results = run_results(store, run.id)
+    results = run_results(store, run.id, split="all")
     assert results["split"].tolist() == golden.items["split"].tolist()
+    assert run_results(store, run.id).equals(split_results(results, "dev"))  # dev unless test is asked for
     for split, n in (("dev", 28), ("test", 12), ("all", 40)):
         part = split_results(results, split)
         assert len(part) == n and (split == "all" or set(part["split"]) == {split})

@@ -33,7 +33,7 @@ from ._study_start import start_study
 from ._study_views import clause_table, hunk_table, signed_colours, study_choices, with_text
 from ._views import (
     categories, escape_markdown, files_table, filter_items, golden_preview, golden_set_labels,
-    label_balance, page_of, problems_table, version_history
+    label_balance, page_of, problems_table, split_sizes, version_history
 )
 from ._workspace_summary import NextStep, RecentRun, ago, next_step, recent_runs, recent_runs_frame, summarise
 
@@ -108,6 +108,7 @@ __all__ = [
     "predictions_page",
     "predictions_table",
     "problems_table",
+    "split_sizes",
     "recent_runs",
     "recent_runs_frame",
     "resume_run",

@@ -98,6 +98,14 @@ def filter_items(items: pd.DataFrame, *, search: str = "", label: int | None = N
     return items[keep]
 
 
+def split_sizes(items: pd.DataFrame) -> tuple[int, int] | None:
+    """(dev items, test items) of a golden set's items; None when it has no split."""
+    if "split" not in items.columns or not items["split"].notna().any():
+        return None
+    test = int((items["split"] == "test").sum())
+    return len(items) - test, test
+
+
 def page_of(frame: pd.DataFrame, page: int, page_size: int = 50) -> tuple[pd.DataFrame, int]:
     """Rows of 1-based page ``page`` (clamped to the pages there are) and the number of pages."""
     pages = max(1, math.ceil(len(frame) / page_size))

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..config import workspace_from_env
+from ..config import current_user, workspace_from_env
 from ._options import add_run, add_threshold, threshold_flag
 from ._transfer import KEEP_CHOICES
 
@@ -82,7 +82,7 @@ def export_command(args) -> int:
     with Store(workspace.private_dir) as store:
         bundle = export_bundle(store, args.run, args.out, workspace_root=workspace.root, threshold=args.threshold,
                                pick=args.pick, transfer_from=transfer_from, allow_urls=args.allow_urls,
-                               overwrite=args.overwrite)
+                               overwrite=args.overwrite, who=current_user())
     card = bundle.card
     m, intervals = card["metrics"], card["confidence_intervals"]["intervals"]
     print(f"{args.run}: bundle written to {args.out}")
@@ -90,6 +90,14 @@ def export_command(args) -> int:
     for name in ("precision", "recall", "f1"):
         i = intervals[name]
         print(f"{name.ljust(9)}  {m[name]:.4f} (95% interval {i['low']:.4f} to {i['high']:.4f})")
+    held_out = card["test_split"]
+    if held_out["has_split"]:
+        t, looks = held_out["metrics"], held_out["looks_before_export"]
+        print(f"test       precision {t['precision']:.4f}, recall {t['recall']:.4f}, f1 {t['f1']:.4f} on the "
+              f"{held_out['items']:,} held-out test items (the figures above: dev); the test split was looked at "
+              f"{looks} time{'s' if looks != 1 else ''} before this export")
+    else:
+        print("test       none: the golden set has no test split (cope-eval split makes one)")
     print(f"files      {', '.join(bundle.files)}")
     for warning in bundle.warnings:
         _say(f"warning: {warning}")

@@ -11,8 +11,8 @@ from ..config import workspace_from_env
 from ..errors import CopeEvalError
 from . import (
     _clauses as cli_clauses, _compare as cli_compare, _export as cli_export, _fairness as cli_fairness,
-    _insight as cli_insight, _run as cli_run, _split as cli_split, _suite as cli_suite, _transfer as cli_transfer,
-    _triage as cli_triage
+    _insight as cli_insight, _run as cli_run, _split as cli_split, _suggest as cli_suggest, _suite as cli_suite,
+    _transfer as cli_transfer, _triage as cli_triage
 )
 
 # Starting fast: this module and every command module import only the standard library and the
@@ -34,6 +34,7 @@ REMEDIES = {
     "no_cut": "or leave out --cut to make each value a group",
     "min_items": "set it with --min-items N",
     "allow_different": "carry it over anyway, on the items both runs scored, with --allow-different",
+    "reveal_test": "add --reveal-test to look at them on purpose (each look is recorded for the policy)",
 }
 """How the CLI fixes what an error's ``options`` name (``CopeEvalError.with_remedies``)."""
 
@@ -116,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_triage.add_commands(commands)
     cli_suite.add_commands(commands)
     cli_split.add_commands(commands)
+    cli_suggest.add_commands(commands)
     return parser
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._util.atomic_files import replace_atomic
-from ..config import normalise_base_url, workspace_from_env
+from ..config import current_user, normalise_base_url, workspace_from_env
 from ..errors import ConfigError, CopeEvalError
 from ..records import SPLITS, Endpoint, PolicyVersion
 from ._options import (
@@ -76,9 +76,13 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
                      help="another server of the same model to share the work (repeatable; same key and concurrency)")
     add_threshold(run, "score >= T is \"1\", from 0 to 1", default=0.5)
     add_api_key_env(run, "environment variable holding the API key", default="COPE_API_KEY")
-    run.add_argument("--split", choices=SPLITS, default="all",
-                     help="report and gate on the golden set's dev or test items, or all (every item is scored "
-                          "either way; a set without a split is all dev)")
+    run.add_argument("--split", choices=SPLITS, default="dev",
+                     help="report and gate on the golden set's dev items (the default), its test items, or all; "
+                          "every item is scored either way, and a set without a split is all dev. test and all "
+                          "show the test split's figures: they need --reveal-test")
+    run.add_argument("--reveal-test", action="store_true",
+                     help="look at the test split's figures on purpose (with --split dev: after the dev ones); "
+                          "each look is recorded for the policy, and the export card counts them")
     run.add_argument("--out", type=Path, metavar="DIR", help="write metrics.json and predictions.csv here")
     run.add_argument("--no-cache", action="store_true", help="send every item even when a cached answer exists")
     run.add_argument("--fail-under-f1", type=threshold_flag("--fail-under-f1"), metavar="X",
@@ -100,7 +104,7 @@ def _golden_flag(check: str, flag: str):
 
 
 def run_command(args) -> int:
-    from ..golden import ColumnSpec, LabelRule, VideoLimits, add_golden_set, check_split, load_golden_set
+    from ..golden import ColumnSpec, LabelRule, VideoLimits, add_golden_set, load_golden_set
     from ..scoring import TEMPLATES, create_run
     from ..store import Store
 
@@ -122,7 +126,7 @@ def run_command(args) -> int:
                              encoding=args.encoding, label_rule=rule, video_limits=limits)
     for warning in loaded.warnings[:5]:
         _say(f"warning: {warning}")
-    check_split(loaded.golden_set.items, args.split)  # before anything is sent: --split test needs a split
+    _check_reveal(loaded.golden_set.items, args)  # before anything is sent
     policy = _read_policy(args.policy)
     with Store(workspace.private_dir) as store:
         add_golden_set(store, loaded, origin=f"file {args.golden}")  # with its import rule, before the run
@@ -147,7 +151,8 @@ def resume_command(args) -> int:
             return _resume_study(store, args, workspace.root)
         run = store.run(args.run_id)
         endpoint = Endpoint(run.base_url, run.model, key_for_run(run, args.api_key_env))
-        args.threshold, args.fail_under_f1, args.max_error_rate, args.split = run.threshold, None, None, "all"
+        args.threshold, args.fail_under_f1, args.max_error_rate = run.threshold, None, None
+        args.split, args.reveal_test = "dev", False
         return _execute_and_report(store, run.id, endpoint, workspace.root, args, retry_errors=args.retry_errors)
 
 
@@ -166,11 +171,22 @@ def _resume_study(store, args, root: Path) -> int:
     return 0
 
 
+def _check_reveal(items, args) -> None:
+    """Refuse, before anything is sent, a split the set lacks, and test figures not asked for."""
+    from ..store import check_split
+
+    check_split(items, args.split)
+    if args.split != "dev" and not args.reveal_test:
+        raise ConfigError(f"--split {args.split} shows the test split's figures: they are shown only on purpose.",
+                          options=("reveal_test",))
+    if args.reveal_test:
+        check_split(items, "test")
+
+
 def _execute_and_report(store, run_id, endpoint, root, args, **options) -> int:
-    from ..golden import split_results
     from ..metrics import metrics_at_threshold
     from ..scoring import execute_run
-    from ..store import run_results
+    from ..store import has_split, reveal_test, run_results
 
     bar = _ProgressBar() if sys.stderr.isatty() else None
     try:
@@ -191,10 +207,15 @@ def _execute_and_report(store, run_id, endpoint, root, args, **options) -> int:
         return EXIT_STOPPED
     for warning in result.budget_warnings:
         _say(f"warning: {warning}")
-    results = split_results(run_results(store, run_id), args.split)
+    results = run_results(store, run_id, split=args.split)
+    if args.split != "dev" and has_split(results):
+        store.record_test_reveal(run_id, who=current_user(), place="cli")
     metrics = metrics_at_threshold(results, threshold=args.threshold)
     run = result.run
     print(_summary(run, metrics, result, _scope(args.split, results, run.n_items)))
+    if args.reveal_test and args.split == "dev":
+        test = reveal_test(store, run_id, who=current_user(), place="cli")
+        print(f"\n{_summary(run, metrics_at_threshold(test, threshold=args.threshold), result, _scope('test', test, run.n_items))}")
     reasons = _error_reasons(store, run_id) if metrics.errors else None
     if reasons:
         print(reasons)
@@ -211,7 +232,7 @@ def _execute_and_report(store, run_id, endpoint, root, args, **options) -> int:
 
 def _scope(split: str, results, n_items: int) -> str | None:
     """What the ``split`` row of the summary says: None for every item."""
-    from ..golden import has_split
+    from ..store import has_split
 
     if split == "all":
         return None

@@ -23,7 +23,10 @@ method: run | given | max_f1 | min_precision | min_recall | transfer, target, de
 template, answer_mode, policy_version_id and golden_hash, keep, threshold_a, target, achieved,
 reachable, rationale, items_compared, items, hard_label_b, metrics_a, and changes: a, b and b - a
 with intervals per metric of ``metrics.CHANGES``);
-``golden_set`` (name, hash, n_items); ``metrics`` (``ThresholdMetrics`` at the threshold);
+``test_split`` (has_split; with a split: the test items, their metrics and intervals at the
+threshold, looks_before_export and the last looks: who, place, created, run_id);
+``golden_set`` (name, hash, n_items); ``metrics`` (``ThresholdMetrics`` at the threshold, on the
+dev split when the set has one);
 ``confidence_intervals`` (method, confidence, n_resamples, random_state, intervals: estimate, low,
 high per metric of ``CI_METRICS``); ``curves`` (average_precision, roc_auc, hard_label, note,
 file); ``per_category`` (one row per category: counts and ratios) and ``per_category_mean``
@@ -70,6 +73,7 @@ from ._zentropi import (
     criteria_bytes, criteria_warnings, samples_csv, samples_json, zentropi_model, zentropi_samples
 )
 from . import _card as export_card
+from ._held_out import held_out_section
 from ._transfer import TransferFrom, transfer_card, transfer_runs
 
 CARD_FORMAT = "cope-eval/policy-card@1"
@@ -167,10 +171,14 @@ def _transferred_threshold(transfer: ThresholdTransfer) -> ChosenThreshold:
 
 def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: float | None = None,
                  pick: str | None = None, transfer_from: TransferFrom | None = None, allow_urls: bool = False,
-                 n_resamples: int = 1000, confidence: float = 0.95, random_state: int = 0) -> Bundle:
+                 who: str = "", n_resamples: int = 1000, confidence: float = 0.95, random_state: int = 0) -> Bundle:
     """Everything ``write_bundle`` writes, for one run's policy version at one threshold: the run's
     own, ``threshold``, one picked by the rule ``pick``, or the one that keeps another run's
-    operating point (``transfer_from``, see ``transfer_runs``; its rationale goes on the card)."""
+    operating point (``transfer_from``, see ``transfer_runs``; its rationale goes on the card).
+
+    Every figure and file is on the golden set's dev split (all items when it has none), and the
+    threshold is chosen there; the card's ``test_split`` gives the held-out figures, and building
+    it is recorded as one look at the test split by ``who`` (``held_out_section``)."""
     run = store.run(run_id)
     version = store.policy_version(run.policy_version_id)
     golden = store.golden_set(run.golden_hash)
@@ -215,6 +223,9 @@ def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: 
                  steerability, list(files), warnings, n_resamples=n_resamples, confidence=confidence,
                  random_state=random_state)
     card["transfer"] = _plain(transfer_card(store, chosen.transfer))
+    card["test_split"] = _plain(held_out_section(store, run, chosen.value, who=who, metrics=CI_METRICS,
+                                                 n_resamples=n_resamples, confidence=confidence,
+                                                 random_state=random_state))
     files["card.json"] = (json.dumps(card, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
     files["card.md"] = export_card.card_markdown(card, diff.unified if diff else None).encode("utf-8")
     files["curves.html"] = export_card.curves_html(scored, chosen, card).encode("utf-8")
@@ -336,6 +347,7 @@ def _card(run, version, labels, golden, results, scored, chosen, hard_label, par
         "threshold": {"value": chosen.value, "method": chosen.method, "target": chosen.target,
                       "description": chosen.description, "note": chosen.note},
         "transfer": None,  # filled in by build_bundle: it reads the source run from the store
+        "test_split": None,  # filled in by build_bundle: it records the look at the test split
         "golden_set": {"name": golden.name, "hash": golden.hash, "n_items": len(golden)},
         "metrics": metrics.to_dict(),
         "confidence_intervals": {

@@ -94,6 +94,7 @@ def card_markdown(card: dict, diff: str | None) -> str:
     out += ["", f"Counts: {m['tp']} TP, {m['fp']} FP, {m['fn']} FN, {m['tn']} TN over {m['n']} scored items; "
             f"{m['errors']} without a score (errors and unscored items are left out, never counted as 0). "
             f"Intervals: {ci['method']}, {ci['n_resamples']} resamples.", ""]
+    out += _held_out(card.get("test_split"), ci["confidence"])
     out += _categories(card)
     curves = card["curves"]
     out += ["## Curves", "", "Open [curves.html](curves.html): precision-recall, ROC, metrics by threshold "
@@ -118,6 +119,32 @@ KEPT = {"precision": "the lowest threshold of this run whose precision is at lea
                      "run's; ties go to the higher threshold"}
 CHANGE_NAMES = {"precision": "precision", "recall": "recall", "f1": "f1", "flag_rate": "flag rate",
                 "fpr": "false positive rate"}
+
+
+def _held_out(section: dict | None, confidence: float) -> list[str]:
+    """The test split's figures at this threshold, and the looks at it before this export."""
+    if not section:
+        return []
+    if not section["has_split"]:
+        return ["The golden set has no test split: every figure here is on the items the policy was iterated "
+                "on, so it flatters the policy. Split it (`cope-eval split`) to keep a held-out test.", ""]
+    m, looks = section["metrics"], section["looks_before_export"]
+    out = ["## Test split (held out)", "",
+           f"The figures above are on the dev split. On the {section['items']} test items, at the same threshold:", ""]
+    rows = [(name, _num(m[name]), f"{_num(i['low'])} to {_num(i['high'])}")
+            for name, i in section["intervals"].items()]
+    out += _table(("metric", "value", f"{confidence:.0%} interval"), rows)
+    out += ["", f"Looked at **{looks}** time{'s' if looks != 1 else ''} before this export "
+            "(each look at the test split is recorded; this export is one more)."
+            + (" Looks:" if looks else ""), ""]
+    if looks:
+        out += _table(("who", "where", "when", "run"),
+                      [(look["who"] or "not given", look["place"], look["created"], look["run_id"])
+                       for look in section["looks"]])
+        if looks > len(section["looks"]):
+            out += ["", f"(the last {len(section['looks'])} of {looks} are listed)"]
+        out.append("")
+    return out
 
 
 def _transfer(transfer: dict | None, threshold: dict) -> list[str]:

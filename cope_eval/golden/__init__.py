@@ -15,9 +15,10 @@ from ._named import find_golden_set
 from ._metadata import METADATA_RESERVED, metadata_columns, metadata_json, metadata_name, typed_metadata
 from ._registry import add_golden_set, correct_label, import_note
 from ._split import (
-    DEFAULT_SEED, DEFAULT_TEST_FRACTION, SplitResult, assign_split, check_split, check_test_fraction, has_split,
-    make_split, split_counts, split_golden_set, split_results
+    DEFAULT_SEED, DEFAULT_TEST_FRACTION, SplitResult, assign_split, check_test_fraction, make_split, split_counts,
+    split_golden_set
 )
+from ..store import check_split, has_split, split_results  # the split as reports see it: the store's results
 from ._thumbnails import uploaded_image_data_url, video_thumbnail, with_thumbnails
 from ._videos import (
     MAX_VIDEO_BYTES, MAX_VIDEO_SECONDS, VideoLimits, check_video, first_frame, load_video_bytes, video_data_url,

@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from ..records import SPLIT_VALUES, SPLITS, GoldenSet, short_id
-from ..store import Store
+from ..records import SPLIT_VALUES, GoldenSet, short_id
+from ..store import Store, has_split
 from ._load import golden_set_hash
 
 DEFAULT_TEST_FRACTION = 0.3
@@ -79,11 +79,6 @@ def check_test_fraction(value, *, source: str = "The test fraction") -> float:
         raise ConfigError(f"{source} must be a number between 0 and 1 (both excluded: each split needs items), "
                           f"not {value}.")
     return number
-
-
-def has_split(frame: pd.DataFrame) -> bool:
-    """True when ``frame`` (a set's items or a run's results) has a dev/test split."""
-    return "split" in frame.columns and bool(frame["split"].notna().any())
 
 
 def assign_split(items: pd.DataFrame, *, test_fraction: float, seed: int = DEFAULT_SEED) -> pd.Series:
@@ -156,26 +151,6 @@ def split_counts(items: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(by)
     counts = frame.groupby(list(by), sort=True, dropna=False).size().rename("items").reset_index()
     return counts.astype({"items": int})
-
-
-def split_results(results: pd.DataFrame, split: str) -> pd.DataFrame:
-    """The rows of ``results`` (a run's results, or a set's items) in ``split`` (``SPLITS``).
-
-    ``all`` is every row. A frame without a split is all dev, as sets were before splits: ``dev``
-    is every row, and ``test`` is an error (there is no test split to report)."""
-    check_split(results, split)
-    if split == "all" or not has_split(results):
-        return results
-    return results[(results["split"] == split).fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
-
-
-def check_split(frame: pd.DataFrame, split: str) -> None:
-    """Raise ``ConfigError`` unless ``split`` can be reported for ``frame`` (see ``split_results``)."""
-    if split not in SPLITS:
-        raise ConfigError(f"Unknown split {split!r}; use one of {', '.join(SPLITS)}.")
-    if split == "test" and not has_split(frame):
-        raise ConfigError("This golden set has no test split: make one with cope-eval split (or on the Golden "
-                          "sets page), then score that version.")
 
 
 def _strata(items: pd.DataFrame) -> np.ndarray:

@@ -1,18 +1,25 @@
 """The workspace's SQLite store: the one module that owns SQL, its numbered migrations, a run's
 status (stored, corrected for a dead owner process) and a run's results as one frame."""
 
-from ._results import run_results, with_predicted_labels
+from ._results import check_split, has_split, run_results, split_results, with_predicted_labels
+from ._reveals import Reveals, recorded_reveals, reveal_test
 from ._run_status import RunState, effective_status, refuse_if_being_scored, run_state, scoring_here
 from ._store import Store, utc_now
 
 __all__ = [
+    "Reveals",
     "RunState",
     "Store",
+    "check_split",
     "effective_status",
+    "has_split",
+    "recorded_reveals",
     "refuse_if_being_scored",
+    "reveal_test",
     "run_results",
     "run_state",
     "scoring_here",
+    "split_results",
     "utc_now",
     "with_predicted_labels",
 ]

@@ -1,19 +1,28 @@
-"""A run's results as one frame: gold items joined with their predictions."""
+"""A run's results as one frame: gold items joined with their predictions, cut to a split.
+
+The dev/test discipline is kept here, where every figure's items come from: ``run_results``
+gives the **dev** split unless a caller asks for ``test`` or ``all``, so no report shows test
+figures by accident. A set without a split is all dev, as sets were before splits. Showing test
+figures on purpose is a *reveal*, recorded per policy lineage (``_reveals``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from ..errors import ConfigError
+from ..records import SPLITS
 from ._store import Store
 
 
-def run_results(store: Store, run_id: str) -> pd.DataFrame:
-    """One row per golden item of the run, in golden order.
+def run_results(store: Store, run_id: str, *, split: str = "dev") -> pd.DataFrame:
+    """One row per golden item of the run in ``split`` (``SPLITS``; see ``split_results``), in
+    golden order.
 
-    Columns: ``item_id``, ``label``, ``category`` and metadata from the golden set; ``score``,
-    ``hard_label``, ``raw``, ``error``, ``latency_ms``, ``cached`` from the prediction. Items not
-    scored yet have no score and the error ``"not scored yet"`` so no metric counts them.
+    Columns: ``item_id``, ``label``, ``category``, ``split`` and metadata from the golden set;
+    ``score``, ``hard_label``, ``raw``, ``error``, ``latency_ms``, ``cached`` from the prediction.
+    Items not scored yet have no score and the error ``"not scored yet"`` so no metric counts them.
     """
     run = store.run(run_id)
     items = store.golden_set(run.golden_hash).items.drop(columns=["text", "image", "video", "video_digest"])
@@ -24,7 +33,7 @@ def run_results(store: Store, run_id: str) -> pd.DataFrame:
         merged["error"] = merged["error"].astype(object)
         merged.loc[missing, "error"] = "not scored yet"
     merged["score"] = merged["score"].astype(np.float64)
-    return merged
+    return split_results(merged, split)
 
 
 def with_predicted_labels(results: pd.DataFrame, threshold: float) -> pd.DataFrame:
@@ -32,3 +41,28 @@ def with_predicted_labels(results: pd.DataFrame, threshold: float) -> pd.DataFra
     pred = pd.array(np.where(results["score"].to_numpy() >= threshold, 1, 0), dtype="Int64")
     pred[results["error"].notna().to_numpy() | results["score"].isna().to_numpy()] = pd.NA
     return results.assign(pred=pred)
+
+
+def has_split(frame: pd.DataFrame) -> bool:
+    """True when ``frame`` (a set's items or a run's results) has a dev/test split."""
+    return "split" in frame.columns and bool(frame["split"].notna().any())
+
+
+def split_results(results: pd.DataFrame, split: str) -> pd.DataFrame:
+    """The rows of ``results`` (a run's results, or a set's items) in ``split`` (``SPLITS``).
+
+    ``all`` is every row. A frame without a split is all dev, as sets were before splits: ``dev``
+    is every row, and ``test`` is an error (there is no test split to report)."""
+    check_split(results, split)
+    if split == "all" or not has_split(results):
+        return results
+    return results[(results["split"] == split).fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
+
+
+def check_split(frame: pd.DataFrame, split: str) -> None:
+    """Raise ``ConfigError`` unless ``split`` can be reported for ``frame`` (see ``split_results``)."""
+    if split not in SPLITS:
+        raise ConfigError(f"Unknown split {split!r}; use one of {', '.join(SPLITS)}.")
+    if split == "test" and not has_split(frame):
+        raise ConfigError("This golden set has no test split: make one with cope-eval split (or on the Golden "
+                          "sets page), then score that version.")

@@ -95,3 +95,17 @@ MIGRATIONS.append(("m006_adaptive_concurrency", """
 MIGRATIONS.append(("m007_run_progress", """
     ALTER TABLE runs ADD COLUMN progress TEXT
 """))
+
+# The dev/test discipline: each deliberate look at a run's test-split figures (``store.reveal_test``)
+# is one row, counted per policy lineage (the policy's name) and golden-set lineage (its first
+# version, so relabels and the split version itself count together) for the export card.
+MIGRATIONS.append(("m008_test_reveals", """
+    CREATE TABLE test_reveals (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        policy TEXT NOT NULL, lineage TEXT NOT NULL REFERENCES golden_sets(hash),
+        run_id TEXT NOT NULL REFERENCES runs(id), policy_version_id TEXT NOT NULL REFERENCES policy_versions(id),
+        golden_hash TEXT NOT NULL REFERENCES golden_sets(hash),
+        who TEXT NOT NULL DEFAULT '', place TEXT NOT NULL, created TEXT NOT NULL
+    );
+    CREATE INDEX test_reveals_policy ON test_reveals(policy, lineage)
+"""))

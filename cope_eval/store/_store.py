@@ -332,6 +332,24 @@ class Store:
             (golden_hash,))
         return [row[0] for row in rows]
 
+    def record_test_reveal(self, run_id: str, *, who: str, place: str) -> int:
+        """Record one look at ``run_id``'s test-split figures (``reveal_test``); the row's id."""
+        run = self.run(run_id)
+        policy = self.policy_version(run.policy_version_id).policy
+        lineage = self.golden_lineage(run.golden_hash)
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO test_reveals (policy, lineage, run_id, policy_version_id, golden_hash, who, place, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (policy, lineage, run.id, run.policy_version_id, run.golden_hash, who, place, utc_now()))
+        return int(cursor.lastrowid)
+
+    def test_reveals(self, policy: str, lineage: str) -> pd.DataFrame:
+        """Every recorded look at the test split of golden-set lineage ``lineage`` by versions of
+        ``policy``, oldest first: id, run_id, policy_version_id, golden_hash, who, place, created."""
+        return self._frame("SELECT id, run_id, policy_version_id, golden_hash, who, place, created FROM test_reveals "
+                           "WHERE policy = ? AND lineage = ? ORDER BY id", (policy, lineage))
+
     def put_triage_tag(self, tag: TriageTag) -> int:
         """Store ``tag`` as the current one for its (policy, lineage, item); the one it replaces is
         kept as history. Returns the new row id."""
