@@ -19,6 +19,7 @@ app_pages = [
     st.Page("pages/golden_sets.py", title="Golden sets", icon=":material/fact_check:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/play_circle:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/suite.py", title="Model card table", icon=":material/table_chart:"),
     st.Page("pages/insight.py", title="Insight", icon=":material/lightbulb:"),
     st.Page("pages/export.py", title="Export", icon=":material/ios_share:"),
 ]

@@ -213,6 +213,34 @@ AGREEMENT_GROUP = "agreement_group"
 """(policy version id, golden hash) whose runs are compared."""
 AGREEMENT_RUNS = "agreement_runs"
 
+# -- Model card table (pages/suite.py, _suite_progress.py, _suite_table.py) -----------------
+SUITE_AREAS = "suite_areas"
+SUITE_LIMIT = "suite_limit"
+SUITE_THRESHOLD_MODE = "suite_threshold_mode"
+"""``own`` (each run's own threshold) or ``given`` (``SUITE_THRESHOLD`` for every run)."""
+SUITE_THRESHOLD = "suite_threshold"
+SUITE_TEMPLATE = "suite_template"
+SUITE_ANSWER_MODE = "suite_answer_mode"
+SUITE_OWN_GOLDEN = "suite_own_golden"
+SUITE_USE_B = "suite_use_b"
+SUITE_B_URL = "suite_b_url"
+SUITE_B_MODEL = "suite_b_model"
+SUITE_B_TEMPLATE = "suite_b_template"
+SUITE_B_ANSWER_MODE = "suite_b_answer_mode"
+SUITE_B_KEY = "suite_b_key"
+"""B's API key: a password field, in session memory only; never shown, never stored."""
+SUITE_START = "suite_start"
+SUITE_CONTINUE = "suite_continue"
+SUITE_CANCEL = "suite_cancel"
+SUITE_RUNS = "suite_runs"
+"""The suite this session last started: its ``insight.SuiteRun``s (side, area, run id). No widget's
+key, so it outlives a page switch; a new session (reload, restart) starts without one, while the
+runs themselves keep scoring and stay in the store."""
+SUITE_SIDES = "suite_sides"
+"""What each side of ``SUITE_RUNS`` is (model, server, template, answer mode); never a key."""
+SUITE_CSV = "suite_csv"
+SUITE_MARKDOWN = "suite_markdown"
+
 # -- The current selection, carried across pages -------------------------------------------
 # The policy, golden set and run last saved, loaded, finished or picked: the next page's pickers open
 # on them (``prefer``), not on the first in their list. Streamlit drops a picker's own key while
@@ -243,6 +271,9 @@ _DEFAULTS = {
     ABLATION_ITEMS: "all", ABLATION_LIMIT: 50, ATTRIBUTION_ITEMS: "all", ATTRIBUTION_LIMIT: 50, ATTRIBUTION_TOP: 10,
     GOLDEN_IMPORT_FILE: None, GOLDEN_IMPORT_DELIMITER: "auto", GOLDEN_IMPORT_ENCODING: "auto",
     GOLDEN_IMPORT_RULE: "as is", GOLDEN_IMPORT_THRESHOLD: 0.5,
+    SUITE_AREAS: None, SUITE_LIMIT: None, SUITE_THRESHOLD_MODE: "own", SUITE_THRESHOLD: 0.5,
+    SUITE_TEMPLATE: "cope-b", SUITE_ANSWER_MODE: "logprobs", SUITE_OWN_GOLDEN: "", SUITE_USE_B: False,
+    SUITE_B_TEMPLATE: "same as A", SUITE_B_ANSWER_MODE: "same as A", SUITE_RUNS: None, SUITE_SIDES: {},
     PREDICTIONS_VALUE: 0.5, PREDICTIONS_FOLLOWS: None, PREDICTIONS_SORT: "score_desc", PREDICTIONS_PAGE: 1,
 }
 

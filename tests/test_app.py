@@ -55,7 +55,7 @@ def test_every_page_is_in_the_navigation(workspace, monkeypatch):
     navigation_only(monkeypatch)
     monkeypatch.setenv("COPE_BASE_URL", "http://127.0.0.1:9/v1")
     at = AppTest.from_file(APP, default_timeout=30).run()
-    for page in ("policies", "golden_sets", "evaluate", "compare", "insight", "export"):
+    for page in ("policies", "golden_sets", "evaluate", "compare", "suite", "insight", "export"):
         at.switch_page(f"pages/{page}.py").run()
         assert not at.exception, page
         assert any("Unhealthy" in e.value for e in at.sidebar.error), f"{page} has the shared sidebar"

@@ -29,6 +29,10 @@ from ._run_picker import (
 from ._run_setup import resume_run, run_view, runs_overview, start_runs
 from ._selection import pair_ending_with
 from ._study_progress import study_view
+from ._suite_view import (
+    SAME_AS_A, SideB, area_size, continue_suite, cost_note, figures_frame, no_set_areas, own_golden, runs_frame,
+    sample_areas, start_suite, suite_plan, suite_progress, suite_sides, suite_table
+)
 from ._study_start import start_study
 from ._study_views import clause_table, hunk_table, signed_colours, study_choices, with_text
 from ._views import (
@@ -38,10 +42,14 @@ from ._views import (
 from ._workspace_summary import NextStep, RecentRun, ago, next_step, recent_runs, recent_runs_frame, summarise
 
 __all__ = [
+    "area_size",
     "AUTO",
     "CHECK_UPLOAD_TYPES",
     "BY_NAME",
+    "continue_suite",
+    "cost_note",
     "DEFAULT_PROVIDER",
+    "figures_frame",
     "FIX_LABELS",
     "FairnessView",
     "FLIP_FILTERS",
@@ -49,6 +57,8 @@ __all__ = [
     "IMPORT_ROLES",
     "LABEL_RULES",
     "NewerVersion",
+    "no_set_areas",
+    "own_golden",
     "Playable",
     "NextStep",
     "PREDICTION_OUTCOMES",
@@ -56,6 +66,10 @@ __all__ = [
     "RunErrors",
     "RunInfo",
     "RunManager",
+    "runs_frame",
+    "SAME_AS_A",
+    "sample_areas",
+    "SideB",
     "SORTS",
     "ago",
     "agreement_groups",
@@ -101,6 +115,11 @@ __all__ = [
     "page_of",
     "pair_ending_with",
     "pick_threshold",
+    "start_suite",
+    "suite_plan",
+    "suite_progress",
+    "suite_sides",
+    "suite_table",
     "transfer_table",
     "playable_video",
     "policy_tokens",
