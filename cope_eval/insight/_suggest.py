@@ -10,8 +10,8 @@ the request goes through the project's HTTP client (``scoring.fetch``: the key g
 server only, a deadline, the key taken out of the reply). Every reply becomes a ``Suggestion``:
 one that cannot be read is a failure saying why (never an exception, never a silent "no
 change"); one identical to the current text says so. A suggestion is never a policy version:
-it is kept as a JSON file in the workspace's private folder (``suggestions/<id>.json``) so a
-page reload or another process finds it, becomes a draft only when asked
+it is kept in the store (its record as JSON, ``Store.put_suggestion``) so a page reload or
+another process finds it, becomes a draft only when asked
 (``save_suggestion_as_draft``) and a version only when the analyst saves that draft.
 """
 
@@ -21,12 +21,10 @@ import json
 import secrets
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pandas as pd
 
-from .._util.atomic_files import replace_atomic
-from ..errors import ConfigError, NotFoundError
+from ..errors import ConfigError
 from ..golden import split_results
 from ..policies import canonical_text, version_id
 from ..records import Endpoint, Run
@@ -39,8 +37,6 @@ DEFAULT_MAX_ITEMS = 20
 """Misses quoted in one prompt unless asked otherwise."""
 DEFAULT_DEADLINE_S = 300.0
 """Seconds one suggestion may take, from connecting to the last byte of the reply."""
-SUGGESTIONS_DIR = "suggestions"
-"""Folder of the store's private folder holding one JSON file per suggestion."""
 SUGGESTION_ID_PREFIX = "suggestion-"
 
 
@@ -205,40 +201,20 @@ def new_suggestion_id() -> str:
     return f"{SUGGESTION_ID_PREFIX}{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-def keep_suggestion(store: Store, suggestion: Suggestion) -> Path:
-    """Write the suggestion to ``<store's private folder>/suggestions/<id>.json`` (whole or not at all)."""
-    path = _suggestion_path(store, suggestion.id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    replace_atomic(path, json.dumps(suggestion.to_dict(), ensure_ascii=False, indent=1).encode("utf-8"))
-    return path
+def keep_suggestion(store: Store, suggestion: Suggestion) -> None:
+    """Keep the suggestion in the store (a later one with the same id replaces it)."""
+    store.put_suggestion(suggestion.id, suggestion.run_id, suggestion.created,
+                         json.dumps(suggestion.to_dict(), ensure_ascii=False))
 
 
 def stored_suggestion(store: Store, suggestion_id: str) -> Suggestion:
     """A kept suggestion by id; NotFoundError when there is none."""
-    try:
-        return Suggestion.from_dict(json.loads(_suggestion_path(store, suggestion_id).read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
-        raise NotFoundError(f"No suggestion {suggestion_id!r} in this workspace.") from None
+    return Suggestion.from_dict(json.loads(store.suggestion(suggestion_id)))
 
 
 def stored_suggestions(store: Store, run_id: str | None = None) -> list[Suggestion]:
-    """Kept suggestions (of one run when given), oldest first; unreadable files are skipped."""
-    folder = store.private_dir / SUGGESTIONS_DIR
-    found = []
-    for path in sorted(folder.glob(f"{SUGGESTION_ID_PREFIX}*.json")) if folder.is_dir() else []:
-        try:
-            suggestion = stored_suggestion(store, path.stem)
-        except NotFoundError:
-            continue
-        if run_id is None or suggestion.run_id == run_id:
-            found.append(suggestion)
-    return sorted(found, key=lambda s: (s.created, s.id))
-
-
-def _suggestion_path(store: Store, suggestion_id: str) -> Path:
-    if not suggestion_id.startswith(SUGGESTION_ID_PREFIX) or not suggestion_id.replace("-", "").isalnum():
-        raise NotFoundError(f"{suggestion_id!r} is not a suggestion id ({SUGGESTION_ID_PREFIX}...).")
-    return store.private_dir / SUGGESTIONS_DIR / f"{suggestion_id}.json"
+    """Kept suggestions (of one run when given), oldest first."""
+    return [Suggestion.from_dict(json.loads(body)) for body in store.suggestions(run_id)]
 
 
 def _with_problem(suggestion: Suggestion, problem: str) -> Suggestion:

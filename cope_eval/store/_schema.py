@@ -109,3 +109,12 @@ MIGRATIONS.append(("m008_test_reveals", """
     );
     CREATE INDEX test_reveals_policy ON test_reveals(policy, lineage)
 """))
+
+# Suggested edits (``insight.suggest_edits``): each suggestion as the JSON of its record, kept so a
+# page reload or another process finds it; never a policy version.
+MIGRATIONS.append(("m009_suggestions", """
+    CREATE TABLE suggestions (
+        id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id), created TEXT NOT NULL, body TEXT NOT NULL
+    );
+    CREATE INDEX suggestions_run ON suggestions(run_id, created)
+"""))

@@ -350,6 +350,23 @@ class Store:
         return self._frame("SELECT id, run_id, policy_version_id, golden_hash, who, place, created FROM test_reveals "
                            "WHERE policy = ? AND lineage = ? ORDER BY id", (policy, lineage))
 
+    def put_suggestion(self, suggestion_id: str, run_id: str, created: str, body: str) -> None:
+        """Keep a suggested edit (``body``: its record as JSON), replacing one with the same id."""
+        self._execute("INSERT OR REPLACE INTO suggestions (id, run_id, created, body) VALUES (?, ?, ?, ?)",
+                      (suggestion_id, run_id, created, body))
+
+    def suggestion(self, suggestion_id: str) -> str:
+        """A kept suggestion's JSON; NotFoundError when there is none."""
+        rows = self._query("SELECT body FROM suggestions WHERE id = ?", (suggestion_id,))
+        if not rows:
+            raise NotFoundError(f"No suggestion {suggestion_id!r} in this workspace.")
+        return rows[0][0]
+
+    def suggestions(self, run_id: str | None = None) -> list[str]:
+        """Kept suggestions' JSON (of one run when given), oldest first."""
+        where, params = ("WHERE run_id = ? ", (run_id,)) if run_id is not None else ("", ())
+        return [row[0] for row in self._query(f"SELECT body FROM suggestions {where}ORDER BY created, id", params)]
+
     def put_triage_tag(self, tag: TriageTag) -> int:
         """Store ``tag`` as the current one for its (policy, lineage, item); the one it replaces is
         kept as history. Returns the new row id."""
