@@ -119,3 +119,14 @@ def test_the_commands_figures_count_only_dev_items(split_runs, capsys):
     assert sum(row["n"] for row in groups) == dev
     main(["transfer", a.id, b.id, "--keep", "recall", "--allow-different", "--json"])
     assert json.loads(capsys.readouterr().out)["n"] == dev
+
+
+def test_the_split_is_never_a_group_to_compare(split_runs, capsys):
+    a, b, test_ids, f1 = split_runs
+    assert main(["fairness", a.id, "--by", "split"]) == 2
+    assert "No metadata column 'split'" in capsys.readouterr().err
+    with Store(workspace_from_env().private_dir) as store:
+        from cope_eval.app import group_columns
+        from cope_eval.store import run_results
+
+        assert "split" not in group_columns(run_results(store, a.id, split="all"))
