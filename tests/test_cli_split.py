@@ -185,3 +185,30 @@ def test_the_default_report_is_dev_and_reveal_test_adds_test_and_is_recorded(wor
         looks = recorded_reveals(store, other)  # both runs: one policy, one golden-set lineage
     assert looks.count == 1 and looks.looks["place"].tolist() == ["cli"]
     assert looks.looks["run_id"].tolist() == [shown]  # the run shown with --reveal-test
+
+
+@pytest.mark.model
+def test_split_then_run_on_the_real_model_reports_dev_and_reveals_test_on_purpose(workspace, capsys, model_server):
+    texts = [f"I will hurt person {i}." if i % 2 else f"Nice weather on day {i}." for i in range(20)]
+    source = workspace.root / "posts.csv"
+    pd.DataFrame({"id": [f"p{i:02d}" for i in range(20)], "text": texts, "label": [i % 2 for i in range(20)]}
+                 ).to_csv(source, index=False)
+    out = workspace.root / "posts-split.csv"
+    assert main(["split", str(source), "--test-fraction", "0.3", "--seed", "7", "--out", str(out)]) == 0
+    capsys.readouterr()
+    policy = workspace.root / "policy.md"
+    policy.write_text(POLICY_TEXT)
+    argv = ["run", "--golden", str(out), "--policy", str(policy), "--base-url", model_server.base_url,
+            "--model", model_server.model, "--concurrency", "4"]
+    assert main(argv) == 0
+    dev_only = capsys.readouterr().out
+    assert re.search(r"^split +dev: 14 of 20 items", dev_only, re.M) and "test:" not in dev_only
+    assert main(argv + ["--reveal-test"]) == 0
+    revealed = capsys.readouterr().out
+    assert re.search(r"^split +test: 6 of 20 items", revealed, re.M)
+    shown = re.search(r"^run +(\S+)$", revealed, re.M).group(1)
+    with Store(workspace.private_dir) as store:
+        looks = recorded_reveals(store, shown)
+        test = store.golden_set(store.run(shown).golden_hash).items
+    assert looks.count == 1 and looks.looks["run_id"].tolist() == [shown]
+    assert (test["split"] == "test").sum() == 6
