@@ -8,6 +8,7 @@ from cope_eval.app import (
     categories, escape_markdown, files_table, filter_items, golden_set_labels, label_balance, page_of,
     problems_table, version_history
 )
+from cope_eval.golden import SPLIT_SOURCE
 from cope_eval.app._views import MISSING_CATEGORY
 from cope_eval.errors import RowProblem
 from cope_eval.records import PolicyVersion, Run, short_id
@@ -51,6 +52,13 @@ def test_golden_set_labels_newest_first_and_mark_corrections():
     labels = golden_set_labels(frame)
     assert list(labels) == ["sha256:bb", "sha256:aa"]
     assert labels["sha256:bb"].endswith("corrected") and "3 items" in labels["sha256:aa"]
+
+
+def test_a_split_version_is_labelled_as_a_split_not_a_correction():
+    frame = pd.DataFrame({"hash": ["sha256:aa", "sha256:cc"], "name": ["x", "x"], "n_items": [3, 3],
+                          "source": ["", f"{SPLIT_SOURCE}sha256:aa (test fraction 0.3, seed 0)"],
+                          "parent_hash": [None, "sha256:aa"], "created": ["1", "2"]})
+    assert golden_set_labels(frame)["sha256:cc"].endswith("· dev/test split")
 
 
 def test_label_balance_per_category_with_all_first():

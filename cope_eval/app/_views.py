@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RowProblem
+from ..golden import SPLIT_SOURCE
 from ..policies import label_versions
 from ..records import GoldenSet, PolicyVersion, Run, short_id
 
@@ -47,9 +48,13 @@ def version_history(versions: Sequence[PolicyVersion], runs: Iterable[Run]) -> p
 
 
 def golden_set_label(row) -> str:
-    """One line for a golden-set menu, from a row of ``Store.golden_sets()``."""
-    relabel = " · corrected" if isinstance(row["parent_hash"], str) and row["parent_hash"] else ""
-    return f"{row['name']} · {int(row['n_items']):,} items · {short_id(row['hash'])}{relabel}"
+    """One line for a golden-set menu, from a row of ``Store.golden_sets()``: a version drawn as a
+    dev/test split says so; another version with a parent is a label correction."""
+    derived = ""
+    if isinstance(row["parent_hash"], str) and row["parent_hash"]:
+        split = isinstance(row["source"], str) and row["source"].startswith(SPLIT_SOURCE)
+        derived = " · dev/test split" if split else " · corrected"
+    return f"{row['name']} · {int(row['n_items']):,} items · {short_id(row['hash'])}{derived}"
 
 
 def golden_set_labels(golden_sets: pd.DataFrame) -> dict[str, str]:

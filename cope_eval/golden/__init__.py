@@ -15,8 +15,8 @@ from ._named import find_golden_set
 from ._metadata import METADATA_RESERVED, metadata_columns, metadata_json, metadata_name, typed_metadata
 from ._registry import add_golden_set, correct_label, import_note
 from ._split import (
-    DEFAULT_SEED, DEFAULT_TEST_FRACTION, SplitResult, assign_split, check_test_fraction, make_split, split_counts,
-    split_golden_set
+    DEFAULT_SEED, DEFAULT_TEST_FRACTION, SPLIT_SOURCE, SplitResult, assign_split, check_test_fraction, make_split,
+    split_counts, split_golden_set
 )
 from ..store import check_split, has_split, split_results  # the split as reports see it: the store's results
 from ._thumbnails import uploaded_image_data_url, video_thumbnail, with_thumbnails
@@ -31,6 +31,7 @@ __all__ = [
     "ColumnSpec",
     "DEFAULT_SEED",
     "DEFAULT_TEST_FRACTION",
+    "SPLIT_SOURCE",
     "FilePreview",
     "ImportRule",
     "LabelRule",
