@@ -8,9 +8,9 @@ from cope_eval.app import (
     categories, escape_markdown, files_table, filter_items, golden_set_labels, label_balance, page_of,
     problems_table, version_history
 )
-from cope_eval.golden import SPLIT_SOURCE
 from cope_eval.app._views import MISSING_CATEGORY
 from cope_eval.errors import RowProblem
+from cope_eval.golden import SPLIT_SOURCE
 from cope_eval.records import PolicyVersion, Run, short_id
 from tests.factories import make_golden
 
