@@ -59,6 +59,7 @@ REMEDIES = {
     "cut": "tick “Each column is a group” and set the cut",
     "no_cut": "or untick “Each column is a group” to make each value a group",
     "min_items": "set “Fewest items a group needs”",
+    "replace_draft": "or tick “Replace my draft” and save again",
     "allow_different": "tick “Allow runs of different policy versions or golden sets” to compare them on the "
                        "items both scored",
 }

@@ -213,6 +213,25 @@ AGREEMENT_GROUP = "agreement_group"
 """(policy version id, golden hash) whose runs are compared."""
 AGREEMENT_RUNS = "agreement_runs"
 
+# -- Insight: suggested edits (pages/_insight_suggest.py) ------------------------------------
+SUGGEST_RUN = "suggest_run"
+SUGGEST_MIN_CONFIDENCE = "suggest_min_confidence"
+SUGGEST_N = "suggest_n"
+SUGGEST_OTHER = "suggest_other"
+"""True: the chat model is another server's (``SUGGEST_URL``, ``SUGGEST_MODEL``), not the session's."""
+SUGGEST_URL = "suggest_url"
+SUGGEST_MODEL = "suggest_model"
+SUGGEST_KEY = "suggest_key"
+"""The other chat server's API key: a password field, in session memory only; never shown, never stored."""
+SUGGEST_ASK = "suggest_ask"
+SUGGEST_SCORE = "suggest_score"
+"""Prefix of each suggestion's widgets (``suggest_score:<suggestion id>``); so are the next five."""
+SUGGEST_RESUME = "suggest_resume"
+SUGGEST_CANCEL = "suggest_cancel"
+SUGGEST_SAVE = "suggest_save"
+SUGGEST_REPLACE = "suggest_replace"
+SUGGEST_PAGE = "suggest_page"
+
 # -- Model card table (pages/suite.py, _suite_progress.py, _suite_table.py) -----------------
 SUITE_AREAS = "suite_areas"
 SUITE_LIMIT = "suite_limit"
@@ -268,6 +287,8 @@ _DEFAULTS = {
     EXPORT_VALUE: 0.9,
     PROBES_ITEMS: "sample", PROBES_LIMIT: 100, PROBES_SEED: 0, PROBES_SHOW: "not flipped",
     TRIAGE_MIN_CONFIDENCE: 0.8, TRIAGE_PENDING: None,
+    SUGGEST_MIN_CONFIDENCE: 0.8, SUGGEST_N: 1, SUGGEST_OTHER: False, SUGGEST_URL: "", SUGGEST_MODEL: "",
+    SUGGEST_KEY: "",
     ABLATION_ITEMS: "all", ABLATION_LIMIT: 50, ATTRIBUTION_ITEMS: "all", ATTRIBUTION_LIMIT: 50, ATTRIBUTION_TOP: 10,
     GOLDEN_IMPORT_FILE: None, GOLDEN_IMPORT_DELIMITER: "auto", GOLDEN_IMPORT_ENCODING: "auto",
     GOLDEN_IMPORT_RULE: "as is", GOLDEN_IMPORT_THRESHOLD: 0.5,

@@ -8,13 +8,14 @@ attribution, triage, agreement), also reachable from the CLI.
 import streamlit as st
 
 from pages import (_common, _insight_ablation, _insight_agreement, _insight_attribution, _insight_probes,
-                   _insight_triage, _state)
+                   _insight_suggest, _insight_triage, _state)
 from pages._sidebar import session_endpoint
 
 _state.require_app()
 
 # Tab modules, in the order an analyst uses them.
-SECTIONS = [_insight_probes, _insight_ablation, _insight_attribution, _insight_triage, _insight_agreement]
+SECTIONS = [_insight_probes, _insight_ablation, _insight_attribution, _insight_triage, _insight_suggest,
+            _insight_agreement]
 
 st.title("Insight")
 st.caption("Check that the model follows the policy, find which clauses and edits decide which items, "
@@ -22,7 +23,7 @@ st.caption("Check that the model follows the policy, find which clauses and edit
            "the same runner, store and cache as the Evaluate page.")
 ws, store, manager = _common.workspace(), _common.store(), _common.run_manager()
 endpoint = session_endpoint()
-for key in (_state.PROBES_RUN, _state.ABLATION_RUN, _state.ATTRIBUTION_RUN_B, _state.TRIAGE_RUN):
+for key in (_state.PROBES_RUN, _state.ABLATION_RUN, _state.ATTRIBUTION_RUN_B, _state.TRIAGE_RUN, _state.SUGGEST_RUN):
     _state.open_on(key, _state.CURRENT_RUN)  # the run just finished or picked, if the tab offers it
 for tab, section in zip(st.tabs([s.TITLE for s in SECTIONS]), SECTIONS):
     with tab:

@@ -29,6 +29,10 @@ from ._run_picker import (
 from ._run_setup import resume_run, run_view, runs_overview, start_runs
 from ._selection import pair_ending_with
 from ._study_progress import study_view
+from ._suggest_view import (
+    REPLACE_DRAFT, ChatChoice, changed_page, chat_endpoint, score_table, start_scoring, status_line,
+    suggestion_diff, who_answers
+)
 from ._suite_view import (
     SAME_AS_A, SideB, area_size, continue_suite, cost_note, figures_frame, no_set_areas, own_golden, runs_frame,
     sample_areas, start_suite, suite_plan, suite_progress, suite_sides, suite_table
@@ -42,6 +46,15 @@ from ._views import (
 from ._workspace_summary import NextStep, RecentRun, ago, next_step, recent_runs, recent_runs_frame, summarise
 
 __all__ = [
+    "REPLACE_DRAFT",
+    "ChatChoice",
+    "changed_page",
+    "chat_endpoint",
+    "score_table",
+    "start_scoring",
+    "status_line",
+    "suggestion_diff",
+    "who_answers",
     "area_size",
     "AUTO",
     "CHECK_UPLOAD_TYPES",

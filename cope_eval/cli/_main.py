@@ -34,6 +34,7 @@ REMEDIES = {
     "no_cut": "or leave out --cut to make each value a group",
     "min_items": "set it with --min-items N",
     "allow_different": "carry it over anyway, on the items both runs scored, with --allow-different",
+    "replace_draft": "or replace it with --replace-draft",
     "reveal_test": "add --reveal-test to look at them on purpose (each look is recorded for the policy)",
 }
 """How the CLI fixes what an error's ``options`` name (``CopeEvalError.with_remedies``)."""

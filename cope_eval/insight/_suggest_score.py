@@ -187,8 +187,8 @@ def save_suggestion_as_draft(workspace: Path, suggestion: Suggestion, *, replace
         return current
     if current is not None and not replace:
         raise ConfigError(f"Policy {suggestion.policy!r} already has an unsaved draft (kept {current.saved_at}); "
-                          "it was not replaced. Save or discard it on the Policies page first, or replace it "
-                          "with --replace-draft.")
+                          "it was not replaced. Save or discard it on the Policies page first",
+                          options=("replace_draft",))
     try:
         parent = get_version(workspace, suggestion.policy, suggestion.base_version_id).id
     except CopeEvalError:
