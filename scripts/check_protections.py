@@ -19,6 +19,7 @@ Some tests need the local vLLM (started by the test session when it is not runni
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import os
 import shutil
@@ -44,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = [p for p in PROTECTIONS if not args.only or args.only.lower() in p.name.lower()]
     if args.no_browser:
-        chosen = [Protection(p.name, p.file, p.snippet, p.replacement,
-                             tuple(t for t in p.tests if "test_browser_" not in t)) for p in chosen]
+        chosen = [dataclasses.replace(p, tests=tuple(t for t in p.tests if "test_browser_" not in t))
+                  for p in chosen]  # every layer (``also``) still taken out
         chosen = [p for p in chosen if p.tests]
     if not chosen:
         parser.error(f"no protection matches {args.only!r}")

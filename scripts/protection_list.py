@@ -44,7 +44,15 @@ T_IDENTITY = "tests/test_cache_identity.py::"
 T_ERRORS = "tests/test_cli_errors.py::"
 T_LAUNCHER = "tests/test_launcher.py::"
 T_FORMATS = "tests/test_golden_formats.py::"
-BROWSER_KILL = "tests/test_browser_kill.py::test_app_killed_mid_run_restarts_interrupted_and_resume_sends_only_the_rest"
+T_SUITE = "tests/test_suite.py::"
+T_CLI_SUITE = "tests/test_cli_suite.py::"
+T_SPLIT = "tests/test_golden_split.py::"
+T_CLI_SPLIT = "tests/test_cli_split.py::"
+T_HIDDEN = "tests/test_test_split_hidden.py::"
+T_REVEALS = "tests/test_test_split_reveals.py::"
+T_SUGGEST = "tests/test_suggest.py::"
+T_PAGE_SUITE = "tests/test_page_suite.py::"
+T_COMPARE_TABS = "tests/test_page_compare_tabs.py::"
 BROWSER_KEYS = "tests/test_browser_secrets.py::test_typed_keys_reach_their_own_server_and_nothing_else"
 
 PROTECTIONS = (
@@ -89,11 +97,11 @@ PROTECTIONS = (
                'return RunState("running", run.runner_pid, age) if alive and fresh else RunState("interrupted", None, age)',
                'return RunState("running", run.runner_pid, age)',
                (T_RUNNER + "test_a_running_run_whose_process_died_shows_as_interrupted",
-                T_FAULTS + "test_runner_process_killed_mid_run_shows_interrupted_and_resumes", BROWSER_KILL,
+                T_FAULTS + "test_runner_process_killed_mid_run_shows_interrupted_and_resumes",
                 T_STATUS + "test_cli_resume_of_a_run_whose_runner_died_finishes_it",
                 T_STATUS + "test_a_live_runner_with_a_stale_heartbeat_is_interrupted_and_resumes")),
-    # Not BROWSER_KILL here: in the app the cache answers items that are sent again, so the
-    # model-call count cannot tell this mutation apart (checked: it passes without it).
+    # Not the app-kill browser test here: in the app the cache answers items that are sent again,
+    # so the model-call count cannot tell this mutation apart (checked: it passes without it).
     Protection("resume sends only the items not yet scored", "cope_eval/scoring/_runner.py",
                "    todo = _without(items, stored)\n", "    todo = items\n",
                (T_RUNNER + "test_cancel_then_resume_sends_only_the_missing_items",
@@ -393,7 +401,7 @@ PROTECTIONS = (
                ("tests/test_install.py::test_a_regular_install_refuses_the_app_before_starting_anything",)),
     Protection("a study's status follows the app's run-status rule", "cope_eval/app/_study_progress.py",
                "study_status(store, study, run_status=manager.status)", "study_status(store, study)",
-               ("tests/test_study_progress.py::test_a_variant_run_this_process_is_starting_shows_running_as_on_the_evaluate_page",)),
+               ("tests/test_study_progress.py::test_a_variant_run_this_app_is_starting_shows_running_as_on_the_evaluate_page",)),
     Protection("--json output cannot drive the terminal", "cope_eval/cli/_output.py",
                'return _ESCAPED.sub(lambda match: f"\\\\u{ord(match.group()):04x}", text)', "return text",
                ("tests/test_cli_output.py::test_text_that_could_drive_a_terminal_is_escaped_and_reads_back_the_same",
@@ -514,7 +522,7 @@ PROTECTIONS = (
     Protection("'decision changed' flips are the fixed and broken ones", "cope_eval/app/_compare_view.py",
                'wanted = ("fixed", "broken") if outcome == CHANGED else (outcome,)', "wanted = (outcome,)",
                ("tests/test_compare_view.py::test_changed_flips_are_the_fixed_and_broken_ones",)),
-    Protection("flips open on the items whose decision changed", "pages/compare.py",
+    Protection("flips open on the items whose decision changed", "pages/_compare_changes.py",
                "[*FLIP_FILTERS, _state.ALL]", "[_state.ALL, *FLIP_FILTERS]",
                ("tests/test_page_compare.py::test_flips_open_on_the_items_whose_decision_changed_and_the_diff_is_full_width",)),
     Protection("the deltas say why A's figures differ when the runs scored different items", "cope_eval/app/_compare_view.py",
@@ -691,7 +699,7 @@ PROTECTIONS = (
                'data = response.read(max_bytes + 1)', 'data = response.read()',
                ('tests/test_videos.py::test_urls_are_fetched_only_when_allowed_and_only_from_public_addresses',)),
     Protection("the set's hash covers each video's bytes", 'cope_eval/golden/_load.py',
-               'for column in HASHED_COLUMNS + (VIDEO_HASHED_COLUMNS if has_video else ()):', 'for column in HASHED_COLUMNS:',
+               '+ (VIDEO_HASHED_COLUMNS if has_video else ())', '+ ()',
                ('tests/test_golden_video.py::test_the_hash_covers_the_videos_bytes_not_only_its_name',)),
     Protection('a row with both an image and a video is a bad row', 'cope_eval/golden/_validate.py',
                'add(has_image & has_video, cols["video"], video,', 'add(has_image & has_video & False, cols["video"], video,',
@@ -800,6 +808,128 @@ PROTECTIONS = (
                'record.update((key, value) for key, value in zip(extras, extra) if value is not None)', 'pass',
                ('tests/test_golden_metadata.py::test_zentropi_json_carries_category_and_metadata_as_typed_extra_fields',)),
     Protection('metadata never takes a Zentropi sample key', 'cope_eval/export/_zentropi.py',
-               'name = column if column == "category" else metadata_name(column, {*SAMPLE_KEYS, *extras})', 'name = column',
+               'name = column if column in ("category", "split") else metadata_name(column, {*SAMPLE_KEYS, *extras})',
+               'name = column',
                ('tests/test_golden_metadata.py::test_zentropi_json_never_lets_metadata_take_a_sample_key',)),
+    # -- the model card's table (suite): one run per area, each at its own threshold ----------------
+    Protection("a suite area's figures are at its run's own threshold", "cope_eval/metrics/_card_table.py",
+               "t = area.threshold if threshold is None else threshold", "t = 0.5 if threshold is None else threshold",
+               (T_SUITE + "test_per_area_figures_equal_scikit_learn_and_the_mean_is_their_unweighted_mean",)),
+    Protection("0 is a threshold for every suite run", "cope_eval/metrics/_card_table.py",
+               "t = area.threshold if threshold is None else threshold", "t = threshold or area.threshold",
+               (T_SUITE + "test_threshold_overrides_every_run_and_zero_is_a_threshold",)),
+    Protection("a suite area whose items all errored is left out of the mean", "cope_eval/metrics/_card_table.py",
+               "status=AREA_SCORED if ci.n else AREA_NO_SCORES)\n        if not ci.n:\n            continue",
+               "status=AREA_SCORED if ci.n else AREA_NO_SCORES)",
+               (T_SUITE + "test_an_area_whose_items_all_errored_is_left_out_of_the_mean",)),
+    Protection("the model card table's CSV is formula-safe", "cope_eval/export/_card_table.py",
+               "write_csv(frame, buffer)", "frame.to_csv(buffer, index=False)",
+               (T_SUITE + "test_csv_neutralises_formulas_and_holds_every_row_and_the_mean",)),
+    Protection("the model card table's Markdown cells are escaped (a pipe cannot split a row)",
+               "cope_eval/export/_card.py", '_MD_SPECIAL.sub(r"\\\\\\1", text)', "text",
+               (T_SUITE + "test_markdown_cells_are_escaped_so_a_pipe_cannot_split_a_row",)),
+    Protection("the suite's area pairing is the golden_sets README table", "cope_eval/insight/_suite.py",
+               '"hate-speech": "openai-moderation/hate.csv"', '"hate-speech": "openai-moderation/hate-threatening.csv"',
+               (T_SUITE + "test_the_pairing_is_the_golden_sets_readme_table",)),
+    Protection("suite --golden needs AREA=PATH", "cope_eval/cli/_suite.py",
+               "if not separator or not area.strip() or not path:", "if not area.strip():",
+               (T_CLI_SUITE + "test_bad_input_names_the_flag",)),
+    Protection("a suite samples each area's items with the seed", "cope_eval/insight/_suite.py",
+               "items = sample_items(items, limit, seed=seed)",
+               "items = sample_items(items, limit, seed=np.random.randint(1 << 30))",
+               (T_SUITE + "test_suite_runs_are_ordinary_runs_over_a_seeded_sample",)),
+    # -- the dev/test split: made once, hashed, carried ---------------------------------------------
+    Protection("the set's hash covers the split", "cope_eval/golden/_load.py",
+               "+ (SPLIT_HASHED_COLUMNS if has_split else ())", "+ ()",
+               (T_SPLIT + "test_the_split_is_hashed_and_moving_one_item_makes_another_version",)),
+    Protection("a set that has a split is not split again", "cope_eval/golden/_split.py",
+               '    if has_split(golden.items):\n        raise ConfigError(f"Golden set {golden.name!r} (version '
+               '{short_id(golden.hash)})',
+               '    if False:\n        raise ConfigError(f"Golden set {golden.name!r} (version '
+               '{short_id(golden.hash)})',
+               (T_SPLIT + "test_a_set_that_has_a_split_is_not_split_again",)),
+    Protection("a stored split version or its relabel is refused, naming the unsplit parent",
+               "cope_eval/golden/_split.py",
+               "    if has_split(golden.items):\n        unsplit =", "    if False:\n        unsplit =",
+               (T_SPLIT + "test_a_split_version_or_its_relabel_is_refused_naming_the_unsplit_parent",)),
+    Protection("any other split column stays metadata", "cope_eval/golden/_validate.py",
+               "other = ~text.isin(SPLIT_VALUES).to_numpy() | nontext", "other = nontext",
+               (T_SPLIT + "test_any_other_split_column_stays_metadata_with_a_warning",)),
+    Protection("split sizes: remainders go to the largest fractions", "cope_eval/golden/_split.py",
+               "for s in by_remainder[: total - sum(quotas)]:", "for s in by_remainder[:0]:",
+               (T_SPLIT + "test_remainders_go_to_the_largest_fractions_and_the_total_is_round_f_n",)),
+    Protection("Zentropi JSON samples carry the split", "cope_eval/export/_zentropi.py",
+               'for column in ["category", "split", *metadata_columns(items)]:',
+               'for column in ["category", *metadata_columns(items)]:',
+               (T_SPLIT + "test_zentropi_json_samples_carry_the_split_and_round_trip",)),
+    # -- dev/test discipline: test figures only on purpose, and every look recorded --------------------
+    Protection("run results are dev unless the test split is asked for", "cope_eval/store/_results.py",
+               'def run_results(store: Store, run_id: str, *, split: str = "dev")',
+               'def run_results(store: Store, run_id: str, *, split: str = "all")',
+               (T_HIDDEN + "test_no_page_shows_a_test_item_or_figure_until_the_reveal",
+                T_HIDDEN + "test_no_command_reports_a_test_item_or_figure",
+                T_HIDDEN + "test_the_commands_figures_count_only_dev_items")),
+    Protection("test figures only with --reveal-test", "cope_eval/cli/_run.py",
+               'if args.split != "dev" and not args.reveal_test:', "if False:",
+               (T_CLI_SPLIT + "test_test_figures_without_reveal_test_are_refused_before_anything_is_sent",)),
+    # Two layers: --split test is checked, and --reveal-test checks for a test split again.
+    Protection("run --split test on a set without a split is refused before sending", "cope_eval/cli/_run.py",
+               "    check_split(items, args.split)\n", "    pass\n",
+               (T_CLI_SPLIT + "test_run_split_test_on_a_set_without_a_split_is_refused_before_anything_is_sent",),
+               also=(("cope_eval/cli/_run.py", '    if args.reveal_test:\n        check_split(items, "test")',
+                      '    if False:\n        check_split(items, "test")'),)),
+    Protection("a reveal of the test split is recorded", "cope_eval/store/_reveals.py",
+               "    store.record_test_reveal(run_id, who=who, place=place)\n", "",
+               (T_REVEALS + "test_results_are_dev_unless_asked_and_a_reveal_is_recorded_with_who_and_where",
+                T_HIDDEN + "test_no_page_shows_a_test_item_or_figure_until_the_reveal")),
+    Protection("the export card counts the looks at the test split before the export", "cope_eval/export/_held_out.py",
+               '"looks_before_export": len(before),', '"looks_before_export": 0,',
+               (T_REVEALS + "test_the_export_card_is_on_dev_states_test_figures_and_counts_the_looks_before_it",)),
+    Protection("the split is never a fairness group", "cope_eval/metrics/_fairness.py",
+               '"cached", "pred", "split"})', '"cached", "pred"})',
+               (T_HIDDEN + "test_the_split_is_never_a_group_to_compare",)),
+    Protection("run --reveal-test records the look", "cope_eval/cli/_run.py",
+               'test = reveal_test(store, run_id, who=current_user(), place="cli")',
+               'test = run_results(store, run_id, split="test")',
+               (T_CLI_SPLIT + "test_the_default_report_is_dev_and_reveal_test_adds_test_and_is_recorded",)),
+    Protection("run --split test or all records the look", "cope_eval/cli/_run.py",
+               '        store.record_test_reveal(run_id, who=current_user(), place="cli")\n', "        pass\n",
+               (T_CLI_SPLIT + "test_run_split_test_or_all_records_the_look",)),
+    # -- suggested edits: hostile items stay data, dev only, the analyst's draft kept -----------------
+    Protection("a suggestion prompt quotes each item on one line", "cope_eval/insight/_suggest_prompt.py",
+               "lines.append(json.dumps(item, ensure_ascii=True, sort_keys=False))",
+               'lines.append(json.dumps(item, ensure_ascii=True, sort_keys=False).replace("\\\\n", "\\n"))',
+               (T_SUGGEST + "test_a_hostile_item_changes_only_the_quoted_data",)),
+    Protection("a suggestion prompt quotes dev misses only", "cope_eval/insight/_suggest.py",
+               'split_results(run_results(store, run.id), "dev")', 'run_results(store, run.id, split="all")',
+               (T_SUGGEST + "test_suggestions_quote_dev_misses_only_and_count_failures",)),
+    Protection("a suggestion never overwrites an analyst's draft", "cope_eval/insight/_suggest_score.py",
+               "if current is not None and not replace:", "if False:",
+               (T_SUGGEST + "test_a_suggestion_becomes_a_draft_never_a_version_and_keeps_an_analysts_draft",)),
+    Protection("a suggestion is scored on dev only", "cope_eval/insight/_suggest_score.py",
+               'item_ids=dev["item_id"]', "item_ids=None",
+               (T_SUGGEST + "test_scoring_a_suggestion_runs_dev_only_and_compares_with_the_base_run",)),
+    Protection("a server error is a failed suggestion, not a crash", "cope_eval/insight/_suggest.py",
+               "if reply.status != 200:", "if False:",
+               (T_SUGGEST + "test_a_server_error_is_a_failed_suggestion_not_a_crash",)),
+    # -- the Suite page --------------------------------------------------------------------------------
+    Protection("the suite's progress text is escaped", "pages/_suite_progress.py",
+               "st.progress(view.fraction, text=escape_markdown(", "st.progress(view.fraction, text=(",
+               (T_PAGE_SUITE + "test_hostile_golden_set_names_and_side_descriptions_stay_text",)),
+    Protection("0 is a threshold on the Suite page", "pages/suite.py",
+               '_suite_table.draw(ws, runs, threshold if mode == "given" else None,',
+               '_suite_table.draw(ws, runs, (threshold or None) if mode == "given" else None,',
+               (T_PAGE_SUITE + "test_a_threshold_for_every_run_and_zero_is_a_threshold",)),
+    # -- Compare's fairness and threshold tabs ---------------------------------------------------------
+    Protection("Export takes a threshold carried from Compare as a transfer", "pages/export.py",
+               '    if compare["rule"] == "transfer" and compare["run_id"] == run_id:', "    if False:",
+               ("tests/test_browser_transfer.py::test_fairness_and_a_carried_threshold_reach_the_export_card",)),
+    Protection("fairness: several columns need the cut", "pages/_compare_fairness.py",
+               "cut if use_cut else None", "None",
+               (T_COMPARE_TABS + "test_several_columns_need_the_cut_and_the_error_names_the_checkbox",)),
+    Protection("Compare's remedy for runs of different versions names the checkbox", "pages/_common.py",
+               '    "allow_different": "tick “Allow runs of different policy versions or golden sets” to compare them '
+               'on the "\n'
+               '                       "items both scored",\n', "",
+               (T_COMPARE_TABS + "test_runs_of_two_policy_versions_need_the_checkbox",)),
 )

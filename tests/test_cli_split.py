@@ -212,3 +212,16 @@ def test_split_then_run_on_the_real_model_reports_dev_and_reveals_test_on_purpos
         test = store.golden_set(store.run(shown).golden_hash).items
     assert looks.count == 1 and looks.looks["run_id"].tolist() == [shown]
     assert (test["split"] == "test").sum() == 6
+
+
+@pytest.mark.parametrize("split", ["test", "all"])
+def test_run_split_test_or_all_records_the_look(workspace, plain, capsys, split):
+    out, policy, golden = _split_file(workspace, plain, capsys)
+    with StubServer(by_content(ranked_scores(golden))) as server:
+        assert main(["run", "--golden", str(out), "--policy", str(policy), "--base-url", server.base_url,
+                     "--model", "stub", "--concurrency", "4", "--split", split, "--reveal-test"]) == 0
+    shown = re.search(r"^run +(\S+)$", capsys.readouterr().out, re.M).group(1)
+    with Store(workspace.private_dir) as store:
+        looks = recorded_reveals(store, shown)
+    assert looks.count == 1 and looks.looks["place"].tolist() == ["cli"]
+    assert looks.looks["run_id"].tolist() == [shown]  # one look, by the run that showed it

@@ -229,7 +229,7 @@ def test_scoring_a_suggestion_runs_dev_only_and_compares_with_the_base_run(store
     split = split_of(store, run)
     dev = sorted(i for i, s in split.items() if s == "dev")
     suggested_run = store.run(score.run_id)
-    assert sorted(run_results(store, suggested_run.id)["item_id"]) == dev, "only dev items were scored"
+    assert sorted(run_results(store, suggested_run.id, split="all")["item_id"]) == dev, "only dev items were scored"
     assert store.policy_version(suggested_run.policy_version_id).text == BETTER
     assert list_policies(workspace.root) == ["hostility"] and len(list((workspace.root / "policies" / "hostility")
                                                                       .glob("*.md"))) == 1, "no version file"
