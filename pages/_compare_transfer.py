@@ -39,6 +39,8 @@ def show(picked, *, threshold: float) -> None:
                 "quantisations): this finds B's threshold that keeps A's precision, recall or flag rate.")
         return
     a, b = picked[0], picked[1]
+    st.caption(escape_markdown(f"A = {a.name}: {a.run.template} on {a.run.model}. "
+                               f"B = {b.name}: {b.run.template} on {b.run.model}."))
     keep = st.radio("Keep A's", KEEPS, horizontal=True, key=_state.TRANSFER_KEEP,
                     format_func=lambda k: k.replace("-", " "))
     at = st.radio("A's operating point", AT, horizontal=True, key=_state.TRANSFER_AT,

@@ -21,7 +21,8 @@ if not runs:
 st.session_state[_state.COMPARE_RUNS] = [i for i in st.session_state.get(_state.COMPARE_RUNS) or []
                                          if i in runs] or pair_ending_with(runs, st.session_state[_state.CURRENT_RUN])
 chosen = st.multiselect("Runs (the first is A, the second B)", list(runs), key=_state.COMPARE_RUNS,
-                        format_func=lambda rid: f"{runs[rid].name} · {runs[rid].run.n_items} items · {rid}",
+                        format_func=lambda rid: f"{runs[rid].name} · {runs[rid].run.template} on {runs[rid].run.model} · "
+                                                f"{runs[rid].run.n_items} items · {rid}",
                         on_change=st.session_state.pop, args=(_state.COMPARE_FOCUS, None))  # new runs: pick on B
 _state.carry(_state.CURRENT_RUN, chosen[-1] if chosen else None)
 if not chosen:

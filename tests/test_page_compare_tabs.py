@@ -128,6 +128,7 @@ def test_several_columns_need_the_cut_and_the_error_names_the_checkbox(model_pai
 def test_carry_a_threshold_finds_the_known_answer_and_export_takes_it(model_pair, monkeypatch):
     a, b, golden, scores = model_pair
     at = _compare(monkeypatch, [a, b])
+    assert "A = violence v1" in texts(at) and ": cope-b on model-a. B = " in texts(at)  # which scorer is which
     at.radio(key=_state.TRANSFER_KEEP).set_value("recall").run()
     at.button(key=_state.TRANSFER_FIND).click().run()
     assert not at.exception, at.exception
