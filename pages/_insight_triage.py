@@ -4,7 +4,7 @@ version with history); policy gaps become the checklist beside the editor on the
 
 import streamlit as st
 
-from cope_eval.app import escape_markdown, scored_runs
+from cope_eval.app import escape_markdown, page_note, page_of, scored_runs
 from cope_eval.insight import send_label_errors_to_relabeling, tag_item, triage_run, untag_item
 from cope_eval.records import short_id
 from pages import _auth, _common, _state
@@ -19,6 +19,8 @@ COLUMNS = {
     "text": st.column_config.TextColumn(width="large"),
     "tag_status": st.column_config.TextColumn("status"),
 }
+PAGE_SIZE = 50
+"""Rows of the table at a time: a run of a million items can disagree a quarter of a million times."""
 ORDER = ["kind", "confidence", "score", "label", "category", "text", "tag", "note", "tag_status", "item_id"]
 
 
@@ -42,8 +44,9 @@ def draw(ws, store, manager, endpoint) -> None:
     if triage is None:
         return
     st.caption(triage.note)
+    rows = _page(triage.items)
     if len(triage.items):
-        st.dataframe(triage.items, hide_index=True, column_order=ORDER, column_config=COLUMNS, key="triage_items",
+        st.dataframe(rows, hide_index=True, column_order=ORDER, column_config=COLUMNS, key="triage_items",
                      placeholder="")  # no tag yet, no category: a blank cell, not "None"
     else:
         st.info("No disagreement this confident: lower the minimum confidence.")
@@ -51,7 +54,7 @@ def draw(ws, store, manager, endpoint) -> None:
     author = _auth.current_author()  # signed in: tags and corrections record that user
     if len(triage.items):
         st.subheader("Tag a disagreement")
-        kinds = dict(zip(triage.items["item_id"], triage.items["kind"]))
+        kinds = dict(zip(rows["item_id"], rows["kind"]))  # this page's items: the picker lists no more
         _state.keep_valid(_state.TRIAGE_ITEM, list(kinds))
         item_col, tag_col = st.columns([2, 1])
         item_id = item_col.selectbox("Item (from the table above)", list(kinds), key=_state.TRIAGE_ITEM,
@@ -80,6 +83,17 @@ def draw(ws, store, manager, endpoint) -> None:
                 _done(f"Corrected {len(done.changes)} label(s): golden set version {short_id(done.golden.hash)} "
                       "carries them (see the Golden sets page). Score it to see the effect; unchanged texts "
                       "come from the cache.")
+
+
+def _page(items):
+    """The rows of the page asked for, under "rows x–y of N" and the page number input."""
+    rows, pages = page_of(items, st.session_state[_state.TRIAGE_PAGE], PAGE_SIZE)
+    st.session_state[_state.TRIAGE_PAGE] = min(st.session_state[_state.TRIAGE_PAGE], pages)
+    if len(items) > PAGE_SIZE:
+        summary_col, page_col = st.columns([3, 1], vertical_alignment="bottom")
+        summary_col.caption(page_note(len(items), st.session_state[_state.TRIAGE_PAGE], PAGE_SIZE))
+        page_col.number_input(f"Page (of {pages:,})", 1, pages, key=_state.TRIAGE_PAGE)
+    return rows
 
 
 def _author_field(author: str | None) -> str:

@@ -164,6 +164,8 @@ EXPORT_DOWNLOAD = "export_download"
 # -- Insight: error triage (pages/_insight_triage.py), and its gap checklist on Policies ------
 TRIAGE_RUN = "triage_run"
 TRIAGE_MIN_CONFIDENCE = "triage_min_confidence"
+TRIAGE_PAGE = "triage_page"
+"""The page of the disagreements table shown (1-based)."""
 TRIAGE_ITEM = "triage_item"
 TRIAGE_TAG = "triage_tag"
 TRIAGE_NOTE = "triage_note"
@@ -286,7 +288,7 @@ _DEFAULTS = {
     SPLIT_FRACTION: 0.3, SPLIT_SEED: 0,
     EXPORT_VALUE: 0.9,
     PROBES_ITEMS: "sample", PROBES_LIMIT: 100, PROBES_SEED: 0, PROBES_SHOW: "not flipped",
-    TRIAGE_MIN_CONFIDENCE: 0.8, TRIAGE_PENDING: None,
+    TRIAGE_MIN_CONFIDENCE: 0.8, TRIAGE_PENDING: None, TRIAGE_PAGE: 1,
     SUGGEST_MIN_CONFIDENCE: 0.8, SUGGEST_N: 1, SUGGEST_OTHER: False, SUGGEST_URL: "", SUGGEST_MODEL: "",
     SUGGEST_KEY: "",
     ABLATION_ITEMS: "all", ABLATION_LIMIT: 50, ATTRIBUTION_ITEMS: "all", ATTRIBUTION_LIMIT: 50, ATTRIBUTION_TOP: 10,

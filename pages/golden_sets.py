@@ -4,7 +4,9 @@ balance, see how it was imported, split it into dev and test, correct a label wi
 
 import streamlit as st
 
-from cope_eval.app import categories, escape_markdown, filter_items, golden_set_labels, label_balance, page_of, summarise
+from cope_eval.app import (
+    categories, escape_markdown, filter_items, golden_set_labels, label_balance, page_of, summarise, upload_note
+)
 from cope_eval.golden import correct_label, import_note, with_thumbnails
 from cope_eval.records import short_id
 from pages import _auth, _common, _golden_import, _golden_split, _state, _video
@@ -25,6 +27,8 @@ if pending:  # a save or a correction on the last run: select the new version an
 add, browse = st.tabs(["Add a golden set", "Browse and correct labels"])
 with add:
     upload = st.file_uploader("Upload CSV, TSV, JSONL, Zentropi JSON or Parquet", type=TYPES, key=_state.GOLDEN_UPLOAD)
+    # An upload is held whole in the app's memory; a file in golden_sets/ is read from disk, so say how to use that.
+    st.caption(upload_note(st.get_option("server.maxUploadSize"), ws.golden_sets_dir))
     files = [None] + [name for name, _ in summarise(ws).golden_sets]
     chosen = st.selectbox("…or load a file from the workspace's golden_sets/ folder", files, key=_state.GOLDEN_FILE,
                           format_func=lambda f: "—" if f is None else f)

@@ -41,7 +41,7 @@ from ._study_start import start_study
 from ._study_views import clause_table, hunk_table, signed_colours, study_choices, with_text
 from ._views import (
     categories, escape_markdown, files_table, filter_items, golden_preview, golden_set_labels,
-    label_balance, page_of, problems_table, split_sizes, version_history
+    label_balance, page_note, page_of, problems_table, split_sizes, upload_note, version_history
 )
 from ._workspace_summary import NextStep, RecentRun, ago, next_step, recent_runs, recent_runs_frame, summarise
 
@@ -125,6 +125,7 @@ __all__ = [
     "next_step",
     "opening_policy",
     "outcome_counts",
+    "page_note",
     "page_of",
     "pair_ending_with",
     "pick_threshold",
@@ -160,6 +161,7 @@ __all__ = [
     "suggested_fix",
     "summarise",
     "token_caption",
+    "upload_note",
     "version_history",
     "video_items",
     "with_text",

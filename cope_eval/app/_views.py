@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -116,6 +117,26 @@ def page_of(frame: pd.DataFrame, page: int, page_size: int = 50) -> tuple[pd.Dat
     pages = max(1, math.ceil(len(frame) / page_size))
     page = min(max(1, int(page)), pages)
     return frame.iloc[(page - 1) * page_size: page * page_size], pages
+
+
+def page_note(total: int, page: int, page_size: int = 50) -> str:
+    """Which rows 1-based page ``page`` (clamped as ``page_of`` does) holds, of ``total``:
+    "rows 51–100 of 1,234", or "no rows" for an empty table."""
+    if total <= 0:
+        return "no rows"
+    page = min(max(1, int(page)), math.ceil(total / page_size))
+    first, last = (page - 1) * page_size + 1, min(page * page_size, total)
+    return f"rows {first:,}–{last:,} of {total:,}"
+
+
+def upload_note(max_upload_mb: float, golden_sets_dir: Path) -> str:
+    """What the golden-set uploader takes, and how to load a larger file: the upload is held whole
+    in the app's memory, while a file in the workspace's ``golden_sets/`` folder is read from disk.
+    Markdown, with the folder path escaped."""
+    return (f"Uploads up to {max_upload_mb:g} MB (the app's `server.maxUploadSize`). A larger file: copy it "
+            f"into the workspace's golden_sets/ folder, {escape_markdown(Path(golden_sets_dir).resolve())}, and pick it in "
+            "\"…or load a file from the workspace's golden_sets/ folder\" below; or score it from the command "
+            "line with `cope-eval run --golden FILE`.")
 
 
 def problems_table(problems: Sequence[RowProblem]) -> pd.DataFrame:

@@ -126,11 +126,16 @@ def triage_run(store: Store, run_id: str, *, min_confidence: float = DEFAULT_MIN
     ``results``: the run's ``run_results`` frame when the caller already has it (a page's cache);
     read from the store otherwise. It is not modified.
     """
+    check_threshold(min_confidence, source="Minimum confidence")
     run, policy, lineage = _context(store, run_id)
     hard = not get_template(run.template).has_probability
-    results = _with_text(store, run, results)
-    everything = disagreements(results, run.threshold, min_confidence=0.0, hard_label=hard)
-    listed = disagreements(results, run.threshold, min_confidence=min_confidence, hard_label=hard)
+    results = run_results(store, run.id) if results is None else results
+    # One pass for every disagreement; the listed ones are its most confident rows. Text is joined
+    # to the listed rows only, not carried through the sort of every item (1M items: about 1 s less).
+    everything = disagreements(results.drop(columns=["text"], errors="ignore"), run.threshold, min_confidence=0.0,
+                               hard_label=hard)
+    listed = everything if hard else everything[everything["confidence"] >= min_confidence]
+    listed = _with_text(store, run, listed)
     tags = store.triage_tags(policy, lineage=lineage)
     shown = tags.rename(columns={"author": "tag_author", "status": "tag_status", "id": "tag_id"})
     items = listed.merge(shown[["item_id", *TAG_COLUMNS]], on="item_id", how="left")
