@@ -91,6 +91,15 @@ EVAL_ANSWER_MODE = "eval_answer_mode"
 EVAL_CONCURRENCY = "eval_concurrency"
 EVAL_START = "eval_start"
 EVAL_RUN = "eval_run"
+"""The "Follow run" picker. Its key is dropped on other pages and the browser may send back a stale
+choice: ``EVAL_FOLLOW`` is the run followed, and the picker is set from it on every run."""
+EVAL_FOLLOW = "eval_follow"
+"""The run Evaluate follows: the run this session started, from the script run of its Start on, or
+the one picked. None in a new session until ``app.run_to_follow`` names one (then it stays)."""
+EVAL_STARTED = "eval_started"
+"""Ids of the runs this session started, newest first: "My runs" with sign-in off."""
+EVAL_SCOPE = "eval_scope"
+"""The picker lists ``app.MY_RUNS`` or ``app.EVERYONES_RUNS`` (default: mine when signed in)."""
 EVAL_CANCEL = "eval_cancel"
 EVAL_RESUME = "eval_resume"
 CHECK_TEXT = "check_text"
@@ -278,7 +287,7 @@ HOME_NEXT = "home_next"
 _DEFAULTS = {
     SERVER_URL: None, SERVER_MODEL: None, SERVER_API_KEY: None, SERVER_ERROR: None,
     POLICY_CHOICE: None, POLICY_CREATING: False, CURRENT_GOLDEN: None, CURRENT_RUN: None,
-    POLICY_LOADED: None, POLICY_SAVED: None, GOLDEN_PENDING: None, EVAL_RUN: None, PICK_NOTE: None,
+    POLICY_LOADED: None, POLICY_SAVED: None, GOLDEN_PENDING: None, EVAL_RUN: None, EVAL_FOLLOW: None, EVAL_STARTED: [], PICK_NOTE: None,
     EVAL_TEMPLATE: "cope-b", EVAL_ANSWER_MODE: "logprobs", EVAL_CONCURRENCY: None,
     GOLDEN_SEARCH: "", GOLDEN_LABEL_FILTER: ALL, GOLDEN_PAGE: 1,
     COMPARE_THRESHOLD: 0.5, COMPARE_CHOICE: {"value": 0.5, "rule": None, "target": None, "run_id": None},

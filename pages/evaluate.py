@@ -4,12 +4,13 @@ resume runs, and check one item by hand."""
 import streamlit as st
 
 from cope_eval.app import (
-    CHECK_UPLOAD_TYPES, check_item, escape_markdown, golden_set_labels, resume_run, run_view, runs_overview,
-    start_runs
+    CHECK_UPLOAD_TYPES, EVERYONES_RUNS, MY_RUNS, check_item, escape_markdown, golden_set_labels, own_runs, resume_run,
+    run_to_follow, run_view, runs_overview, start_runs
 )
 from cope_eval.policies import list_policies, list_versions, version_titles
 from cope_eval.scoring import ANSWER_MODES, TEMPLATES
 from pages import _common, _predictions, _state
+from pages._auth import current_author
 from pages._sidebar import session_endpoint
 
 _state.require_app()
@@ -17,6 +18,7 @@ _state.require_app()
 st.title("Evaluate")
 ws, store, manager = _common.workspace(), _common.store(), _common.run_manager()
 endpoint = session_endpoint()
+author = current_author()  # None with sign-in off: "My runs" are then this session's
 slugs, sets = list_policies(ws.root), store.golden_sets()
 if not slugs:
     st.info("No policies yet: write one on the Policies page.")
@@ -54,14 +56,23 @@ else:
     st.text(f"Model {endpoint.model} at {endpoint.base_url} (change it in the sidebar)")
 if st.button("Start", key=_state.EVAL_START, type="primary", disabled=endpoint is None, icon=":material/play_arrow:"):
     started = _common.attempt(start_runs, store, manager, versions=[by_id[i] for i in chosen], golden_hash=golden_hash,
-                              endpoint=endpoint, template=template, answer_mode=mode, concurrency=concurrency)
-    if started:
-        st.session_state[_state.EVAL_RUN] = started[0].id
+                              endpoint=endpoint, template=template, answer_mode=mode, concurrency=concurrency,
+                              author=author)
+    if started:  # followed from this script run on: no redraw shows another run beside this one's progress
+        ids = [run.id for run in started]
+        st.session_state[_state.EVAL_STARTED] = ids + st.session_state[_state.EVAL_STARTED]
+        st.session_state[_state.EVAL_FOLLOW] = ids[0]
 
 st.subheader("Runs")
 st.caption("Each run scores in a worker process of its own: it keeps going when you close this tab or restart "
            "the app, and a run that stopped (cancelled, or its server went away) can be resumed.")
 live = (runs_overview(store, manager)["status"] == "running").any()
+st.session_state.setdefault(_state.EVAL_SCOPE, EVERYONES_RUNS if author is None else MY_RUNS)
+
+
+def _follow() -> None:
+    """The picker changed: follow the run picked (a callback, so only the analyst's own pick moves it)."""
+    st.session_state[_state.EVAL_FOLLOW] = st.session_state[_state.EVAL_RUN]
 
 
 @st.fragment(run_every=1.0 if live else None)
@@ -70,12 +81,27 @@ def _runs() -> None:
     if overview.empty:
         st.info("No runs yet.")
         return
-    st.dataframe(overview, hide_index=True, key="eval_runs", height=min(400, 38 + 35 * len(overview)))
-    _state.prefer(_state.EVAL_RUN, _state.CURRENT_RUN, overview["run"].tolist())
-    run_id = st.selectbox("Follow run", overview["run"].tolist(), key=_state.EVAL_RUN)
+    everyone = overview["run"].tolist()
+    own = own_runs(everyone, authors=store.run_authors(), author=author,
+                   started=st.session_state[_state.EVAL_STARTED])
+    scope = st.radio("Runs listed", [MY_RUNS, EVERYONES_RUNS], key=_state.EVAL_SCOPE, horizontal=True,
+                     label_visibility="collapsed")
+    offered = own if scope == MY_RUNS else everyone
+    if not offered:
+        st.info(f"No runs of yours yet: {EVERYONES_RUNS} lists every run in this workspace.")
+        return
+    shown = overview[overview["run"].isin(offered)]
+    st.dataframe(shown, hide_index=True, key="eval_runs", height=min(400, 38 + 35 * len(shown)))
+    run_id = run_to_follow(offered, followed=st.session_state[_state.EVAL_FOLLOW], own=own, author=author)
+    st.session_state[_state.EVAL_FOLLOW] = run_id  # resolved once: never recomputed from the newest run
+    st.session_state[_state.EVAL_RUN] = run_id  # the picker shows the run followed, whatever the browser last had
+    st.selectbox("Follow run", offered, key=_state.EVAL_RUN, index=None, placeholder="No run followed: pick one",
+                 on_change=_follow)
+    if run_id is None:
+        return
     _state.carry(_state.CURRENT_RUN, run_id)
     view = run_view(store, manager, run_id)
-    st.progress(view.fraction, text=f"{view.status} · {view.summary()}")
+    st.progress(view.fraction, text=f"{run_id} · {view.status} · {view.summary()}")  # one run, named
     if view.failure:
         st.error(escape_markdown(view.failure))
     if view.errors:

@@ -24,7 +24,8 @@ from ._predictions_view import (
 )
 from ._run_errors import RunErrors, run_errors
 from ._run_picker import (
-    RunInfo, agreement_groups, completed_runs, default_pair, group_labels, scored_runs
+    EVERYONES_RUNS, MY_RUNS, RunInfo, agreement_groups, completed_runs, default_pair, group_labels, own_runs,
+    run_to_follow, scored_runs
 )
 from ._run_setup import resume_run, run_view, runs_overview, start_runs
 from ._selection import pair_ending_with
@@ -46,6 +47,8 @@ from ._views import (
 from ._workspace_summary import NextStep, RecentRun, ago, next_step, recent_runs, recent_runs_frame, summarise
 
 __all__ = [
+    "EVERYONES_RUNS",
+    "MY_RUNS",
     "REPLACE_DRAFT",
     "ChatChoice",
     "changed_page",
@@ -125,6 +128,7 @@ __all__ = [
     "next_step",
     "opening_policy",
     "outcome_counts",
+    "own_runs",
     "page_note",
     "page_of",
     "pair_ending_with",
@@ -146,6 +150,7 @@ __all__ = [
     "recent_runs_frame",
     "resume_run",
     "run_errors",
+    "run_to_follow",
     "run_view",
     "runs_overview",
     "save_edit",

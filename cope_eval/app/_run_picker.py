@@ -92,3 +92,33 @@ def completed_runs(store: Store) -> dict[str, RunInfo]:
     """Completed runs an analyst started (study variants left out), newest first, by id: the runs
     a study can start from."""
     return {rid: info for rid, info in scored_runs(store).items() if effective_status(info.run) == "completed"}
+
+
+MY_RUNS, EVERYONES_RUNS = "My runs", "Everyone's runs"
+"""What Evaluate's run picker lists: this analyst's runs (``own_runs``), or every run in the workspace."""
+
+
+def own_runs(run_ids: Sequence[str], *, authors: Mapping[str, str], author: str | None,
+             started: Sequence[str]) -> list[str]:
+    """The runs of ``run_ids`` (kept in their order) that are this analyst's: with sign-in on
+    (``author`` given), the ones ``start_runs`` recorded under that author, from any session; with
+    sign-in off, the ones this session started (``started``): nothing else tells one analyst's runs
+    from another's."""
+    if author is not None:
+        return [r for r in run_ids if authors.get(r) == author]
+    mine = set(started)
+    return [r for r in run_ids if r in mine]
+
+
+def run_to_follow(offered: Sequence[str], *, followed: str | None, own: Sequence[str],
+                  author: str | None) -> str | None:
+    """The run Evaluate follows among ``offered`` (newest first): the one it follows already, else the
+    analyst's newest own run. Only with sign-in off and none of this session's own is it the newest
+    offered (a single analyst's workspace, where a terminal's run is theirs too); with sign-in on it
+    is never another's run unless picked: None, nothing followed."""
+    if followed in offered:
+        return followed
+    mine = [r for r in own if r in offered]
+    if mine:
+        return mine[0]
+    return offered[0] if author is None and offered else None

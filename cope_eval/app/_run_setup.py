@@ -82,9 +82,11 @@ class RunView:
 
 
 def start_runs(store: Store, manager: RunManager, *, versions: Sequence[PolicyVersion], golden_hash: str,
-               endpoint: Endpoint, template: str, answer_mode: str, concurrency: int | None) -> list[Run]:
+               endpoint: Endpoint, template: str, answer_mode: str, concurrency: int | None,
+               author: str | None = None) -> list[Run]:
     """Create one run per policy version over the golden set and start them in the background;
-    ``concurrency`` None is adaptive ("auto"), a number fixes it."""
+    ``concurrency`` None is adaptive ("auto"), a number fixes it. ``author`` (the signed-in user;
+    None with sign-in off) is recorded on each run, so their next session follows it."""
     if not versions:
         raise ConfigError("Choose at least one policy version to run.")
     golden = store.golden_set(golden_hash)
@@ -92,6 +94,8 @@ def start_runs(store: Store, manager: RunManager, *, versions: Sequence[PolicyVe
                        answer_mode=answer_mode, concurrency=AUTO if concurrency is None else int(concurrency))
             for v in versions]
     for run in runs:
+        if author is not None:
+            store.set_run_author(run.id, author)
         manager.start(run.id, endpoint)
     return runs
 

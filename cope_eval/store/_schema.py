@@ -118,3 +118,10 @@ MIGRATIONS.append(("m009_suggestions", """
     );
     CREATE INDEX suggestions_run ON suggestions(run_id, created)
 """))
+
+# Who started a run from the app (the signed-in user, as ``policy_versions.author``): a new session
+# follows its own latest run, never the newest in a shared workspace. '' for a run started with
+# sign-in off or from a terminal.
+MIGRATIONS.append(("m010_run_author", """
+    ALTER TABLE runs ADD COLUMN author TEXT NOT NULL DEFAULT ''
+"""))

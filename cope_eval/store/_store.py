@@ -230,6 +230,15 @@ class Store:
             raise NotFoundError(f"No run {run_id!r} in this workspace's store.")
         return None if rows[0][0] is None else json.loads(rows[0][0])
 
+    def set_run_author(self, run_id: str, author: str) -> None:
+        """Record who started the run (``run_authors``); kept apart from ``Run`` so every reader of
+        runs stays as it was."""
+        self._execute("UPDATE runs SET author = ? WHERE id = ?", (author, run_id))
+
+    def run_authors(self) -> dict[str, str]:
+        """Who started each run that records someone (``set_run_author``), by run id."""
+        return dict(self._query("SELECT id, author FROM runs WHERE author != ''"))
+
     # -- predictions and cache -----------------------------------------------------------------
     def add_predictions(self, run_id: str, rows: list[tuple], cache_rows: list[tuple] = ()) -> None:
         """Commit a batch of predictions (and new cache entries) in one transaction.
