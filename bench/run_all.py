@@ -30,6 +30,7 @@ import bench_saturation
 import bench_scoring
 import bench_startup
 import bench_vllm
+import bench_wal
 
 BENCHMARKS = {
     "1": ("client ceiling", bench_scoring.run),
@@ -43,6 +44,7 @@ BENCHMARKS = {
     "9": ("saturation", bench_saturation.run),
     "10": ("peers", bench_peers.run),
     "11": ("app-started runs", bench_app_run.run),
+    "12": ("WAL under readers", bench_wal.run),
 }
 RESULTS = Path(__file__).resolve().parent / "results.md"
 

@@ -51,6 +51,12 @@ def _cannot_open(path: Path, exc: Exception) -> str:
 class Store:
     """One SQLite database per workspace. Safe to share between threads (one lock)."""
 
+    wal_floor: int | None = 64 * 1024 * 1024
+    """Bytes of ``-wal`` file below which no write forces a checkpoint (``_bound_wal``); None
+    turns the bound off. Tests and benchmarks lower it or switch it off on an instance."""
+    wal_busy_ms: int = 2000
+    """How long a forced checkpoint waits for readers before it gives up until a later write."""
+
     def __init__(self, private_dir: Path):
         self.private_dir = Path(private_dir)
         self.golden_dir = self.private_dir / "golden"
@@ -247,17 +253,19 @@ class Store:
         remember ``run_id`` as the run that stored the answer. A second prediction for an item is
         a bug, so the primary key (run_id, item_id) makes it fail loudly instead of double-counting.
         """
-        with self._lock, self._transaction():
-            self._db.executemany(
-                "INSERT INTO predictions (run_id, item_id, score, hard_label, raw, error, latency_ms, cached) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(run_id, *row) for row in rows],
-            )
-            if cache_rows:
+        with self._lock:
+            with self._transaction():
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO cache (key, score, hard_label, raw, run_id) VALUES (?, ?, ?, ?, ?)",
-                    [(*row, run_id) for row in cache_rows],
+                    "INSERT INTO predictions (run_id, item_id, score, hard_label, raw, error, latency_ms, cached) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(run_id, *row) for row in rows],
                 )
-            self._db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", (utc_now(), run_id))
+                if cache_rows:
+                    self._db.executemany(
+                        "INSERT OR REPLACE INTO cache (key, score, hard_label, raw, run_id) VALUES (?, ?, ?, ?, ?)",
+                        [(*row, run_id) for row in cache_rows],
+                    )
+                self._db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", (utc_now(), run_id))
+            self._bound_wal()  # committed: a checkpoint that gives up cannot lose the batch
 
     def scored_item_ids(self, run_id: str, *, errors: bool = True) -> set[str]:
         """Items of the run with a stored prediction; ``errors=False`` leaves failed ones out."""
@@ -442,6 +450,36 @@ class Store:
 
     def _transaction(self):
         return _Transaction(self._db)
+
+    def _bound_wal(self) -> None:
+        """After a large write, checkpoint and truncate the ``-wal`` file once it outgrows both
+        ``wal_floor`` and the database.
+
+        SQLite's automatic checkpoints are PASSIVE: they copy WAL frames into the database, but the
+        file only restarts from its beginning when no reader is using it, and app sessions polling
+        the store every second overlap constantly, so it grew without end (932 MB beside a 397 MB
+        database). ``wal_checkpoint(TRUNCATE)`` waits for the readers then empties the file. It
+        waits through the busy handler, so for this call only the wait is ``wal_busy_ms`` instead
+        of the connection's 30 s: a run must not stall behind a reader. Busy (a reader stayed) is
+        no error: the write is already committed, and a later write tries again. Inside
+        ``atomic`` (a transaction still open) nothing is tried: a checkpoint cannot run there.
+        """
+        if self.wal_floor is None or self._db.in_transaction:
+            return
+        try:
+            wal, database = os.path.getsize(f"{self.path}-wal"), os.path.getsize(self.path)
+        except OSError:  # no -wal file (nothing written since the last one was removed)
+            return
+        if wal <= max(self.wal_floor, database):
+            return
+        waited = self._db.execute("PRAGMA busy_timeout").fetchone()[0]
+        self._db.execute(f"PRAGMA busy_timeout={int(self.wal_busy_ms)}")
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()  # (busy, log, checkpointed)
+        except sqlite3.OperationalError:  # locked by another writer: as busy, a later write tries again
+            pass
+        finally:
+            self._db.execute(f"PRAGMA busy_timeout={int(waited)}")
 
     def _execute(self, sql: str, params: tuple = ()) -> None:
         with self._lock:
