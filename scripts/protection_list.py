@@ -52,6 +52,7 @@ T_HIDDEN = "tests/test_test_split_hidden.py::"
 T_REVEALS = "tests/test_test_split_reveals.py::"
 T_SUGGEST = "tests/test_suggest.py::"
 T_PAGE_SUITE = "tests/test_page_suite.py::"
+T_FOLLOW = "tests/test_page_evaluate_follow.py::"
 T_COMPARE_TABS = "tests/test_page_compare_tabs.py::"
 BROWSER_KEYS = "tests/test_browser_secrets.py::test_typed_keys_reach_their_own_server_and_nothing_else"
 
@@ -87,10 +88,10 @@ PROTECTIONS = (
                'self._db.execute("PRAGMA journal_mode=WAL")', "pass",
                ("tests/test_store.py::test_migrations_are_recorded_once_and_wal_is_on",)),
     Protection("prediction batches commit all or nothing", "cope_eval/store/_store.py",
-               "        with self._lock, self._transaction():\n            self._db.executemany(\n"
-               '                "INSERT INTO predictions',
-               "        with self._lock:\n            self._db.executemany(\n"
-               '                "INSERT INTO predictions',
+               "            with self._transaction():\n                self._db.executemany(\n"
+               '                    "INSERT INTO predictions',
+               "            if True:\n                self._db.executemany(\n"
+               '                    "INSERT INTO predictions',
                ("tests/test_store.py::test_a_second_prediction_for_an_item_is_refused_and_nothing_of_the_batch_is_kept",
                 T_FAULTS + "test_store_survives_a_kill_during_writes")),
     Protection("a run whose process died shows as interrupted", "cope_eval/store/_run_status.py",
@@ -932,4 +933,39 @@ PROTECTIONS = (
                'on the "\n'
                '                       "items both scored",\n', "",
                (T_COMPARE_TABS + "test_runs_of_two_policy_versions_need_the_checkbox",)),
+    # -- a team on one deployment: following one's own run, paging, the WAL -----------------------------
+    Protection("Evaluate follows the run this session started, from Start on", "pages/evaluate.py",
+               "        st.session_state[_state.EVAL_FOLLOW] = ids[0]\n", "        pass\n",
+               (T_FOLLOW + "test_each_session_follows_the_run_it_started_from_the_start_on",)),
+    Protection("the followed run is resolved once, never recomputed from the newest run", "pages/evaluate.py",
+               "    st.session_state[_state.EVAL_FOLLOW] = run_id  # resolved once", "    pass  # resolved once",
+               (T_FOLLOW + "test_a_session_keeps_the_run_it_follows_when_a_newer_one_starts",)),
+    Protection("Evaluate's picker shows the followed run, not the browser's last value", "pages/evaluate.py",
+               "    st.session_state[_state.EVAL_RUN] = run_id  # the picker", "    pass  # the picker",
+               (T_FOLLOW + "test_each_session_follows_the_run_it_started_from_the_start_on",)),
+    Protection("a run records the signed-in user who started it", "cope_eval/app/_run_setup.py",
+               "            store.set_run_author(run.id, author)", "            pass",
+               (T_FOLLOW + "test_a_new_signed_in_session_opens_on_that_users_latest_run",)),
+    Protection("a signed-in session never follows another's run unless picked", "cope_eval/app/_run_picker.py",
+               "    return offered[0] if author is None and offered else None",
+               "    return offered[0] if offered else None",
+               (T_FOLLOW + "test_a_new_signed_in_session_opens_on_that_users_latest_run",)),
+    Protection("My runs lists only the signed-in user's runs", "cope_eval/app/_run_picker.py",
+               "    if author is not None:\n        return [r for r in run_ids if authors.get(r) == author]",
+               "    if author is not None:\n        return list(run_ids)",
+               (T_FOLLOW + "test_a_new_signed_in_session_opens_on_that_users_latest_run",)),
+    Protection("with sign-in off, My runs are this session's", "cope_eval/app/_run_picker.py",
+               "    return [r for r in run_ids if r in mine]", "    return list(run_ids)",
+               (T_FOLLOW + "test_sign_in_off_my_runs_are_this_sessions",)),
+    Protection("the triage table shows one page of disagreements", "pages/_insight_triage.py",
+               "    rows = _page(triage.items)", "    rows = _page(triage.items) if False else triage.items",
+               ("tests/test_page_insight_triage_paging.py::test_the_first_page_shows_50_rows_and_the_totals",
+                "tests/test_page_insight_triage_paging.py::test_page_2_shows_the_next_rows_and_the_last_page_the_remainder")),
+    Protection("the upload limit is read from Streamlit's config", "pages/golden_sets.py",
+               'st.get_option("server.maxUploadSize")', "200",
+               ("tests/test_page_golden_sets_upload_limit.py::test_the_limit_is_read_from_streamlit_config",)),
+    Protection("a WAL that outgrows the database is checkpointed", "cope_eval/store/_store.py",
+               'self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()  # (busy, log, checkpointed)', "pass",
+               ("tests/test_store_wal.py::test_a_reader_that_keeps_overlapping_writes_does_not_make_the_wal_grow",
+                "tests/test_store_wal.py::test_a_long_reader_does_not_fail_or_stall_a_write_and_a_later_write_checkpoints")),
 )
