@@ -3,13 +3,10 @@ resume runs, and check one item by hand."""
 
 import streamlit as st
 
-from cope_eval.app import (
-    CHECK_UPLOAD_TYPES, EVERYONES_RUNS, MY_RUNS, check_item, escape_markdown, golden_set_labels, own_runs, resume_run,
-    run_to_follow, run_view, runs_overview, start_runs
-)
+from cope_eval.app import CHECK_UPLOAD_TYPES, check_item, escape_markdown, golden_set_labels, start_runs
 from cope_eval.policies import list_policies, list_versions, version_titles
 from cope_eval.scoring import ANSWER_MODES, TEMPLATES
-from pages import _common, _predictions, _state
+from pages import _common, _eval_runs, _state
 from pages._auth import current_author
 from pages._sidebar import session_endpoint
 
@@ -63,65 +60,7 @@ if st.button("Start", key=_state.EVAL_START, type="primary", disabled=endpoint i
         st.session_state[_state.EVAL_STARTED] = ids + st.session_state[_state.EVAL_STARTED]
         st.session_state[_state.EVAL_FOLLOW] = ids[0]
 
-st.subheader("Runs")
-st.caption("Each run scores in a worker process of its own: it keeps going when you close this tab or restart "
-           "the app, and a run that stopped (cancelled, or its server went away) can be resumed.")
-live = (runs_overview(store, manager)["status"] == "running").any()
-st.session_state.setdefault(_state.EVAL_SCOPE, EVERYONES_RUNS if author is None else MY_RUNS)
-
-
-def _follow() -> None:
-    """The picker changed: follow the run picked (a callback, so only the analyst's own pick moves it)."""
-    st.session_state[_state.EVAL_FOLLOW] = st.session_state[_state.EVAL_RUN]
-
-
-@st.fragment(run_every=1.0 if live else None)
-def _runs() -> None:
-    overview = runs_overview(store, manager)
-    if overview.empty:
-        st.info("No runs yet.")
-        return
-    everyone = overview["run"].tolist()
-    own = own_runs(everyone, authors=store.run_authors(), author=author,
-                   started=st.session_state[_state.EVAL_STARTED])
-    scope = st.radio("Runs listed", [MY_RUNS, EVERYONES_RUNS], key=_state.EVAL_SCOPE, horizontal=True,
-                     label_visibility="collapsed")
-    offered = own if scope == MY_RUNS else everyone
-    if not offered:
-        st.info(f"No runs of yours yet: {EVERYONES_RUNS} lists every run in this workspace.")
-        return
-    shown = overview[overview["run"].isin(offered)]
-    st.dataframe(shown, hide_index=True, key="eval_runs", height=min(400, 38 + 35 * len(shown)))
-    run_id = run_to_follow(offered, followed=st.session_state[_state.EVAL_FOLLOW], own=own, author=author)
-    st.session_state[_state.EVAL_FOLLOW] = run_id  # resolved once: never recomputed from the newest run
-    st.session_state[_state.EVAL_RUN] = run_id  # the picker shows the run followed, whatever the browser last had
-    st.selectbox("Follow run", offered, key=_state.EVAL_RUN, index=None, placeholder="No run followed: pick one",
-                 on_change=_follow)
-    if run_id is None:
-        return
-    _state.carry(_state.CURRENT_RUN, run_id)
-    view = run_view(store, manager, run_id)
-    st.progress(view.fraction, text=f"{run_id} · {view.status} · {view.summary()}")  # one run, named
-    if view.failure:
-        st.error(escape_markdown(view.failure))
-    if view.errors:
-        errors = _common.errors(str(ws.private_dir), run_id, view.done, view.errors)
-        st.caption("Errors by reason (errored items are left out of every metric, never scored as 0):")
-        st.dataframe(errors.table, hide_index=True, key="eval_error_reasons")
-        with st.expander(f"The {errors.count:,} items with an error and their full messages"):
-            st.dataframe(errors.items, hide_index=True, key="eval_error_items")
-    if view.active:
-        st.button("Cancel", key=_state.EVAL_CANCEL, on_click=manager.cancel, args=(run_id,), icon=":material/stop:")
-    if view.resumable and st.button("Resume", key=_state.EVAL_RESUME, icon=":material/replay:"):
-        if _common.attempt(resume_run, store, manager, run_id, endpoint):
-            st.rerun(scope="app")
-    if view.done:
-        _predictions.draw(ws, run_id, view.done, view.run.golden_hash)
-    if live and not (overview["status"] == "running").any():
-        st.rerun(scope="app")  # the last run finished: stop polling
-
-
-_runs()
+_eval_runs.draw(ws, store, manager, endpoint, author)
 
 st.subheader("Check one item")
 policy = by_id[chosen[0]] if chosen else by_id[ids[0]]
