@@ -283,11 +283,18 @@ CURRENT_RUN = "current_run"
 """The run's id."""
 HOME_NEXT = "home_next"
 """The first page's button that goes where its "Next step" says, opening on what it names."""
+HOME_RESUME_ALL = "home_resume_all"
+"""The first page's "Resume all" button for the interrupted runs."""
+HOME_RESUMED = "home_resumed"
+"""What the last "Resume all" did (``cope_eval.app.Resumed`` per run), shown until the next one."""
+HOME_FOLLOW = "home_follow"
+"""The first page's button that follows the runs "Resume all" resumed on Evaluate."""
 
 _DEFAULTS = {
     SERVER_URL: None, SERVER_MODEL: None, SERVER_API_KEY: None, SERVER_ERROR: None,
     POLICY_CHOICE: None, POLICY_CREATING: False, CURRENT_GOLDEN: None, CURRENT_RUN: None,
     POLICY_LOADED: None, POLICY_SAVED: None, GOLDEN_PENDING: None, EVAL_RUN: None, EVAL_FOLLOW: None, EVAL_STARTED: [], PICK_NOTE: None,
+    HOME_RESUMED: [],
     EVAL_TEMPLATE: "cope-b", EVAL_ANSWER_MODE: "logprobs", EVAL_CONCURRENCY: None,
     GOLDEN_SEARCH: "", GOLDEN_LABEL_FILTER: ALL, GOLDEN_PAGE: 1,
     COMPARE_THRESHOLD: 0.5, COMPARE_CHOICE: {"value": 0.5, "rule": None, "target": None, "run_id": None},

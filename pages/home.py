@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import streamlit as st
 
 from cope_eval.app import escape_markdown, next_step, recent_runs, recent_runs_frame, summarise
-from pages import _common, _state
+from pages import _common, _home_interrupted, _state
 
 _state.require_app()
 
@@ -25,6 +25,7 @@ if go_col.button("Go", key=_state.HOME_NEXT, type="primary", icon=":material/arr
     _state.carry(_state.CURRENT_GOLDEN, step.golden_hash)
     st.switch_page(PAGES[step.page])
 
+_home_interrupted.draw(store, now)
 runs = recent_runs(store, results=lambda run_id, stored: _common.results(str(ws.private_dir), run_id, stored))
 if runs:
     st.subheader("Recent runs")

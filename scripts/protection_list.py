@@ -52,6 +52,7 @@ T_HIDDEN = "tests/test_test_split_hidden.py::"
 T_REVEALS = "tests/test_test_split_reveals.py::"
 T_SUGGEST = "tests/test_suggest.py::"
 T_PAGE_SUITE = "tests/test_page_suite.py::"
+T_HOME_RESUME = "tests/test_page_home_interrupted.py::"
 T_FOLLOW = "tests/test_page_evaluate_follow.py::"
 T_COMPARE_TABS = "tests/test_page_compare_tabs.py::"
 BROWSER_KEYS = "tests/test_browser_secrets.py::test_typed_keys_reach_their_own_server_and_nothing_else"
@@ -968,4 +969,14 @@ PROTECTIONS = (
                'self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()  # (busy, log, checkpointed)', "pass",
                ("tests/test_store_wal.py::test_a_reader_that_keeps_overlapping_writes_does_not_make_the_wal_grow",
                 "tests/test_store_wal.py::test_a_long_reader_does_not_fail_or_stall_a_write_and_a_later_write_checkpoints")),
+    Protection("Resume all resumes interrupted runs only, never a cancelled one", "cope_eval/app/_run_setup.py",
+               'RESUME_ALL = ("interrupted",)', 'RESUME_ALL = ("interrupted", "cancelled")',
+               (T_HOME_RESUME + "test_resume_all_lists_only_interrupted_runs_and_scores_each_item_once",
+                T_HOME_RESUME + "test_a_run_that_cannot_be_resumed_is_one_error_and_the_others_still_resume")),
+    Protection("Resume all: one error per run that cannot resume, the others still resume",
+               "cope_eval/app/_run_setup.py", "except CopeEvalError as exc:", "except ZeroDivisionError as exc:",
+               (T_HOME_RESUME + "test_a_run_that_cannot_be_resumed_is_one_error_and_the_others_still_resume",)),
+    Protection("Resume all checks the golden set's copy before starting a worker", "cope_eval/app/_run_setup.py",
+               "            _golden_copy(store, store.run(run_id))\n", "",
+               (T_HOME_RESUME + "test_a_run_that_cannot_be_resumed_is_one_error_and_the_others_still_resume",)),
 )

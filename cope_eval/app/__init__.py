@@ -27,7 +27,10 @@ from ._run_picker import (
     EVERYONES_RUNS, MY_RUNS, RunInfo, agreement_groups, completed_runs, default_pair, group_labels, own_runs,
     run_to_follow, scored_runs
 )
-from ._run_setup import resume_run, run_view, runs_overview, start_runs
+from ._run_setup import (
+    RESUME_ALL, InterruptedRun, Resumed, interrupted_frame, interrupted_runs, resume_all, resume_run, run_view,
+    runs_overview, start_runs
+)
 from ._selection import pair_ending_with
 from ._study_progress import study_view
 from ._suggest_view import (
@@ -149,6 +152,12 @@ __all__ = [
     "recent_runs",
     "recent_runs_frame",
     "resume_run",
+    "RESUME_ALL",
+    "InterruptedRun",
+    "Resumed",
+    "interrupted_frame",
+    "interrupted_runs",
+    "resume_all",
     "run_errors",
     "run_to_follow",
     "run_view",

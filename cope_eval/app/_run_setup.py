@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 
-from ..errors import ConfigError
+from ..errors import ConfigError, CopeEvalError
 from ..records import Endpoint, PolicyVersion, Run, short_id
 from ..scoring import AUTO, RunProgress, create_run
 from ..store import Store
@@ -24,6 +25,10 @@ from ._run_picker import version_namer
 
 RESUMABLE = ("pending", "interrupted", "cancelled", "failed")
 """Statuses a run can be continued from."""
+RESUME_ALL = ("interrupted",)
+"""Statuses "Resume all" continues: what a restart, a killed worker or a server that went away
+leaves (the runner marks those ``interrupted``). A run the analyst cancelled stays stopped on
+purpose, and a pending or failed one is left for its own Resume on Evaluate."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,82 @@ def resume_run(store: Store, manager: RunManager, run_id: str, endpoint: Endpoin
     target = Endpoint(run.base_url, run.model, endpoint.api_key if same_server else None)
     manager.start(run_id, target)
     return run
+
+
+@dataclass(frozen=True)
+class InterruptedRun:
+    """A run that stopped without being asked to, as the Workspace page lists it."""
+
+    run_id: str
+    version: str
+    """The policy version's title (``version_title``)."""
+    golden_set: str
+    """The golden set's name."""
+    stored: int
+    """Items with a stored prediction (errors included)."""
+    n_items: int
+    stopped: str
+    """ISO time its runner last wrote (when it stopped), else when it was created."""
+
+
+def interrupted_runs(store: Store, manager: RunManager) -> list[InterruptedRun]:
+    """The runs "Resume all" would continue (status in ``RESUME_ALL`` for this app), newest first;
+    study variants are left out (their study resumes them)."""
+    names = dict(zip(*(store.golden_sets(study_subsets=True)[c] for c in ("hash", "name"))))
+    name = version_namer(store)
+    out = []
+    for run in reversed(store.runs(variants=False)):
+        if manager.status(run) not in RESUME_ALL:
+            continue
+        stored, _, _ = store.prediction_counts(run.id)
+        out.append(InterruptedRun(run.id, name(store.policy_version(run.policy_version_id)),
+                                  names.get(run.golden_hash, short_id(run.golden_hash)), stored, run.n_items,
+                                  run.heartbeat or run.created))
+    return out
+
+
+def interrupted_frame(runs: Sequence[InterruptedRun], now: datetime) -> pd.DataFrame:
+    """The Workspace page's table of interrupted runs, times in the reader's words."""
+    from ._workspace_summary import ago
+
+    return pd.DataFrame([(r.run_id, r.version, r.golden_set, f"{r.stored:,} / {r.n_items:,}", ago(r.stopped, now))
+                         for r in runs], columns=["run", "policy version", "golden set", "stored", "stopped"])
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """What "Resume all" did with one run."""
+
+    run_id: str
+    error: str | None = None
+    """Why it was not resumed, in the analyst's words; None when its worker was started."""
+
+
+def resume_all(store: Store, manager: RunManager, run_ids: Sequence[str], endpoint: Endpoint | None) -> list[Resumed]:
+    """Resume each of ``run_ids`` (``resume_run``: each against its own server, the session's key only
+    there); a run that cannot be resumed gets its error and the others are still resumed. A run
+    whose golden set's stored copy is gone is refused here, before a worker would fail on it."""
+    out = []
+    for run_id in run_ids:
+        try:
+            _golden_copy(store, store.run(run_id))
+            resume_run(store, manager, run_id, endpoint)
+        except CopeEvalError as exc:
+            out.append(Resumed(run_id, str(exc)))
+        else:
+            out.append(Resumed(run_id))
+    return out
+
+
+def _golden_copy(store: Store, run: Run) -> None:
+    """Raise ConfigError when the run's golden set has no stored copy to score from (checked on
+    disk, without reading a million items)."""
+    names = store.golden_sets(study_subsets=True).set_index("hash")["name"]
+    if run.golden_hash not in names.index:
+        raise ConfigError(f"Golden set {short_id(run.golden_hash)} is no longer in this workspace's store.")
+    if not store.has_golden_copy(run.golden_hash):
+        raise ConfigError(f"The stored copy of golden set {names[run.golden_hash]!r} is missing; add the golden "
+                          "set's file again on Golden sets: the same items restore this very set.")
 
 
 def run_view(store: Store, manager: RunManager, run_id: str) -> RunView:

@@ -183,6 +183,10 @@ class Store:
             (golden_hash,),
         )
 
+    def has_golden_copy(self, golden_hash: str) -> bool:
+        """True when the set's stored copy (its items) is on disk: checked without reading it."""
+        return self._snapshot_path(golden_hash).is_file()
+
     def _snapshot_path(self, golden_hash: str) -> Path:
         return self.golden_dir / (golden_hash.split(":", 1)[-1] + ".parquet")
 
