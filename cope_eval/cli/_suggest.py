@@ -92,7 +92,7 @@ def suggest_command(args) -> int:
 def _chat_endpoint(run, args) -> Endpoint:
     """The chat server: the run's own (its key), or ``--base-url`` with the key the module docstring says."""
     if not args.base_url:
-        return Endpoint(run.base_url, args.model or run.model, key_for_run(run, args.api_key_env))
+        return Endpoint(run.base_url, run.model if args.model is None else args.model, key_for_run(run, args.api_key_env))
     base_url = normalise_base_url(args.base_url)
     if args.api_key_env:
         if args.api_key_env not in os.environ:

@@ -149,21 +149,22 @@ def _sides(args) -> list:
     sides = [SuiteSide("A", endpoint, args.template, args.answer_mode)]
     if all(getattr(args, flag) is None for flag in _B_FLAGS):
         return sides
-    template_b = TEMPLATES[args.template_b or args.template]
+    template_b = TEMPLATES[args.template if args.template_b is None else args.template_b]
     if args.base_url_b is not None:
         url_b = normalise_base_url(args.base_url_b)
-    elif args.template_b and template_b.default_base_url:
+    elif args.template_b is not None and template_b.default_base_url:
         url_b = normalise_base_url(template_b.default_base_url)
     else:
         url_b = endpoint.base_url
     same_server = url_b == endpoint.base_url
     if args.api_key_env_b is not None or template_b.key_env_var is not None:
-        key_b = _key(args.api_key_env_b or template_b.key_env_var, "--api-key-env-b")
+        key_env_b = template_b.key_env_var if args.api_key_env_b is None else args.api_key_env_b
+        key_b = _key(key_env_b, "--api-key-env-b")
     else:
         key_b = endpoint.api_key if same_server else None  # A's key never goes to another server
-    model_b = args.model_b or (endpoint.model if same_server else None)
-    side_b = SuiteSide("B", _endpoint(url_b, model_b, key_b), args.template_b or args.template,
-                       args.answer_mode_b or args.answer_mode)
+    model_b = args.model_b if args.model_b is not None else (endpoint.model if same_server else None)
+    side_b = SuiteSide("B", _endpoint(url_b, model_b, key_b), template_b.name,
+                       args.answer_mode if args.answer_mode_b is None else args.answer_mode_b)
     if (side_b.endpoint.base_url, side_b.endpoint.model, side_b.template, side_b.answer_mode) == \
             (endpoint.base_url, endpoint.model, args.template, args.answer_mode):
         raise ConfigError("Side B is the same as side A: give B another --base-url-b, --model-b, --template-b "

@@ -223,7 +223,7 @@ def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: 
                  steerability, list(files), warnings, n_resamples=n_resamples, confidence=confidence,
                  random_state=random_state)
     card["transfer"] = _plain(transfer_card(store, chosen.transfer))
-    card["test_split"] = _plain(held_out_section(store, run, chosen.value, who=who, metrics=CI_METRICS,
+    card["test_split"] = _plain(held_out_section(store, run, golden, chosen.value, who=who, metrics=CI_METRICS,
                                                  n_resamples=n_resamples, confidence=confidence,
                                                  random_state=random_state))
     files["card.json"] = (json.dumps(card, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")

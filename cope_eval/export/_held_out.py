@@ -9,19 +9,19 @@ figures were looked at after every edit has been tuned on them; the count is how
 from __future__ import annotations
 
 from ..metrics import bootstrap_ci, metrics_at_threshold
-from ..records import Run
-from ..store import Store, has_split, recorded_reveals, reveal_test, run_results
+from ..records import GoldenSet, Run
+from ..store import Store, has_split, recorded_reveals, reveal_test
 
 LOOKS_LISTED = 20
 """Looks listed by who, when and where on the card; the rest are counted."""
 
 
-def held_out_section(store: Store, run: Run, threshold: float, *, who: str, metrics: tuple[str, ...],
-                     n_resamples: int, confidence: float, random_state: int) -> dict:
-    """The section for ``run`` at ``threshold``; records this export as one look by ``who``. A set
-    without a split gets ``{"has_split": False}``: every figure of the card is then on the items
-    iterated on."""
-    if not has_split(run_results(store, run.id, split="all")):
+def held_out_section(store: Store, run: Run, golden: GoldenSet, threshold: float, *, who: str,
+                     metrics: tuple[str, ...], n_resamples: int, confidence: float, random_state: int) -> dict:
+    """The section for ``run`` (over ``golden``, its set) at ``threshold``; records this export as
+    one look by ``who``. A set without a split gets ``{"has_split": False}``: every figure of the
+    card is then on the items iterated on."""
+    if not has_split(golden.items):
         return {"has_split": False}
     before = recorded_reveals(store, run.id).looks
     test = reveal_test(store, run.id, who=who, place="export")
