@@ -60,6 +60,7 @@ REMEDIES = {
     "no_cut": "or untick “Each column is a group” to make each value a group",
     "min_items": "set “Fewest items a group needs”",
     "replace_draft": "or tick “Replace my draft” and save again",
+    "side_b": "give B another server URL, model, template or answer mode",
     "allow_different": "tick “Allow runs of different policy versions or golden sets” to compare them on the "
                        "items both scored",
 }

@@ -157,7 +157,7 @@ def test_side_b_the_same_as_a_names_the_b_controls(workspace, monkeypatch):
         at = _stub_page(monkeypatch, server)
         at.checkbox(key=_state.SUITE_USE_B).check().run()
         at.button(key=_state.SUITE_START).click().run()
-        assert "Side B is the same as side A: give B another server URL, model" in messages(at, "error")[0]
+        assert "Side B is the same as side A; give B another server URL, model" in messages(at, "error")[0]
         at.text_input(key=_state.SUITE_B_URL).input("http://127.0.0.1:9/v1").run()
         at.button(key=_state.SUITE_START).click().run()
     assert messages(at, "error")[0].startswith("B server URL: cannot list the models at http://127.0.0.1:9/v1")

@@ -15,7 +15,7 @@ from sklearn.metrics import f1_score, precision_score, recall_score
 from cope_eval.errors import ConfigError
 from cope_eval.export import MEAN_ROW, card_table_csv, card_table_markdown
 from cope_eval.insight import (
-    AREAS, SAMPLE_SETS, SuiteSide, create_suite, sample_items, suite_golden, suite_scores
+    AREAS, SAMPLE_SETS, SuiteSide, create_suite, sample_items, side_b, suite_golden, suite_scores
 )
 from cope_eval.metrics import AreaScores, bootstrap_ci, card_table
 from cope_eval.records import Endpoint
@@ -245,3 +245,32 @@ def test_sample_items_is_seeded_and_whole_when_the_limit_is_large():
     a, b, c = sample_items(golden, 20), sample_items(golden, 20), sample_items(golden, 20, seed=1)
     assert a.hash == b.hash != c.hash and len(a) == 20
     assert list(a.items["id"]) == sorted(a.items["id"], key=list(golden.items["id"]).index)
+
+
+def _side_b(**given):
+    a = SuiteSide("A", Endpoint("http://a.test/v1", "model-a", "key-a"), "cope-b", "logprobs")
+    asked = []
+    side = side_b(a, template_key=lambda variable: f"env:{variable}",
+                  first_model=lambda url, key: asked.append((url, key)) or "first-model", **given)
+    return side, asked
+
+
+def test_side_b_takes_as_part_not_given_and_as_key_only_on_as_own_server():
+    """The one rule both the CLI's -b flags and the page's B controls use (insight.side_b)."""
+    side, asked = _side_b(model="model-b")
+    assert (side.endpoint.base_url, side.endpoint.api_key, side.template, side.answer_mode) == \
+        ("http://a.test/v1", "key-a", "cope-b", "logprobs")
+    other, asked = _side_b(base_url="http://b.test/v1/")
+    assert other.endpoint.base_url == "http://b.test/v1"
+    assert other.endpoint.api_key is None, "A's key must never go to another server"
+    assert other.endpoint.model == "first-model" and asked == [("http://b.test/v1", None)]
+    own, _ = _side_b(base_url="http://b.test/v1", own_key="key-b", model="m")
+    assert own.endpoint.api_key == "key-b"
+    constrained, _ = _side_b(answer_mode="constrained")
+    assert (constrained.endpoint.model, constrained.answer_mode) == ("model-a", "constrained")
+
+
+def test_side_b_equal_to_a_is_refused_naming_what_to_change():
+    with pytest.raises(ConfigError, match="Side B is the same as side A") as caught:
+        _side_b(model="model-a")
+    assert caught.value.options == ("side_b",)

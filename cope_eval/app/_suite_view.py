@@ -23,7 +23,7 @@ from ..config import normalise_base_url
 from ..errors import ConfigError, CopeEvalError
 from ..export import MEAN_ROW
 from ..golden import load_golden_set
-from ..insight import AREAS, SAMPLE_SETS, SuiteRun, SuiteSide, create_suite, suite_golden, suite_scores
+from ..insight import AREAS, SAMPLE_SETS, SuiteRun, SuiteSide, create_suite, side_b, suite_golden, suite_scores
 from ..metrics import AREA_NO_GOLDEN, SHOWN, CardTable, card_table
 from ..policies import list_policies
 from ..records import Endpoint
@@ -111,27 +111,19 @@ class SideB:
 
 
 def suite_sides(endpoint: Endpoint, template: str, answer_mode: str, b: SideB | None) -> list[SuiteSide]:
-    """Side A on the app's server, and side B as the CLI's ``_sides`` builds it: each B control
-    defaults to A's; A's key goes to B only when B is A's server, else B's own key (typed, or the
-    environment variable B's template names)."""
+    """Side A on the app's server, and side B by ``insight.side_b``'s rule (the CLI's too): each
+    B control left empty or "same as A" is A's; the typed key is B's own."""
     sides = [SuiteSide("A", endpoint, template, answer_mode)]
     if b is None:
         return sides
-    template_b = template if b.template == SAME_AS_A else b.template
-    mode_b = answer_mode if b.answer_mode == SAME_AS_A else b.answer_mode
-    default_url = TEMPLATES[template_b].default_base_url if b.template != SAME_AS_A else None
     try:
-        url = normalise_base_url(b.base_url.strip() or default_url or endpoint.base_url)
+        url = normalise_base_url(b.base_url) if b.base_url.strip() else None
     except CopeEvalError as error:
         raise ConfigError(f"B server URL: {error}") from None
-    same_server = url == endpoint.base_url
-    key_env = TEMPLATES[template_b].key_env_var
-    key = b.api_key or (endpoint.api_key if same_server else os.environ.get(key_env) if key_env else None) or None
-    model = b.model.strip() or (endpoint.model if same_server else _first_model(url, key))
-    side_b = SuiteSide("B", Endpoint(url, model, key), template_b, mode_b)
-    if (url, model, template_b, mode_b) == (endpoint.base_url, endpoint.model, template, answer_mode):
-        raise ConfigError("Side B is the same as side A: give B another server URL, model, template or answer mode.")
-    return sides + [side_b]
+    return sides + [side_b(sides[0], base_url=url, model=b.model.strip() or None,
+                           template=None if b.template == SAME_AS_A else b.template,
+                           answer_mode=None if b.answer_mode == SAME_AS_A else b.answer_mode,
+                           own_key=b.api_key or None, template_key=os.environ.get, first_model=_first_model)]
 
 
 def _first_model(url: str, key: str | None) -> str:

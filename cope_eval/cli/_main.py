@@ -35,6 +35,7 @@ REMEDIES = {
     "min_items": "set it with --min-items N",
     "allow_different": "carry it over anyway, on the items both runs scored, with --allow-different",
     "replace_draft": "or replace it with --replace-draft",
+    "side_b": "give B another --base-url-b, --model-b, --template-b or --answer-mode-b",
     "reveal_test": "add --reveal-test to look at them on purpose (each look is recorded for the policy)",
 }
 """How the CLI fixes what an error's ``options`` name (``CopeEvalError.with_remedies``)."""

@@ -135,7 +135,7 @@ def suite_command(args) -> int:
 
 def _sides(args) -> list:
     """Side A from ``run``'s flags, and side B when any ``-b`` flag is given."""
-    from ..insight import SuiteSide
+    from ..insight import SuiteSide, side_b
     from ..scoring import TEMPLATES
 
     template = TEMPLATES[args.template]
@@ -149,27 +149,11 @@ def _sides(args) -> list:
     sides = [SuiteSide("A", endpoint, args.template, args.answer_mode)]
     if all(getattr(args, flag) is None for flag in _B_FLAGS):
         return sides
-    template_b = TEMPLATES[args.template if args.template_b is None else args.template_b]
-    if args.base_url_b is not None:
-        url_b = normalise_base_url(args.base_url_b)
-    elif args.template_b is not None and template_b.default_base_url:
-        url_b = normalise_base_url(template_b.default_base_url)
-    else:
-        url_b = endpoint.base_url
-    same_server = url_b == endpoint.base_url
-    if args.api_key_env_b is not None or template_b.key_env_var is not None:
-        key_env_b = template_b.key_env_var if args.api_key_env_b is None else args.api_key_env_b
-        key_b = _key(key_env_b, "--api-key-env-b")
-    else:
-        key_b = endpoint.api_key if same_server else None  # A's key never goes to another server
-    model_b = args.model_b if args.model_b is not None else (endpoint.model if same_server else None)
-    side_b = SuiteSide("B", _endpoint(url_b, model_b, key_b), template_b.name,
-                       args.answer_mode if args.answer_mode_b is None else args.answer_mode_b)
-    if (side_b.endpoint.base_url, side_b.endpoint.model, side_b.template, side_b.answer_mode) == \
-            (endpoint.base_url, endpoint.model, args.template, args.answer_mode):
-        raise ConfigError("Side B is the same as side A: give B another --base-url-b, --model-b, --template-b "
-                          "or --answer-mode-b.")
-    return sides + [side_b]
+    own_key = None if args.api_key_env_b is None else _key(args.api_key_env_b, "--api-key-env-b")
+    return sides + [side_b(sides[0], base_url=args.base_url_b, model=args.model_b, template=args.template_b,
+                           answer_mode=args.answer_mode_b, own_key=own_key,
+                           template_key=lambda variable: _key(variable, "--api-key-env-b"),
+                           first_model=lambda url, key: _endpoint(url, None, key).model)]
 
 
 def _key(variable: str, flag: str) -> str | None:

@@ -17,7 +17,7 @@ from ._probes import (
 )
 from ._studies import STUDY_ID_PREFIX, StudyProgress, endpoint_mismatch, execute_study, study_status
 from ._suite import (
-    AREAS, SAMPLE_SETS, SuiteRun, SuiteSide, create_suite, execute_suite, sample_items, suite_golden, suite_scores
+    AREAS, SAMPLE_SETS, SuiteRun, SuiteSide, create_suite, execute_suite, sample_items, side_b, suite_golden, suite_scores
 )
 from ._suggest import (
     DEFAULT_MAX_ITEMS, Suggestion, dev_misses, stored_suggestion, stored_suggestions, suggest_edits
@@ -76,6 +76,7 @@ __all__ = [
     "save_suggestion_as_draft",
     "score_suggestion",
     "send_label_errors_to_relabeling",
+    "side_b",
     "stored_suggestion",
     "stored_suggestions",
     "study_status",

@@ -60,6 +60,42 @@ class SuiteSide:
         return f"{self.endpoint.model} at {self.endpoint.base_url} ({self.template}, {self.answer_mode})"
 
 
+def side_b(a: SuiteSide, *, base_url: str | None = None, model: str | None = None, template: str | None = None,
+           answer_mode: str | None = None, own_key: str | None = None,
+           template_key: Callable[[str], str | None], first_model: Callable[[str, str | None], str]) -> SuiteSide:
+    """Side B, each part A's unless given: the one rule the CLI's ``-b`` flags and the page's B
+    controls share. The server is ``base_url``, else the default server of a template given for B,
+    else A's. The key is ``own_key``; else A's key when B is A's server (A's key never goes to
+    another server); else ``template_key`` of the variable B's template names, if it names one. The
+    model is ``model``; else A's on A's server; else ``first_model(url, key)``, the server's first.
+    A side B equal to A is refused (``options``: ``side_b``)."""
+    from ..config import normalise_base_url
+    from ..scoring import TEMPLATES
+
+    template_b = a.template if template is None else template
+    if base_url is not None:
+        url = normalise_base_url(base_url)
+    elif template is not None and TEMPLATES[template].default_base_url:
+        url = normalise_base_url(TEMPLATES[template].default_base_url)
+    else:
+        url = a.endpoint.base_url
+    same_server = url == a.endpoint.base_url
+    key_env = TEMPLATES[template_b].key_env_var
+    if own_key is not None:
+        key = own_key
+    elif same_server:
+        key = a.endpoint.api_key
+    else:
+        key = template_key(key_env) if key_env is not None else None
+    if model is None:
+        model = a.endpoint.model if same_server else first_model(url, key)
+    side = SuiteSide("B", Endpoint(url, model, key), template_b, a.answer_mode if answer_mode is None else answer_mode)
+    if (url, model, template_b, side.answer_mode) == (a.endpoint.base_url, a.endpoint.model, a.template,
+                                                       a.answer_mode):
+        raise ConfigError("Side B is the same as side A", options=("side_b",))
+    return side
+
+
 @dataclass(frozen=True)
 class SuiteRun:
     """One area of one side: its run, or none when the area has no golden set."""
