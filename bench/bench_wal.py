@@ -15,6 +15,7 @@ floor). A sampler thread reads the ``-wal`` and database file sizes every 10 ms.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import multiprocessing
 import os
 import tempfile
@@ -57,6 +58,12 @@ def _reader(private_dir: str, run_id: str, earlier_id: str, stop, polls) -> None
             n += 1
             time.sleep(POLL_S)
         polls.put(n)
+
+
+def _cache_key(run_id: str, item: str) -> str:
+    """A key like the scorer's (``sha256:`` of the request): random over the cache's B-tree, so
+    each batch rewrites pages all over it, as a real run does (sequential keys only append)."""
+    return "sha256:" + hashlib.sha256(f"{run_id}:{item}".encode()).hexdigest()
 
 
 class _Sampler(threading.Thread):
@@ -105,7 +112,7 @@ def measure(n: int, readers: int, *, bound: bool) -> dict:
             for start in range(0, n, BATCH):
                 chunk = ids[start:start + BATCH]
                 rows = [(item, 0.9, 1, RAW, None, 5.0, 0) for item in chunk]
-                cache = [(f"{run.id}:{item}", 0.9, 1, RAW) for item in chunk]
+                cache = [(_cache_key(run.id, item), 0.9, 1, RAW) for item in chunk]
                 began = time.perf_counter()
                 store.add_predictions(run.id, rows, cache)
                 slowest = max(slowest, time.perf_counter() - began)

@@ -11,7 +11,7 @@ import streamlit as st
 from cope_eval.app import (
     EVERYONES_RUNS, MY_RUNS, escape_markdown, own_runs, resume_run, run_to_follow, run_view, runs_overview
 )
-from pages import _common, _predictions, _state
+from pages import _common, _news, _predictions, _state
 
 
 def draw(ws, store, manager, endpoint, author: str | None) -> None:
@@ -55,6 +55,7 @@ def _runs(ws, store, manager, endpoint, author: str | None, live: bool) -> None:
     _state.carry(_state.CURRENT_RUN, run_id)
     view = run_view(store, manager, run_id)
     st.progress(view.fraction, text=f"{run_id} · {view.status} · {view.summary()}")  # one run, named
+    _news.golden(store, {f"run {run_id}": view.run.golden_hash})  # relabelled or split since
     if view.failure:
         st.error(escape_markdown(view.failure))
     if view.errors:

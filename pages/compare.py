@@ -7,7 +7,7 @@ import streamlit as st
 
 from cope_eval.app import at_threshold, pair_ending_with, pick_threshold, scored_runs
 from cope_eval.charts import calibration_figure, confusion_matrix_figure, pr_figure, roc_figure, sweep_figure
-from pages import _common, _compare_changes, _compare_fairness, _compare_transfer, _state, _test_reveal
+from pages import _common, _compare_changes, _compare_fairness, _compare_transfer, _news, _state, _test_reveal
 
 _state.require_app()
 
@@ -29,6 +29,7 @@ if not chosen:
     st.info("Pick one or more runs.")
     st.stop()
 picked = [runs[i] for i in chosen]
+_news.golden(store, {r.name: r.run.golden_hash for r in picked})  # a newer version of a run's set
 frames = {r.name: _common.results(private, r.run.id, r.stored) for r in picked}
 overlay, sweeps = _common.curves(private, tuple(chosen), tuple(r.stored for r in picked),
                                  tuple(frames), tuple(r.hard_label for r in picked))

@@ -11,7 +11,7 @@ from cope_eval.errors import CopeEvalError
 from cope_eval.policies import (
     discard_draft, list_policies, list_versions, read_draft, save_draft, slugify, version_titles
 )
-from pages import _auth, _common, _policy_gaps, _policy_history, _policy_tokens, _state
+from pages import _auth, _common, _news, _policy_gaps, _policy_history, _policy_tokens, _state
 
 _state.require_app()
 
@@ -85,6 +85,7 @@ else:  # send the text on every run: a run that loaded it may never reach the br
     # came on top of a reload or a page switch), and the browser would then show an empty editor
     _state.redraw_choice(_state.POLICY_EDITOR)
 
+_news.policy(versions, base_id)  # saved by others since the version edited from
 draft_save = False
 # Always drawn, filled only when there is a draft: the first edit adds the notice without moving the
 # widgets below it, so a field typed into while that rerun runs is not redrawn empty.

@@ -55,6 +55,8 @@ T_PAGE_SUITE = "tests/test_page_suite.py::"
 T_HOME_RESUME = "tests/test_page_home_interrupted.py::"
 T_FOLLOW = "tests/test_page_evaluate_follow.py::"
 T_COMPARE_TABS = "tests/test_page_compare_tabs.py::"
+T_NEWS = "tests/test_news.py::"
+T_PAGE_NEWS = "tests/test_page_news.py::"
 BROWSER_KEYS = "tests/test_browser_secrets.py::test_typed_keys_reach_their_own_server_and_nothing_else"
 
 PROTECTIONS = (
@@ -986,4 +988,35 @@ PROTECTIONS = (
     Protection("Resume all checks the golden set's copy before starting a worker", "cope_eval/app/_run_setup.py",
                "            _golden_copy(store, store.run(run_id))\n", "",
                (T_HOME_RESUME + "test_a_run_that_cannot_be_resumed_is_one_error_and_the_others_still_resume",)),
+    # -- others' changes announced -------------------------------------------------------------------
+    Protection("the editor names a version another analyst saved meanwhile", "pages/policies.py",
+               "_news.policy(versions, base_id)", "None",
+               (T_PAGE_NEWS + "test_the_editor_names_a_version_another_analyst_saved_meanwhile",
+                T_PAGE_NEWS + "test_two_saves_from_one_parent_are_both_announced")),
+    Protection("a save from the same parent as another names the other", "cope_eval/app/_policy_editor.py",
+               'return f"Saved version {title}." + (f" {siblings}" if siblings else "")',
+               'return f"Saved version {title}."',
+               (T_NEWS + "test_two_saves_from_one_parent_each_name_the_other",
+                T_PAGE_NEWS + "test_two_saves_from_one_parent_are_both_announced")),
+    Protection("nothing is announced when editing from the newest version", "cope_eval/app/_news.py",
+               "if base_id not in ids or ids[-1] == base_id:", "if base_id not in ids:",
+               (T_NEWS + "test_a_newer_version_is_named_with_its_author_and_when_it_was_saved",
+                T_PAGE_NEWS + "test_the_editor_names_a_version_another_analyst_saved_meanwhile")),
+    Protection("Evaluate says the followed run's golden set has a newer version", "pages/_eval_runs.py",
+               '_news.golden(store, {f"run {run_id}": view.run.golden_hash})', "None",
+               (T_PAGE_NEWS + "test_evaluate_says_the_followed_runs_golden_set_was_relabelled",)),
+    Protection("Compare says which picked run's golden set has a newer version", "pages/compare.py",
+               "_news.golden(store, {r.name: r.run.golden_hash for r in picked})", "None",
+               (T_PAGE_NEWS + "test_compare_says_which_picked_runs_golden_set_has_a_newer_version",)),
+    Protection("a golden set is not newer than itself", "cope_eval/app/_news.py",
+               "leaves = [h for h in store.golden_leaves(golden_hash) if h != golden_hash]",
+               "leaves = list(store.golden_leaves(golden_hash))",
+               (T_NEWS + "test_a_relabel_is_news_for_runs_on_the_version_before_it",
+                T_PAGE_NEWS + "test_evaluate_says_the_followed_runs_golden_set_was_relabelled")),
+    Protection("only label changes after the run's version are counted", "cope_eval/app/_news.py",
+               'changes = history[history["new_hash"].isin(path)]', "changes = history",
+               (T_NEWS + "test_a_relabel_is_news_for_runs_on_the_version_before_it",)),
+    Protection("a label changed and changed back is not counted", "cope_eval/app/_news.py",
+               'return int((per_item["first"] != per_item["last"]).sum())', "return len(changes)",
+               (T_NEWS + "test_a_label_changed_and_changed_back_is_not_counted",)),
 )

@@ -14,6 +14,7 @@ from ._golden_import import (
 )
 from ._launcher import launch_app
 from ._media import Playable, playable_video, video_items
+from ._news import GoldenNews, golden_news, golden_notices, policy_news, sibling_note
 from ._policy_editor import (
     NewerVersion, draft_base, draft_notice, draft_shown, editor_text, newer_version, opening_policy, save_edit,
     saved_message, token_caption
@@ -76,6 +77,11 @@ __all__ = [
     "IMPORT_ROLES",
     "LABEL_RULES",
     "NewerVersion",
+    "GoldenNews",
+    "golden_news",
+    "golden_notices",
+    "policy_news",
+    "sibling_note",
     "no_set_areas",
     "own_golden",
     "Playable",

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..policies import (
-    Draft, PolicyDiff, diff_texts, discard_draft, get_version, label_versions, newest_draft, save_version, slugify,
-    version_id, version_labels, version_title
+    Draft, PolicyDiff, diff_texts, discard_draft, get_version, label_versions, list_versions, newest_draft,
+    save_version, slugify, version_id, version_labels, version_title
 )
 from ..records import PolicyVersion, short_id
 from ._adhoc import TokenCount
+from ._news import sibling_note
 
 
 def opening_policy(workspace: Path, remembered: str | None) -> tuple[bool, str | None]:
@@ -114,12 +116,16 @@ def save_edit(workspace: Path, policy: str | None, text: str, *, new_name: str =
     return version
 
 
-def saved_message(workspace: Path, policy: str, vid: str, *, existed: bool) -> str:
+def saved_message(workspace: Path, policy: str, vid: str, *, existed: bool, now: datetime | None = None) -> str:
     """What the page says after a save of version ``vid`` of ``policy``: that it was saved, or that
-    the text already was that version."""
+    the text already was that version. A new version saved from the same parent as another (two
+    saves racing, from two analysts or tabs) says so too (``sibling_note``, seen from ``now``)."""
     title = version_title(get_version(workspace, policy, vid), version_labels(workspace, policy).get(vid))
-    return (f"This text is already saved as version {title}; nothing new was saved." if existed
-            else f"Saved version {title}.")
+    if existed:
+        return f"This text is already saved as version {title}; nothing new was saved."
+    now = datetime.now(timezone.utc) if now is None else now
+    siblings = sibling_note(list_versions(workspace, policy), vid, now=now)
+    return f"Saved version {title}." + (f" {siblings}" if siblings else "")
 
 
 def token_caption(count: TokenCount) -> str:
