@@ -11,14 +11,20 @@ Timed: the first render of the page (cold: its cached reads and curves are compu
 render after the threshold slider moves (warm: what every interaction costs). Baseline in the
 same run: the same cold render for two 1,000-item runs, so the ratio shows what 100x the items
 adds. A throw-away render of two 100-item runs comes first, so one-time imports (plotly and the
-page's modules) are not charged to either.
+page's modules) are not charged to either. The big render runs in a child process of its own
+(the same three renders, 100 items first), so its peak RSS (``ru_maxrss``) is the app's for that
+page alone, not this process's, which wrote the workspaces.
 
-    .venv/bin/python bench/bench_page_render.py [--items 100000]
+    .venv/bin/python bench/bench_page_render.py [--items 1000000]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -38,6 +44,7 @@ from cope_eval.store import Store
 PAGE = REPO_ROOT / "pages" / "compare.py"
 APP = REPO_ROOT / "app.py"
 TARGET_S = 2.0
+TARGET_RSS_GB = 1.5
 NO_SERVER = "http://127.0.0.1:9/v1"
 POLICY = "# Criteria\n\n## Definition of Label\n\n#### Includes\n- Threats of violence against a person.\n"
 
@@ -115,35 +122,65 @@ def run(quick: bool = False, *, items: int | None = None, echo=print) -> BenchRe
                       (Path(big), populate(Path(big), n))]
         echo(f"    workspaces written in {time.perf_counter() - started:.0f} s")
         timings = []
-        for root, ids in workspaces:
+        for root, ids in workspaces[:2]:
             cold, warm, problem = render(root, ids)
             if problem:
                 return BenchResult(name, target=f"< {TARGET_S:g} s", met=False, note=problem)
             timings.append((cold, warm))
-    (_, _), (small_cold, small_warm), (cold, warm) = timings
-    echo(f"    two {n:,}-item runs: first render {cold:.2f} s, after a threshold move {warm:.2f} s; "
-         f"two 1,000-item runs: {small_cold:.2f} s")
-    met = cold < TARGET_S
+        child = _child_render(workspaces[0], workspaces[2])
+        if child["problem"]:
+            return BenchResult(name, target=f"< {TARGET_S:g} s", met=False, note=child["problem"])
+    (_, _), (small_cold, small_warm) = timings
+    cold, warm, rss_gb = child["cold"], child["warm"], child["maxrss_kb"] / 1024 ** 2
+    echo(f"    two {n:,}-item runs: first render {cold:.2f} s, after a threshold move {warm:.2f} s, "
+         f"peak RSS {rss_gb:.2f} GB; two 1,000-item runs: {small_cold:.2f} s")
+    met = cold < TARGET_S and warm < TARGET_S and rss_gb < TARGET_RSS_GB
     return BenchResult(
         name=name,
         figures=[
             (f"two {n:,}-item runs: first render (cold caches)", f"{cold:.2f} s"),
             (f"two {n:,}-item runs: render after a threshold move", f"{warm:.2f} s"),
+            (f"two {n:,}-item runs: peak RSS of the rendering process", f"{rss_gb:.2f} GB"),
             ("baseline, two 1,000-item runs: first render / after a threshold move",
              f"{small_cold:.2f} s / {small_warm:.2f} s"),
         ],
-        ratio=f"{cold / small_cold:.1f}x the first render of two 1,000-item runs, for {n // 1000}x the items",
-        target=f"< {TARGET_S:g} s",
+        ratio=f"{cold / small_cold:.1f}x the first render of two 1,000-item runs, for {n // 1000}x the items; "
+              f"threshold move {warm / small_warm:.1f}x",
+        target=f"< {TARGET_S:g} s first render and threshold move; < {TARGET_RSS_GB:g} GB",
         met=met,
         note="AppTest wall time of one script run (app.py routing + sidebar + pages/compare.py)"
-             + ("" if met else f"; the first render took {cold:.2f} s"),
+             + ("" if met else f"; first render {cold:.2f} s, threshold move {warm:.2f} s, peak {rss_gb:.2f} GB"),
     )
+
+
+def _child_render(warmup, big) -> dict:
+    """``render`` of ``big`` (root, run ids) in a fresh process after a throw-away ``warmup``
+    render: its times and its peak RSS."""
+    asked = json.dumps([[str(root), list(ids)] for root, ids in (warmup, big)])
+    done = subprocess.run([sys.executable, __file__, "--render", asked], capture_output=True, text=True, check=False)
+    try:
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return {"problem": f"the rendering process failed: {done.stderr.strip()[-500:]}"}
+
+
+def _render_here(asked: str) -> None:
+    (warm_root, warm_ids), (root, ids) = json.loads(asked)
+    render(Path(warm_root), tuple(warm_ids))
+    cold, warm, problem = render(Path(root), tuple(ids))
+    print(json.dumps({"cold": cold, "warm": warm, "problem": problem,
+                      "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
-    result = run(items=parser.parse_args().items)
+    parser.add_argument("--render", help=argparse.SUPPRESS)  # the child process of _child_render
+    args = parser.parse_args()
+    if args.render:
+        _render_here(args.render)
+        return
+    result = run(items=args.items)
     for what, value in result.figures:
         print(f"{what:<70} {value}")
     print(f"{result.ratio}; target {result.target}: {result.verdict} ({result.note})")

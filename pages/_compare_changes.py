@@ -38,7 +38,7 @@ def show(view, picked) -> None:
     outcome_col, page_col = st.columns([3, 1])
     outcome = outcome_col.selectbox("Show", [*FLIP_FILTERS, _state.ALL], key=_state.FLIPS_OUTCOME,
                                     format_func=lambda o: labels.get(o, "every flip"))
-    rows, pages = flips_page(view.flips, _common.golden_items(str(ws.private_dir), a.golden_hash), ws.root,
+    rows, pages = flips_page(view.flips, _common.golden_rows(str(ws.private_dir), a.golden_hash), ws.root,
                              outcome=None if outcome == _state.ALL else outcome,
                              page=st.session_state[_state.FLIPS_PAGE])
     st.session_state[_state.FLIPS_PAGE] = min(st.session_state[_state.FLIPS_PAGE], pages)

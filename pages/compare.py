@@ -30,9 +30,10 @@ if not chosen:
     st.stop()
 picked = [runs[i] for i in chosen]
 _news.golden(store, {r.name: r.run.golden_hash for r in picked})  # a newer version of a run's set
-frames = {r.name: _common.results(private, r.run.id, r.stored) for r in picked}
-overlay, sweeps = _common.curves(private, tuple(chosen), tuple(r.stored for r in picked),
-                                 tuple(frames), tuple(r.hard_label for r in picked))
+keys = (private, tuple(chosen), tuple(r.stored for r in picked), tuple(r.name for r in picked))
+basis = _common.basis(*keys)
+frames = basis.results
+overlay, sweeps = _common.curves(*keys, tuple(r.hard_label for r in picked))
 
 
 def _pick(rule: str, target_key: str | None) -> None:
@@ -67,7 +68,7 @@ if st.session_state[_state.PICK_NOTE]:
 st.session_state[_state.COMPARE_THRESHOLD] = st.session_state[_state.COMPARE_CHOICE]["value"]
 threshold = st.slider("Threshold (score ≥ threshold is “1”)", 0.0, 1.0, step=0.001, format="%.4f",
                       key=_state.COMPARE_THRESHOLD, on_change=_slid)
-view = _common.attempt(at_threshold, frames, threshold=threshold, focus=focus)
+view = _common.attempt(at_threshold, basis, threshold=threshold, focus=focus)
 if view is None:
     st.stop()
 if view.note:

@@ -5,7 +5,8 @@ from ._adhoc import CHECK_UPLOAD_TYPES, check_item, policy_tokens
 from ._auth import DEFAULT_PROVIDER, author_of, is_signed_in, sign_in_providers
 from ._background import RunManager
 from ._compare_view import (
-    FLIP_FILTERS, at_threshold, deltas_note, deltas_table, flip_labels, flips_page, pick_threshold, transfer_table
+    FLIP_FILTERS, CompareBasis, at_threshold, compare_basis, compare_curves, deltas_note, deltas_table, flip_labels,
+    flips_page, pick_threshold, transfer_table
 )
 from ._fairness_view import FairnessView, fairness_view, group_columns, group_table
 from ._golden_import import (
@@ -99,6 +100,9 @@ __all__ = [
     "ago",
     "agreement_groups",
     "at_threshold",
+    "CompareBasis",
+    "compare_basis",
+    "compare_curves",
     "author_of",
     "categories",
     "check_item",

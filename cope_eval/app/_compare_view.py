@@ -3,12 +3,15 @@
 Runs are first cut to the items they share (``comparison.align_runs`` with
 ``on_mismatch="intersect"``), so every table and delta is over the same items; ``note`` says
 when that cut anything. The first run is A, the second B: deltas and flips are B - A.
-Everything here is vectorised over items, so a threshold change on 100k-item runs stays quick.
+Everything here is vectorised over items. What does not depend on the threshold (matching the
+runs' item ids, their scores sorted, the pair's order by score change) is done once by
+``compare_basis``; a page keeps it and passes it to ``at_threshold`` and ``compare_curves``, so
+a threshold move on two million-item runs costs array comparisons, not a new match of their ids.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +19,10 @@ import pandas as pd
 
 from ..golden import with_thumbnails
 from ..metrics import (
-    SHOWN, RunComparison, ThresholdChoice, ThresholdMetrics, ThresholdTransfer, align_runs,
-    best_f1_threshold, bootstrap_ci, compare_runs, flips, leaderboard, metrics_at_threshold,
-    threshold_for_precision, threshold_for_recall
+    SHOWN, AlignedRuns, PairedRuns, RunComparison, RunCurves, ScoredRun, ThresholdChoice, ThresholdMetrics,
+    ThresholdSweep, ThresholdTransfer, align_runs, best_f1_threshold, bootstrap_ci, check_results, compare_paired,
+    leaderboard, metrics_at_threshold, overlay_curves, pair_runs, paired_flips, threshold_for_precision,
+    threshold_for_recall, threshold_sweep
 )
 from ._views import page_of
 
@@ -49,15 +53,46 @@ class ThresholdView:
     """Why the runs were cut to common items, or ""."""
 
 
-def at_threshold(results: Mapping[str, pd.DataFrame], *, threshold: float, focus: str,
-                 n_resamples: int = 1000) -> ThresholdView:
-    """Metrics with intervals, per-category table, B - A deltas and flips at ``threshold``."""
+@dataclass(frozen=True, eq=False)
+class CompareBasis:
+    """What the Compare page's figures share at every threshold, computed once per set of runs.
+    Read, never changed: a page may keep one for every session that shows these runs."""
+
+    results: dict[str, pd.DataFrame]
+    """Run name to its results as given (the first is A)."""
+    aligned: AlignedRuns
+    """The runs cut to the items they share, in A's order."""
+    runs: dict[str, ScoredRun]
+    """Each aligned run checked once (labels, scores, errors; its sort shared by its curves)."""
+    paired: PairedRuns | None
+    """A and B matched on the items both scored; None with one run."""
+    note: str
+    """Why the runs were cut to common items, or ""."""
+
+
+def compare_basis(results: Mapping[str, pd.DataFrame]) -> CompareBasis:
+    """Align ``results`` (run name to results, A first) once, for ``at_threshold`` and
+    ``compare_curves`` at any threshold."""
     aligned = align_runs(results, on_mismatch="intersect")
     frames = aligned.frames
+    names = list(frames)
+    paired = pair_runs(frames[names[0]], frames[names[1]], on_mismatch="intersect") if len(names) >= 2 else None
+    overlap = next((o for o in aligned.overlaps.values() if not o.same), None)
+    note = "" if overlap is None else f"Compared on shared items only: {overlap.describe()}."
+    return CompareBasis(dict(results), aligned, {name: check_results(frame) for name, frame in frames.items()},
+                        paired, note)
+
+
+def at_threshold(results: Mapping[str, pd.DataFrame] | CompareBasis, *, threshold: float, focus: str,
+                 n_resamples: int = 1000) -> ThresholdView:
+    """Metrics with intervals, per-category table, B - A deltas and flips at ``threshold``;
+    ``results`` is run name to results, or their ``compare_basis`` (the same figures, sooner)."""
+    basis = results if isinstance(results, CompareBasis) else compare_basis(results)
+    frames = basis.aligned.frames
     rows = []
-    for name, frame in frames.items():
-        m = metrics_at_threshold(frame, threshold=threshold)
-        ci = bootstrap_ci(frame, threshold=threshold, metrics=SHOWN, n_resamples=n_resamples)
+    for name, run in basis.runs.items():
+        m = metrics_at_threshold(run, threshold=threshold)
+        ci = bootstrap_ci(run, threshold=threshold, metrics=SHOWN, n_resamples=n_resamples)
         row = {"run": name, "n": m.n, "errors": m.errors, "tp": m.tp, "fp": m.fp, "fn": m.fn, "tn": m.tn}
         for metric in SHOWN:
             interval = ci.intervals[metric]
@@ -65,21 +100,27 @@ def at_threshold(results: Mapping[str, pd.DataFrame], *, threshold: float, focus
             row[f"{metric} 95% CI"] = f"[{interval.low:.3f}, {interval.high:.3f}]"
         row["accuracy"] = m.accuracy
         rows.append(row)
-    names = list(frames)
     comparison = flipped = None
-    if len(names) >= 2:
-        a, b = frames[names[0]], frames[names[1]]
-        comparison = compare_runs(a, b, threshold=threshold, n_resamples=n_resamples)
-        flipped = flips(a, b, threshold=threshold)
-    overlap = next((o for o in aligned.overlaps.values() if not o.same), None)
-    note = "" if overlap is None else f"Compared on shared items only: {overlap.describe()}."
+    if basis.paired is not None:
+        comparison = compare_paired(basis.paired, threshold=threshold, n_resamples=n_resamples)
+        flipped = paired_flips(basis.paired, threshold=threshold)
     return ThresholdView(float(threshold), pd.DataFrame(rows).set_index("run"),
-                         metrics_at_threshold(frames[focus], threshold=threshold),
-                         _categories(frames, threshold), comparison, flipped, note)
+                         metrics_at_threshold(basis.runs[focus], threshold=threshold),
+                         _categories(basis.aligned, threshold), comparison, flipped, basis.note)
 
 
-def _categories(frames: Mapping[str, pd.DataFrame], threshold: float) -> pd.DataFrame:
-    board = leaderboard(frames, by="category", threshold=threshold)
+def compare_curves(basis: CompareBasis, *, hard_label: Mapping[str, bool]
+                   ) -> tuple[dict[str, RunCurves], dict[str, ThresholdSweep]]:
+    """PR, ROC and reliability curves of the runs on their shared items, and each run's threshold
+    sweep on all its items (``hard_label``: run name to whether it gave labels, not scores)."""
+    overlay = overlay_curves(basis.aligned, hard_label=dict(hard_label))
+    sweeps = {n: threshold_sweep(frame, hard_label=hard_label.get(n, False)) for n, frame in basis.results.items()}
+    return overlay, sweeps
+
+
+def _categories(aligned: AlignedRuns, threshold: float) -> pd.DataFrame:
+    frames = aligned.frames
+    board = leaderboard(aligned, by="category", threshold=threshold)
     table = board.long.pivot(index="slice", columns="run", values=[*SHOWN, "n"])
     ordered = [(metric, run) for run in frames for metric in (*SHOWN, "n")]
     mean = pd.DataFrame({key: [board.overview.loc[key[1], key[0]]] for key in ordered},
@@ -133,13 +174,17 @@ def pick_threshold(results: pd.DataFrame, rule: str, *, target: float | None = N
     raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
 
 
-def flips_page(flipped: pd.DataFrame, items: pd.DataFrame, workspace: Path, *, outcome: str | None = None,
-               page: int = 1, page_size: int = 25) -> tuple[pd.DataFrame, int]:
+def flips_page(flipped: pd.DataFrame, items: pd.DataFrame | Callable[[list[str]], pd.DataFrame], workspace: Path, *,
+               outcome: str | None = None, page: int = 1, page_size: int = 25) -> tuple[pd.DataFrame, int]:
     """One page of flips (largest score change first) with each item's text and a thumbnail;
-    ``outcome`` is one of FLIP_FILTERS (``CHANGED``: fixed or broken), None for every flip."""
+    ``outcome`` is one of FLIP_FILTERS (``CHANGED``: fixed or broken), None for every flip.
+    ``items`` (id, text, image, video) is the golden set's items, or a function giving the rows
+    of the page's item ids, so that a million items' text is never read to show 25."""
     wanted = ("fixed", "broken") if outcome == CHANGED else (outcome,)
-    shown = flipped if outcome is None else flipped[flipped["outcome"].isin(wanted)]
+    shown = flipped if outcome is None else flipped[flipped["outcome"].isin(wanted).to_numpy()]
     rows, pages = page_of(shown, page, page_size)
+    if callable(items):
+        items = items(rows["item_id"].tolist())
     content = items.set_index("id")[["text", "image", "video"]].reindex(rows["item_id"])
     rows = rows.assign(**{column: content[column].to_numpy() for column in ("text", "image", "video")})
     table = with_thumbnails(rows, workspace)

@@ -8,7 +8,8 @@ from ._card_table import (
     AREA_NO_GOLDEN, AREA_NO_SCORES, AREA_SCORED, AREA_STATUSES, AreaScores, CardTable, card_table
 )
 from ._comparison import (
-    OUTCOMES, GoldenOverlap, RunComparison, align_runs, compare_runs, flips, golden_overlap
+    OUTCOMES, AlignedRuns, GoldenOverlap, PairedRuns, RunComparison, align_runs, compare_paired, compare_runs,
+    flips, golden_overlap, pair_runs, paired_flips
 )
 from ._curves import PRCurve, ROCCurve, pr_curve, roc_curve
 from ._fairness import (
@@ -33,6 +34,7 @@ __all__ = [
     "AREA_NO_SCORES",
     "AREA_SCORED",
     "AREA_STATUSES",
+    "AlignedRuns",
     "AreaScores",
     "BootstrapResult",
     "CHANGES",
@@ -49,6 +51,7 @@ __all__ = [
     "MetricChange",
     "OUTCOMES",
     "PRCurve",
+    "PairedRuns",
     "Proportion",
     "RATES",
     "RUN_COLUMNS",
@@ -72,6 +75,7 @@ __all__ = [
     "check_results",
     "check_threshold",
     "compare_fairness",
+    "compare_paired",
     "compare_runs",
     "flips",
     "golden_overlap",
@@ -81,6 +85,8 @@ __all__ = [
     "membership",
     "metrics_at_threshold",
     "overlay_curves",
+    "pair_runs",
+    "paired_flips",
     "paired_bootstrap_ci",
     "pr_curve",
     "proportion",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -170,16 +171,24 @@ def flips(a, b, *, threshold=0.5, include_both_right: bool = False,
     in either run are left out; so are "both_right" items unless asked for.
     """
     paired, t_a, t_b = _paired(a, b, threshold, on_mismatch, golden_hashes)
+    return paired_flips(paired, threshold=(t_a, t_b), include_both_right=include_both_right)
+
+
+def paired_flips(paired: PairedRuns, *, threshold=0.5, include_both_right: bool = False) -> pd.DataFrame:
+    """``flips`` of runs paired once by ``pair_runs``: a page that moves the threshold pays only
+    for the comparisons, not for matching a million item ids again."""
+    t_a, t_b = _thresholds(threshold)
     frame = paired.frame
-    score_a, score_b = frame["score_a"].to_numpy(), frame["score_b"].to_numpy()
+    score_a, score_b = paired.score_a, paired.score_b
     pred_a, pred_b = score_a >= t_a, score_b >= t_b
-    gold = frame["label"].to_numpy(dtype=bool)
+    gold = paired.gold
     right_a, right_b = pred_a == gold, pred_b == gold
     # Codes index OUTCOMES: fixed 0, broken 1, both_wrong 2, both_right 3.
     codes = np.where(right_a, np.where(right_b, 3, 1), np.where(right_b, 0, 2))
-    change = score_b - score_a
-    keep = np.arange(len(codes)) if include_both_right else np.flatnonzero(codes != 3)
-    keep = keep[np.argsort(-np.abs(change[keep]), kind="stable")]
+    change = paired.change
+    # The order by score change is the threshold's business no more: sorted once, then filtered
+    # (a stable sort then a filter keeps the order a stable sort of the kept items gives).
+    keep = paired.by_change if include_both_right else paired.by_change[codes[paired.by_change] != 3]
     out = pd.DataFrame({
         "item_id": frame["item_id"].take(keep).reset_index(drop=True),
         "label": gold[keep].astype(np.int8),
@@ -200,12 +209,22 @@ def compare_runs(a, b, *, threshold=0.5, metrics=DEFAULT_METRICS, n_resamples: i
     ``threshold`` is one value or a pair (A's, B's). Empty overlap gives zero counts,
     ``zero_division`` metrics, 0.0 deltas and a McNemar p-value of 1.0.
     """
-    zero_division = check_zero_division(zero_division)
+    check_zero_division(zero_division)  # before the items are matched, as ever
     paired, t_a, t_b = _paired(a, b, threshold, on_mismatch, golden_hashes)
-    frame = paired.frame
-    y = frame["label"].to_numpy(dtype=bool)
-    pa = frame["score_a"].to_numpy() >= t_a
-    pb = frame["score_b"].to_numpy() >= t_b
+    return compare_paired(paired, threshold=(t_a, t_b), metrics=metrics, n_resamples=n_resamples,
+                          confidence=confidence, random_state=random_state, zero_division=zero_division,
+                          exact_below=exact_below)
+
+
+def compare_paired(paired: PairedRuns, *, threshold=0.5, metrics=DEFAULT_METRICS, n_resamples: int = 1000,
+                   confidence: float = 0.95, random_state=0, zero_division: float = 0.0,
+                   exact_below: int = 25) -> RunComparison:
+    """``compare_runs`` of runs paired once by ``pair_runs`` (same options, same numbers)."""
+    zero_division = check_zero_division(zero_division)
+    t_a, t_b = _thresholds(threshold)
+    y = paired.gold
+    pa = paired.score_a >= t_a
+    pb = paired.score_b >= t_b
     excluded = paired.errors_either
     m_a = ThresholdMetrics.from_predictions(t_a, y, pa, errors=excluded,
                                             zero_division=zero_division)
@@ -222,20 +241,66 @@ def compare_runs(a, b, *, threshold=0.5, metrics=DEFAULT_METRICS, n_resamples: i
                          int(n_resamples), float(confidence))
 
 
+def pair_runs(a, b, *, on_mismatch: str = "raise", golden_hashes=(None, None)) -> PairedRuns:
+    """Match run B's items to run A's once (see module), for ``compare_paired`` and
+    ``paired_flips`` at any number of thresholds."""
+    return _paired(a, b, 0.5, on_mismatch, golden_hashes)[0]
+
+
 @dataclass(frozen=True, eq=False)
-class _Paired:
+class PairedRuns:
+    """Two runs matched on the items both scored (``pair_runs``); read, never changed."""
+
     overlap: GoldenOverlap
-    frame: pd.DataFrame  # item_id, label, score_a, score_b, meta...: items scored in both
+    """How the runs' items lined up."""
+    frame: pd.DataFrame
+    """item_id, label, score_a, score_b, then A's metadata columns: items scored in both."""
     meta: list[str]
+    """A's metadata columns in ``frame`` (category and the rest), carried into flips."""
     errors_a: int
+    """Matched items that errored in A."""
     errors_b: int
+    """Matched items that errored in B."""
     errors_either: int
+    """Matched items that errored in A or B, left out."""
+
+    @cached_property
+    def gold(self) -> np.ndarray:
+        """Gold labels of ``frame``'s rows, as bool."""
+        return _read_only(self.frame["label"].to_numpy(dtype=bool))
+
+    @cached_property
+    def score_a(self) -> np.ndarray:
+        return _read_only(self.frame["score_a"].to_numpy())
+
+    @cached_property
+    def score_b(self) -> np.ndarray:
+        return _read_only(self.frame["score_b"].to_numpy())
+
+    @cached_property
+    def change(self) -> np.ndarray:
+        """score_b - score_a of each row."""
+        return _read_only(self.score_b - self.score_a)
+
+    @cached_property
+    def by_change(self) -> np.ndarray:
+        """Row numbers, largest absolute score change first (ties in row order)."""
+        return _read_only(np.argsort(-np.abs(self.change), kind="stable"))
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    values.flags.writeable = False  # shared by every threshold (and every session of a page)
+    return values
+
+
+def _thresholds(threshold) -> tuple[float, float]:
+    t_a, t_b = (threshold, threshold) if np.ndim(threshold) == 0 else threshold
+    return check_threshold(t_a), check_threshold(t_b)
 
 
 def _paired(a, b, threshold, on_mismatch, golden_hashes):
     _check_rule(on_mismatch)
-    t_a, t_b = (threshold, threshold) if np.ndim(threshold) == 0 else threshold
-    t_a, t_b = check_threshold(t_a), check_threshold(t_b)
+    t_a, t_b = _thresholds(threshold)
     frame_a, frame_b = _frame(a), _frame(b)
     run_a, run_b = _checked(frame_a, "A"), _checked(frame_b, "B")
     overlap = _overlap(run_a, run_b, golden_hashes)
@@ -255,7 +320,7 @@ def _paired(a, b, threshold, on_mismatch, golden_hashes):
     frame = pd.concat([frame, extra], axis=1)
     errors = (int(np.count_nonzero(~ok_a)), int(np.count_nonzero(~ok_b)),
               int(np.count_nonzero(~both)))
-    return _Paired(overlap, frame, meta, *errors), t_a, t_b
+    return PairedRuns(overlap, frame, meta, *errors), t_a, t_b
 
 
 def _frame(results) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ._calibration import CalibrationCurve, calibration
-from ._comparison import align_runs
+from ._comparison import AlignedRuns, align_runs
 from ._curves import PRCurve, ROCCurve, pr_curve, roc_curve
 from ._scored import Result, check_results
 from ._slices import COUNTS, slice_metrics
@@ -78,9 +78,10 @@ def leaderboard(runs: Mapping, *, by: str | None = "category", threshold=0.5,
                 golden_hashes: Mapping[str, str] | None = None) -> Leaderboard:
     """The leaderboard of ``runs`` (run name to results with ``item_id``).
 
-    ``threshold`` is one value for all runs or a mapping of run name to threshold.
+    ``threshold`` is one value for all runs or a mapping of run name to threshold. ``runs`` may
+    be ``align_runs``'s result already (a page moving a threshold aligns once).
     """
-    aligned = align_runs(runs, on_mismatch=on_mismatch, golden_hashes=golden_hashes)
+    aligned = _aligned(runs, on_mismatch, golden_hashes)
     parts, overview = [], []
     for name, frame in aligned.frames.items():
         t = threshold[name] if isinstance(threshold, Mapping) else threshold
@@ -103,9 +104,10 @@ def overlay_curves(runs: Mapping, *, hard_label: bool | Mapping[str, bool] = Fal
                    golden_hashes: Mapping[str, str] | None = None) -> dict[str, RunCurves]:
     """PR, ROC and reliability curves of each run, on the runs' common items.
 
-    ``hard_label`` is one flag for all runs or a mapping of run name to flag.
+    ``hard_label`` is one flag for all runs or a mapping of run name to flag. ``runs`` may be
+    ``align_runs``'s result already.
     """
-    aligned = align_runs(runs, on_mismatch=on_mismatch, golden_hashes=golden_hashes)
+    aligned = _aligned(runs, on_mismatch, golden_hashes)
     out = {}
     for name, frame in aligned.frames.items():
         hard = hard_label.get(name, False) if isinstance(hard_label, Mapping) else hard_label
@@ -114,3 +116,9 @@ def overlay_curves(runs: Mapping, *, hard_label: bool | Mapping[str, bool] = Fal
                               roc_curve(run, zero_division=zero_division),
                               calibration(run, n_bins=n_bins))
     return out
+
+
+def _aligned(runs, on_mismatch: str, golden_hashes) -> AlignedRuns:
+    if isinstance(runs, AlignedRuns):
+        return runs
+    return align_runs(runs, on_mismatch=on_mismatch, golden_hashes=golden_hashes)

@@ -15,6 +15,9 @@ from ..errors import ConfigError
 from ..records import SPLITS
 from ._store import Store
 
+CONTENT = ("text", "image", "video", "video_digest")
+"""A golden item's content: no results frame carries it (pages join it to the rows they show)."""
+
 
 def run_results(store: Store, run_id: str, *, split: str = "dev") -> pd.DataFrame:
     """One row per golden item of the run in ``split`` (``SPLITS``; see ``split_results``), in
@@ -25,9 +28,22 @@ def run_results(store: Store, run_id: str, *, split: str = "dev") -> pd.DataFram
     Items not scored yet have no score and the error ``"not scored yet"`` so no metric counts them.
     """
     run = store.run(run_id)
-    items = store.golden_set(run.golden_hash).items.drop(columns=["text", "image", "video", "video_digest"])
+    items = store.golden_set(run.golden_hash).items.drop(columns=list(CONTENT))
+    return _joined(items, store.predictions(run_id), split)
+
+
+def run_scores(store: Store, run_id: str, *, split: str = "dev") -> pd.DataFrame:
+    """``run_results`` without the text of the items or the model's raw replies, latencies and
+    hard labels: the rows and every column a metric, slice or group reads (``item_id``,
+    ``label``, ``category``, ``split``, metadata, ``score``, ``error``, ``cached``), read in a
+    fraction of the time and memory. The same split rule (dev unless asked)."""
+    run = store.run(run_id)
+    return _joined(store.golden_columns(run.golden_hash, without=CONTENT), store.prediction_scores(run_id), split)
+
+
+def _joined(items: pd.DataFrame, predictions: pd.DataFrame, split: str) -> pd.DataFrame:
     items = items.rename(columns={"id": "item_id"})
-    merged = items.merge(store.predictions(run_id), on="item_id", how="left", indicator=True)
+    merged = items.merge(predictions, on="item_id", how="left", indicator=True)
     missing = (merged.pop("_merge") == "left_only").to_numpy()
     if missing.any():
         merged["error"] = merged["error"].astype(object)
