@@ -13,8 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from cope_eval.app import (
-    CompareBasis, RunErrors, RunManager, compare_basis, compare_curves, escape_markdown, run_errors
+    CompareBasis, GoldenPage, RunErrors, RunManager, compare_basis, compare_curves, escape_markdown, run_errors
 )
+from cope_eval.app import golden_page as _golden_page
 from cope_eval.app import split_sizes as app_split_sizes
 from cope_eval.config import Workspace, workspace_from_env
 from cope_eval.errors import CopeEvalError
@@ -90,6 +91,19 @@ def attempt(action: Callable[..., T], *args, **kwargs) -> T | None:
 def golden_items(private_dir: str, golden_hash: str) -> pd.DataFrame:
     """A stored golden set's items (immutable: keyed by hash)."""
     return _store(private_dir).golden_set(golden_hash).items
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def golden_summary(private_dir: str, golden_hash: str) -> pd.DataFrame:
+    """A stored set's label, category and split columns only (immutable: keyed by hash)."""
+    return _store(private_dir).golden_columns(golden_hash, only=["label", "category", "split"])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def golden_page(private_dir: str, golden_hash: str, page: int, search: str, label: int | None,
+                category: str | None) -> GoldenPage:
+    """One page of a stored set's matching items (``cope_eval.app.golden_page``): a page, never the set."""
+    return _golden_page(_store(private_dir), golden_hash, page, search=search, label=label, category=category)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -7,7 +7,8 @@ from pathlib import Path
 import streamlit as st
 
 from cope_eval.app import (
-    AUTO, BY_NAME, FIX_LABELS, IMPORT_REMEDIES, IMPORT_ROLES, LABEL_RULES, delimiter_label, encoding_label, escape_markdown,
+    AUTO, BY_NAME, FIX_LABELS, IMPORT_REMEDIES, IMPORT_ROLES, LABEL_RULES, PREVIEW_ROWS, delimiter_label,
+    encoding_label, escape_markdown,
     chosen, golden_preview, label_rule_from, label_values, problems_table, save_label, suggested_fix
 )
 from cope_eval.errors import CopeEvalError
@@ -23,7 +24,8 @@ COLUMNS = {"thumbnail": _common.PREVIEW_COLUMN,
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _preview(key: str, name: str, _source, delimiter: str | None, encoding: str | None):
-    return preview_file(_source, filename=name, delimiter=delimiter, encoding=encoding)
+    """The first ``PREVIEW_ROWS`` records only: a million-row file is read whole by ``_load`` alone."""
+    return preview_file(_source, filename=name, delimiter=delimiter, encoding=encoding, rows=PREVIEW_ROWS)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

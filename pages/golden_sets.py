@@ -5,7 +5,7 @@ balance, see how it was imported, split it into dev and test, correct a label wi
 import streamlit as st
 
 from cope_eval.app import (
-    categories, escape_markdown, filter_items, golden_set_labels, label_balance, page_of, summarise, upload_note
+    GOLDEN_PAGE_SIZE, categories, escape_markdown, golden_set_labels, label_balance, page_note, summarise, upload_note
 )
 from cope_eval.golden import correct_label, import_note, with_thumbnails
 from cope_eval.records import short_id
@@ -48,29 +48,31 @@ with browse:
         _state.prefer(_state.GOLDEN_HASH, _state.CURRENT_GOLDEN, labels)
         golden_hash = st.selectbox("Golden set", list(labels), key=_state.GOLDEN_HASH, format_func=labels.get)
         _state.carry(_state.CURRENT_GOLDEN, golden_hash)
-        items = _common.golden_items(str(ws.private_dir), golden_hash)
+        summary = _common.golden_summary(str(ws.private_dir), golden_hash)  # label, category, split: no text
         st.caption(f"Imported from {escape_markdown(import_note(store, golden_hash) or 'an unrecorded source')}")
-        balance = label_balance(items)
+        balance = label_balance(summary)
         st.caption(f"{balance['items'][0]:,} items: {balance['gold 1'][0]:,} labeled 1, {balance['gold 0'][0]:,} labeled 0")
         st.dataframe(balance, hide_index=True, key="golden_balance",
                      column_config={"share 1": st.column_config.NumberColumn(format="percent")})
-        _golden_split.draw(store, golden_hash, items)
+        _golden_split.draw(store, golden_hash, summary)
         search_col, label_col, category_col = st.columns([3, 1, 2])
         search = search_col.text_input("Search text or id", key=_state.GOLDEN_SEARCH)
         label = label_col.selectbox("Gold label", [_state.ALL, 1, 0], key=_state.GOLDEN_LABEL_FILTER)
-        cats = [_state.ALL] + categories(items)
+        cats = [_state.ALL] + categories(summary)
         _state.keep_valid(_state.GOLDEN_CATEGORY_FILTER, cats)
         category = category_col.selectbox("Category", cats, key=_state.GOLDEN_CATEGORY_FILTER)
-        shown = filter_items(items, search=search, label=None if label == _state.ALL else label,
-                             category=None if category == _state.ALL else category)
-        pages = page_of(shown, 1)[1]
-        st.session_state[_state.GOLDEN_PAGE] = min(st.session_state[_state.GOLDEN_PAGE], pages)
-        page = st.number_input(f"Page (of {pages:,})", 1, pages, key=_state.GOLDEN_PAGE)
-        rows, _ = page_of(shown, page)
-        st.caption(f"{len(shown):,} of {len(items):,} items match")
+        shown = _common.golden_page(str(ws.private_dir), golden_hash, st.session_state[_state.GOLDEN_PAGE], search,
+                                    None if label == _state.ALL else label,
+                                    None if category == _state.ALL else category)
+        st.session_state[_state.GOLDEN_PAGE] = shown.page
+        rows = shown.rows
+        summary_col, page_col = st.columns([3, 1], vertical_alignment="bottom")
+        summary_col.caption(f"{page_note(shown.matching, shown.page, GOLDEN_PAGE_SIZE)} · "
+                            f"{shown.matching:,} of {len(summary):,} items match")
+        page_col.number_input(f"Page (of {shown.pages:,})", 1, shown.pages, key=_state.GOLDEN_PAGE)
         st.dataframe(with_thumbnails(rows, ws.root).drop(columns=["image", "video", "video_digest"]), hide_index=True,
                      column_config=COLUMNS, placeholder="")
-        _video.draw(rows["id"], items, ws.root, _state.GOLDEN_VIDEO_ITEM)
+        _video.draw(rows["id"], rows, ws.root, _state.GOLDEN_VIDEO_ITEM)
 
         st.subheader("Correct a label")
         if len(rows):

@@ -9,9 +9,10 @@ from ._compare_view import (
     flips_page, pick_threshold, transfer_table
 )
 from ._fairness_view import FairnessView, fairness_view, group_columns, group_table
+from ._golden_browse import GOLDEN_PAGE_SIZE, GoldenPage, golden_page
 from ._golden_import import (
-    AUTO, BY_NAME, FIX_LABELS, IMPORT_REMEDIES, IMPORT_ROLES, LABEL_RULES, chosen, delimiter_label, encoding_label,
-    label_rule_from, label_values, left_out, save_label, suggested_fix
+    AUTO, BY_NAME, FIX_LABELS, IMPORT_REMEDIES, IMPORT_ROLES, LABEL_RULES, PREVIEW_ROWS, chosen, delimiter_label,
+    encoding_label, label_rule_from, label_values, left_out, save_label, suggested_fix
 )
 from ._launcher import launch_app
 from ._media import Playable, playable_video, video_items
@@ -76,6 +77,10 @@ __all__ = [
     "FLIP_FILTERS",
     "IMPORT_REMEDIES",
     "IMPORT_ROLES",
+    "GOLDEN_PAGE_SIZE",
+    "GoldenPage",
+    "golden_page",
+    "PREVIEW_ROWS",
     "LABEL_RULES",
     "NewerVersion",
     "GoldenNews",

@@ -21,6 +21,11 @@ LABEL_RULES = {"as is": "0 and 1 as in the file", "map": "Map values to 0/1",
                "threshold": "1 when value ≥ a threshold"}
 """The label rules the page offers (``LabelRule.kind``) and their names there."""
 
+PREVIEW_ROWS = 1_000
+"""Records the import step reads to preview a file (``preview_file(rows=...)``): it shows the first
+five and offers the label values found in these to "Map values to 0/1"; the file is read whole
+only by the load that checks every row."""
+
 AUTO = "auto"
 """The Delimiter and Encoding option that keeps what is sniffed or detected (a selectbox shows
 None as "no choice", so it is a word)."""
@@ -66,7 +71,8 @@ def encoding_label(choice: str | None, preview: FilePreview | None) -> str:
 
 
 def label_values(preview: FilePreview, column: str | None, *, limit: int = 200) -> list[str]:
-    """The label column's distinct values (stripped), most common first, for the map's pickers."""
+    """The label column's distinct values (stripped) in the preview's rows (``PREVIEW_ROWS``), most
+    common first, for the map's pickers."""
     if column is None or column not in preview.frame.columns:
         return []
     values = preview.frame[column].dropna().astype(str).str.strip()

@@ -267,7 +267,14 @@ def _header(head: bytes, sep: str, encoding: str) -> list[str]:
 
 def _python_csv(data: bytes, name: str, sep: str, encoding: str) -> RawTable:
     text = data.decode(encoding, errors="replace").lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    return csv_records(io.StringIO(text, newline=""), name, sep)
+
+
+def csv_records(stream, name: str, sep: str, *, limit: int | None = None) -> RawTable:
+    """Parse delimited text from ``stream`` (text, BOM already skipped) with Python's ``csv``
+    module, row by row: rows with more or fewer fields than the header are reported, not kept.
+    With ``limit``, stops after that many records: nothing past them is read."""
+    reader = csv.reader(stream, delimiter=sep)
     try:
         header = next(reader, None)
         if not header:
@@ -278,6 +285,8 @@ def _python_csv(data: bytes, name: str, sep: str, encoding: str) -> RawTable:
         for record in reader:
             if not record:
                 continue  # blank line: skipped, as the fast path does
+            if limit is not None and number >= limit:
+                break
             number += 1
             if len(record) == len(names):
                 good.append([cell if cell != "" else None for cell in record])
@@ -309,10 +318,18 @@ def _column_names(names: list[str], file: str) -> list[str]:
 
 
 def _read_jsonl(text: str, name: str) -> RawTable:
+    return jsonl_records(text.split("\n"), name)
+
+
+def jsonl_records(lines, name: str, *, limit: int | None = None) -> RawTable:
+    """One record per non-blank line of ``lines``; with ``limit``, stops after that many records
+    (readable or not): nothing past them is read."""
     records, rows, unreadable = [], [], []
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        if limit is not None and len(records) + len(unreadable) >= limit:
+            break
         try:
             value = json.loads(line)
         except (ValueError, RecursionError) as ex:

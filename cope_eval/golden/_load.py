@@ -48,6 +48,7 @@ from .._util.atomic_files import create_exclusive, replace_atomic
 from ..errors import ConfigError, NotFoundError, RowProblem, ValidationError
 from ..records import GoldenSet
 from ._formats import FORMATS, detect_format, read_table
+from ._head import read_head
 from ._mapping import ImportRule, LabelRule
 from ._metadata import metadata_json, with_typed_metadata
 from ._columns import guess_columns
@@ -185,7 +186,8 @@ class FilePreview:
     fmt: str
     """The format read (``FORMATS``)."""
     frame: pd.DataFrame
-    """Every readable record, columns as named in the file (CSV cells as text)."""
+    """The readable records read (every one, or the first ``rows``), columns as named in the file
+    (CSV cells as text)."""
     guessed: dict[str, str | None]
     """The column each role would take by name (text, label, image, video, id, category)."""
     delimiter: str | None
@@ -199,10 +201,16 @@ class FilePreview:
 
 
 def preview_file(source: Path | str | bytes, *, filename: str | None = None, fmt: str | None = None,
-                 delimiter: str | None = None, encoding: str | None = None) -> FilePreview:
-    """Read a file as ``load_golden_set`` would, without mapping or checking its rows."""
+                 delimiter: str | None = None, encoding: str | None = None, rows: int | None = None) -> FilePreview:
+    """Read a file as ``load_golden_set`` would, without mapping or checking its rows.
+
+    ``rows``: read only the first that many records (``_head``), nothing past them, so a preview
+    of a million-row file costs what it shows; None reads every record."""
     source, shown, fmt = _source(source, filename, fmt)
-    raw = read_table(source, shown, fmt, delimiter=delimiter, encoding=encoding)
+    if rows is None:
+        raw = read_table(source, shown, fmt, delimiter=delimiter, encoding=encoding)
+    else:
+        raw = read_head(source, shown, fmt, rows, delimiter=delimiter, encoding=encoding)
     columns = [str(c) for c in raw.frame.columns]
     return FilePreview(fmt, raw.frame, guess_columns(columns), raw.delimiter, raw.delimiter_how, raw.encoding,
                        raw.encoding_how)

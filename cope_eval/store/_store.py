@@ -13,12 +13,14 @@ import os
 import sqlite3
 import tempfile
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import ConfigError, NotFoundError
@@ -28,6 +30,10 @@ from ._schema import MIGRATIONS
 RUN_COLUMNS = ", ".join(f.name for f in dataclasses.fields(Run))
 PREDICTION_FIELDS = ("item_id", "score", "hard_label", "raw", "error", "latency_ms", "cached")
 TRIAGE_COLUMNS = ", ".join(f.name for f in dataclasses.fields(TriageTag))
+SNAPSHOT_ROW_GROUP = 65_536
+"""Rows per row group of a stored copy: a page of items reads one or two groups, not the set."""
+PAGE_BATCH_ROWS = 8_192
+"""Rows decoded at a time when a page or a pass reads a stored copy."""
 
 
 def _run(row: tuple) -> Run:
@@ -130,7 +136,7 @@ class Store:
             fd, tmp = tempfile.mkstemp(dir=self.golden_dir, suffix=".tmp")
             os.close(fd)
             try:
-                golden.items.to_parquet(tmp, index=False)
+                golden.items.to_parquet(tmp, index=False, row_group_size=SNAPSHOT_ROW_GROUP)
                 os.replace(tmp, snapshot)
             finally:
                 Path(tmp).unlink(missing_ok=True)
@@ -165,12 +171,68 @@ class Store:
                                                            if (only is None or c in only) and c not in without],
                                         filters=None if ids is None else [("id", "in", list(ids))])
         except (OSError, ValueError) as exc:  # missing, unreadable, or not Parquet (ArrowInvalid)
-            missing = isinstance(exc, FileNotFoundError)
-            raise ConfigError(
-                f"The stored copy of golden set {name!r} ({snapshot}) is {'missing' if missing else 'damaged'}; "
-                f"{'' if missing else 'delete it, then '}add the golden set's file again"
-                f"{f' ({source})' if source else ''}: the same items restore this very set.") from None
+            raise self._snapshot_error(name, source, snapshot, exc) from None
         return name, items
+
+    def golden_item_count(self, golden_hash: str) -> int:
+        """How many items a stored set has, from its row: nothing of the copy is read."""
+        rows = self._query("SELECT n_items FROM golden_sets WHERE hash = ?", (golden_hash,))
+        if not rows:
+            raise NotFoundError(f"No golden set {golden_hash!r} in this workspace's store.")
+        return int(rows[0][0])
+
+    def golden_items_page(self, golden_hash: str, offset: int, limit: int) -> pd.DataFrame:
+        """Items ``offset`` to ``offset + limit`` (0-based, in the set's order) of a stored set,
+        every column: only the row groups of the copy that hold them are read, a batch at a time."""
+        offset, limit = max(0, int(offset)), max(0, int(limit))
+        file = self._snapshot_file(golden_hash)
+        groups, start, at = [], 0, 0
+        for i in range(file.metadata.num_row_groups):
+            size = file.metadata.row_group(i).num_rows
+            if at + size > offset and at < offset + limit:
+                start = start if groups else at
+                groups.append(i)
+            at += size
+        batches, skip = [], offset - start
+        for batch in file.iter_batches(batch_size=PAGE_BATCH_ROWS, row_groups=groups) if groups and limit else ():
+            if skip >= batch.num_rows:
+                skip -= batch.num_rows
+                continue
+            batches.append(batch.slice(skip, limit - sum(b.num_rows for b in batches)))
+            skip = 0
+            if sum(b.num_rows for b in batches) >= limit:
+                break
+        return pa.Table.from_batches(batches, schema=file.schema_arrow).to_pandas()
+
+    def golden_item_batches(self, golden_hash: str, *, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+        """A stored set's items (``columns`` only, when given) in order, ``PAGE_BATCH_ROWS`` at a time:
+        a pass over a million items holds one batch."""
+        file = self._snapshot_file(golden_hash)
+        schema = file.schema_arrow
+        if columns is not None:
+            columns = [c for c in columns if c in schema.names]
+            schema = pa.schema([schema.field(c) for c in columns], metadata=schema.metadata)
+        for batch in file.iter_batches(batch_size=PAGE_BATCH_ROWS, columns=columns):
+            yield pa.Table.from_batches([batch], schema=schema).to_pandas()
+
+    def _snapshot_file(self, golden_hash: str) -> pq.ParquetFile:
+        rows = self._query("SELECT name, source FROM golden_sets WHERE hash = ?", (golden_hash,))
+        if not rows:
+            raise NotFoundError(f"No golden set {golden_hash!r} in this workspace's store.")
+        snapshot = self._snapshot_path(golden_hash)
+        try:
+            return pq.ParquetFile(snapshot)
+        except (OSError, ValueError) as exc:
+            raise self._snapshot_error(*rows[0], snapshot, exc) from None
+
+    @staticmethod
+    def _snapshot_error(name: str, source: str, snapshot: Path, exc: Exception) -> ConfigError:
+        """Why a set's stored copy cannot be read (missing, unreadable, not Parquet), and the fix."""
+        missing = isinstance(exc, FileNotFoundError)
+        return ConfigError(
+            f"The stored copy of golden set {name!r} ({snapshot}) is {'missing' if missing else 'damaged'}; "
+            f"{'' if missing else 'delete it, then '}add the golden set's file again"
+            f"{f' ({source})' if source else ''}: the same items restore this very set.")
 
     def golden_sets(self, *, study_subsets: bool = False) -> pd.DataFrame:
         """Stored sets, oldest first. A study's item subset (a set only study variants scored, see
