@@ -334,7 +334,7 @@ PROTECTIONS = (
                "    except sqlite3.Error as exc:  # the store keeps what it committed: resume sends only the rest",
                "    except ZeroDivisionError as exc:",
                (T_ERRORS + "test_a_full_disk_mid_run_is_one_line_and_the_store_stays_consistent",)),
-    Protection("a missing or damaged golden snapshot is one line", "cope_eval/store/_store.py",
+    Protection("a missing or damaged golden snapshot is one line", "cope_eval/store/_golden_copies.py",
                "        except (OSError, ValueError) as exc:  # missing, unreadable, or not Parquet (ArrowInvalid)",
                "        except ZeroDivisionError as exc:",
                (T_ERRORS + "test_a_missing_or_damaged_golden_snapshot_is_one_line",)),
@@ -1019,4 +1019,23 @@ PROTECTIONS = (
     Protection("a label changed and changed back is not counted", "cope_eval/app/_news.py",
                'return int((per_item["first"] != per_item["last"]).sum())', "return len(changes)",
                (T_NEWS + "test_a_label_changed_and_changed_back_is_not_counted",)),
+    # -- a million items: pages read what they show ------------------------------------------------
+    Protection("Golden sets' Browse reads a page, not the set", "cope_eval/app/_golden_browse.py",
+               "rows = store.golden_items_page(golden_hash, (page - 1) * page_size, page_size)",
+               "rows = store.golden_set(golden_hash).items.iloc[(page - 1) * page_size:page * page_size]"
+               ".reset_index(drop=True)",
+               ("tests/test_page_golden_browse.py::test_browse_pages_through_a_stored_set_with_totals",)),
+    Protection("a page of a stored set starts at its offset inside the row group", "cope_eval/store/_golden_copies.py",
+               "batches, skip = [], offset - start", "batches, skip = [], 0",
+               ("tests/test_page_golden_browse.py::test_browse_pages_through_a_stored_set_with_totals",)),
+    Protection("the upload preview reads only its first rows", "pages/_golden_import.py",
+               "encoding=encoding, rows=PREVIEW_ROWS)", "encoding=encoding)",
+               ("tests/test_page_golden_browse.py::"
+                "test_the_preview_reads_only_its_first_rows_and_the_import_names_a_bad_row_past_them",)),
+    Protection("a CSV head stops at its limit", "cope_eval/golden/_formats.py",
+               "if limit is not None and number >= limit:", "if False:",
+               ("tests/test_golden_preview.py::test_a_csv_preview_stops_before_bytes_the_load_rejects",)),
+    Protection("Compare's shared paired arrays are read-only", "cope_eval/metrics/_comparison.py",
+               "    values.flags.writeable = False  # shared", "    pass  # shared",
+               ("tests/test_compare_basis.py::test_the_paired_arrays_are_read_only",)),
 )

@@ -1,8 +1,7 @@
 """The workspace store: SQLite (WAL, foreign keys, numbered migrations). All SQL lives here.
 
-Golden-set items are kept as content-addressed Parquet snapshots beside the database
-(``.cope_eval/golden/<hex>.parquet``): a million rows load in a second from there, and a run can
-always be resumed or re-read against exactly the items it was scored on.
+Golden-set items are kept as Parquet copies beside the database (``GoldenCopies``); the store
+registers each set and reads its items through them.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ import dataclasses
 import json
 import os
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,20 +18,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ..errors import ConfigError, NotFoundError
 from ..records import GoldenSet, PolicyVersion, Run, Study, StudyRun, TriageTag
+from ._golden_copies import GoldenCopies
 from ._schema import MIGRATIONS
 
 RUN_COLUMNS = ", ".join(f.name for f in dataclasses.fields(Run))
 PREDICTION_FIELDS = ("item_id", "score", "hard_label", "raw", "error", "latency_ms", "cached")
 TRIAGE_COLUMNS = ", ".join(f.name for f in dataclasses.fields(TriageTag))
-SNAPSHOT_ROW_GROUP = 65_536
-"""Rows per row group of a stored copy: a page of items reads one or two groups, not the set."""
-PAGE_BATCH_ROWS = 8_192
-"""Rows decoded at a time when a page or a pass reads a stored copy."""
 
 
 def _run(row: tuple) -> Run:
@@ -68,6 +61,7 @@ class Store:
     def __init__(self, private_dir: Path):
         self.private_dir = Path(private_dir)
         self.golden_dir = self.private_dir / "golden"
+        self._copies = GoldenCopies(self.golden_dir, self._golden_row)
         self.path = self.private_dir / "store.sqlite3"
         self._lock = threading.RLock()
         self._db = None
@@ -130,16 +124,8 @@ class Store:
 
     # -- golden sets ---------------------------------------------------------------------------
     def put_golden_set(self, golden: GoldenSet, *, source: str = "", parent_hash: str | None = None) -> None:
-        """Keep a snapshot of the items (once per hash) and register the set."""
-        snapshot = self._snapshot_path(golden.hash)
-        if not snapshot.exists():
-            fd, tmp = tempfile.mkstemp(dir=self.golden_dir, suffix=".tmp")
-            os.close(fd)
-            try:
-                golden.items.to_parquet(tmp, index=False, row_group_size=SNAPSHOT_ROW_GROUP)
-                os.replace(tmp, snapshot)
-            finally:
-                Path(tmp).unlink(missing_ok=True)
+        """Keep a copy of the items (once per hash, ``GoldenCopies``) and register the set."""
+        self._copies.write(golden)
         self._execute(
             "INSERT OR IGNORE INTO golden_sets (hash, name, n_items, source, parent_hash, created) "
             "VALUES (?, ?, ?, ?, ?, ?)",
@@ -147,32 +133,15 @@ class Store:
         )
 
     def golden_set(self, golden_hash: str) -> GoldenSet:
-        name, items = self._golden_read(golden_hash)
-        return GoldenSet(name, golden_hash, items)
+        items = self._copies.read(golden_hash)
+        return GoldenSet(self._golden_row(golden_hash)[0], golden_hash, items)
 
     def golden_columns(self, golden_hash: str, *, only=None, without=(), ids=None) -> pd.DataFrame:
         """Some columns of a stored set's items, in golden order: ``only`` these (those the set
         has), or every one ``without`` these; with ``ids``, only the items with those ids. A page
         that needs labels and categories of a million items does not read their text, and one
         that shows 25 items' text does not hold a million."""
-        return self._golden_read(golden_hash, only, without, ids)[1]
-
-    def _golden_read(self, golden_hash: str, only=None, without=(), ids=None) -> tuple[str, pd.DataFrame]:
-        rows = self._query("SELECT name, source FROM golden_sets WHERE hash = ?", (golden_hash,))
-        if not rows:
-            raise NotFoundError(f"No golden set {golden_hash!r} in this workspace's store.")
-        (name, source), snapshot = rows[0], self._snapshot_path(golden_hash)
-        try:
-            if only is None and not without and ids is None:
-                items = pd.read_parquet(snapshot)
-            else:
-                present = pq.read_schema(snapshot).names
-                items = pd.read_parquet(snapshot, columns=[c for c in present
-                                                           if (only is None or c in only) and c not in without],
-                                        filters=None if ids is None else [("id", "in", list(ids))])
-        except (OSError, ValueError) as exc:  # missing, unreadable, or not Parquet (ArrowInvalid)
-            raise self._snapshot_error(name, source, snapshot, exc) from None
-        return name, items
+        return self._copies.read(golden_hash, only=only, without=without, ids=ids)
 
     def golden_item_count(self, golden_hash: str) -> int:
         """How many items a stored set has, from its row: nothing of the copy is read."""
@@ -183,56 +152,19 @@ class Store:
 
     def golden_items_page(self, golden_hash: str, offset: int, limit: int) -> pd.DataFrame:
         """Items ``offset`` to ``offset + limit`` (0-based, in the set's order) of a stored set,
-        every column: only the row groups of the copy that hold them are read, a batch at a time."""
-        offset, limit = max(0, int(offset)), max(0, int(limit))
-        file = self._snapshot_file(golden_hash)
-        groups, start, at = [], 0, 0
-        for i in range(file.metadata.num_row_groups):
-            size = file.metadata.row_group(i).num_rows
-            if at + size > offset and at < offset + limit:
-                start = start if groups else at
-                groups.append(i)
-            at += size
-        batches, skip = [], offset - start
-        for batch in file.iter_batches(batch_size=PAGE_BATCH_ROWS, row_groups=groups) if groups and limit else ():
-            if skip >= batch.num_rows:
-                skip -= batch.num_rows
-                continue
-            batches.append(batch.slice(skip, limit - sum(b.num_rows for b in batches)))
-            skip = 0
-            if sum(b.num_rows for b in batches) >= limit:
-                break
-        return pa.Table.from_batches(batches, schema=file.schema_arrow).to_pandas()
+        every column; only the row groups that hold them are read."""
+        return self._copies.page(golden_hash, offset, limit)
 
     def golden_item_batches(self, golden_hash: str, *, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
-        """A stored set's items (``columns`` only, when given) in order, ``PAGE_BATCH_ROWS`` at a time:
-        a pass over a million items holds one batch."""
-        file = self._snapshot_file(golden_hash)
-        schema = file.schema_arrow
-        if columns is not None:
-            columns = [c for c in columns if c in schema.names]
-            schema = pa.schema([schema.field(c) for c in columns], metadata=schema.metadata)
-        for batch in file.iter_batches(batch_size=PAGE_BATCH_ROWS, columns=columns):
-            yield pa.Table.from_batches([batch], schema=schema).to_pandas()
+        """A stored set's items (``columns`` only, when given) in order, a batch at a time."""
+        return self._copies.batches(golden_hash, columns=columns)
 
-    def _snapshot_file(self, golden_hash: str) -> pq.ParquetFile:
+    def _golden_row(self, golden_hash: str) -> tuple[str, str]:
+        """A stored set's (name, source); NotFoundError for a set this store does not know."""
         rows = self._query("SELECT name, source FROM golden_sets WHERE hash = ?", (golden_hash,))
         if not rows:
             raise NotFoundError(f"No golden set {golden_hash!r} in this workspace's store.")
-        snapshot = self._snapshot_path(golden_hash)
-        try:
-            return pq.ParquetFile(snapshot)
-        except (OSError, ValueError) as exc:
-            raise self._snapshot_error(*rows[0], snapshot, exc) from None
-
-    @staticmethod
-    def _snapshot_error(name: str, source: str, snapshot: Path, exc: Exception) -> ConfigError:
-        """Why a set's stored copy cannot be read (missing, unreadable, not Parquet), and the fix."""
-        missing = isinstance(exc, FileNotFoundError)
-        return ConfigError(
-            f"The stored copy of golden set {name!r} ({snapshot}) is {'missing' if missing else 'damaged'}; "
-            f"{'' if missing else 'delete it, then '}add the golden set's file again"
-            f"{f' ({source})' if source else ''}: the same items restore this very set.")
+        return rows[0]
 
     def golden_sets(self, *, study_subsets: bool = False) -> pd.DataFrame:
         """Stored sets, oldest first. A study's item subset (a set only study variants scored, see
@@ -266,10 +198,7 @@ class Store:
 
     def has_golden_copy(self, golden_hash: str) -> bool:
         """True when the set's stored copy (its items) is on disk: checked without reading it."""
-        return self._snapshot_path(golden_hash).is_file()
-
-    def _snapshot_path(self, golden_hash: str) -> Path:
-        return self.golden_dir / (golden_hash.split(":", 1)[-1] + ".parquet")
+        return self._copies.exists(golden_hash)
 
     # -- runs ----------------------------------------------------------------------------------
     def create_run(self, run: Run) -> None:
