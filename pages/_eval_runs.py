@@ -11,7 +11,7 @@ import streamlit as st
 from cope_eval.app import (
     EVERYONES_RUNS, MY_RUNS, escape_markdown, own_runs, resume_run, run_to_follow, run_view, runs_overview
 )
-from pages import _common, _news, _predictions, _state
+from pages import _common, _news, _predictions, _state, _url_state
 
 
 def draw(ws, store, manager, endpoint, author: str | None) -> None:
@@ -47,6 +47,7 @@ def _runs(ws, store, manager, endpoint, author: str | None, live: bool) -> None:
     st.dataframe(shown, hide_index=True, key="eval_runs", height=min(400, 38 + 35 * len(shown)))
     run_id = run_to_follow(offered, followed=st.session_state[_state.EVAL_FOLLOW], own=own, author=author)
     st.session_state[_state.EVAL_FOLLOW] = run_id  # resolved once: never recomputed from the newest run
+    _url_state.keep(_url_state.RUN, [run_id])  # in the address: a reload or a restart comes back to it
     st.session_state[_state.EVAL_RUN] = run_id  # the picker shows the run followed, whatever the browser last had
     st.selectbox("Follow run", offered, key=_state.EVAL_RUN, index=None, placeholder="No run followed: pick one",
                  on_change=_follow)

@@ -359,12 +359,14 @@ def redraw_choice(key: str) -> None:
 def require_app() -> None:
     """Call first on every page. Pages run through app.py's st.navigation. Because this folder is
     named ``pages/``, Streamlit runs a page file on its own when a fresh server's first request is
-    a deep link (its old multipage mode, until st.navigation has run once): send it to the app.
+    a deep link (its old multipage mode, until st.navigation has run once): run the same address
+    through the app (``_url_state.run_through_app``), so a tab reconnecting after a restart keeps
+    its page and its runs.
 
     When sign-in is on, a page shows nothing but the sign-in screen until someone is signed in,
     however it was reached."""
-    from pages import _auth  # here, not at the top: _auth imports this module for its keys
+    from pages import _auth, _url_state  # here, not at the top: both import this module for its keys
 
     _auth.require_sign_in()
     if SERVER_URL not in st.session_state:
-        st.switch_page("app.py")
+        _url_state.run_through_app()

@@ -7,7 +7,9 @@ import streamlit as st
 
 from cope_eval.app import at_threshold, pair_ending_with, pick_threshold, scored_runs
 from cope_eval.charts import calibration_figure, confusion_matrix_figure, pr_figure, roc_figure, sweep_figure
-from pages import _common, _compare_changes, _compare_fairness, _compare_transfer, _news, _state, _test_reveal
+from pages import (
+    _common, _compare_changes, _compare_fairness, _compare_transfer, _news, _state, _test_reveal, _url_state
+)
 
 _state.require_app()
 
@@ -18,6 +20,7 @@ runs = scored_runs(store)
 if not runs:
     st.info("No scored runs yet: start one on the Evaluate page.")
     st.stop()
+_url_state.open_linked_runs(runs)  # ?runs=<a>,<b>: a reconnecting tab, a reload or a link
 st.session_state[_state.COMPARE_RUNS] = [i for i in st.session_state.get(_state.COMPARE_RUNS) or []
                                          if i in runs] or pair_ending_with(runs, st.session_state[_state.CURRENT_RUN])
 chosen = st.multiselect("Runs (the first is A, the second B)", list(runs), key=_state.COMPARE_RUNS,
@@ -25,6 +28,7 @@ chosen = st.multiselect("Runs (the first is A, the second B)", list(runs), key=_
                                                 f"{runs[rid].run.n_items} items · {rid}",
                         on_change=st.session_state.pop, args=(_state.COMPARE_FOCUS, None))  # new runs: pick on B
 _state.carry(_state.CURRENT_RUN, chosen[-1] if chosen else None)
+_url_state.keep(_url_state.RUNS, chosen)
 if not chosen:
     st.info("Pick one or more runs.")
     st.stop()

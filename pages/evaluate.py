@@ -6,7 +6,7 @@ import streamlit as st
 from cope_eval.app import CHECK_UPLOAD_TYPES, check_item, escape_markdown, golden_set_labels, start_runs
 from cope_eval.policies import list_policies, list_versions, version_titles
 from cope_eval.scoring import ANSWER_MODES, TEMPLATES
-from pages import _common, _eval_runs, _state
+from pages import _common, _eval_runs, _state, _url_state
 from pages._auth import current_author
 from pages._sidebar import session_endpoint
 
@@ -60,6 +60,7 @@ if st.button("Start", key=_state.EVAL_START, type="primary", disabled=endpoint i
         st.session_state[_state.EVAL_STARTED] = ids + st.session_state[_state.EVAL_STARTED]
         st.session_state[_state.EVAL_FOLLOW] = ids[0]
 
+_url_state.open_linked_run(store, author)  # ?run=<id>: a reconnecting tab, a reload or a link
 _eval_runs.draw(ws, store, manager, endpoint, author)
 
 st.subheader("Check one item")

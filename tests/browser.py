@@ -34,8 +34,9 @@ class App:
     """The app in a child process, started as ``make run`` starts it (``streamlit_command``: the
     warm start, no Deploy button), its output going to a file."""
 
-    def __init__(self, env: dict[str, str], *, log_path: Path | None = None, timeout_s: float = 60.0):
-        port = free_port()
+    def __init__(self, env: dict[str, str], *, log_path: Path | None = None, timeout_s: float = 60.0,
+                 port: int | None = None):
+        port = free_port() if port is None else port  # a given port: a restart, where open tabs reconnect
         command = streamlit_command(port=port, address="127.0.0.1", extra_args=["--server.headless", "true"])
         # A file, not a pipe: nobody reads a pipe while the test runs, and a full pipe blocks the app.
         self._log = open(log_path, "ab") if log_path else tempfile.TemporaryFile()
@@ -72,9 +73,11 @@ class App:
 
 
 @contextmanager
-def app_process(env: dict[str, str], *, log_path: Path | None = None, timeout_s: float = 60.0):
-    """Yield a started ``App`` with ``env`` added; stop it after (unless the test killed it)."""
-    app = App(env, log_path=log_path, timeout_s=timeout_s)
+def app_process(env: dict[str, str], *, log_path: Path | None = None, timeout_s: float = 60.0,
+                port: int | None = None):
+    """Yield a started ``App`` with ``env`` added (on ``port``, else a free one); stop it after
+    (unless the test killed it)."""
+    app = App(env, log_path=log_path, timeout_s=timeout_s, port=port)
     try:
         yield app
     finally:

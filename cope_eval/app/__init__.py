@@ -15,6 +15,7 @@ from ._golden_import import (
     encoding_label, label_rule_from, label_values, left_out, save_label, suggested_fix
 )
 from ._launcher import launch_app
+from ._links import LinkedRuns, link_value, linked_runs
 from ._media import Playable, playable_video, video_items
 from ._news import GoldenNews, golden_news, golden_notices, policy_news, sibling_note
 from ._policy_editor import (
@@ -53,6 +54,9 @@ from ._views import (
 from ._workspace_summary import NextStep, RecentRun, ago, next_step, recent_runs, recent_runs_frame, summarise
 
 __all__ = [
+    "LinkedRuns",
+    "link_value",
+    "linked_runs",
     "EVERYONES_RUNS",
     "MY_RUNS",
     "REPLACE_DRAFT",
