@@ -71,6 +71,7 @@ def test_a_reader_that_keeps_overlapping_writes_does_not_make_the_wal_grow(store
 
 def test_a_long_reader_does_not_fail_or_stall_a_write_and_a_later_write_checkpoints(store):
     store.wal_busy_ms = 300
+    store.wal_retry_growth = 0  # the very next write tries again
     n = 3000
     run = started_run(store, n)
     chunks = list(batches(n))
@@ -104,3 +105,26 @@ def test_a_write_inside_atomic_is_not_checkpointed_mid_transaction(store):
         for rows in batches(2000):
             store.add_predictions(run.id, rows)
     assert store.prediction_counts(run.id) == (2000, 0, 0) and store.integrity_ok()
+
+
+def test_readers_that_never_let_go_cost_one_wait_per_step_of_growth_not_one_per_write(store):
+    """A checkpoint that gave up is tried again only once the file has grown by a step more
+    (``wal_retry_growth`` of the bound): a run beside sessions that always hold a snapshot waits
+    a few times, not once per batch."""
+    store.wal_busy_ms = 50
+    store.wal_retry_growth = 2.0  # the test's floor is tiny: a step of growth spans several batches, as it does at 64 MiB
+    n = 8000
+    run = started_run(store, n)
+    tried = []
+    store._db.set_trace_callback(lambda sql: tried.append(sql) if "wal_checkpoint(TRUNCATE)" in sql else None)
+    reader = reading(store)  # holds its snapshot through every write below
+    over = 0
+    for rows in batches(n):
+        store.add_predictions(run.id, rows)
+        over += wal_size(store) > max(store.wal_floor, os.path.getsize(store.path))
+    store._db.set_trace_callback(None)
+    reader.execute("COMMIT")
+    reader.close()
+    assert over >= 20, over  # most writes left the file over the bound
+    assert 1 <= len(tried) <= over // 3, (len(tried), over)
+    assert store.prediction_counts(run.id) == (n, 0, 0) and store.integrity_ok()

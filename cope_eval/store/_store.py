@@ -57,11 +57,15 @@ class Store:
     turns the bound off. Tests and benchmarks lower it or switch it off on an instance."""
     wal_busy_ms: int = 2000
     """How long a forced checkpoint waits for readers before it gives up until a later write."""
+    wal_retry_growth: float = 0.25
+    """After a checkpoint gave up, the next is tried once the ``-wal`` file has grown by this
+    fraction of the bound (``max(wal_floor, database)``) more."""
 
     def __init__(self, private_dir: Path):
         self.private_dir = Path(private_dir)
         self.golden_dir = self.private_dir / "golden"
         self._copies = GoldenCopies(self.golden_dir, self._golden_row)
+        self._wal_retry_above = 0
         self.path = self.private_dir / "store.sqlite3"
         self._lock = threading.RLock()
         self._db = None
@@ -484,8 +488,10 @@ class Store:
         database). ``wal_checkpoint(TRUNCATE)`` waits for the readers then empties the file. It
         waits through the busy handler, so for this call only the wait is ``wal_busy_ms`` instead
         of the connection's 30 s: a run must not stall behind a reader. Busy (a reader stayed) is
-        no error: the write is already committed, and a later write tries again. Inside
-        ``atomic`` (a transaction still open) nothing is tried: a checkpoint cannot run there.
+        no error: the write is already committed, and a later write tries again, once the file has
+        grown by ``wal_retry_growth`` of the bound more, so readers that never let go cost a run
+        one wait per step of growth, not one per write. Inside ``atomic`` (a transaction still
+        open) nothing is tried: a checkpoint cannot run there.
         """
         if self.wal_floor is None or self._db.in_transaction:
             return
@@ -493,16 +499,18 @@ class Store:
             wal, database = os.path.getsize(f"{self.path}-wal"), os.path.getsize(self.path)
         except OSError:  # no -wal file (nothing written since the last one was removed)
             return
-        if wal <= max(self.wal_floor, database):
+        bound = max(self.wal_floor, database)
+        if wal <= max(bound, self._wal_retry_above):
             return
         waited = self._db.execute("PRAGMA busy_timeout").fetchone()[0]
         self._db.execute(f"PRAGMA busy_timeout={int(self.wal_busy_ms)}")
         try:
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()  # (busy, log, checkpointed)
+            busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]  # (busy, log, checkpointed)
         except sqlite3.OperationalError:  # locked by another writer: as busy, a later write tries again
-            pass
+            busy = 1
         finally:
             self._db.execute(f"PRAGMA busy_timeout={int(waited)}")
+        self._wal_retry_above = wal + int(bound * self.wal_retry_growth) if busy else 0
 
     def _execute(self, sql: str, params: tuple = ()) -> None:
         with self._lock:
