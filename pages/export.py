@@ -1,28 +1,18 @@
 """Export: the version you trust as one bundle a reviewer can read and a team can ship (policy,
 card with metrics and intervals, curves, predictions, Zentropi files), at a threshold you choose."""
 
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
 
 from cope_eval.app import escape_markdown, files_table, scored_runs
-from cope_eval.export import TransferFrom, build_bundle, bundle_zip, completed_probes, write_bundle
+from cope_eval.export import (
+    DOWNLOAD_LIMIT_BYTES, EXPORTS_FOLDER, TransferFrom, export_command, extract_bundle, zip_bundle,
+)
 from pages import _auth, _common, _state
 
 _state.require_app()
-
-
-@st.cache_data(show_spinner="Building the export bundle…", max_entries=4)
-def _bundle(private_dir: str, root: str, run_id: str, stored: int, threshold: float | None, pick: str | None,
-            transfer_from: TransferFrom | None, probes: tuple[str, ...], who: str):
-    """The run's bundle at one threshold and the same as a zip, built once per choice (and again
-    when a probe of the run completes: the card carries the newest). Its card shows the test
-    split's figures: each build is one recorded look at them, by ``who``."""
-    bundle = build_bundle(_common.store_at(private_dir), run_id, workspace_root=Path(root), threshold=threshold,
-                          pick=pick, transfer_from=transfer_from, who=who)
-    name = f"{bundle.card['policy']['name']}-{bundle.card['policy']['version_id'][7:15]}"
-    return bundle, bundle_zip(bundle, folder=name), name
-
 
 MODES = {"run": "The run's own", "compare": "The Compare page's", "given": "Set by hand", "max_f1": "Highest F1",
          "min_precision": "Precision at least", "min_recall": "Recall at least"}
@@ -77,11 +67,15 @@ elif mode in ("min_precision", "min_recall"):
 elif mode == "max_f1":
     pick = "max-f1"
 
-built = _common.attempt(_bundle, str(ws.private_dir), str(ws.root), run_id, runs[run_id].stored, threshold, pick,
-                        transfer_from, completed_probes(store, run_id), _auth.current_author() or "")
-if built is None:
+# The zip is on disk, keyed by what decides it: built (and one look at the test split recorded) once per
+# choice, found again on every re-render; never held in the app's memory.
+with st.spinner("Building the export bundle…"):
+    bundle = _common.attempt(zip_bundle, store, run_id, ws.private_dir / EXPORTS_FOLDER, workspace_root=ws.root,
+                             threshold=threshold, pick=pick, transfer_from=transfer_from,
+                             who=_auth.current_author() or "")
+if bundle is None:
     st.stop()
-bundle, archive, name = built
+name = bundle.name
 metrics, intervals = bundle.card["metrics"], bundle.card["confidence_intervals"]["intervals"]
 described = f"the Compare page's ({how})" if mode == "compare" else bundle.threshold.description
 st.caption(escape_markdown(f"Threshold {bundle.threshold.value:.4f}: {described}. {bundle.threshold.note}"))
@@ -108,11 +102,19 @@ for warning in bundle.warnings:
     st.warning(escape_markdown(warning))
 st.dataframe(files_table(bundle.files), hide_index=True, key="export_files")
 
-st.download_button("Download the bundle (.zip)", archive, file_name=f"{name}.zip", mime="application/zip",
-                   key=_state.EXPORT_DOWNLOAD, type="primary", icon=":material/download:")
+size = bundle.path.stat().st_size
+if size <= DOWNLOAD_LIMIT_BYTES:  # read from disk when clicked, not kept between renders
+    st.download_button("Download the bundle (.zip)", partial(Path.read_bytes, bundle.path), file_name=f"{name}.zip",
+                       mime="application/zip", key=_state.EXPORT_DOWNLOAD, type="primary", icon=":material/download:")
+else:  # served whole from the app's memory: too much for one download
+    command = export_command(run_id, ws.root / "exports" / name, workspace_root=ws.root, threshold=threshold,
+                             pick=pick, transfer_from=transfer_from)
+    st.info(escape_markdown(f"The bundle's zip is {size / 1e6:,.0f} MB, too large to download through the app: it "
+                            f"is at {bundle.path}. Write it to a folder below, or from a shell:")
+            + f"\n\n`{command}`", icon=":material/folder_zip:")
 dest = st.text_input("…or write it to a folder (a relative path is inside the workspace)", key=_state.EXPORT_DEST,
                      placeholder=f"exports/{name}") or f"exports/{name}"
 if st.button("Write to folder", key=_state.EXPORT_WRITE, icon=":material/folder:"):
-    written = _common.attempt(write_bundle, bundle, ws.root / dest)
+    written = _common.attempt(extract_bundle, bundle, ws.root / dest)
     if written is not None:
         st.success(escape_markdown(f"Wrote {len(written)} files to {ws.root / dest}."), icon=":material/check:")

@@ -12,7 +12,7 @@ import pytest
 
 import cope_eval
 from cope_eval.errors import ConfigError
-from cope_eval.export import build_bundle, bundle_zip, export_bundle, write_bundle
+from cope_eval.export import build_bundle, bundle_zip, export_bundle, write_bundle, zip_bundle
 from cope_eval.export._bundle import CARD_FORMAT, CI_METRICS, ExportError, parse_pick
 from cope_eval.metrics import (
     best_f1_threshold, bootstrap_ci, metrics_at_threshold, pr_curve, roc_curve, slice_metrics,
@@ -370,12 +370,12 @@ def test_no_api_key_or_machine_path_in_any_exported_file(store, workspace, monke
     assert any(h.get("authorization") == f"Bearer {SENTINEL_KEY}" for _, h, _ in server.requests)
     assert str(workspace.root) in store.predictions(run.id)["error"].dropna().iloc[0]
 
-    bundle = export_bundle(store, run.id, workspace.root / "bundle", workspace_root=workspace.root)
+    export_bundle(store, run.id, workspace.root / "bundle", workspace_root=workspace.root)
     from cope_eval.scoring import export_batch
     export_batch(store, run.id, workspace.root / "bundle" / "batch.jsonl", workspace_root=workspace.root,
                  include_scored=True)
     files = exported_bytes(workspace.root / "bundle")
-    files["bundle.zip"] = bundle_zip(bundle)
+    files["bundle.zip"] = zip_bundle(store, run.id, workspace.root / "zips", workspace_root=workspace.root).path.read_bytes()
 
     assert len(files) == 10
     machine_paths = {str(workspace.root), str(workspace.root.resolve())}

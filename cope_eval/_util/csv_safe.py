@@ -20,13 +20,14 @@ def neutralise(value):
     return value
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Write ``frame`` as UTF-8 CSV with every text cell neutralised; returns the path."""
+def write_csv(frame: pd.DataFrame, path: Path, *, header: bool = True) -> Path:
+    """Write ``frame`` as UTF-8 CSV with every text cell neutralised; returns the path. ``header``
+    False leaves out the header line (a later piece of a file written piece by piece)."""
     safe = frame.copy()
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(neutralise)
     # RFC 4180 line ends: the csv writer then quotes any cell holding a CR or LF, so a lone
     # carriage return inside hostile text cannot split a row.
-    safe.to_csv(path, index=False, lineterminator="\r\n")
+    safe.to_csv(path, index=False, header=header, lineterminator="\r\n")
     return path

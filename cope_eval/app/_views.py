@@ -153,6 +153,7 @@ def golden_preview(golden: GoldenSet, n: int = 50) -> pd.DataFrame:
     return golden.items[["id", "text", "label", "image", "category"]].head(n)
 
 
-def files_table(files: dict[str, bytes]) -> pd.DataFrame:
-    """File name and size in bytes, in the given order."""
-    return pd.DataFrame({"file": list(files), "bytes": [len(data) for data in files.values()]})
+def files_table(files: dict[str, bytes | int]) -> pd.DataFrame:
+    """File name and size in bytes (given, or of the file's bytes), in the given order."""
+    return pd.DataFrame({"file": list(files),
+                         "bytes": [data if isinstance(data, int) else len(data) for data in files.values()]})

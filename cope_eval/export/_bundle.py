@@ -1,7 +1,9 @@
 """Export a tuned policy: one folder a reviewer can read and a team can ship.
 
-A bundle is built in memory (``build_bundle``), then written to a folder (``write_bundle``) or
-zipped for a download (``bundle_zip``). Its files:
+A bundle is written file by file into a folder (``stage_bundle``), the big files a piece at a
+time, so a million-item run's bundle is never whole in memory; ``export_bundle`` (the CLI) and
+``zip_bundle`` (the Export page) put it in place from there, and ``build_bundle`` reads a small
+one back into memory. Its files (``FILES``):
 
 - ``policy.md``: the policy text, byte for byte as saved;
 - ``card.json``: the policy card, format ``cope-eval/policy-card@1`` (keys below);
@@ -49,15 +51,16 @@ import hashlib
 import io
 import json
 import math
+import os
 import re
-import zipfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
-from .._util.atomic_files import create_exclusive, replace_atomic
 from .._util.csv_safe import write_csv
 from ..errors import ConfigError, CopeEvalError, NotFoundError
 from ..golden import image_reference, video_reference
@@ -68,9 +71,9 @@ from ..metrics import (
 )
 from ..policies import diff_versions, get_version, version_labels
 from ..records import PolicyVersion, Run
-from ..store import Store, run_results, utc_now, with_predicted_labels
+from ..store import Store, has_split, run_results, utc_now, with_predicted_labels
 from ._zentropi import (
-    criteria_bytes, criteria_warnings, samples_csv, samples_json, zentropi_model, zentropi_samples
+    CHUNK_ROWS, criteria_bytes, criteria_warnings, write_samples, zentropi_model
 )
 from . import _card as export_card
 from ._held_out import held_out_section
@@ -82,6 +85,9 @@ CI_METRICS = ("precision", "recall", "f1", "accuracy")
 """Metrics given a bootstrap interval in the card."""
 PICK_HELP = "max-f1, precision>=X or recall>=X (X between 0 and 1)"
 NOT_SCORED = "not scored yet"
+FILES = ("policy.md", "card.json", "card.md", "curves.html", "predictions.csv", "zentropi/criteria.md",
+         "zentropi/test-samples.json", "zentropi/test-samples.csv")
+"""A bundle's files (``/``-separated paths), in the order they are listed, written and zipped."""
 _PICK = re.compile(r"^\s*(precision|recall)\s*>=\s*([0-9]*\.?[0-9]+)\s*$")
 
 
@@ -121,6 +127,40 @@ class Bundle:
     """The threshold every metric in the bundle is taken at."""
     warnings: tuple[str, ...]
     """What a reviewer should know (also in the card)."""
+
+
+@dataclass(frozen=True, eq=False)
+class StagedBundle:
+    """What ``stage_bundle`` tells of the files it wrote."""
+
+    card: dict
+    """The JSON card, as written to ``card.json``."""
+    threshold: ChosenThreshold
+    """The threshold every metric in the bundle is taken at."""
+    warnings: tuple[str, ...]
+    """What a reviewer should know (also in the card)."""
+
+
+@dataclass(frozen=True, eq=False)
+class WrittenBundle:
+    """A bundle on disk: a folder (``export_bundle``, ``extract_bundle``) or a zip (``zip_bundle``)."""
+
+    path: Path
+    """The folder the files are in, or the zip file (its files are under ``name``/ in it)."""
+    card: dict
+    """The JSON card, as written to ``card.json``."""
+    threshold: ChosenThreshold
+    """The threshold every metric in the bundle is taken at (read back from a zip's card, it has
+    no ``transfer``: the card's ``transfer`` section has it)."""
+    warnings: tuple[str, ...]
+    """What a reviewer should know (also in the card)."""
+    files: dict[str, int]
+    """Relative path (``/``-separated) to the file's size in bytes, in ``FILES`` order."""
+
+    @property
+    def name(self) -> str:
+        """``bundle_name``: the folder in the zip, and the download's name."""
+        return bundle_name(self.card)
 
 
 def parse_pick(text: str) -> tuple[str, float | None]:
@@ -172,17 +212,35 @@ def _transferred_threshold(transfer: ThresholdTransfer) -> ChosenThreshold:
 def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: float | None = None,
                  pick: str | None = None, transfer_from: TransferFrom | None = None, allow_urls: bool = False,
                  who: str = "", n_resamples: int = 1000, confidence: float = 0.95, random_state: int = 0) -> Bundle:
-    """Everything ``write_bundle`` writes, for one run's policy version at one threshold: the run's
-    own, ``threshold``, one picked by the rule ``pick``, or the one that keeps another run's
-    operating point (``transfer_from``, see ``transfer_runs``; its rationale goes on the card).
+    """The bundle in memory (``stage_bundle`` into a temporary folder, read back): for small runs
+    and tests. A large run's bundle goes to disk instead (``export_bundle``, ``zip_bundle``): its
+    files are hundreds of megabytes."""
+    with tempfile.TemporaryDirectory(prefix="cope-eval-bundle-") as folder:
+        staged = stage_bundle(store, run_id, Path(folder), workspace_root=workspace_root, threshold=threshold,
+                              pick=pick, transfer_from=transfer_from, allow_urls=allow_urls, who=who,
+                              n_resamples=n_resamples, confidence=confidence, random_state=random_state)
+        files = {name: (Path(folder) / name).read_bytes() for name in FILES}
+    return Bundle(files, staged.card, staged.threshold, staged.warnings)
+
+
+def stage_bundle(store: Store, run_id: str, folder: Path, *, workspace_root: Path, threshold: float | None = None,
+                 pick: str | None = None, transfer_from: TransferFrom | None = None, allow_urls: bool = False,
+                 who: str = "", n_resamples: int = 1000, confidence: float = 0.95, random_state: int = 0,
+                 chunk_rows: int = CHUNK_ROWS) -> StagedBundle:
+    """Write the bundle's ``FILES`` into ``folder`` (empty, or new), for one run's policy version
+    at one threshold: the run's own, ``threshold``, one picked by the rule ``pick``, or the one that
+    keeps another run's operating point (``transfer_from``, see ``transfer_runs``; its rationale
+    goes on the card). The big files (predictions, Zentropi samples) are written ``chunk_rows``
+    rows at a time: the bundle is never whole in memory. A file that cannot be written raises
+    ``UnwritableFile`` naming it (the caller says where it was going and cleans up).
 
     Every figure and file is on the golden set's dev split (all items when it has none), and the
     threshold is chosen there; the card's ``test_split`` gives the held-out figures, and building
     it is recorded as one look at the test split by ``who`` (``held_out_section``)."""
     run = store.run(run_id)
     version = store.policy_version(run.policy_version_id)
+    results = run_results(store, run_id)  # before the set: its own read of the set is freed first
     golden = store.golden_set(run.golden_hash)
-    results = run_results(store, run_id)
     scored = check_results(results)
     # Scores that are all 0 or 1 (safeguard, chat-label without logprobs) are labels: one operating point.
     hard_label = bool(scored.n) and bool(np.isin(scored.s, (0.0, 1.0)).all())
@@ -200,7 +258,15 @@ def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: 
     labels: dict[str, str] = {}
     with contextlib.suppress(CopeEvalError):  # a policy name that is no folder name here: no labels
         labels = version_labels(workspace_root, version.policy)
-    samples = zentropi_samples(golden, workspace_root, allow_urls=allow_urls)
+    folder = Path(folder)
+    write_new(folder, "policy.md", version.text.encode("utf-8"))
+    write_new(folder, "zentropi/criteria.md", criteria_bytes(version))
+    with new_file(folder, "predictions.csv") as out:
+        _write_predictions(out, results, golden.items, chosen.value, scrub, chunk_rows)
+    with new_file(folder, "zentropi/test-samples.json") as json_out, \
+            new_file(folder, "zentropi/test-samples.csv") as csv_out:
+        samples = write_samples(golden, workspace_root, json_out, csv_out, allow_urls=allow_urls,
+                                chunk_rows=chunk_rows)
 
     steerability = _steerability(store, run)
     warnings = list(_run_warnings(run, results, scrub))
@@ -209,109 +275,87 @@ def build_bundle(store: Store, run_id: str, *, workspace_root: Path, threshold: 
     warnings += [f"Zentropi samples: {w}" for w in samples.warnings]
     warnings += [f"Zentropi samples: {p}" for p in samples.skipped[:20]]
     warnings = [scrub(w) for w in warnings]
-    files = {
-        "policy.md": version.text.encode("utf-8"),
-        "card.json": b"",  # placeholder, keeps the order; filled in below
-        "card.md": b"",
-        "curves.html": b"",
-        "predictions.csv": _predictions_csv(results, golden.items, chosen.value, scrub),
-        "zentropi/criteria.md": criteria_bytes(version),
-        "zentropi/test-samples.json": samples_json(samples),
-        "zentropi/test-samples.csv": samples_csv(samples),
-    }
     card = _card(run, version, labels, golden, results, scored, chosen, hard_label, parent, diff, samples,
-                 steerability, list(files), warnings, n_resamples=n_resamples, confidence=confidence,
+                 steerability, list(FILES), warnings, n_resamples=n_resamples, confidence=confidence,
                  random_state=random_state)
     card["transfer"] = _plain(transfer_card(store, chosen.transfer))
     card["test_split"] = _plain(held_out_section(store, run, golden, chosen.value, who=who, metrics=CI_METRICS,
                                                  n_resamples=n_resamples, confidence=confidence,
                                                  random_state=random_state))
-    files["card.json"] = (json.dumps(card, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
-    files["card.md"] = export_card.card_markdown(card, diff.unified if diff else None).encode("utf-8")
-    files["curves.html"] = export_card.curves_html(scored, chosen, card).encode("utf-8")
-    return Bundle(files, card, chosen, tuple(warnings))
+    card_json = json.dumps(card, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    write_new(folder, "card.json", card_json.encode("utf-8"))
+    write_new(folder, "card.md", export_card.card_markdown(card, diff.unified if diff else None).encode("utf-8"))
+    write_new(folder, "curves.html", export_card.curves_html(scored, chosen, card).encode("utf-8"))
+    return StagedBundle(card, chosen, tuple(warnings))
 
 
-def write_bundle(bundle: Bundle, dest: Path, *, overwrite: bool = False) -> list[Path]:
-    """Write the bundle's files under ``dest`` (created if needed). Refuses, writing nothing,
-    when any of them exists, unless ``overwrite``. When a write fails (a full disk, a read-only
-    folder) the files this call created are removed again: no half bundle is left behind."""
-    dest = Path(dest)
-    if dest.exists() and not dest.is_dir():
-        raise ExportError(f"{dest} is a file; a bundle is written into a folder: choose a folder.")
-    targets = {name: dest / name for name in bundle.files}
-    existing = [name for name, path in targets.items() if path.exists()]
-    if existing and not overwrite:
-        raise ExportError(f"{dest} already holds {', '.join(existing)}; choose an empty folder.",
-                          options=("overwrite",))
-    folders = sorted({p.parent for p in targets.values()} | {dest})
-    created = [folder for folder in folders if not folder.exists()]  # parents first
-    path = dest
+def bundle_name(card: dict) -> str:
+    """The bundle's folder name, from its card: the policy's name and 8 digits of its version's hash
+    (``violence-3f2a9b0c``); the download and the suggested folder are named after it."""
+    return f"{card['policy']['name']}-{card['policy']['version_id'][7:15]}"
+
+
+class UnwritableFile(Exception):
+    """A bundle file could not be written (``name``: its path inside the bundle; ``error``: why)."""
+
+    def __init__(self, name: str, error: OSError):
+        super().__init__(name, error)
+        self.name, self.error = name, error
+
+
+@contextlib.contextmanager
+def new_file(folder: Path, name: str):
+    """A new binary file ``name`` under ``folder``, synced to disk when the block ends; an
+    ``OSError`` (full disk, read-only folder) becomes ``UnwritableFile`` naming it."""
+    path = folder / name
     try:
-        for name, path in targets.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fresh = not path.exists()
-            if overwrite:
-                replace_atomic(path, bundle.files[name])
-            elif not create_exclusive(path, bundle.files[name]):
-                raise ExportError(f"{path} appeared while the bundle was being written; nothing was replaced.")
-            if fresh:
-                created.append(path)
-    except (OSError, ExportError) as exc:
-        for made in reversed(created):  # files, then the folders they were in
-            with contextlib.suppress(OSError):
-                made.unlink() if made.is_file() else made.rmdir()
-        if isinstance(exc, ExportError):
-            raise
-        raise ExportError(f"Cannot write {exc.filename or path}: {exc.strerror or exc}; the bundle was not "
-                          "written (what it had written is removed again).") from None
-    return list(targets.values())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "xb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as exc:
+        raise UnwritableFile(name, exc) from None
 
 
-def bundle_zip(bundle: Bundle, *, folder: str = "") -> bytes:
-    """The bundle as a zip archive (for a download button), files under ``folder`` if given."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in bundle.files.items():
-            archive.writestr(f"{folder.strip('/')}/{name}" if folder else name, data)
-    return buffer.getvalue()
+def write_new(folder: Path, name: str, data: bytes) -> None:
+    """Write ``data`` as the new file ``name`` under ``folder`` (see ``new_file``)."""
+    with new_file(folder, name) as out:
+        out.write(data)
 
 
-def export_bundle(store: Store, run_id: str, dest: Path, *, workspace_root: Path, overwrite: bool = False,
-                  **options) -> Bundle:
-    """``build_bundle`` then ``write_bundle``; ``options`` go to ``build_bundle``."""
-    bundle = build_bundle(store, run_id, workspace_root=workspace_root, **options)
-    write_bundle(bundle, dest, overwrite=overwrite)
-    return bundle
-
-
-def predictions_table(results: pd.DataFrame, threshold: float) -> pd.DataFrame:
+def predictions_table(results: pd.DataFrame, threshold: float, *, split: bool | None = None) -> pd.DataFrame:
     """One row per item: id, label, score, pred, outcome (tp/fp/fn/tn/error), error, category, and
-    split when the set has a dev/test split."""
+    split when the set has a dev/test split (``split``: whether to add it, decided for the whole
+    run when ``results`` is one piece of it; None: when ``results`` has one)."""
     table = with_predicted_labels(results, threshold)
     pred = table["pred"].to_numpy(dtype="float64", na_value=np.nan)
     gold = table["label"].to_numpy() == 1
     outcome = np.where(np.isnan(pred), "error", np.where(
         pred == 1, np.where(gold, "tp", "fp"), np.where(gold, "fn", "tn")))
     table = table.assign(outcome=outcome).rename(columns={"item_id": "id"})
-    split = ["split"] if "split" in table.columns and table["split"].notna().any() else []
-    return table[["id", "label", "score", "pred", "outcome", "error", "category", *split]]
+    split = has_split(table) if split is None else split
+    return table[["id", "label", "score", "pred", "outcome", "error", "category", *(["split"] if split else [])]]
 
 
-def _predictions_csv(results: pd.DataFrame, items: pd.DataFrame, threshold: float, scrub) -> bytes:
-    """``predictions_table`` plus each item's ``text``, ``image`` and ``video`` reference, as formula-safe CSV.
+def _write_predictions(out: BinaryIO, results: pd.DataFrame, items: pd.DataFrame, threshold: float, scrub,
+                       chunk_rows: int) -> None:
+    """``predictions_table`` plus each item's ``text``, ``image`` and ``video`` reference, as
+    formula-safe CSV, written ``chunk_rows`` rows at a time.
 
     The text is golden-set content, exported as it is; an image or video path is scrubbed like the
     errors, and an inline data URL is named, not copied (it would be megabytes in one cell)."""
-    table = predictions_table(results, threshold)
-    content = items.set_index("id")
-    image, video = (table["id"].map(content[column]).map(lambda r: scrub(reference(r)), na_action="ignore")
-                    for column, reference in (("image", image_reference), ("video", video_reference)))
-    table = table.assign(error=table["error"].map(scrub, na_action="ignore"),
-                         text=table["id"].map(content["text"]), image=image, video=video)
-    buffer = io.StringIO()
-    write_csv(table, buffer)
-    return buffer.getvalue().encode("utf-8")
+    content = items.set_index("id")[["text", "image", "video"]]
+    split = has_split(results)
+    for start in range(0, max(len(results), 1), chunk_rows):
+        table = predictions_table(results.iloc[start:start + chunk_rows], threshold, split=split)
+        image, video = (table["id"].map(content[column]).map(lambda r: scrub(reference(r)), na_action="ignore")
+                        for column, reference in (("image", image_reference), ("video", video_reference)))
+        table = table.assign(error=table["error"].map(scrub, na_action="ignore"),
+                             text=table["id"].map(content["text"]), image=image, video=video)
+        buffer = io.StringIO()
+        write_csv(table, buffer, header=start == 0)
+        out.write(buffer.getvalue().encode("utf-8"))
 
 
 def _card(run, version, labels, golden, results, scored, chosen, hard_label, parent, diff, samples, steerability,
@@ -363,7 +407,7 @@ def _card(run, version, labels, golden, results, scored, chosen, hard_label, par
                 "errors": metrics.errors - not_scored, "not_scored": not_scored},
         "zentropi": {"model": zentropi_model(run.model), "criteria_file": "zentropi/criteria.md",
                      "samples_json": "zentropi/test-samples.json", "samples_csv": "zentropi/test-samples.csv",
-                     "samples": len(samples.records), "skipped": len(samples.skipped)},
+                     "samples": samples.count, "skipped": len(samples.skipped)},
         "steerability": steerability,
         "files": files,
         "warnings": warnings,

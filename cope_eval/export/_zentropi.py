@@ -42,8 +42,10 @@ import io
 import itertools
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
@@ -61,6 +63,9 @@ SAMPLE_KEYS = ("content_text", "content_image", "content_video", "expected_label
 
 ZENTROPI_MODELS = ("cope-a-9b", "cope-b-a4b", "cope-b-a4b-mm")
 """Model names Zentropi's hosted API takes (besides ``cope-latest``)."""
+
+CHUNK_ROWS = 50_000
+"""Samples ``write_samples`` holds at once."""
 
 MIN_EXCLUSIONS = 3
 """Zentropi's guide asks for at least 3-4 exclusions; fewer draws a warning."""
@@ -121,10 +126,75 @@ def zentropi_model(model: str) -> str | None:
 
 def zentropi_samples(golden: GoldenSet, workspace_root: Path, *, allow_urls: bool = False) -> ZentropiSamples:
     """Turn the golden items into Zentropi samples; images become data URLs (see module doc)."""
+    tally = _Tally()
+    records = tuple(_records(golden, workspace_root, allow_urls, tally))
+    return ZentropiSamples(records, tuple(tally.skipped), tally.warnings())
+
+
+@dataclass(frozen=True)
+class WrittenSamples:
+    """What ``write_samples`` wrote: the count of samples, and what a reader should know."""
+
+    count: int
+    """Samples written (items left out are not counted)."""
+    skipped: tuple[RowProblem, ...]
+    """Items left out because their image or video could not be read, with the reason."""
+    warnings: tuple[str, ...]
+    """As ``ZentropiSamples.warnings``."""
+
+
+def write_samples(golden: GoldenSet, workspace_root: Path, json_file: BinaryIO, csv_file: BinaryIO, *,
+                  allow_urls: bool = False, chunk_rows: int = CHUNK_ROWS) -> WrittenSamples:
+    """Write the JSON and CSV samples files (the bytes ``samples_json`` and ``samples_csv`` give)
+    ``chunk_rows`` samples at a time, so a million items never sit in memory as records at once."""
+    tally = _Tally()
+    records = _records(golden, workspace_root, allow_urls, tally)
+    count = 0
+    json_file.write(b"[\n")
+    while chunk := list(itertools.islice(records, chunk_rows)):
+        json_file.write(((",\n" if count else "") + _json_lines(chunk)).encode("utf-8"))
+        csv_file.write(_csv_text(chunk, header=not count))
+        count += len(chunk)
+    json_file.write(b"\n]\n")
+    if not count:
+        csv_file.write(_csv_text([], header=True))
+    return WrittenSamples(count, tuple(tally.skipped), tally.warnings())
+
+
+@dataclass
+class _Tally:
+    """What ``_records`` counts on its way through the items, for the warnings."""
+
+    skipped: list[RowProblem] = field(default_factory=list)
+    urls_kept: int = 0
+    formula_like: int = 0
+    extras: tuple[str, ...] = ()
+
+    def warnings(self) -> tuple[str, ...]:
+        warnings = []
+        if self.urls_kept:
+            warnings.append(f"{self.urls_kept} image or video URL(s) kept as URLs, not embedded (URL fetching is "
+                            "off); Zentropi's JSON samples expect data URLs")
+        if self.formula_like:
+            warnings.append(f"{self.formula_like} text(s) start with =, +, -, @, tab or CR: the CSV file prefixes "
+                            "them with an apostrophe for spreadsheet safety; the JSON file keeps them exact")
+        if self.skipped:
+            warnings.append(f"{len(self.skipped)} item(s) left out because their image or video could not be read")
+        metadata = [name for name in self.extras if name not in ("category", "split")]
+        if metadata:
+            warnings.append(f"{len(metadata)} metadata column(s) are in the JSON samples only: Zentropi's CSV "
+                            "import header is fixed")
+        if "split" in self.extras:
+            warnings.append("the dev/test split is in the JSON samples only (field split): Zentropi's CSV import "
+                            "header is fixed")
+        return tuple(warnings)
+
+
+def _records(golden: GoldenSet, workspace_root: Path, allow_urls: bool, tally: _Tally) -> Iterator[dict]:
+    """The samples one by one, in golden-set order; what is left out or worth a warning goes in ``tally``."""
     items = golden.items
-    records, skipped = [], []
-    urls_kept = formula_like = 0
     extras = _extra_fields(items)
+    tally.extras = tuple(extras)
     rows = zip(items["id"], items["text"], items["label"], items["image"], items["video"], items["video_digest"],
                zip(*extras.values()) if extras else itertools.repeat(()))
     for row, (item_id, text, label, image, video, digest, extra) in enumerate(rows, start=1):
@@ -135,38 +205,21 @@ def zentropi_samples(golden: GoldenSet, workspace_root: Path, *, allow_urls: boo
             key = f"content_{kind}"
             if image_kind(ref) == "url" and not allow_urls:
                 record[key] = ref
-                urls_kept += 1
+                tally.urls_kept += 1
             else:
                 try:
                     record[key] = (to_data_url(ref, workspace_root, allow_urls=allow_urls) if kind == "image" else
                                    video_data_url(ref, workspace_root, allow_urls=allow_urls,
                                                   digest=None if pd.isna(digest) else digest))
                 except ValidationError as exc:
-                    skipped.append(RowProblem(golden.name, row, kind, str(item_id),
-                                              f"item {item_id!r} left out: {exc.problems[0].problem}"))
+                    tally.skipped.append(RowProblem(golden.name, row, kind, str(item_id),
+                                                    f"item {item_id!r} left out: {exc.problems[0].problem}"))
                     continue
         record["expected_label"] = str(int(label))
         record["sample_id"] = str(item_id)
         record.update((key, value) for key, value in zip(extras, extra) if value is not None)
-        formula_like += text.startswith(FORMULA_STARTS)
-        records.append(record)
-    warnings = []
-    if urls_kept:
-        warnings.append(f"{urls_kept} image or video URL(s) kept as URLs, not embedded (URL fetching is off); "
-                        "Zentropi's JSON samples expect data URLs")
-    if formula_like:
-        warnings.append(f"{formula_like} text(s) start with =, +, -, @, tab or CR: the CSV file prefixes them "
-                        "with an apostrophe for spreadsheet safety; the JSON file keeps them exact")
-    if skipped:
-        warnings.append(f"{len(skipped)} item(s) left out because their image or video could not be read")
-    metadata = [name for name in extras if name not in ("category", "split")]
-    if metadata:
-        warnings.append(f"{len(metadata)} metadata column(s) are in the JSON samples only: Zentropi's CSV "
-                        "import header is fixed")
-    if "split" in extras:
-        warnings.append("the dev/test split is in the JSON samples only (field split): Zentropi's CSV import "
-                        "header is fixed")
-    return ZentropiSamples(tuple(records), tuple(skipped), tuple(warnings))
+        tally.formula_like += text.startswith(FORMULA_STARTS)
+        yield record
 
 
 def _extra_fields(items: pd.DataFrame) -> dict[str, list]:
@@ -187,19 +240,27 @@ def _extra_fields(items: pd.DataFrame) -> dict[str, list]:
 
 def samples_json(samples: ZentropiSamples) -> bytes:
     """The samples as Zentropi's JSON test-sample array (UTF-8, one object per line)."""
-    lines = [json.dumps(record, ensure_ascii=False) for record in samples.records]
-    return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")
+    return ("[\n" + _json_lines(samples.records) + "\n]\n").encode("utf-8")
 
 
 def samples_csv(samples: ZentropiSamples) -> bytes:
     """The samples as Zentropi's CSV import file, formula-like cells neutralised."""
+    return _csv_text(samples.records, header=True)
+
+
+def _json_lines(records) -> str:
+    return ",\n".join(json.dumps(record, ensure_ascii=False) for record in records)
+
+
+def _csv_text(records, *, header: bool) -> bytes:
+    """``records`` as rows of Zentropi's CSV import file (after its header line when ``header``)."""
     frame = pd.DataFrame({
-        "content_text": [r.get("content_text", "") for r in samples.records],
-        "content_image_url": [r.get("content_image") for r in samples.records],
-        "content_video_url": [r.get("content_video") for r in samples.records],
-        "expected_label": [r["expected_label"] for r in samples.records],
-        "sample_id": [r["sample_id"] for r in samples.records],
+        "content_text": [r.get("content_text", "") for r in records],
+        "content_image_url": [r.get("content_image") for r in records],
+        "content_video_url": [r.get("content_video") for r in records],
+        "expected_label": [r["expected_label"] for r in records],
+        "sample_id": [r["sample_id"] for r in records],
     }, columns=list(CSV_COLUMNS))
     buffer = io.StringIO()
-    write_csv(frame, buffer)
+    write_csv(frame, buffer, header=header)
     return buffer.getvalue().encode("utf-8")
