@@ -136,7 +136,7 @@ def app_thread(bench: Workbench, n: int) -> tuple[float, int]:
 
 
 def run(quick: bool = False, *, items: int | None = None, rounds: int = 2, echo=print) -> BenchResult:
-    n = items or (5_000 if quick else 30_000)
+    n = (5_000 if quick else 30_000) if items is None else items
     best: dict[str, float] = {}
     renders: dict[str, int] = {}
     clients = {"CLI": lambda b: (cli(b, n), 0), "app, worker process": lambda b: app_worker(b, n),

@@ -27,7 +27,7 @@ from tests.factories import make_golden
 
 
 def run(quick: bool = False, *, items: int | None = None, echo=print) -> BenchResult:
-    n = items or (2000 if quick else 10000)
+    n = (2000 if quick else 10000) if items is None else items
     golden = make_golden(texts=texts(n, prefix="cached post"))
     with InstantServer() as server, tempfile.TemporaryDirectory() as tmp, Store(Path(tmp)) as store, pinned():
         endpoint = Endpoint(server.base_url, "stub")

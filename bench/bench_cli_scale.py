@@ -60,7 +60,7 @@ def cli_run(path: Path, root: Path, server: InstantServer) -> float:
 
 def run(quick: bool = False, *, items: int | None = None, repeat: int = 3, cli: bool = False,
         echo=print) -> BenchResult:
-    n = items or (100_000 if quick else 1_000_000)
+    n = (100_000 if quick else 1_000_000) if items is None else items
     small = n // 10
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -91,7 +91,7 @@ def run(quick: bool = False, *, items: int | None = None, repeat: int = 3, cli: 
             ratios.append(f"whole run {cli_ratio:.1f}x")
             met = met and cli_ratio <= TARGET_RATIO
     return BenchResult(
-        name=f"CLI scaling ({small:,} -> {n:,} items)",
+        name=f"13. CLI scaling ({small:,} -> {n:,} items)",
         figures=figures,
         ratio="; ".join(ratios),
         target=f"<= {TARGET_RATIO:g}x for 10x the items",

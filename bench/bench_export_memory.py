@@ -69,8 +69,8 @@ print(len(results), len(golden))
 
 
 def run(quick: bool = False, *, items: int | None = None, echo=print) -> BenchResult:
-    n = items or (100_000 if quick else 1_000_000)
-    name = "Export memory (1M-item run)" if n == 1_000_000 else f"Export memory ({n:,}-item run)"
+    n = (100_000 if quick else 1_000_000) if items is None else items
+    name = "15. Export memory (1M-item run)" if n == 1_000_000 else f"15. Export memory ({n:,}-item run)"
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         started = time.perf_counter()

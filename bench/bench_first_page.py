@@ -86,7 +86,7 @@ def run(quick: bool = False, *, repeat: int | None = None, echo=print) -> BenchR
 
     from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
-    repeat = repeat or (2 if quick else 3)
+    repeat = (2 if quick else 3) if repeat is None else repeat
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         root = Path(tmp)
         workspace = root / "ws"

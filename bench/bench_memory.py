@@ -41,7 +41,7 @@ def peak_rss(command: list[str], *, env: dict | None = None, log: Path) -> tuple
 
 
 def run(quick: bool = False, *, items: int | None = None, echo=print) -> BenchResult:
-    n = items or (100_000 if quick else 1_000_000)
+    n = (100_000 if quick else 1_000_000) if items is None else items
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         golden = root / "golden_sets" / "big.csv"

@@ -123,7 +123,7 @@ def baseline_bootstrap(y: np.ndarray, s: np.ndarray, resamples: int,
 def run(quick: bool = False, *, n: int = 1_000_000, resamples: int = 1000, measured: int = 10,
         repeats: int | None = None, echo=print) -> BenchResult:
     """Benchmark 4 for run_all: every curve + the bootstrap on ``n`` items, vs scikit-learn."""
-    repeats = repeats or (1 if quick else 3)
+    repeats = (1 if quick else 3) if repeats is None else repeats
     results = make_results(n)
     cpu_start = time.process_time()
     ours_rows, _ = best_of(repeats, lambda: ours(results, resamples))

@@ -110,7 +110,7 @@ def render(root: Path, run_ids: tuple[str, str]) -> tuple[float, float, str]:
 
 def run(quick: bool = False, *, items: int | None = None, echo=print) -> BenchResult:
     name = "6. Page render (Compare, two 100k-item runs)"
-    n = items or (20_000 if quick else 100_000)
+    n = (20_000 if quick else 100_000) if items is None else items
     if n != 100_000:
         name = f"6. Page render (Compare, two {n:,}-item runs)"
     if not PAGE.exists():
@@ -130,10 +130,15 @@ def run(quick: bool = False, *, items: int | None = None, echo=print) -> BenchRe
         child = _child_render(workspaces[0], workspaces[2])
         if child["problem"]:
             return BenchResult(name, target=f"< {TARGET_S:g} s", met=False, note=child["problem"])
+        again = _child_render(workspaces[0], workspaces[2])  # another process: the runs' score files are there
+        if again["problem"]:
+            return BenchResult(name, target=f"< {TARGET_S:g} s", met=False, note=again["problem"])
     (_, _), (small_cold, small_warm) = timings
     cold, warm, rss_gb = child["cold"], child["warm"], child["maxrss_kb"] / 1024 ** 2
+    reopen, reopen_gb = again["cold"], again["maxrss_kb"] / 1024 ** 2
     echo(f"    two {n:,}-item runs: first render {cold:.2f} s, after a threshold move {warm:.2f} s, "
-         f"peak RSS {rss_gb:.2f} GB; two 1,000-item runs: {small_cold:.2f} s")
+         f"peak RSS {rss_gb:.2f} GB; opened again in a new process {reopen:.2f} s ({reopen_gb:.2f} GB); "
+         f"two 1,000-item runs: {small_cold:.2f} s")
     met = cold < TARGET_S and warm < TARGET_S and rss_gb < TARGET_RSS_GB
     return BenchResult(
         name=name,
@@ -141,6 +146,8 @@ def run(quick: bool = False, *, items: int | None = None, echo=print) -> BenchRe
             (f"two {n:,}-item runs: first render (cold caches)", f"{cold:.2f} s"),
             (f"two {n:,}-item runs: render after a threshold move", f"{warm:.2f} s"),
             (f"two {n:,}-item runs: peak RSS of the rendering process", f"{rss_gb:.2f} GB"),
+            (f"two {n:,}-item runs opened before, first render in a new process (score files; another session "
+             "after a restart)", f"{reopen:.2f} s, peak RSS {reopen_gb:.2f} GB"),
             ("baseline, two 1,000-item runs: first render / after a threshold move",
              f"{small_cold:.2f} s / {small_warm:.2f} s"),
         ],
@@ -148,7 +155,8 @@ def run(quick: bool = False, *, items: int | None = None, echo=print) -> BenchRe
               f"threshold move {warm / small_warm:.1f}x",
         target=f"< {TARGET_S:g} s first render and threshold move; < {TARGET_RSS_GB:g} GB",
         met=met,
-        note="AppTest wall time of one script run (app.py routing + sidebar + pages/compare.py)"
+        note="AppTest wall time of one script run (app.py routing + sidebar + pages/compare.py); the verdict is on "
+             "the first render ever (no score files yet)"
              + ("" if met else f"; first render {cold:.2f} s, threshold move {warm:.2f} s, peak {rss_gb:.2f} GB"),
     )
 

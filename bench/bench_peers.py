@@ -442,7 +442,7 @@ INSPECT_CAN = ("Inspect AI keeps the top logprobs (GenerateConfig logprobs/top_l
 
 
 def run(quick: bool = False, *, items: int | None = None, only: tuple[str, ...] = PEERS, echo=print) -> BenchResult:
-    n = items or (300 if quick else 2000)
+    n = (300 if quick else 2000) if items is None else items
     texts = prompts(n)
     measured: dict[str, Measured] = {}
     skipped: dict[str, str] = {}

@@ -271,7 +271,7 @@ def _cope_eval_default(base_url: str, model: str, policy: str, items: list[str])
 
 def run(quick: bool = False, *, seconds: float | None = None, servers=SERVERS, vllm: bool = True,
         echo=print) -> BenchResult:
-    seconds = seconds or (6.0 if quick else 20.0)
+    seconds = (6.0 if quick else 20.0) if seconds is None else seconds
     figures, ratios, failures = [], [], []
     if vllm:
         found, ratio, failure = measure_vllm(seconds, echo)

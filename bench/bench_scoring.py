@@ -124,9 +124,9 @@ def measure(base_url: str, *, items: int, openai_items: int, concurrency: int, r
 
 def run(quick: bool = False, *, items: int | None = None, concurrency: int = 16, rounds: int | None = None,
         echo=print) -> BenchResult:
-    items = items or (5000 if quick else 20000)
+    items = (5000 if quick else 20000) if items is None else items
     openai_items = max(200, items // 10)
-    rounds = rounds or (1 if quick else 2)
+    rounds = (1 if quick else 2) if rounds is None else rounds
     with InstantServer() as server:
         rates = measure(server.base_url, items=items, openai_items=openai_items, concurrency=concurrency,
                         rounds=rounds, echo=echo)

@@ -72,7 +72,8 @@ def medians(runs: list[ChildTime]) -> tuple[float, float]:
 
 def run(quick: bool = False, *, items: int | None = None, repeat: int | None = None,
         echo=print) -> BenchResult:
-    n, repeat = items or (2000 if quick else 10000), repeat or (3 if quick else 5)
+    n = (2000 if quick else 10000) if items is None else items
+    repeat = (3 if quick else 5) if repeat is None else repeat
     python = [sys.executable]
     passes = [timed_child([*python, "-c", "pass"]) for _ in range(repeat)]
     helps = [timed_child([*python, "-m", "cope_eval", "--help"]) for _ in range(repeat)]

@@ -224,8 +224,8 @@ def run(quick: bool = False, *, items: int | None = None, base_url: str = BASE_U
         concurrencies: tuple[int, ...] = (8, 16), segments: int | None = None, shuffled_policies: int = 2,
         echo=print) -> BenchResult:
     name = "2. Real server (local vLLM, SmolLM2 on CPU)"
-    n = items or (100 if quick else 300)
-    segments = segments or (2 if quick else 4)
+    n = (100 if quick else 300) if items is None else items
+    segments = (2 if quick else 4) if segments is None else segments
     problem = healthy(base_url)
     if problem:
         return BenchResult(name, target=">= 1.0x the openai loop", met=None,

@@ -139,7 +139,7 @@ def measure(n: int, readers: int, *, bound: bool, held: bool = False) -> dict:
 
 
 def run(quick: bool = False, *, items: int | None = None, readers: int = 4, echo=print) -> BenchResult:
-    n = items or (50_000 if quick else 100_000)
+    n = (50_000 if quick else 100_000) if items is None else items
     off = measure(n, readers, bound=False)
     echo(f"    bound off: peak WAL {off['peak_wal'] / MIB:.0f} MiB beside {off['database'] / MIB:.0f} MiB")
     on = measure(n, readers, bound=True)

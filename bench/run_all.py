@@ -21,6 +21,8 @@ from _harness import BenchResult, load_average, machine
 
 import bench_app_run
 import bench_cache
+import bench_cli_scale
+import bench_export_memory
 import bench_first_page
 import bench_memory
 import bench_metrics
@@ -29,6 +31,7 @@ import bench_peers
 import bench_saturation
 import bench_scoring
 import bench_startup
+import bench_team
 import bench_vllm
 import bench_wal
 
@@ -45,6 +48,9 @@ BENCHMARKS = {
     "10": ("peers", bench_peers.run),
     "11": ("app-started runs", bench_app_run.run),
     "12": ("WAL under readers", bench_wal.run),
+    "13": ("CLI scaling", bench_cli_scale.run),
+    "14": ("a team on one app", bench_team.run),
+    "15": ("export memory", bench_export_memory.run),
 }
 RESULTS = Path(__file__).resolve().parent / "results.md"
 

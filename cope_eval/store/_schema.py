@@ -125,3 +125,10 @@ MIGRATIONS.append(("m009_suggestions", """
 MIGRATIONS.append(("m010_run_author", """
     ALTER TABLE runs ADD COLUMN author TEXT NOT NULL DEFAULT ''
 """))
+
+# Every write of a run's predictions (a batch stored, errors forgotten for a resend) raises the run's
+# ``predictions_version`` in the same transaction: a run's score file (``ScoreFiles``) names the
+# version it holds and is used only while that is the run's version.
+MIGRATIONS.append(("m011_predictions_version", """
+    ALTER TABLE runs ADD COLUMN predictions_version INTEGER NOT NULL DEFAULT 0
+"""))

@@ -23,6 +23,7 @@ from ..errors import ConfigError, NotFoundError
 from ..records import GoldenSet, PolicyVersion, Run, Study, StudyRun, TriageTag
 from ._golden_copies import GoldenCopies
 from ._schema import MIGRATIONS
+from ._score_files import ScoreFiles
 
 RUN_COLUMNS = ", ".join(f.name for f in dataclasses.fields(Run))
 PREDICTION_FIELDS = ("item_id", "score", "hard_label", "raw", "error", "latency_ms", "cached")
@@ -65,6 +66,7 @@ class Store:
         self.private_dir = Path(private_dir)
         self.golden_dir = self.private_dir / "golden"
         self._copies = GoldenCopies(self.golden_dir, self._golden_row)
+        self._score_files = ScoreFiles(self.private_dir / "scores")
         self._wal_retry_above = 0
         self.path = self.private_dir / "store.sqlite3"
         self._lock = threading.RLock()
@@ -282,7 +284,8 @@ class Store:
                         "INSERT OR REPLACE INTO cache (key, score, hard_label, raw, run_id) VALUES (?, ?, ?, ?, ?)",
                         [(*row, run_id) for row in cache_rows],
                     )
-                self._db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", (utc_now(), run_id))
+                self._db.execute("UPDATE runs SET heartbeat = ?, predictions_version = predictions_version + 1 "
+                                 "WHERE id = ?", (utc_now(), run_id))
             self._bound_wal()  # committed: a checkpoint that gives up cannot lose the batch
 
     def scored_item_ids(self, run_id: str, *, errors: bool = True) -> set[str]:
@@ -292,16 +295,33 @@ class Store:
 
     def delete_errors(self, run_id: str) -> int:
         """Forget a run's failed items so a resume sends them again."""
-        with self._lock:
+        with self._lock, self._transaction():
             cursor = self._db.execute("DELETE FROM predictions WHERE run_id = ? AND error IS NOT NULL", (run_id,))
+            self._db.execute("UPDATE runs SET predictions_version = predictions_version + 1 WHERE id = ?", (run_id,))
             return cursor.rowcount
 
     def predictions(self, run_id: str) -> pd.DataFrame:
         return self._frame(f"SELECT {', '.join(PREDICTION_FIELDS)} FROM predictions WHERE run_id = ?", (run_id,))
 
     def prediction_scores(self, run_id: str) -> pd.DataFrame:
-        """A run's item_id, score, error and cached, and nothing else: what metrics read. Built
-        from the rows as they come (pandas' SQL reader takes three times as long on a million)."""
+        """A run's item_id, score, error and cached, and nothing else: what metrics read. A run
+        no process is writing is read from its score file (``ScoreFiles``) when that holds the
+        run's predictions version, and the file is written when it does not."""
+        rows = self._query("SELECT predictions_version, status FROM runs WHERE id = ?", (run_id,))
+        version, status = rows[0] if rows else (0, "pending")
+        found = self._score_files.read(run_id, version)
+        if found is not None:
+            return found
+        scores = self._read_scores(run_id)
+        if status not in ("pending", "running"):
+            self._score_files.write(run_id, version, scores)
+        return scores
+
+    def _read_scores(self, run_id: str) -> pd.DataFrame:
+        """``prediction_scores`` from the database, built from the rows as they come (pandas' SQL
+        reader takes three times as long on a million). Read after the version: a write between the
+        two can only make the file hold more than its version says, and a later version is another
+        key, so a file is never used for predictions it lacks."""
         rows = self._query("SELECT item_id, score, error, cached FROM predictions WHERE run_id = ?", (run_id,))
         item_id, score, error, cached = zip(*rows) if rows else ((), (), (), ())
         return pd.DataFrame({"item_id": pd.array(item_id, dtype="str"),

@@ -1,0 +1,64 @@
+"""A finished run's scores kept as one Parquet file beside the database
+(``.cope_eval/scores/<run id>.parquet``): the columns every metric reads (``item_id``, ``score``,
+``error``, ``cached``), so a page that opens two million-item runs reads two small files instead
+of turning two million SQLite rows into Python objects (seconds each).
+
+A file names the version of the run's predictions it holds (``runs.predictions_version``, which
+every write of a run's predictions raises in the same transaction), and is used only when that is
+the run's version now: a resumed run, or errors sent again, makes it stale, never wrong. Only a run
+no process is writing gets a file; a run still scoring is read from the database each time.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+VERSION_KEY = b"cope_eval.predictions_version"
+"""Parquet metadata naming the predictions version the file holds."""
+
+
+class ScoreFiles:
+    """The folder of score files."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def read(self, run_id: str, version: int) -> pd.DataFrame | None:
+        """The run's scores as of ``version``, or None (no file, another version, unreadable)."""
+        path = self._path(run_id)
+        try:
+            if pq.read_schema(path).metadata.get(VERSION_KEY) != str(version).encode():
+                return None
+            table = pq.read_table(path)
+        except (OSError, ValueError, AttributeError):  # none yet, damaged, or no metadata: read the database
+            return None
+        error = table.column("error").to_pylist()
+        return pd.DataFrame({"item_id": table.column("item_id").to_pandas(),
+                             "score": table.column("score").to_numpy(zero_copy_only=False).astype(np.float64),
+                             "error": np.array(error, dtype=object), "cached": table.column("cached").to_numpy()})
+
+    def write(self, run_id: str, version: int, scores: pd.DataFrame) -> None:
+        """Keep ``scores`` as version ``version`` (a temporary file, renamed: whole or not at all).
+        A write that fails (a full disk) is left out: the database still holds every score."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_pandas(scores, preserve_index=False)
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), VERSION_KEY: str(version).encode()})
+        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        os.close(fd)
+        try:
+            pq.write_table(table, tmp)
+            os.replace(tmp, self._path(run_id))
+        except OSError:
+            pass
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def _path(self, run_id: str) -> Path:
+        return self.folder / f"{run_id}.parquet"

@@ -1,0 +1,64 @@
+"""A finished run's scores are read from its score file only while it holds the run's predictions
+version: any later write (a resume's batch, errors forgotten for a resend) is seen at once."""
+
+import pandas as pd
+
+from cope_eval.records import Endpoint
+from cope_eval.scoring import create_run
+from cope_eval.store import Store
+from tests.factories import make_golden, make_policy
+
+
+def _run(store: Store, n: int = 40):
+    run = create_run(store, policy=make_policy(), golden=make_golden(n), endpoint=Endpoint("http://h/v1", "m"))
+    rows = [(f"item-{i}", None, None, None, "HTTP 500", 5.0, 0) if i % 7 == 0 else
+            (f"item-{i}", i / n, int(i / n >= 0.5), "1", None, 5.0, i % 2) for i in range(n - 10)]
+    store.add_predictions(run.id, rows)
+    return run
+
+
+def _file(store: Store, run_id: str):
+    return store.private_dir / "scores" / f"{run_id}.parquet"
+
+
+def _database(store: Store, run_id: str) -> pd.DataFrame:
+    return store._read_scores(run_id)
+
+
+def test_a_finished_runs_scores_come_from_its_file_exactly_as_from_the_database(workspace):
+    with Store(workspace.private_dir) as store:
+        run = _run(store)
+        store.mark_run(run.id, "completed")
+        first = store.prediction_scores(run.id)
+        assert _file(store, run.id).is_file()
+        again = store.prediction_scores(run.id)  # from the file
+        pd.testing.assert_frame_equal(again, first)
+        pd.testing.assert_frame_equal(again, _database(store, run.id))
+        assert again["error"].tolist().count("HTTP 500") == 5 and again["error"].isna().sum() == 25
+
+
+def test_any_later_write_is_seen_the_file_is_never_used_for_predictions_it_lacks(workspace):
+    with Store(workspace.private_dir) as store:
+        run = _run(store)
+        store.mark_run(run.id, "completed")
+        store.prediction_scores(run.id)  # writes the file
+        assert store.delete_errors(run.id) == 5  # a resend of the errors
+        pd.testing.assert_frame_equal(store.prediction_scores(run.id), _database(store, run.id))
+        assert store.prediction_scores(run.id)["error"].notna().sum() == 0
+        store.add_predictions(run.id, [(f"item-{i}", 0.9, 1, "1", None, 5.0, 0) for i in range(30, 40)])
+        after = store.prediction_scores(run.id)
+        assert len(after) == 35 and set(after["item_id"]) >= {f"item-{i}" for i in range(30, 40)}
+        pd.testing.assert_frame_equal(after, _database(store, run.id))
+
+
+def test_a_run_still_scoring_gets_no_file_and_a_damaged_file_is_read_past(workspace):
+    with Store(workspace.private_dir) as store:
+        run = _run(store)
+        store.mark_run(run.id, "running")
+        store.prediction_scores(run.id)
+        assert not _file(store, run.id).exists()
+        store.mark_run(run.id, "interrupted")
+        store.prediction_scores(run.id)
+        _file(store, run.id).write_bytes(b"not parquet")
+        pd.testing.assert_frame_equal(store.prediction_scores(run.id), _database(store, run.id))
+        assert _file(store, run.id).read_bytes()[:4] == b"PAR1"  # written again
