@@ -9,6 +9,12 @@ its first visitor wait for pandas, pyarrow, plotly, scikit-learn and the cope-ev
 ``python pages/_warm_start.py run app.py ...`` (what ``cope-eval app`` and ``make run``
 start), this imports them first and then hands its arguments to Streamlit's own command line: the
 server answers its health check only once they are loaded, and every page's first visit finds them.
+
+It also turns off Streamlit's old multipage mode before the first session: because this folder is
+named ``pages/``, a fresh server would run a deep-linked page file on its own until app.py's
+st.navigation had run once, and the first request of a tab reconnecting after a restart is such a
+link. app.py lists the pages, so every request, the first included, goes through it and keeps its
+page and its address (``pages/_url_state.run_through_app`` covers a plain ``streamlit run``).
 """
 
 from __future__ import annotations
@@ -27,7 +33,10 @@ PRELOAD = (
 def main(argv: list[str]) -> int:
     for name in PRELOAD:
         importlib.import_module(name)
+    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
+
+    PagesManager.uses_pages_directory = False  # as st.navigation sets it; see the module's docstring
 
     sys.argv = ["streamlit", *argv]  # as `python -m streamlit` sees it: its commands read sys.argv too
     return cli.main(prog_name="streamlit")

@@ -121,12 +121,14 @@ def golden_overlap(a, b, *, golden_hashes=(None, None)) -> GoldenOverlap:
 
 def _overlap(run_a, run_b, golden_hashes) -> GoldenOverlap:
     ids_a, ids_b = run_a.item_id, run_b.item_id
-    at_b = ids_b.get_indexer(ids_a)
+    if ids_a.equals(ids_b):  # the same items in the same order (runs of one set): nothing to look up
+        at_b, only_b = np.arange(len(ids_a)), ids_b[:0]
+    else:
+        at_b, only_b = ids_b.get_indexer(ids_a), ids_b[ids_a.get_indexer(ids_b) < 0]
     in_b = at_b >= 0
     same_label = in_b.copy()
     same_label[in_b] = run_a.label[in_b] == run_b.label[at_b[in_b]]
     hash_a, hash_b = golden_hashes
-    only_b = ids_b[ids_a.get_indexer(ids_b) < 0]
     same = (in_b.all() and same_label.all() and len(only_b) == 0
             and not (hash_a and hash_b and hash_a != hash_b))
     return GoldenOverlap(bool(same), len(ids_a), len(ids_b), ids_a[same_label], ids_a[~in_b],
@@ -152,11 +154,13 @@ def align_runs(runs: Mapping, *, on_mismatch: str = "raise",
         if not overlap.same and on_mismatch == "raise":
             raise CopeEvalError(f"Run {name!r} (B) against run {first!r} (A): {overlap.describe()}",
                                 options=("intersect",))
-        # get_indexer, not isin: isin on Arrow-backed strings is slow in pandas 3.
-        common = common[overlap.common.get_indexer(common) >= 0]
+        if not overlap.same:  # (same: every item of the first run is in it, so nothing is cut)
+            # get_indexer, not isin: isin on Arrow-backed strings is slow in pandas 3.
+            common = common[overlap.common.get_indexer(common) >= 0]
     aligned = {}
     for name in names:
-        at = checked[name].item_id.get_indexer(common)
+        ids = checked[name].item_id
+        at = np.arange(len(ids)) if ids.equals(common) else ids.get_indexer(common)
         aligned[name] = frames[name].iloc[at].reset_index(drop=True)
     return AlignedRuns(aligned, all(o.same for o in overlaps.values()), overlaps)
 
@@ -307,8 +311,8 @@ def _paired(a, b, threshold, on_mismatch, golden_hashes):
     if not overlap.same and on_mismatch == "raise":
         described = overlap.describe()  # not str.capitalize(): it would lower-case "only in A" and the hashes
         raise CopeEvalError(described[0].upper() + described[1:], options=("intersect",))
-    at_a = run_a.item_id.get_indexer(overlap.common)
-    at_b = run_b.item_id.get_indexer(overlap.common)
+    at_a, at_b = (np.arange(len(run.item_id)) if run.item_id.equals(overlap.common)
+                  else run.item_id.get_indexer(overlap.common) for run in (run_a, run_b))
     ok_a, ok_b = run_a.ok[at_a], run_b.ok[at_b]
     both = ok_a & ok_b
     meta = [c for c in frame_a.columns if c not in RUN_COLUMNS]
