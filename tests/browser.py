@@ -107,6 +107,16 @@ def idle(page) -> None:
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=WAIT)
 
 
+def options_of(page, name: str) -> list[str]:
+    """The options the picker ``name`` offers (opened, read, closed)."""
+    page.get_by_role("combobox", name=name, exact=True).click()
+    options = page.get_by_role("option")
+    options.first.wait_for(timeout=WAIT)
+    shown = options.all_inner_texts()
+    page.keyboard.press("Escape")
+    return shown
+
+
 def choose(page, label: str, option: str) -> None:
     """Pick ``option`` in the selectbox ``label``; a rerun that redraws the box while it opens
     closes it, so open it again."""

@@ -14,7 +14,7 @@ from cope_eval.policies import save_version
 from cope_eval.records import Endpoint
 from cope_eval.scoring import create_run
 from cope_eval.store import Store
-from tests.browser import WAIT, app_process, choose, free_port, goto, idle
+from tests.browser import WAIT, app_process, choose, free_port, goto, idle, options_of
 from tests.factories import POLICY_TEXT, make_golden
 
 pytestmark = [pytest.mark.browser]
@@ -36,16 +36,6 @@ def _completed_run(root) -> str:
     return run.id
 
 
-def _options(page, name: str) -> list[str]:
-    """The options a picker offers (opened, read, closed)."""
-    page.get_by_role("combobox", name=name, exact=True).click()
-    options = page.get_by_role("option")
-    options.first.wait_for(timeout=WAIT)
-    shown = options.all_inner_texts()
-    page.keyboard.press("Escape")
-    return shown
-
-
 def _rerun_until_it_offers(page, picker: str, run_id: str, timeout_s: float = 90) -> None:
     """Ask for a script run ("r") until ``picker`` offers ``run_id``: the page is drawn by the new app
     (the old one never stored that run), so what it shows is what a reconnecting tab gets."""
@@ -56,7 +46,7 @@ def _rerun_until_it_offers(page, picker: str, run_id: str, timeout_s: float = 90
         try:
             idle(page)
             if page.get_by_role("combobox", name=picker, exact=True).count() and any(
-                    run_id in option for option in _options(page, picker)):
+                    run_id in option for option in options_of(page, picker)):
                 return
         except Exception:  # still reconnecting, or the page is redrawing: try again
             pass

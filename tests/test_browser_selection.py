@@ -12,7 +12,7 @@ from cope_eval.policies import save_version
 from cope_eval.records import Endpoint
 from cope_eval.scoring import create_run
 from cope_eval.store import Store
-from tests.browser import WAIT, goto, running_app
+from tests.browser import WAIT, goto, options_of, running_app
 from tests.factories import POLICY_TEXT, make_golden
 
 pytestmark = [pytest.mark.browser]
@@ -40,16 +40,6 @@ def _workspace(root):
         assert subset.hash in store.golden_sets(study_subsets=True)["hash"].tolist()
 
 
-def _options(page, name: str) -> list[str]:
-    """The options a selectbox offers (opened, read, closed)."""
-    page.get_by_role("combobox", name=name, exact=True).click()
-    options = page.get_by_role("option")
-    options.first.wait_for(timeout=WAIT)
-    shown = options.all_inner_texts()
-    page.keyboard.press("Escape")
-    return shown
-
-
 def test_pages_open_on_what_was_just_saved_or_picked_and_never_on_a_study_subset(page, tmp_path):
     workspace = tmp_path / "ws"
     _workspace(workspace)
@@ -68,12 +58,12 @@ def test_pages_open_on_what_was_just_saved_or_picked_and_never_on_a_study_subset
         expect(page.get_by_role("combobox", name="Policy", exact=True)).to_have_value("violence", timeout=WAIT)
         golden = page.get_by_role("combobox", name="Golden set", exact=True)
         expect(golden).to_have_value(re.compile(r"^newer"), timeout=WAIT)  # the newest set, not the subset
-        offered = _options(page, "Golden set")
+        offered = options_of(page, "Golden set")
         assert len(offered) == 2 and not any("probes items" in o for o in offered), offered
 
         goto(page, "Golden sets")
         page.get_by_role("tab", name="Browse and correct labels").click()
-        offered = _options(page, "Golden set")
+        offered = options_of(page, "Golden set")
         assert len(offered) == 2 and not any("probes items" in o for o in offered), offered
         page.get_by_role("combobox", name="Golden set", exact=True).click()
         page.get_by_role("option", name=re.compile(r"^older")).click()

@@ -107,13 +107,7 @@ def read_table(source: Path | bytes, name: str, fmt: str, *, delimiter: str | No
     if len(head) < _HEAD_BYTES and not head.strip(b"\xef\xbb\xbf\xff\xfe \t\r\n\x00"):
         _fail(name, "file is empty")
     if fmt in ("csv", "tsv"):
-        if delimiter is not None:
-            sep, how = delimiter, "chosen"
-        elif fmt == "tsv":
-            sep, how = "\t", "default"
-        else:
-            sep, sniffed = sniff_delimiter(head.decode(_encoding(head), errors="ignore"))
-            how = "sniffed" if sniffed else "default"
+        sep, how = pick_delimiter(fmt, delimiter, head)
         table = _read_csv(source, head, name, sep)
         table.delimiter, table.delimiter_how = sep, how
     else:
@@ -430,3 +424,14 @@ def _integers_as_text(table: pa.Table) -> pa.Table:
 def _fail(file: str, problem: str, *, column: str | None = None, options: tuple[str, ...] = ()):
     raise ValidationError([RowProblem(file=file, row=None, column=column, value=None, problem=problem)],
                           options=options)
+
+
+def pick_delimiter(fmt: str, delimiter: str | None, head: bytes) -> tuple[str, str]:
+    """The delimiter of a CSV or TSV file and how it was found: the user's (``"chosen"``), a TSV's
+    tab or a comma (``"default"``), or sniffed from the file's first bytes ``head``."""
+    if delimiter is not None:
+        return delimiter, "chosen"
+    if fmt == "tsv":
+        return "\t", "default"
+    sep, sniffed = sniff_delimiter(head.decode(_encoding(head), errors="ignore"))
+    return sep, "sniffed" if sniffed else "default"

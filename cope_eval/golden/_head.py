@@ -19,12 +19,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ._formats import (
-    _CP1252_UNDEFINED, _HEAD_BYTES, RawTable, _encoding, _fail, _integers_as_text, _column_names, _read_head,
-    csv_records, jsonl_records, read_table,
-)
 from ..errors import ValidationError
-from ._mapping import ENCODINGS, sniff_delimiter
+from ._formats import (
+    _CP1252_UNDEFINED, _HEAD_BYTES, RawTable, _column_names, _encoding, _fail, _integers_as_text, _read_head,
+    csv_records, jsonl_records, pick_delimiter, read_table,
+)
+from ._mapping import ENCODINGS
 
 
 def read_head(source: Path | bytes, name: str, fmt: str, limit: int, *, delimiter: str | None = None,
@@ -45,13 +45,7 @@ def read_head(source: Path | bytes, name: str, fmt: str, limit: int, *, delimite
     stream = _text(source, text_encoding)
     try:
         if fmt in ("csv", "tsv"):
-            if delimiter is not None:
-                sep, sep_how = delimiter, "chosen"
-            elif fmt == "tsv":
-                sep, sep_how = "\t", "default"
-            else:
-                sep, sniffed = sniff_delimiter(head.decode(_encoding(head), errors="ignore"))
-                sep_how = "sniffed" if sniffed else "default"
+            sep, sep_how = pick_delimiter(fmt, delimiter, head)
             table = csv_records(stream, name, sep, limit=limit)
             table.delimiter, table.delimiter_how = sep, sep_how
         else:
