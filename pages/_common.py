@@ -12,14 +12,11 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
-from cope_eval.app import (
-    CompareBasis, GoldenPage, RunErrors, RunManager, compare_basis, compare_curves, escape_markdown, run_errors
-)
+from cope_eval.app import GoldenPage, RunErrors, RunManager, escape_markdown, run_errors
 from cope_eval.app import golden_page as _golden_page
-from cope_eval.app import split_sizes as app_split_sizes
 from cope_eval.config import Workspace, workspace_from_env
 from cope_eval.errors import CopeEvalError
-from cope_eval.store import Store, run_results, run_scores
+from cope_eval.store import Store, run_results
 
 T = TypeVar("T")
 
@@ -125,42 +122,3 @@ def errors(private_dir: str, run_id: str, stored: int, failed: int) -> RunErrors
     """A run's errors by reason; ``stored`` and ``failed`` (its prediction and error counts) key a
     run still in progress, so a page that polls every second reads the store only when they move."""
     return run_errors(_store(private_dir), run_id)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def scores(private_dir: str, run_id: str, stored: int) -> pd.DataFrame:
-    """``run_scores``: a run's dev-split results without text or raw replies, for Compare.
-    A resource, not data: every read is the one frame (pickling a million rows on every rerun
-    was most of a threshold move), so callers read it and never change it."""
-    return run_scores(_store(private_dir), run_id)
-
-
-@st.cache_resource(show_spinner="Matching the runs' items…", max_entries=2)
-def basis(private_dir: str, run_ids: tuple[str, ...], stored: tuple[int, ...], names: tuple[str, ...]) -> CompareBasis:
-    """The runs' ``compare_basis`` (read-only, shared), so a threshold move never matches a million ids again."""
-    return compare_basis({n: scores(private_dir, r, s) for n, r, s in zip(names, run_ids, stored)})
-
-
-@st.cache_resource(show_spinner=False, max_entries=2)
-def curves(private_dir: str, run_ids: tuple[str, ...], stored: tuple[int, ...], names: tuple[str, ...],
-           hard: tuple[bool, ...]):
-    """PR, ROC and reliability curves of runs on their shared items, and threshold sweeps (read-only)."""
-    return compare_curves(basis(private_dir, run_ids, stored, names), hard_label=dict(zip(names, hard)))
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def split_sizes(private_dir: str, golden_hash: str) -> tuple[int, int] | None:
-    """(dev, test) items of a stored set, None without a split: its split column alone is read."""
-    return app_split_sizes(_store(private_dir).golden_columns(golden_hash, only=["split"]))
-
-
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _content(private_dir: str, golden_hash: str) -> pd.DataFrame:
-    return _store(private_dir).golden_columns(golden_hash, only=["id", "text", "image", "video"]).set_index("id")
-
-
-def golden_rows(private_dir: str, golden_hash: str):
-    """A function from item ids to their id, text, image and video (``flips_page``'s ``items``):
-    the content is read once per set and kept (read-only), never copied whole into a page."""
-    content = _content(private_dir, golden_hash)
-    return lambda ids: content.reindex(ids).reset_index()

@@ -5,7 +5,7 @@ import streamlit as st
 
 from cope_eval.app import FLIP_FILTERS, deltas_note, deltas_table, flip_labels, flips_page
 from cope_eval.policies import diff_versions, version_labels
-from pages import _common, _state
+from pages import _common, _compare_data, _state
 
 COLUMNS = {"thumbnail": _common.PREVIEW_COLUMN,
            "text": st.column_config.TextColumn(width="large")}
@@ -38,7 +38,7 @@ def show(view, picked) -> None:
     outcome_col, page_col = st.columns([3, 1])
     outcome = outcome_col.selectbox("Show", [*FLIP_FILTERS, _state.ALL], key=_state.FLIPS_OUTCOME,
                                     format_func=lambda o: labels.get(o, "every flip"))
-    rows, pages = flips_page(view.flips, _common.golden_rows(str(ws.private_dir), a.golden_hash), ws.root,
+    rows, pages = flips_page(view.flips, _compare_data.golden_rows(str(ws.private_dir), a.golden_hash), ws.root,
                              outcome=None if outcome == _state.ALL else outcome,
                              page=st.session_state[_state.FLIPS_PAGE])
     st.session_state[_state.FLIPS_PAGE] = min(st.session_state[_state.FLIPS_PAGE], pages)

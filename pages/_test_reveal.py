@@ -7,7 +7,7 @@ import streamlit as st
 
 from cope_eval.app import at_threshold
 from cope_eval.store import reveal_test
-from pages import _auth, _common, _state
+from pages import _auth, _common, _compare_data, _state
 
 NUMBERS = {m: st.column_config.NumberColumn(format="%.3f") for m in ("precision", "recall", "f1", "accuracy")}
 
@@ -23,7 +23,7 @@ def _reveal(run_ids: list[str]) -> None:
 def show(picked, *, threshold: float) -> None:
     """Below Compare's metrics, for the runs ``picked`` (RunInfo) at ``threshold``."""
     private = str(_common.workspace().private_dir)
-    sizes = {r.run.id: _common.split_sizes(private, r.run.golden_hash) for r in picked}
+    sizes = {r.run.id: _compare_data.split_sizes(private, r.run.golden_hash) for r in picked}
     split = [r for r in picked if sizes[r.run.id] is not None]
     if not split:
         return

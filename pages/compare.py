@@ -8,7 +8,8 @@ import streamlit as st
 from cope_eval.app import at_threshold, pair_ending_with, pick_threshold, scored_runs
 from cope_eval.charts import calibration_figure, confusion_matrix_figure, pr_figure, roc_figure, sweep_figure
 from pages import (
-    _common, _compare_changes, _compare_fairness, _compare_transfer, _news, _state, _test_reveal, _url_state
+    _common, _compare_changes, _compare_data, _compare_fairness, _compare_transfer, _news, _state, _test_reveal,
+    _url_state
 )
 
 _state.require_app()
@@ -35,9 +36,9 @@ if not chosen:
 picked = [runs[i] for i in chosen]
 _news.golden(store, {r.name: r.run.golden_hash for r in picked})  # a newer version of a run's set
 keys = (private, tuple(chosen), tuple(r.stored for r in picked), tuple(r.name for r in picked))
-basis = _common.basis(*keys)
+basis = _compare_data.basis(*keys)
 frames = basis.results
-overlay, sweeps = _common.curves(*keys, tuple(r.hard_label for r in picked))
+overlay, sweeps = _compare_data.curves(*keys, tuple(r.hard_label for r in picked))
 
 
 def _pick(rule: str, target_key: str | None) -> None:

@@ -411,7 +411,7 @@ PROTECTIONS = (
                ("tests/test_cli_output.py::test_text_that_could_drive_a_terminal_is_escaped_and_reads_back_the_same",
                 "tests/test_cli_output.py::test_triage_list_json_is_strict_json_and_cannot_drive_the_terminal")),
     # -- issue 16: the analyst's loop ---------------------------------------------------------------
-    Protection("image paths in the bundle's predictions.csv carry no machine path", "cope_eval/export/_bundle.py",
+    Protection("image paths in the bundle's predictions.csv carry no machine path", "cope_eval/export/_predictions_csv.py",
                '.map(lambda r: scrub(reference(r)), na_action="ignore")',
                '.map(reference, na_action="ignore")',
                ("tests/test_export.py::test_predictions_csv_carries_each_items_text_and_image_formula_safe",)),
@@ -1083,7 +1083,7 @@ PROTECTIONS = (
     Protection("the zip's key holds the threshold", "cope_eval/export/_archive.py",
                '"threshold": threshold, "pick": pick,', '"pick": pick,',
                ("tests/test_export_streaming.py::test_the_zip_is_built_once_per_choice_holds_the_bundle_and_is_found_again",)),
-    Protection("predictions.csv written in pieces has one header", "cope_eval/export/_bundle.py",
+    Protection("predictions.csv written in pieces has one header", "cope_eval/export/_predictions_csv.py",
                "write_csv(table, buffer, header=start == 0)", "write_csv(table, buffer)",
                ("tests/test_export_streaming.py::test_files_written_three_rows_at_a_time_are_the_bytes_of_one_piece",)),
     Protection("Zentropi JSON pieces are joined by commas", "cope_eval/export/_zentropi.py",

@@ -14,7 +14,7 @@ import pytest
 from sklearn.metrics import f1_score, precision_score, recall_score
 
 from cope_eval.errors import ConfigError, NotFoundError
-from cope_eval.export._bundle import predictions_table
+from cope_eval.export._predictions_csv import predictions_table
 from cope_eval.export._zentropi import samples_json, zentropi_samples
 from cope_eval.golden import (
     add_golden_set, assign_split, check_test_fraction, correct_label, find_golden_set, golden_set_hash, has_split,

@@ -30,9 +30,10 @@ from pathlib import Path
 
 from ..store import Store
 from ._bundle import (
-    CARD_FORMAT, FILES, Bundle, ChosenThreshold, ExportError, UnwritableFile, WrittenBundle, bundle_name,
-    completed_probes, stage_bundle,
+    CARD_FORMAT, FILES, Bundle, ChosenThreshold, ExportError, WrittenBundle, bundle_name, completed_probes,
+    stage_bundle,
 )
+from ._files import UnwritableFile
 from ._folder import STAGING_PREFIX
 from ._transfer import TransferFrom
 

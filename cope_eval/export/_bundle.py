@@ -48,22 +48,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import math
-import os
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
-from .._util.csv_safe import write_csv
 from ..errors import ConfigError, CopeEvalError, NotFoundError
-from ..golden import image_reference, video_reference
 from ..insight import PROBES, probe_report, study_status
 from ..metrics import (
     ThresholdTransfer, best_f1_threshold, bootstrap_ci, check_results, check_threshold, metrics_at_threshold,
@@ -71,12 +66,14 @@ from ..metrics import (
 )
 from ..policies import diff_versions, get_version, version_labels
 from ..records import PolicyVersion, Run
-from ..store import Store, has_split, run_results, utc_now, with_predicted_labels
+from ..store import Store, run_results, utc_now
 from ._zentropi import (
     CHUNK_ROWS, criteria_bytes, criteria_warnings, write_samples, zentropi_model
 )
 from . import _card as export_card
+from ._files import new_file, write_new
 from ._held_out import held_out_section
+from ._predictions_csv import write_predictions
 from ._transfer import TransferFrom, transfer_card, transfer_runs
 
 CARD_FORMAT = "cope-eval/policy-card@1"
@@ -262,7 +259,7 @@ def stage_bundle(store: Store, run_id: str, folder: Path, *, workspace_root: Pat
     write_new(folder, "policy.md", version.text.encode("utf-8"))
     write_new(folder, "zentropi/criteria.md", criteria_bytes(version))
     with new_file(folder, "predictions.csv") as out:
-        _write_predictions(out, results, golden.items, chosen.value, scrub, chunk_rows)
+        write_predictions(out, results, golden.items, chosen.value, scrub, chunk_rows)
     with new_file(folder, "zentropi/test-samples.json") as json_out, \
             new_file(folder, "zentropi/test-samples.csv") as csv_out:
         samples = write_samples(golden, workspace_root, json_out, csv_out, allow_urls=allow_urls,
@@ -293,69 +290,6 @@ def bundle_name(card: dict) -> str:
     """The bundle's folder name, from its card: the policy's name and 8 digits of its version's hash
     (``violence-3f2a9b0c``); the download and the suggested folder are named after it."""
     return f"{card['policy']['name']}-{card['policy']['version_id'][7:15]}"
-
-
-class UnwritableFile(Exception):
-    """A bundle file could not be written (``name``: its path inside the bundle; ``error``: why)."""
-
-    def __init__(self, name: str, error: OSError):
-        super().__init__(name, error)
-        self.name, self.error = name, error
-
-
-@contextlib.contextmanager
-def new_file(folder: Path, name: str):
-    """A new binary file ``name`` under ``folder``, synced to disk when the block ends; an
-    ``OSError`` (full disk, read-only folder) becomes ``UnwritableFile`` naming it."""
-    path = folder / name
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "xb") as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-    except OSError as exc:
-        raise UnwritableFile(name, exc) from None
-
-
-def write_new(folder: Path, name: str, data: bytes) -> None:
-    """Write ``data`` as the new file ``name`` under ``folder`` (see ``new_file``)."""
-    with new_file(folder, name) as out:
-        out.write(data)
-
-
-def predictions_table(results: pd.DataFrame, threshold: float, *, split: bool | None = None) -> pd.DataFrame:
-    """One row per item: id, label, score, pred, outcome (tp/fp/fn/tn/error), error, category, and
-    split when the set has a dev/test split (``split``: whether to add it, decided for the whole
-    run when ``results`` is one piece of it; None: when ``results`` has one)."""
-    table = with_predicted_labels(results, threshold)
-    pred = table["pred"].to_numpy(dtype="float64", na_value=np.nan)
-    gold = table["label"].to_numpy() == 1
-    outcome = np.where(np.isnan(pred), "error", np.where(
-        pred == 1, np.where(gold, "tp", "fp"), np.where(gold, "fn", "tn")))
-    table = table.assign(outcome=outcome).rename(columns={"item_id": "id"})
-    split = has_split(table) if split is None else split
-    return table[["id", "label", "score", "pred", "outcome", "error", "category", *(["split"] if split else [])]]
-
-
-def _write_predictions(out: BinaryIO, results: pd.DataFrame, items: pd.DataFrame, threshold: float, scrub,
-                       chunk_rows: int) -> None:
-    """``predictions_table`` plus each item's ``text``, ``image`` and ``video`` reference, as
-    formula-safe CSV, written ``chunk_rows`` rows at a time.
-
-    The text is golden-set content, exported as it is; an image or video path is scrubbed like the
-    errors, and an inline data URL is named, not copied (it would be megabytes in one cell)."""
-    content = items.set_index("id")[["text", "image", "video"]]
-    split = has_split(results)
-    for start in range(0, max(len(results), 1), chunk_rows):
-        table = predictions_table(results.iloc[start:start + chunk_rows], threshold, split=split)
-        image, video = (table["id"].map(content[column]).map(lambda r: scrub(reference(r)), na_action="ignore")
-                        for column, reference in (("image", image_reference), ("video", video_reference)))
-        table = table.assign(error=table["error"].map(scrub, na_action="ignore"),
-                             text=table["id"].map(content["text"]), image=image, video=video)
-        buffer = io.StringIO()
-        write_csv(table, buffer, header=start == 0)
-        out.write(buffer.getvalue().encode("utf-8"))
 
 
 def _card(run, version, labels, golden, results, scored, chosen, hard_label, parent, diff, samples, steerability,

@@ -19,9 +19,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..store import Store
-from ._bundle import (
-    FILES, Bundle, ExportError, StagedBundle, UnwritableFile, WrittenBundle, new_file, stage_bundle, write_new,
-)
+from ._bundle import FILES, Bundle, ExportError, StagedBundle, WrittenBundle, stage_bundle
+from ._files import UnwritableFile, new_file, write_new
 
 STAGING_PREFIX = ".cope-eval-staging-"
 """Name start of the hidden folder a bundle is written into before it is put in place."""
