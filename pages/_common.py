@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from cope_eval.app import GoldenPage, RunErrors, RunManager, escape_markdown, run_errors
+from cope_eval.app import f1_at_half as app_f1_at_half
 from cope_eval.app import golden_page as _golden_page
 from cope_eval.config import Workspace, workspace_from_env
 from cope_eval.errors import CopeEvalError
@@ -108,6 +109,12 @@ def results(private_dir: str, run_id: str, stored: int) -> pd.DataFrame:
     """A run's results frame on its golden set's dev split (every item when it has none);
     ``stored`` (its prediction count) keys a run still in progress."""
     return run_results(_store(private_dir), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def f1_at_half(private_dir: str, run_id: str, stored: int) -> float:
+    """``f1_at_half`` of a run, kept as one number (``stored`` keys a run in progress)."""
+    return app_f1_at_half(_store(private_dir), run_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

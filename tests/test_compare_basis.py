@@ -11,7 +11,9 @@ from sklearn.metrics import f1_score, precision_score, recall_score
 
 from cope_eval.app import at_threshold, compare_basis, compare_curves
 from cope_eval.golden import make_split
-from cope_eval.metrics import compare_paired, compare_runs, flips, overlay_curves, pair_runs, paired_flips
+from cope_eval.metrics import (
+    compare_paired, compare_runs, flips, overlay_curves, pair_runs, paired_flips, threshold_sweep
+)
 from cope_eval.store import Store, run_results, run_scores
 from tests.factories import POLICY_TEXT, make_golden, make_policy
 from tests.test_export import scored_run
@@ -83,6 +85,10 @@ def test_compare_curves_are_the_overlay_and_sweeps_of_the_frames():
         assert overlay[name].roc.auc == expected[name].roc.auc
         np.testing.assert_array_equal(overlay[name].pr.precision, expected[name].pr.precision)
     assert sweeps["S"].n == int(B.iloc[:250]["error"].isna().sum())
+    for name, frame in {"A": A, "S": B.iloc[:250]}.items():  # A lost nothing: its sweep is from its checked run
+        alone = threshold_sweep(frame)
+        for field in ("threshold", "tp", "fp", "precision", "recall", "f1"):
+            np.testing.assert_array_equal(getattr(sweeps[name], field), getattr(alone, field))
 
 
 def test_run_scores_is_run_results_without_content(workspace):
@@ -99,3 +105,9 @@ def test_run_scores_is_run_results_without_content(workspace):
         wanted = items["id"].iloc[[3, 1]].tolist()
         rows = store.golden_columns(golden.hash, only=["id", "text"], ids=wanted)
         assert list(rows.columns) == ["id", "text"] and set(rows["id"]) == set(wanted)
+        lookup = store.golden_lookup(golden.hash, ["text", "image", "video"])
+        found = lookup.rows([wanted[0], "not-an-item", wanted[1]])
+        assert found["id"].tolist() == [wanted[0], "not-an-item", wanted[1]]
+        by_id = items.set_index("id")
+        assert found["text"].tolist()[::2] == by_id.loc[wanted, "text"].tolist() and pd.isna(found["text"].iat[1])
+        assert list(found.columns) == ["id", "text", "image", "video"]

@@ -62,3 +62,41 @@ def test_a_run_still_scoring_gets_no_file_and_a_damaged_file_is_read_past(worksp
         _file(store, run.id).write_bytes(b"not parquet")
         pd.testing.assert_frame_equal(store.prediction_scores(run.id), _database(store, run.id))
         assert _file(store, run.id).read_bytes()[:4] == b"PAR1"  # written again
+
+
+def test_completing_a_run_writes_its_file_so_the_first_page_to_open_it_reads_no_rows(workspace):
+    with Store(workspace.private_dir) as store:
+        run = _run(store)
+        store.mark_run(run.id, "cancelled")
+        assert not _file(store, run.id).exists()  # only a completion writes it unasked
+        store.mark_run(run.id, "completed")
+        assert _file(store, run.id).is_file()
+        store._read_scores = None  # a read of the rows would now raise
+        first = store.prediction_scores(run.id)
+        del store._read_scores
+        pd.testing.assert_frame_equal(first, _database(store, run.id))
+
+
+def test_a_run_that_only_errored_is_kept_and_read_back(workspace):
+    with Store(workspace.private_dir) as store:
+        run = create_run(store, policy=make_policy(), golden=make_golden(5), endpoint=Endpoint("http://h/v1", "m"))
+        store.add_predictions(run.id, [(f"item-{i}", None, None, None, "timeout", 5.0, 0) for i in range(5)])
+        store.mark_run(run.id, "completed")
+        scores = store.prediction_scores(run.id)
+        assert _file(store, run.id).is_file() and scores["score"].isna().all() and scores["error"].eq("timeout").all()
+        pd.testing.assert_frame_equal(scores, _database(store, run.id))
+
+
+def test_prediction_counts_are_counted_once_per_version_and_see_every_write(workspace):
+    with Store(workspace.private_dir) as store:
+        run = _run(store)
+        assert store.prediction_counts(run.id) == (30, 5, 13)
+        statements = []
+        store._db.set_trace_callback(statements.append)
+        assert store.prediction_counts(run.id) == (30, 5, 13)
+        assert not [s for s in statements if "COUNT(" in s]  # unchanged: not counted again
+        with Store(workspace.private_dir) as other:  # another process's runner
+            other.add_predictions(run.id, [("item-35", 0.9, 1, "1", None, 5.0, 1)])
+        assert store.prediction_counts(run.id) == (31, 5, 14)
+        store.delete_errors(run.id)
+        assert store.prediction_counts(run.id) == (26, 0, 14)

@@ -10,6 +10,7 @@ from cope_eval.app import ago, next_step, pair_ending_with, recent_runs, scored_
 from cope_eval.policies import save_version
 from cope_eval.records import Endpoint
 from cope_eval.scoring import create_run
+from cope_eval.metrics import metrics_at_threshold
 from cope_eval.store import Store, run_results
 from pages import _state
 from tests.apptest import open_page
@@ -114,7 +115,10 @@ def test_compare_pairs_the_current_run_with_another_version_on_the_same_items(wo
 def test_recent_runs_have_f1_at_one_half_and_their_version_and_set(workspace):
     _, _, (_, drugs_run, v2_run) = _workspace(workspace)
     with Store(workspace.private_dir) as store:
-        runs = recent_runs(store, results=lambda run_id, stored: run_results(store, run_id), limit=2)
+        runs = recent_runs(store, limit=2)
+        cached = recent_runs(store, f1=lambda run_id, stored: metrics_at_threshold(
+            run_results(store, run_id), threshold=0.5).f1, limit=2)
+    assert [r.f1 for r in cached] == [r.f1 for r in runs]  # the lean read: the same figure
 
     assert [r.run_id for r in runs] == [v2_run.id, drugs_run.id]
     newest = runs[0]

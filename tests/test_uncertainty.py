@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import sklearn.metrics as skm
@@ -164,3 +167,26 @@ def test_mcnemar_without_discordant_items_and_switch_point():
     assert (same.statistic, same.p_value, same.method) == (0.0, 1.0, "exact binomial")
     forced = mcnemar_test([1, 1], [0, 1], [1, 1], exact_below=0)
     assert forced.method.startswith("chi-square")
+
+
+def test_mcnemar_matches_scipy_at_every_split_of_up_to_60_discordant_items():
+    for discordant in range(1, 61):
+        for only_a in range(discordant + 1):
+            only_b = discordant - only_a
+            y = np.ones(discordant, bool)
+            a = np.r_[np.ones(only_a, bool), np.zeros(only_b, bool)]
+            result = mcnemar_test(y, a, ~a)
+            if discordant < 25:
+                expected = stats.binomtest(min(only_a, only_b), discordant, 0.5).pvalue
+            else:
+                expected = stats.chi2.sf(max(abs(only_a - only_b) - 1, 0) ** 2 / discordant, 1)
+            assert result.p_value == pytest.approx(min(expected, 1.0), rel=1e-12), (only_a, only_b)
+
+
+def test_mcnemar_does_not_import_scipy_stats():
+    """scipy.stats takes a second to import: a page's first comparison must not wait for it."""
+    code = ("import sys, numpy as np; from cope_eval.metrics import mcnemar_test; "
+            "mcnemar_test(np.ones(40, bool), np.r_[np.ones(30, bool), np.zeros(10, bool)], np.zeros(40, bool)); "
+            "mcnemar_test([1, 1], [0, 1], [1, 1]); print('scipy.stats' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

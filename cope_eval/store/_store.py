@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import ConfigError, NotFoundError
 from ..records import GoldenSet, PolicyVersion, Run, Study, StudyRun, TriageTag
-from ._golden_copies import GoldenCopies
+from ._golden_copies import GoldenCopies, ItemLookup
 from ._schema import MIGRATIONS
 from ._score_files import ScoreFiles
 
@@ -67,6 +67,7 @@ class Store:
         self.golden_dir = self.private_dir / "golden"
         self._copies = GoldenCopies(self.golden_dir, self._golden_row)
         self._score_files = ScoreFiles(self.private_dir / "scores")
+        self._counts: dict[str, tuple[int, tuple[int, int, int]]] = {}  # run id: (predictions version, counts)
         self._wal_retry_above = 0
         self.path = self.private_dir / "store.sqlite3"
         self._lock = threading.RLock()
@@ -148,6 +149,11 @@ class Store:
         that needs labels and categories of a million items does not read their text, and one
         that shows 25 items' text does not hold a million."""
         return self._copies.read(golden_hash, only=only, without=without, ids=ids)
+
+    def golden_lookup(self, golden_hash: str, columns: list[str]) -> ItemLookup:
+        """``columns`` of a stored set's items held for looking up a few items at a time (a page of
+        flips' text), without a pandas index of a million ids (``ItemLookup``)."""
+        return self._copies.lookup(golden_hash, columns)
 
     def golden_item_count(self, golden_hash: str) -> int:
         """How many items a stored set has, from its row: nothing of the copy is read."""
@@ -232,7 +238,8 @@ class Store:
                  checkpoint: str | None = None, settled_concurrency: int | None = None) -> None:
         """Record a status change; 'running' stamps start and owner (and the checkpoint, when
         given: None keeps the one recorded), end states stamp finish (and the level an adaptive
-        run settled on, when given: None keeps the one recorded)."""
+        run settled on, when given: None keeps the one recorded). A completed run's score file is
+        written (``keep_scores``)."""
         now = utc_now()
         if status == "running":
             self._execute("UPDATE runs SET status = ?, started = COALESCE(started, ?), heartbeat = ?, runner_pid = ?, "
@@ -242,6 +249,8 @@ class Store:
             self._execute("UPDATE runs SET status = ?, finished = ?, heartbeat = ?, error = ?, "
                           "settled_concurrency = COALESCE(?, settled_concurrency) WHERE id = ?",
                           (status, now, now, error, settled_concurrency, run_id))
+        if status == "completed":
+            self.keep_scores(run_id)
 
     def record_progress(self, run_id: str, progress: dict) -> None:
         """Keep the latest execution's progress (a JSON-able dict) beside the run; it also beats
@@ -307,15 +316,29 @@ class Store:
         """A run's item_id, score, error and cached, and nothing else: what metrics read. A run
         no process is writing is read from its score file (``ScoreFiles``) when that holds the
         run's predictions version, and the file is written when it does not."""
-        rows = self._query("SELECT predictions_version, status FROM runs WHERE id = ?", (run_id,))
-        version, status = rows[0] if rows else (0, "pending")
+        version, status = self._predictions_version(run_id)
         found = self._score_files.read(run_id, version)
-        if found is not None:
-            return found
-        scores = self._read_scores(run_id)
-        if status not in ("pending", "running"):
-            self._score_files.write(run_id, version, scores)
-        return scores
+        if found is None and status not in ("pending", "running"):
+            self.keep_scores(run_id)
+            found = self._score_files.read(run_id, self._predictions_version(run_id)[0])
+        return self._read_scores(run_id) if found is None else found  # None: still scoring, or no file (a full disk)
+
+    def keep_scores(self, run_id: str) -> None:
+        """Write the run's score file now, unless it holds the run's predictions already: what
+        ``mark_run`` does when a run completes, so that the first page to open it reads the file.
+        The rows are streamed into it 100,000 at a time, so a million-item run's runner never
+        holds them all at once; one statement reads them, one snapshot."""
+        version, _ = self._predictions_version(run_id)
+        if self._score_files.holds(run_id, version):
+            return
+        with self._lock:
+            cursor = self._db.execute("SELECT item_id, score, error, cached FROM predictions WHERE run_id = ?",
+                                      (run_id,))
+            self._score_files.write(run_id, version, iter(lambda: cursor.fetchmany(100_000), []))
+
+    def _predictions_version(self, run_id: str) -> tuple[int, str]:
+        rows = self._query("SELECT predictions_version, status FROM runs WHERE id = ?", (run_id,))
+        return rows[0] if rows else (0, "pending")
 
     def _read_scores(self, run_id: str) -> pd.DataFrame:
         """``prediction_scores`` from the database, built from the rows as they come (pandas' SQL
@@ -329,10 +352,16 @@ class Store:
                              "error": np.array(error, dtype=object), "cached": np.array(cached, dtype=np.int64)})
 
     def prediction_counts(self, run_id: str) -> tuple[int, int, int]:
-        """(stored, errors, served from cache) for a run."""
-        row = self._query("SELECT COUNT(*), COUNT(error), COALESCE(SUM(cached), 0) FROM predictions WHERE run_id = ?",
-                          (run_id,))[0]
-        return int(row[0]), int(row[1]), int(row[2])
+        """(stored, errors, served from cache) for a run. Counted once per predictions version
+        (every page that lists runs asks on every rerun; a million rows take 0.1 s to count), and
+        read after the version, as ``_read_scores`` is."""
+        version, _ = self._predictions_version(run_id)
+        known = self._counts.get(run_id)
+        if known is None or known[0] != version:
+            row = self._query("SELECT COUNT(*), COUNT(error), COALESCE(SUM(cached), 0) FROM predictions "
+                              "WHERE run_id = ?", (run_id,))[0]
+            known = self._counts[run_id] = (version, (int(row[0]), int(row[1]), int(row[2])))
+        return known[1]
 
     def cached(self, keys: list[str]) -> dict[str, tuple]:
         """Cache entries for ``keys``: key -> (score, hard_label, raw)."""
