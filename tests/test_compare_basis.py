@@ -100,7 +100,10 @@ def test_run_scores_is_run_results_without_content(workspace):
         for split in ("dev", "test", "all"):
             full, lean = run_results(store, run.id, split=split), run_scores(store, run.id, split=split)
             assert not {"text", "raw", "latency_ms", "hard_label"} & set(lean.columns)
-            pd.testing.assert_frame_equal(full[lean.columns], lean)
+            # The same frame; a completed run's errors are the score file's Arrow text, not objects.
+            pd.testing.assert_frame_equal(full[lean.columns].drop(columns="error"), lean.drop(columns="error"))
+            assert full["error"].isna().tolist() == lean["error"].isna().tolist()
+            assert full["error"].dropna().tolist() == lean["error"].dropna().tolist()
         assert len(run_scores(store, run.id)) == int((items["split"] == "dev").sum())  # dev unless asked
         wanted = items["id"].iloc[[3, 1]].tolist()
         rows = store.golden_columns(golden.hash, only=["id", "text"], ids=wanted)

@@ -21,17 +21,28 @@ def _file(store: Store, run_id: str):
     return store.private_dir / "scores" / f"{run_id}.parquet"
 
 
+def _plain(scores: pd.DataFrame) -> pd.DataFrame:
+    """Ids and errors as objects (missing: None): a file keeps them as Arrow text, the database as
+    Python strings; the values are what must agree."""
+    return scores.assign(**{c: scores[c].astype(object).where(scores[c].notna(), None) for c in ("item_id", "error")})
+
+
 def _database(store: Store, run_id: str) -> pd.DataFrame:
-    return store._read_scores(run_id)
+    return _plain(store._read_scores(run_id))
+
+
+def _scores(store: Store, run_id: str) -> pd.DataFrame:
+    """``prediction_scores`` less the file's ``row`` (the database has no such column)."""
+    return _plain(store.prediction_scores(run_id).drop(columns="row", errors="ignore"))
 
 
 def test_a_finished_runs_scores_come_from_its_file_exactly_as_from_the_database(workspace):
     with Store(workspace.private_dir) as store:
         run = _run(store)
         store.mark_run(run.id, "completed")
-        first = store.prediction_scores(run.id)
+        first = _scores(store, run.id)
         assert _file(store, run.id).is_file()
-        again = store.prediction_scores(run.id)  # from the file
+        again = _scores(store, run.id)  # from the file
         pd.testing.assert_frame_equal(again, first)
         pd.testing.assert_frame_equal(again, _database(store, run.id))
         assert again["error"].tolist().count("HTTP 500") == 5 and again["error"].isna().sum() == 25
@@ -41,12 +52,12 @@ def test_any_later_write_is_seen_the_file_is_never_used_for_predictions_it_lacks
     with Store(workspace.private_dir) as store:
         run = _run(store)
         store.mark_run(run.id, "completed")
-        store.prediction_scores(run.id)  # writes the file
+        _scores(store, run.id)  # writes the file
         assert store.delete_errors(run.id) == 5  # a resend of the errors
-        pd.testing.assert_frame_equal(store.prediction_scores(run.id), _database(store, run.id))
-        assert store.prediction_scores(run.id)["error"].notna().sum() == 0
+        pd.testing.assert_frame_equal(_scores(store, run.id), _database(store, run.id))
+        assert _scores(store, run.id)["error"].notna().sum() == 0
         store.add_predictions(run.id, [(f"item-{i}", 0.9, 1, "1", None, 5.0, 0) for i in range(30, 40)])
-        after = store.prediction_scores(run.id)
+        after = _scores(store, run.id)
         assert len(after) == 35 and set(after["item_id"]) >= {f"item-{i}" for i in range(30, 40)}
         pd.testing.assert_frame_equal(after, _database(store, run.id))
 
@@ -55,12 +66,12 @@ def test_a_run_still_scoring_gets_no_file_and_a_damaged_file_is_read_past(worksp
     with Store(workspace.private_dir) as store:
         run = _run(store)
         store.mark_run(run.id, "running")
-        store.prediction_scores(run.id)
+        _scores(store, run.id)
         assert not _file(store, run.id).exists()
         store.mark_run(run.id, "interrupted")
-        store.prediction_scores(run.id)
+        _scores(store, run.id)
         _file(store, run.id).write_bytes(b"not parquet")
-        pd.testing.assert_frame_equal(store.prediction_scores(run.id), _database(store, run.id))
+        pd.testing.assert_frame_equal(_scores(store, run.id), _database(store, run.id))
         assert _file(store, run.id).read_bytes()[:4] == b"PAR1"  # written again
 
 
@@ -72,7 +83,7 @@ def test_completing_a_run_writes_its_file_so_the_first_page_to_open_it_reads_no_
         store.mark_run(run.id, "completed")
         assert _file(store, run.id).is_file()
         store._read_scores = None  # a read of the rows would now raise
-        first = store.prediction_scores(run.id)
+        first = _scores(store, run.id)
         del store._read_scores
         pd.testing.assert_frame_equal(first, _database(store, run.id))
 
@@ -82,7 +93,7 @@ def test_a_run_that_only_errored_is_kept_and_read_back(workspace):
         run = create_run(store, policy=make_policy(), golden=make_golden(5), endpoint=Endpoint("http://h/v1", "m"))
         store.add_predictions(run.id, [(f"item-{i}", None, None, None, "timeout", 5.0, 0) for i in range(5)])
         store.mark_run(run.id, "completed")
-        scores = store.prediction_scores(run.id)
+        scores = _scores(store, run.id)
         assert _file(store, run.id).is_file() and scores["score"].isna().all() and scores["error"].eq("timeout").all()
         pd.testing.assert_frame_equal(scores, _database(store, run.id))
 
@@ -100,3 +111,30 @@ def test_prediction_counts_are_counted_once_per_version_and_see_every_write(work
         assert store.prediction_counts(run.id) == (31, 5, 14)
         store.delete_errors(run.id)
         assert store.prediction_counts(run.id) == (26, 0, 14)
+
+
+def test_a_files_rows_place_each_score_as_the_merge_with_the_set_does(workspace):
+    """``run_scores`` places a file's scores by their rows in the set; the database's are merged on
+    item ids: the same frame, dtypes and "not scored yet" rows, complete or not, in every split."""
+    from cope_eval.golden import make_split
+    from cope_eval.store import run_scores
+
+    with Store(workspace.private_dir) as store:
+        run = create_run(store, policy=make_policy(), golden=make_split(make_golden(40), test_fraction=0.25, seed=1),
+                         endpoint=Endpoint("http://h/v1", "m"))
+        ids = store.golden_columns(run.golden_hash, only=["id"])["id"].tolist()
+        rows = [(ids[i], None, None, None, "HTTP 500", 5.0, 0) if i % 7 == 0 else
+                (ids[i], i / 40, int(i >= 20), "1", None, 5.0, i % 2) for i in range(39, 9, -1)]  # 10 missing
+        store.add_predictions(run.id, rows + [("not-in-the-set", 0.5, 1, "1", None, 5.0, 0)])
+        for status in ("cancelled", "completed"):
+            store.mark_run(run.id, "running")
+            merged = {split: run_scores(store, run.id, split=split) for split in ("dev", "test", "all")}
+            store.mark_run(run.id, status)
+            store.keep_scores(run.id)
+            kept = store.prediction_scores(run.id)
+            assert [ids[r] if r >= 0 else "not-in-the-set" for r in kept["row"]] == kept["item_id"].tolist()
+            for split, frame in merged.items():
+                pd.testing.assert_frame_equal(run_scores(store, run.id, split=split), frame, check_dtype=False)
+            if status == "cancelled":  # then complete it
+                store.add_predictions(run.id, [(ids[i], 0.5, 1, "1", None, 5.0, 0) for i in range(10)])
+        assert run_scores(store, run.id, split="all")["cached"].dtype == "int64"  # complete: no missing count

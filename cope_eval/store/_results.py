@@ -43,6 +43,8 @@ def run_scores(store: Store, run_id: str, *, split: str = "dev") -> pd.DataFrame
 
 def _joined(items: pd.DataFrame, predictions: pd.DataFrame, split: str) -> pd.DataFrame:
     items = items.rename(columns={"id": "item_id"})
+    if "row" in predictions.columns:  # a score file's: each score's position in the set
+        return split_results(_placed(items, predictions), split)
     merged = items.merge(predictions, on="item_id", how="left", indicator=True)
     missing = (merged.pop("_merge") == "left_only").to_numpy()
     if missing.any():
@@ -50,6 +52,28 @@ def _joined(items: pd.DataFrame, predictions: pd.DataFrame, split: str) -> pd.Da
         merged.loc[missing, "error"] = "not scored yet"
     merged["score"] = merged["score"].astype(np.float64)
     return split_results(merged, split)
+
+
+def _placed(items: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:
+    """``_joined``'s merge, by position: each prediction's ``row`` in the set places it (no million
+    ids matched), with the merge's columns, values and "not scored yet" rows (errors stay the file's
+    text dtype when every item was scored)."""
+    predictions = predictions[predictions["row"].to_numpy() >= 0]  # an id the set lacks: as the merge drops it
+    at, n = predictions["row"].to_numpy(), len(items)
+    score = np.full(n, np.nan)
+    score[at] = predictions["score"].to_numpy()
+    if len(at) == n:  # every item scored: the errors as text, reordered, never a million Python strings
+        order = np.empty(n, dtype=np.int64)
+        order[at] = np.arange(n)
+        error = predictions["error"].take(order).set_axis(items.index)
+        cached = np.zeros(n, dtype=np.int64)
+    else:  # as the merge: objects, with "not scored yet"
+        error = np.full(n, "not scored yet", dtype=object)
+        error[at] = predictions["error"].to_numpy(dtype=object, na_value=np.nan)
+        error = pd.Series(error, index=items.index, dtype=object)
+        cached = np.full(n, np.nan)
+    cached[at] = predictions["cached"].to_numpy()
+    return items.assign(score=score, error=error, cached=cached)
 
 
 def with_predicted_labels(results: pd.DataFrame, threshold: float) -> pd.DataFrame:

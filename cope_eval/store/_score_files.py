@@ -24,7 +24,10 @@ import pyarrow.parquet as pq
 VERSION_KEY = b"cope_eval.predictions_version"
 """Parquet metadata naming the predictions version the file holds."""
 SCHEMA = pa.schema([("item_id", pa.string()), ("score", pa.float64()), ("error", pa.string()),
-                    ("cached", pa.int64())])
+                    ("cached", pa.int64()), ("row", pa.int64())])
+"""``row``: the item's position in the run's golden set (its stored copy, which never changes), so
+that a reader places each score by position instead of matching a million ids (``run_scores``); -1
+for an id the set lacks. Files written before it was kept have no ``row``."""
 
 
 class ScoreFiles:
@@ -34,17 +37,15 @@ class ScoreFiles:
         self.folder = folder
 
     def read(self, run_id: str, version: int) -> pd.DataFrame | None:
-        """The run's scores as of ``version``, or None (no file, another version, unreadable)."""
+        """The run's scores as of ``version`` (``SCHEMA``; a missing score is NaN, a missing error
+        NaN too), or None (no file, another version, unreadable)."""
         if not self.holds(run_id, version):  # none yet, another version, damaged: read the database
             return None
         try:
             table = pq.read_table(self._path(run_id))
         except (OSError, ValueError):
             return None
-        error = table.column("error").to_pylist()
-        return pd.DataFrame({"item_id": table.column("item_id").to_pandas(),
-                             "score": table.column("score").to_numpy(zero_copy_only=False).astype(np.float64),
-                             "error": np.array(error, dtype=object), "cached": table.column("cached").to_numpy()})
+        return table.to_pandas()  # ids and errors stay Arrow text: no million Python strings
 
     def holds(self, run_id: str, version: int) -> bool:
         """True when the run's file holds ``version``."""
@@ -53,18 +54,21 @@ class ScoreFiles:
         except (OSError, ValueError, AttributeError):
             return False
 
-    def write(self, run_id: str, version: int, chunks: Iterable[list[tuple]]) -> None:
+    def write(self, run_id: str, version: int, chunks: Iterable[list[tuple]], golden_ids: pd.Index) -> None:
         """Keep the rows (item_id, score, error, cached), given in chunks and written as they come,
-        as version ``version``: a temporary file, renamed, so whole or not at all. A write that fails
-        (a full disk) is left out: the database still holds every score."""
+        with each item's ``row`` in ``golden_ids`` (the run's set, in order), as version ``version``:
+        a temporary file, renamed, so whole or not at all. A write that fails (a full disk) is left
+        out: the database still holds every score."""
         self.folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
         os.close(fd)
         try:
             with pq.ParquetWriter(tmp, SCHEMA.with_metadata({VERSION_KEY: str(version).encode()})) as writer:
                 for rows in chunks:
+                    columns = list(zip(*rows))
+                    columns.append(golden_ids.get_indexer(list(columns[0])))
                     writer.write_table(pa.Table.from_arrays([pa.array(column, type=field.type) for column, field
-                                                             in zip(zip(*rows), SCHEMA)], schema=SCHEMA))
+                                                             in zip(columns, SCHEMA)], schema=SCHEMA))
             os.replace(tmp, self._path(run_id))
         except OSError:
             pass

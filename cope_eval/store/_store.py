@@ -327,14 +327,19 @@ class Store:
         """Write the run's score file now, unless it holds the run's predictions already: what
         ``mark_run`` does when a run completes, so that the first page to open it reads the file.
         The rows are streamed into it 100,000 at a time, so a million-item run's runner never
-        holds them all at once; one statement reads them, one snapshot."""
+        holds them all at once; one statement reads them, one snapshot. Each row names its item's
+        position in the run's golden set (``ScoreFiles``)."""
         version, _ = self._predictions_version(run_id)
         if self._score_files.holds(run_id, version):
+            return
+        try:  # each score's row in the set, so a reader places the scores without matching a million ids
+            golden_ids = pd.Index(self.golden_columns(self.run(run_id).golden_hash, only=["id"])["id"])
+        except ConfigError:  # the set's copy is missing or damaged: no file (the pages say how to restore it)
             return
         with self._lock:
             cursor = self._db.execute("SELECT item_id, score, error, cached FROM predictions WHERE run_id = ?",
                                       (run_id,))
-            self._score_files.write(run_id, version, iter(lambda: cursor.fetchmany(100_000), []))
+            self._score_files.write(run_id, version, iter(lambda: cursor.fetchmany(100_000), []), golden_ids)
 
     def _predictions_version(self, run_id: str) -> tuple[int, str]:
         rows = self._query("SELECT predictions_version, status FROM runs WHERE id = ?", (run_id,))
