@@ -49,8 +49,10 @@ NO_SERVER = "http://127.0.0.1:9/v1"
 POLICY = "# Criteria\n\n## Definition of Label\n\n#### Includes\n- Threats of violence against a person.\n"
 
 
-def populate(root: Path, n: int, seed: int = 0) -> tuple[str, str]:
-    """Two completed runs (A, then B) of two policy versions over one n-item golden set."""
+def populate(root: Path, n: int, seed: int = 0, completions: list[float] | None = None) -> tuple[str, str]:
+    """Two completed runs (A, then B) of two policy versions over one n-item golden set; the
+    seconds each completion took (``mark_run``, which writes the run's score file) are appended to
+    ``completions`` when given."""
     rng = np.random.default_rng(seed)
     frame = make_frame(n, seed)
     items = pd.DataFrame({"id": frame["id"], "text": frame["text"], "label": frame["label"].astype("int64"),
@@ -70,7 +72,10 @@ def populate(root: Path, n: int, seed: int = 0) -> tuple[str, str]:
                     for item_id, s, bad in zip(items["id"], score, errored)]
             for start in range(0, n, 20000):
                 store.add_predictions(run.id, rows[start:start + 20000])
+            started = time.perf_counter()
             store.mark_run(run.id, "completed")
+            if completions is not None:
+                completions.append(time.perf_counter() - started)
             ids.append(run.id)
             time.sleep(1.1)  # run ids and creation times are to the second: keep A older than B
     return ids[0], ids[1]
@@ -118,8 +123,9 @@ def run(quick: bool = False, *, items: int | None = None, echo=print) -> BenchRe
     with tempfile.TemporaryDirectory() as tiny, tempfile.TemporaryDirectory() as small, \
             tempfile.TemporaryDirectory() as big:
         started = time.perf_counter()
+        completions: list[float] = []
         workspaces = [(Path(tiny), populate(Path(tiny), 100)), (Path(small), populate(Path(small), 1000)),
-                      (Path(big), populate(Path(big), n))]
+                      (Path(big), populate(Path(big), n, completions=completions))]
         echo(f"    workspaces written in {time.perf_counter() - started:.0f} s")
         timings = []
         for root, ids in workspaces[:2]:
@@ -139,24 +145,27 @@ def run(quick: bool = False, *, items: int | None = None, echo=print) -> BenchRe
     echo(f"    two {n:,}-item runs: first render {cold:.2f} s, after a threshold move {warm:.2f} s, "
          f"peak RSS {rss_gb:.2f} GB; opened again in a new process {reopen:.2f} s ({reopen_gb:.2f} GB); "
          f"two 1,000-item runs: {small_cold:.2f} s")
-    met = cold < TARGET_S and warm < TARGET_S and rss_gb < TARGET_RSS_GB
+    met = max(cold, reopen) < TARGET_S and warm < TARGET_S and max(rss_gb, reopen_gb) < TARGET_RSS_GB  # both processes
     return BenchResult(
         name=name,
         figures=[
-            (f"two {n:,}-item runs: first render (cold caches)", f"{cold:.2f} s"),
+            (f"two {n:,}-item runs: first render (cold caches: the first time the process draws these runs)",
+             f"{cold:.2f} s"),
             (f"two {n:,}-item runs: render after a threshold move", f"{warm:.2f} s"),
             (f"two {n:,}-item runs: peak RSS of the rendering process", f"{rss_gb:.2f} GB"),
-            (f"two {n:,}-item runs opened before, first render in a new process (score files; another session "
+            (f"two {n:,}-item runs: the same first render again, in another new process (another session "
              "after a restart)", f"{reopen:.2f} s, peak RSS {reopen_gb:.2f} GB"),
             ("baseline, two 1,000-item runs: first render / after a threshold move",
              f"{small_cold:.2f} s / {small_warm:.2f} s"),
+            (f"completing each {n:,}-item run (its score file written, in the runner's process)",
+             " / ".join(f"{c:.2f} s" for c in completions)),
         ],
         ratio=f"{cold / small_cold:.1f}x the first render of two 1,000-item runs, for {n // 1000}x the items; "
               f"threshold move {warm / small_warm:.1f}x",
         target=f"< {TARGET_S:g} s first render and threshold move; < {TARGET_RSS_GB:g} GB",
         met=met,
         note="AppTest wall time of one script run (app.py routing + sidebar + pages/compare.py); the verdict is on "
-             "the first render ever (no score files yet)"
+             "the first render in the app's process (the score files written as the runs completed)"
              + ("" if met else f"; first render {cold:.2f} s, threshold move {warm:.2f} s, peak {rss_gb:.2f} GB"),
     )
 

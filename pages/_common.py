@@ -17,7 +17,7 @@ from cope_eval.app import f1_at_half as app_f1_at_half
 from cope_eval.app import golden_page as _golden_page
 from cope_eval.config import Workspace, workspace_from_env
 from cope_eval.errors import CopeEvalError
-from cope_eval.store import Store, run_results
+from cope_eval.store import ItemLookup, Store, run_results
 
 T = TypeVar("T")
 
@@ -83,6 +83,13 @@ def attempt(action: Callable[..., T], *args, **kwargs) -> T | None:
     except CopeEvalError as error:
         show_error(error)
         return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def golden_lookup(private_dir: str, golden_hash: str) -> ItemLookup:
+    """A stored set's text, image and video, kept once (read-only, Arrow) for looking up a page of
+    items at a time (immutable: keyed by hash)."""
+    return _store(private_dir).golden_lookup(golden_hash, ["text", "image", "video", "video_digest"])
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -7,8 +7,8 @@ import streamlit as st
 
 from cope_eval.app import CompareBasis, compare_basis, compare_curves
 from cope_eval.app import split_sizes as app_split_sizes
-from cope_eval.store import ItemLookup, run_scores
-from pages._common import store_at
+from cope_eval.store import run_scores
+from pages._common import golden_lookup, store_at
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -38,12 +38,7 @@ def split_sizes(private_dir: str, golden_hash: str) -> tuple[int, int] | None:
     return app_split_sizes(store_at(private_dir).golden_columns(golden_hash, only=["split"]))
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _content(private_dir: str, golden_hash: str) -> ItemLookup:
-    return store_at(private_dir).golden_lookup(golden_hash, ["text", "image", "video"])
-
-
 def golden_rows(private_dir: str, golden_hash: str):
     """A function from item ids to their id, text, image and video (``flips_page``'s ``items``):
     the content is read once per set and kept (read-only, in Arrow), never copied whole into a page."""
-    return _content(private_dir, golden_hash).rows
+    return golden_lookup(private_dir, golden_hash).rows

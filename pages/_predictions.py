@@ -4,12 +4,16 @@ threshold, filtered by outcome, category and text, sorted by score, downloadable
 The threshold is the Compare page's (0.5 until Compare sets one), so this table agrees with
 Compare and Export; typing one here changes this table only, until Compare picks another."""
 
+from functools import partial
+
+import pandas as pd
 import streamlit as st
 
 from cope_eval.app import (
-    PREDICTION_OUTCOMES, SORTS, categories, filter_predictions, outcome_counts, predictions_csv, predictions_page,
-    predictions_table
+    PREDICTION_OUTCOMES, SORTS, categories, filter_predictions, outcome_counts, prediction_rows, predictions_csv,
+    predictions_page, with_outcomes
 )
+from cope_eval.store import run_scores
 from pages import _common, _state, _video
 
 COLUMNS = {
@@ -36,21 +40,31 @@ def _threshold() -> float:
                            help="The Compare page's threshold until you type one here (this table only).")
 
 
+@st.cache_resource(show_spinner="Reading the run's predictions…", max_entries=2)
+def _rows(private_dir: str, run_id: str, stored: int, golden_hash: str) -> tuple[pd.DataFrame, list[str]]:
+    """The run's ``prediction_rows`` and its items' categories, read once per run and kept (read-only):
+    a threshold, a filter or a page reads them, never the run again (``stored`` keys a run in progress)."""
+    results = run_scores(_common.store_at(private_dir), run_id)
+    items = _common.golden_lookup(private_dir, golden_hash).rows(results["item_id"].tolist())
+    return prediction_rows(results, items), categories(results)
+
+
 def draw(ws, run_id: str, stored: int, golden_hash: str) -> None:
     """The browser for run ``run_id`` (``stored``: its prediction count, which keys the cache)."""
     private = str(ws.private_dir)
-    results, items = _common.results(private, run_id, stored), _common.golden_items(private, golden_hash)
     st.subheader("Predictions")
     threshold_col, outcome_col, category_col, sort_col = st.columns(4)
     with threshold_col:
         threshold = _threshold()
-    table = _common.attempt(predictions_table, results, items, threshold=threshold)
-    if table is None:
+    read = _common.attempt(_rows, private, run_id, stored, golden_hash)
+    if read is None:
         return
+    base, run_categories = read
+    table = with_outcomes(base, threshold=threshold)
     counts = outcome_counts(table)
     outcome = outcome_col.selectbox("Outcome", [_state.ALL, *PREDICTION_OUTCOMES], key=_state.PREDICTIONS_OUTCOME,
                                     format_func=lambda o: f"{o} ({counts[o]:,})" if o in counts else o)
-    options = [_state.ALL, *categories(items)]
+    options = [_state.ALL, *run_categories]
     _state.keep_valid(_state.PREDICTIONS_CATEGORY, options)
     category = category_col.selectbox("Category", options, key=_state.PREDICTIONS_CATEGORY)
     sort = sort_col.selectbox("Sort", list(SORTS), key=_state.PREDICTIONS_SORT, format_func=SORTS.get)
@@ -63,7 +77,9 @@ def draw(ws, run_id: str, stored: int, golden_hash: str) -> None:
     summary_col.caption(f"{len(rows):,} of {len(table):,} items at threshold {threshold:.4f}")
     page_col.number_input(f"Page (of {pages:,})", 1, pages, key=_state.PREDICTIONS_PAGE)
     st.dataframe(shown, hide_index=True, key="eval_predictions", column_config=COLUMNS, placeholder="")
-    _video.draw(shown["item_id"], items, ws.root, _state.PREDICTIONS_VIDEO_ITEM)
-    st.download_button(f"Download these {len(rows):,} rows (.csv)", predictions_csv(rows),
+    _video.draw(shown["item_id"], _common.golden_lookup(private, golden_hash).rows(shown["item_id"].tolist()), ws.root,
+                _state.PREDICTIONS_VIDEO_ITEM)
+    # Built when clicked (a callable), not on every rerun: a million rows' CSV is about 150 MB.
+    st.download_button(f"Download these {len(rows):,} rows (.csv)", partial(predictions_csv, rows),
                        file_name=f"predictions-{run_id}.csv", mime="text/csv", key=_state.PREDICTIONS_DOWNLOAD,
                        on_click="ignore", icon=":material/download:")

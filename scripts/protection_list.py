@@ -1130,4 +1130,7 @@ PROTECTIONS = (
     Protection("items not scored yet stay 'not scored yet' when scores are placed by row", "cope_eval/store/_results.py",
                "if len(at) == n:  # every item scored", "if True:  # every item scored",
                ("tests/test_score_files.py::test_a_files_rows_place_each_score_as_the_merge_with_the_set_does",)),
+    Protection("the predictions CSV is built when Download is clicked", "pages/_predictions.py",
+               "partial(predictions_csv, rows)", "predictions_csv(rows)",
+               ("tests/test_page_evaluate.py::test_the_predictions_csv_is_built_when_clicked_not_on_every_rerun",)),
 )

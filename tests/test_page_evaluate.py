@@ -307,3 +307,16 @@ def test_errors_are_counted_by_reason_and_read_again_only_when_the_counts_move(w
     first = len(reads)
     at.run()  # what the page's one-second poll does: same counts, so the errors come from the cache
     assert len(reads) == first
+
+
+def test_the_predictions_csv_is_built_when_clicked_not_on_every_rerun(scored, monkeypatch):
+    """A million rows' CSV is about 150 MB: building it on every rerun would hold it in the app for nothing."""
+    from pages import _predictions
+
+    built = []
+    monkeypatch.setattr(_predictions, "predictions_csv", lambda rows: built.append(len(rows)) or b"")
+    at = open_page("evaluate", monkeypatch)
+    at.selectbox(key=_state.PREDICTIONS_OUTCOME).set_value("TP").run()
+    [download] = at.get("download_button")
+    assert not at.exception and download.proto.label == "Download these 2 rows (.csv)"
+    assert built == []

@@ -24,7 +24,7 @@ from ._policy_editor import (
 )
 from ._predictions_view import (
     PREDICTION_OUTCOMES, SORTS, filter_predictions, outcome_counts, predictions_csv, predictions_page,
-    predictions_table
+    prediction_rows, predictions_table, with_outcomes
 )
 from ._run_errors import RunErrors, run_errors
 from ._run_picker import (
@@ -165,7 +165,9 @@ __all__ = [
     "policy_tokens",
     "predictions_csv",
     "predictions_page",
+    "prediction_rows",
     "predictions_table",
+    "with_outcomes",
     "problems_table",
     "split_sizes",
     "f1_at_half",

@@ -20,7 +20,7 @@ from .._util.csv_safe import write_csv
 from ..golden import image_reference, video_reference, with_thumbnails
 from ..metrics import check_threshold
 from ._run_errors import error_reason
-from ._views import MISSING_CATEGORY, filter_items, page_of
+from ._views import MISSING_CATEGORY, page_of, text_matches
 
 PREDICTION_OUTCOMES = ("TP", "FP", "FN", "TN", "error", "not scored")
 """Every outcome an item can have, in the order filters list them."""
@@ -36,29 +36,51 @@ def predictions_table(results: pd.DataFrame, items: pd.DataFrame, *, threshold: 
     ``text``, ``image`` and ``video`` come from the golden ``items`` (by id); ``category`` is
     ``MISSING_CATEGORY`` where an item has none; ``error`` is the error's reason, "" otherwise."""
     check_threshold(threshold, source="Threshold")
+    return with_outcomes(prediction_rows(results, items), threshold=threshold)
+
+
+def prediction_rows(results: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """What ``predictions_table`` shows that no threshold changes, for a page to keep once per run:
+    COLUMNS less ``outcome``, and ``state`` ("error", "not scored", or None for an item with a score).
+    A million rows: one match of their ids to ``items`` and one reason per error, nothing per item."""
     score = results["score"].to_numpy(dtype=np.float64)
     message = results["error"]
-    failed = message.notna().to_numpy() | np.isnan(score)
-    said_one = score >= threshold
-    gold = results["label"].to_numpy() == 1
-    outcome = np.where(said_one, np.where(gold, "TP", "FP"), np.where(gold, "FN", "TN")).astype(object)
-    outcome[failed] = "error"
-    outcome[(message == _NOT_SCORED).to_numpy()] = "not scored"
-    reasons = ["" if pd.isna(m) else error_reason(m, i) for i, m in zip(results["item_id"], message)]
-    content = items.set_index("id")
+    has_message = message.notna().to_numpy()
+    failed = has_message | np.isnan(score)
+    state = np.full(len(results), None, dtype=object)
+    state[failed] = "error"
+    state[(message == _NOT_SCORED).to_numpy()] = "not scored"
+    reasons = np.full(len(results), "", dtype=object)
+    erred = np.flatnonzero(has_message)
+    reasons[erred] = [error_reason(m, i) for i, m in zip(results["item_id"].to_numpy()[erred],
+                                                          message.to_numpy()[erred])]
+    content = items.set_index("id").reindex(results["item_id"].to_numpy())
     category = results["category"] if "category" in results.columns else pd.Series(None, index=results.index)
-    table = pd.DataFrame({
-        "outcome": outcome,
-        "item_id": results["item_id"].astype(str).to_numpy(),
+    # Columns as pandas arrays (.array): Arrow text stays Arrow, never a million Python strings again.
+    return pd.DataFrame({
+        "item_id": results["item_id"].astype("str").array,
         "score": np.where(failed, np.nan, score),
         "label": results["label"].astype(int).to_numpy(),
-        "category": category.astype(object).where(category.notna(), MISSING_CATEGORY).astype(str).to_numpy(),
-        "text": results["item_id"].map(content["text"]).fillna("").astype(str).to_numpy(),
-        "image": results["item_id"].map(content["image"]).fillna("").astype(str).to_numpy(),
-        "video": results["item_id"].map(content["video"]).fillna("").astype(str).to_numpy(),
-        "error": reasons,
+        "category": category.astype("str").fillna(MISSING_CATEGORY).array,
+        **{column: content[column].astype("str").fillna("").array if column in content.columns
+           else pd.array([""] * len(results), dtype="str") for column in ("text", "image", "video")},
+        "error": pd.array(reasons, dtype=object),
+        "state": pd.array(state, dtype=object),
     })
-    return table[COLUMNS]
+
+
+def with_outcomes(rows: pd.DataFrame, *, threshold: float) -> pd.DataFrame:
+    """``prediction_rows`` with each item's outcome at ``threshold``: COLUMNS (vectorised; the
+    rows' text is shared, not copied)."""
+    threshold = check_threshold(threshold, source="Threshold")
+    said_one = rows["score"].to_numpy() >= threshold
+    gold = rows["label"].to_numpy() == 1
+    # Codes into PREDICTION_OUTCOMES (TP, FP, FN, TN, error, not scored): a million outcomes, no strings.
+    codes = np.where(said_one, np.where(gold, 0, 1), np.where(gold, 2, 3)).astype(np.int8)
+    state = rows["state"]
+    codes[(state == "error").to_numpy(dtype=bool)] = 4
+    codes[(state == "not scored").to_numpy(dtype=bool)] = 5
+    return rows.assign(outcome=pd.Categorical.from_codes(codes, categories=PREDICTION_OUTCOMES))[COLUMNS]
 
 
 def outcome_counts(table: pd.DataFrame) -> dict[str, int]:
@@ -74,10 +96,14 @@ def filter_predictions(table: pd.DataFrame, *, outcomes: Iterable[str] | None = 
     literal), in the order ``sort`` (a key of SORTS)."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {sorted(SORTS)}, got {sort!r}")
-    shown = table if outcomes is None else table[table["outcome"].isin(list(outcomes))]
-    as_items = shown.rename(columns={"item_id": "id"}).assign(
-        category=shown["category"].where(shown["category"] != MISSING_CATEGORY, None))
-    shown = shown.loc[filter_items(as_items, search=search, category=category).index]
+    keep = np.ones(len(table), dtype=bool)
+    if outcomes is not None:
+        keep &= table["outcome"].isin(list(outcomes)).to_numpy()
+    if category is not None:  # the table names a missing category MISSING_CATEGORY
+        keep &= (table["category"] == category).to_numpy(dtype=bool)
+    if search:
+        keep &= text_matches(table["text"], table["item_id"], search)
+    shown = table[keep]
     if sort == "golden":
         return shown
     return shown.sort_values("score", ascending=sort == "score_asc", na_position="last", kind="stable")
@@ -88,6 +114,7 @@ def predictions_page(rows: pd.DataFrame, workspace: Path, *, page: int = 1,
     """One page of ``rows`` with a ``thumbnail`` first in place of ``image`` and ``video`` (only this
     page's images and videos are opened), and the number of pages."""
     shown, pages = page_of(rows, page, page_size)
+    shown = shown.assign(outcome=shown["outcome"].astype(str))  # as words, not the table's categories
     return with_thumbnails(shown, workspace).drop(columns=["image", "video"]).reset_index(drop=True), pages
 
 

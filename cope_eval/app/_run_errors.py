@@ -46,7 +46,8 @@ def error_reason(message: str, item_id: str | None = None) -> str:
     classification`` -> the same without the tokens. The item's own id (4 characters or more, as
     a whole word) becomes ``<item>``."""
     text = " ".join(str(message).split())
-    if item_id is not None and len(str(item_id)) >= _MIN_ID_LENGTH:  # a shorter id would match words
+    # A shorter id would match words; an id not in the text needs no pattern (10,000 errors: 10,000 patterns).
+    if item_id is not None and len(str(item_id)) >= _MIN_ID_LENGTH and str(item_id) in text:
         text = re.sub(rf"(?<![\w-]){re.escape(str(item_id))}(?![\w-])", "<item>", text)
     prefix = _BATCH if text.startswith(_BATCH) else ""
     head = text[len(prefix):].split(": ", 1)[0]  # what follows ": " is this item's detail
@@ -72,4 +73,4 @@ def group_errors(predictions: pd.DataFrame) -> RunErrors:
 
 def run_errors(store: Store, run_id: str) -> RunErrors:
     """The run's stored errors grouped by reason (``group_errors``)."""
-    return group_errors(store.predictions(run_id))
+    return group_errors(store.prediction_errors(run_id))

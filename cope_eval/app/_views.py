@@ -97,11 +97,16 @@ def filter_items(items: pd.DataFrame, *, search: str = "", label: int | None = N
         else:
             keep &= (items["category"].astype(object) == category).fillna(False).to_numpy(dtype=bool)
     if search:
-        needle = search.casefold()
-        hit = items["text"].fillna("").str.casefold().str.contains(needle, regex=False)
-        hit |= items["id"].astype(str).str.casefold().str.contains(needle, regex=False)
-        keep &= hit.to_numpy(dtype=bool)
+        keep &= text_matches(items["text"], items["id"], search)
     return items[keep]
+
+
+def text_matches(text: pd.Series, ids: pd.Series, search: str) -> np.ndarray:
+    """Where ``text`` or ``ids`` contains ``search`` (case-insensitive, literal), as bools."""
+    needle = search.casefold()
+    hit = text.fillna("").str.casefold().str.contains(needle, regex=False)
+    hit |= ids.astype(str).str.casefold().str.contains(needle, regex=False)
+    return hit.to_numpy(dtype=bool)
 
 
 def split_sizes(items: pd.DataFrame) -> tuple[int, int] | None:

@@ -312,6 +312,11 @@ class Store:
     def predictions(self, run_id: str) -> pd.DataFrame:
         return self._frame(f"SELECT {', '.join(PREDICTION_FIELDS)} FROM predictions WHERE run_id = ?", (run_id,))
 
+    def prediction_errors(self, run_id: str) -> pd.DataFrame:
+        """The run's predictions that hold an error: ``item_id`` and ``error`` (a million-item run's
+        few thousand errors, without reading its million rows into Python)."""
+        return self._frame("SELECT item_id, error FROM predictions WHERE run_id = ? AND error IS NOT NULL", (run_id,))
+
     def prediction_scores(self, run_id: str) -> pd.DataFrame:
         """A run's item_id, score, error and cached, and nothing else: what metrics read. A run
         no process is writing is read from its score file (``ScoreFiles``) when that holds the
