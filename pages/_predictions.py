@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from cope_eval.app import (
-    PREDICTION_OUTCOMES, SORTS, categories, filter_predictions, outcome_counts, prediction_rows, predictions_csv,
+    PREDICTION_OUTCOMES, SORTS, categories, matching_rows, outcome_counts, prediction_rows, predictions_csv,
     predictions_page, with_outcomes
 )
 from cope_eval.store import run_scores
@@ -49,6 +49,10 @@ def _rows(private_dir: str, run_id: str, stored: int, golden_hash: str) -> tuple
     return prediction_rows(results, items), categories(results)
 
 
+def _csv(table: pd.DataFrame, order) -> bytes:
+    return predictions_csv(table.iloc[order])
+
+
 def draw(ws, run_id: str, stored: int, golden_hash: str) -> None:
     """The browser for run ``run_id`` (``stored``: its prediction count, which keys the cache)."""
     private = str(ws.private_dir)
@@ -69,17 +73,17 @@ def draw(ws, run_id: str, stored: int, golden_hash: str) -> None:
     category = category_col.selectbox("Category", options, key=_state.PREDICTIONS_CATEGORY)
     sort = sort_col.selectbox("Sort", list(SORTS), key=_state.PREDICTIONS_SORT, format_func=SORTS.get)
     search = st.text_input("Search text or id", key=_state.PREDICTIONS_SEARCH)
-    rows = filter_predictions(table, outcomes=None if outcome == _state.ALL else [outcome],
-                              category=None if category == _state.ALL else category, search=search, sort=sort)
-    shown, pages = predictions_page(rows, ws.root, page=st.session_state[_state.PREDICTIONS_PAGE])
+    order = matching_rows(table, outcomes=None if outcome == _state.ALL else [outcome],
+                          category=None if category == _state.ALL else category, search=search, sort=sort)
+    shown, pages = predictions_page(table, ws.root, page=st.session_state[_state.PREDICTIONS_PAGE], order=order)
     st.session_state[_state.PREDICTIONS_PAGE] = min(st.session_state[_state.PREDICTIONS_PAGE], pages)
     summary_col, page_col = st.columns([3, 1], vertical_alignment="bottom")
-    summary_col.caption(f"{len(rows):,} of {len(table):,} items at threshold {threshold:.4f}")
+    summary_col.caption(f"{len(order):,} of {len(table):,} items at threshold {threshold:.4f}")
     page_col.number_input(f"Page (of {pages:,})", 1, pages, key=_state.PREDICTIONS_PAGE)
     st.dataframe(shown, hide_index=True, key="eval_predictions", column_config=COLUMNS, placeholder="")
     _video.draw(shown["item_id"], _common.golden_lookup(private, golden_hash).rows(shown["item_id"].tolist()), ws.root,
                 _state.PREDICTIONS_VIDEO_ITEM)
     # Built when clicked (a callable), not on every rerun: a million rows' CSV is about 150 MB.
-    st.download_button(f"Download these {len(rows):,} rows (.csv)", partial(predictions_csv, rows),
+    st.download_button(f"Download these {len(order):,} rows (.csv)", partial(_csv, table, order),
                        file_name=f"predictions-{run_id}.csv", mime="text/csv", key=_state.PREDICTIONS_DOWNLOAD,
                        on_click="ignore", icon=":material/download:")

@@ -542,7 +542,7 @@ PROTECTIONS = (
                "    named.to_csv(buffer, index=False)",
                ("tests/test_predictions_view.py::test_csv_is_formula_safe_and_names_inline_images",)),
     Protection("an item without a score sorts last", "cope_eval/app/_predictions_view.py",
-               'na_position="last"', 'na_position="first"',
+               "np.where(np.isnan(key), np.inf, key)", "np.where(np.isnan(key), -np.inf, key)",
                ("tests/test_predictions_view.py::test_sort_by_score_puts_items_without_a_score_last",)),
     Protection("Export takes Compare's picked threshold, not the slider's", "pages/export.py",
                "    compare = st.session_state[_state.COMPARE_CHOICE]",
@@ -1131,6 +1131,6 @@ PROTECTIONS = (
                "if len(at) == n:  # every item scored", "if True:  # every item scored",
                ("tests/test_score_files.py::test_a_files_rows_place_each_score_as_the_merge_with_the_set_does",)),
     Protection("the predictions CSV is built when Download is clicked", "pages/_predictions.py",
-               "partial(predictions_csv, rows)", "predictions_csv(rows)",
+               "partial(_csv, table, order)", "_csv(table, order)",
                ("tests/test_page_evaluate.py::test_the_predictions_csv_is_built_when_clicked_not_on_every_rerun",)),
 )

@@ -24,7 +24,7 @@ from ._policy_editor import (
 )
 from ._predictions_view import (
     PREDICTION_OUTCOMES, SORTS, filter_predictions, outcome_counts, predictions_csv, predictions_page,
-    prediction_rows, predictions_table, with_outcomes
+    matching_rows, prediction_rows, predictions_table, with_outcomes
 )
 from ._run_errors import RunErrors, run_errors
 from ._run_picker import (
@@ -165,6 +165,7 @@ __all__ = [
     "policy_tokens",
     "predictions_csv",
     "predictions_page",
+    "matching_rows",
     "prediction_rows",
     "predictions_table",
     "with_outcomes",

@@ -94,6 +94,13 @@ def filter_predictions(table: pd.DataFrame, *, outcomes: Iterable[str] | None = 
     """Rows of ``predictions_table`` with one of ``outcomes`` (None: any), in ``category`` (None:
     any; ``MISSING_CATEGORY`` for none), whose text or id contains ``search`` (case-insensitive,
     literal), in the order ``sort`` (a key of SORTS)."""
+    return table.iloc[matching_rows(table, outcomes=outcomes, category=category, search=search, sort=sort)]
+
+
+def matching_rows(table: pd.DataFrame, *, outcomes: Iterable[str] | None = None, category: str | None = None,
+                  search: str = "", sort: str = "score_desc") -> np.ndarray:
+    """The positions in ``table`` of ``filter_predictions``' rows, in its order: a page takes its
+    slice of them, so no filter or sort copies a million rows' text."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {sorted(SORTS)}, got {sort!r}")
     keep = np.ones(len(table), dtype=bool)
@@ -103,17 +110,24 @@ def filter_predictions(table: pd.DataFrame, *, outcomes: Iterable[str] | None = 
         keep &= (table["category"] == category).to_numpy(dtype=bool)
     if search:
         keep &= text_matches(table["text"], table["item_id"], search)
-    shown = table[keep]
+    at = np.flatnonzero(keep)
     if sort == "golden":
-        return shown
-    return shown.sort_values("score", ascending=sort == "score_asc", na_position="last", kind="stable")
+        return at
+    score = table["score"].to_numpy()[at]
+    key = -score if sort == "score_desc" else score
+    return at[np.argsort(np.where(np.isnan(key), np.inf, key), kind="stable")]  # no score: last, in golden order
 
 
-def predictions_page(rows: pd.DataFrame, workspace: Path, *, page: int = 1,
-                     page_size: int = 50) -> tuple[pd.DataFrame, int]:
+def predictions_page(rows: pd.DataFrame, workspace: Path, *, page: int = 1, page_size: int = 50,
+                     order: np.ndarray | None = None) -> tuple[pd.DataFrame, int]:
     """One page of ``rows`` with a ``thumbnail`` first in place of ``image`` and ``video`` (only this
-    page's images and videos are opened), and the number of pages."""
-    shown, pages = page_of(rows, page, page_size)
+    page's images and videos are opened), and the number of pages. With ``order`` (``matching_rows``),
+    the page is of ``rows.iloc[order]``, and only its rows are taken."""
+    if order is None:
+        shown, pages = page_of(rows, page, page_size)
+    else:
+        positions, pages = page_of(pd.Series(order), page, page_size)
+        shown = rows.iloc[positions.to_numpy()]
     shown = shown.assign(outcome=shown["outcome"].astype(str))  # as words, not the table's categories
     return with_thumbnails(shown, workspace).drop(columns=["image", "video"]).reset_index(drop=True), pages
 
