@@ -10,11 +10,12 @@ import pytest
 from sklearn.metrics import f1_score, precision_score, recall_score
 
 from cope_eval.app import at_threshold, compare_basis, compare_curves
+from cope_eval.app._compare_view import SWEEP_POINTS
 from cope_eval.golden import make_split
 from cope_eval.metrics import (
     compare_paired, compare_runs, flips, overlay_curves, pair_runs, paired_flips, threshold_sweep
 )
-from cope_eval.store import Store, run_results, run_scores
+from cope_eval.store import Store, run_results, run_scores, score_columns
 from tests.factories import POLICY_TEXT, make_golden, make_policy
 from tests.test_export import scored_run
 
@@ -105,6 +106,10 @@ def test_run_scores_is_run_results_without_content(workspace):
             assert full["error"].isna().tolist() == lean["error"].isna().tolist()
             assert full["error"].dropna().tolist() == lean["error"].dropna().tolist()
         assert len(run_scores(store, run.id)) == int((items["split"] == "dev").sum())  # dev unless asked
+        asked = []
+        kept = run_scores(store, run.id, items_of=lambda h: asked.append(h) or score_columns(store, h))
+        assert asked == [run.golden_hash]  # the set's columns come from the caller, for the run's own set
+        pd.testing.assert_frame_equal(kept, run_scores(store, run.id))
         wanted = items["id"].iloc[[3, 1]].tolist()
         rows = store.golden_columns(golden.hash, only=["id", "text"], ids=wanted)
         assert list(rows.columns) == ["id", "text"] and set(rows["id"]) == set(wanted)
@@ -114,3 +119,17 @@ def test_run_scores_is_run_results_without_content(workspace):
         by_id = items.set_index("id")
         assert found["text"].tolist()[::2] == by_id.loc[wanted, "text"].tolist() and pd.isna(found["text"].iat[1])
         assert list(found.columns) == ["id", "text", "image", "video"]
+
+
+def test_a_sweep_of_many_scores_is_the_full_sweep_at_evenly_spaced_scores():
+    n = 5_000
+    rng = np.random.default_rng(3)
+    run = pd.DataFrame({"item_id": [f"x{k}" for k in range(n)], "label": rng.integers(0, 2, n), "score": rng.random(n)})
+    _, sweeps = compare_curves(compare_basis({"A": run}), hard_label={"A": False})
+    full = threshold_sweep(run)
+    thin = sweeps["A"]
+    assert len(thin.threshold) == SWEEP_POINTS and thin.threshold[[0, -1]].tolist() == full.threshold[[0, -1]].tolist()
+    at = np.searchsorted(full.threshold, thin.threshold)
+    np.testing.assert_array_equal(full.threshold[at], thin.threshold)  # real scores of the run, none made up
+    for field in ("tp", "fp", "precision", "recall", "f1"):
+        np.testing.assert_array_equal(getattr(thin, field), getattr(full, field)[at])

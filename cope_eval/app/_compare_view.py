@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..golden import with_thumbnails
@@ -27,6 +28,8 @@ from ..metrics import (
 from ._views import page_of
 
 RULES = ("max_f1", "min_precision", "min_recall")
+SWEEP_POINTS = 2_000
+"""Thresholds a run's sweep on the Compare page is computed at, at most: its chart draws no more."""
 CHANGED = "changed"
 """The flips whose decision changed between A and B: fixed or broken."""
 FLIP_FILTERS = (CHANGED, "fixed", "broken", "both_wrong")
@@ -112,12 +115,24 @@ def at_threshold(results: Mapping[str, pd.DataFrame] | CompareBasis, *, threshol
 def compare_curves(basis: CompareBasis, *, hard_label: Mapping[str, bool]
                    ) -> tuple[dict[str, RunCurves], dict[str, ThresholdSweep]]:
     """PR, ROC and reliability curves of the runs on their shared items, and each run's threshold
-    sweep on all its items (``hard_label``: run name to whether it gave labels, not scores)."""
+    sweep on all its items at up to ``SWEEP_POINTS`` of its scores (``hard_label``: run name to
+    whether it gave labels, not scores)."""
     runs = {n: check_results(run, hard_label=hard_label.get(n, False)) for n, run in basis.runs.items()}
     # A run that lost no items to the matching has its sweep from its checked run (sorted once for both).
-    sweeps = {n: threshold_sweep(runs[n] if len(basis.aligned.frames[n]) == len(frame) else frame,
-                                 hard_label=hard_label.get(n, False)) for n, frame in basis.results.items()}
+    sweeps = {n: _sweep(runs[n] if len(basis.aligned.frames[n]) == len(frame) else frame, hard_label.get(n, False))
+              for n, frame in basis.results.items()}
     return {n: run_curves(run) for n, run in runs.items()}, sweeps
+
+
+def _sweep(results, hard: bool) -> ThresholdSweep:
+    """The run's sweep at its distinct scores, evenly thinned to ``SWEEP_POINTS`` (the highest and
+    lowest kept): what the sweep chart draws, without ratios at a million thresholds."""
+    run = check_results(results, hard_label=hard)
+    distinct = run.counts.threshold[::-1]
+    if hard or len(distinct) <= SWEEP_POINTS:
+        return threshold_sweep(run, hard_label=hard)
+    kept = np.unique(np.linspace(0, len(distinct) - 1, SWEEP_POINTS).round().astype(np.int64))
+    return threshold_sweep(run, thresholds=distinct[kept])
 
 
 def _categories(aligned: AlignedRuns, threshold: float) -> pd.DataFrame:

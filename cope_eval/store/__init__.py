@@ -2,7 +2,9 @@
 status (stored, corrected for a dead owner process) and a run's results as one frame."""
 
 from ._golden_copies import ItemLookup
-from ._results import check_split, has_split, run_results, run_scores, split_results, with_predicted_labels
+from ._results import (
+    check_split, has_split, run_results, run_scores, score_columns, split_results, with_predicted_labels
+)
 from ._reveals import Reveals, recorded_reveals, reveal_test
 from ._run_status import RunState, effective_status, refuse_if_being_scored, run_state, scoring_here
 from ._store import Store, utc_now
@@ -20,6 +22,7 @@ __all__ = [
     "reveal_test",
     "run_results",
     "run_scores",
+    "score_columns",
     "run_state",
     "scoring_here",
     "split_results",

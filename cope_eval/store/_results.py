@@ -8,6 +8,8 @@ figures on purpose is a *reveal*, recorded per policy lineage (``_reveals``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -32,13 +34,22 @@ def run_results(store: Store, run_id: str, *, split: str = "dev") -> pd.DataFram
     return _joined(items, store.predictions(run_id), split)
 
 
-def run_scores(store: Store, run_id: str, *, split: str = "dev") -> pd.DataFrame:
+def run_scores(store: Store, run_id: str, *, split: str = "dev",
+               items_of: Callable[[str], pd.DataFrame] | None = None) -> pd.DataFrame:
     """``run_results`` without the text of the items or the model's raw replies, latencies and
     hard labels: the rows and every column a metric, slice or group reads (``item_id``,
     ``label``, ``category``, ``split``, metadata, ``score``, ``error``, ``cached``), read in a
-    fraction of the time and memory. The same split rule (dev unless asked)."""
+    fraction of the time and memory. The same split rule (dev unless asked). ``items_of(hash)``
+    gives a set's ``score_columns`` when a caller keeps them for several runs of one set (read-only:
+    the runs then share their ids and labels)."""
     run = store.run(run_id)
-    return _joined(store.golden_columns(run.golden_hash, without=CONTENT), store.prediction_scores(run_id), split)
+    items = score_columns(store, run.golden_hash) if items_of is None else items_of(run.golden_hash)
+    return _joined(items, store.prediction_scores(run_id), split)
+
+
+def score_columns(store: Store, golden_hash: str) -> pd.DataFrame:
+    """The columns of a stored set that ``run_scores`` joins to a run's scores: all but the content."""
+    return store.golden_columns(golden_hash, without=CONTENT)
 
 
 def _joined(items: pd.DataFrame, predictions: pd.DataFrame, split: str) -> pd.DataFrame:
