@@ -9,7 +9,8 @@ then does what the app process does for one analyst on the Export page, through 
 - a re-render (another widget moved), which finds that zip again (timed);
 - a download: the button's callable, ``Path.read_bytes`` of the zip, called once as a click does.
 
-Its peak RSS is read from ``os.wait4`` (the child's own ``ru_maxrss``). Baseline in the same run:
+Its peak RSS is read from ``os.wait4`` (the child's own ``ru_maxrss``, through ``bench_memory.peak_rss``'s
+launcher, so the benchmark's own memory is not counted). Baseline in the same run:
 a child that only loads the run's results and its golden set from the store (``run_results`` and
 ``Store.golden_set``, which every export needs), the floor any export starts from. The page held
 the bundle and its zip in ``st.cache_data`` before: 4.78 GB peak in issue 21's measurement.

@@ -15,6 +15,7 @@ import argparse
 import sys
 import time
 import traceback
+from functools import partial
 from pathlib import Path
 
 from _harness import BenchResult, load_average, machine
@@ -42,6 +43,7 @@ BENCHMARKS = {
     "4": ("metrics", bench_metrics.run),
     "5": ("memory", bench_memory.run),
     "6": ("page render", bench_page_render.run),
+    "6c": ("page render, Evaluate", partial(bench_page_render.run, page="evaluate")),
     "7": ("startup", bench_startup.run),
     "8": ("first page", bench_first_page.run),
     "9": ("saturation", bench_saturation.run),

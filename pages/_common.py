@@ -17,7 +17,7 @@ from cope_eval.app import f1_at_half as app_f1_at_half
 from cope_eval.app import golden_page as _golden_page
 from cope_eval.config import Workspace, workspace_from_env
 from cope_eval.errors import CopeEvalError
-from cope_eval.store import ItemLookup, Store, run_results
+from cope_eval.store import ItemLookup, Store, run_results, run_scores, score_columns
 
 T = TypeVar("T")
 
@@ -111,11 +111,19 @@ def golden_page(private_dir: str, golden_hash: str, page: int, search: str, labe
     return _golden_page(_store(private_dir), golden_hash, page, search=search, label=label, category=category)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def results(private_dir: str, run_id: str, stored: int) -> pd.DataFrame:
-    """A run's results frame on its golden set's dev split (every item when it has none);
-    ``stored`` (its prediction count) keys a run still in progress."""
-    return run_results(_store(private_dir), run_id)
+@st.cache_resource(show_spinner=False, max_entries=4)
+def scores(private_dir: str, run_id: str, stored: int) -> pd.DataFrame:
+    """``run_scores``: a run's results on its set's dev split (every item when it has none), without
+    text or raw replies; ``stored`` (its prediction count) keys a run in progress. A resource, not
+    data: Compare, Evaluate's predictions and Insight's triage share the one frame (pickling a million
+    rows on every rerun was most of a threshold move), so callers read it and never change it."""
+    return run_scores(_store(private_dir), run_id, items_of=lambda golden_hash: _set_columns(private_dir, golden_hash))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _set_columns(private_dir: str, golden_hash: str) -> pd.DataFrame:
+    """A set's ``score_columns``, read once for every run of it (read-only, shared)."""
+    return score_columns(_store(private_dir), golden_hash)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -1,28 +1,13 @@
-"""Compare's cached reads: each run's scores, the runs matched once, their curves, a set's split
-sizes and a page of flips' content. Resources, not data: one shared, read-only object per key, so
-a threshold move on two million-item runs neither reads nor pickles a million rows again."""
+"""Compare's cached reads: the runs matched once (each run's scores are ``_common.scores``), their
+curves, a set's split sizes and a page of flips' content. Resources, not data: one shared, read-only
+object per key, so a threshold move on two million-item runs neither reads nor pickles a million rows
+again."""
 
-import pandas as pd
 import streamlit as st
 
 from cope_eval.app import CompareBasis, compare_basis, compare_curves
 from cope_eval.app import split_sizes as app_split_sizes
-from cope_eval.store import run_scores, score_columns
-from pages._common import golden_lookup, store_at
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def scores(private_dir: str, run_id: str, stored: int) -> pd.DataFrame:
-    """``run_scores``: a run's dev-split results without text or raw replies, for Compare.
-    A resource, not data: every read is the one frame (pickling a million rows on every rerun
-    was most of a threshold move), so callers read it and never change it."""
-    return run_scores(store_at(private_dir), run_id, items_of=lambda golden_hash: _items(private_dir, golden_hash))
-
-
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _items(private_dir: str, golden_hash: str) -> pd.DataFrame:
-    """A set's ``score_columns``, read once for every run of it (read-only, shared)."""
-    return score_columns(store_at(private_dir), golden_hash)
+from pages._common import golden_lookup, scores, store_at
 
 
 @st.cache_resource(show_spinner="Matching the runs' items…", max_entries=2)

@@ -13,7 +13,6 @@ from cope_eval.app import (
     PREDICTION_OUTCOMES, SORTS, categories, matching_rows, outcome_counts, prediction_rows, predictions_csv,
     predictions_page, with_outcomes
 )
-from cope_eval.store import run_scores
 from pages import _common, _state, _video
 
 COLUMNS = {
@@ -44,7 +43,7 @@ def _threshold() -> float:
 def _rows(private_dir: str, run_id: str, stored: int, golden_hash: str) -> tuple[pd.DataFrame, list[str]]:
     """The run's ``prediction_rows`` and its items' categories, read once per run and kept (read-only):
     a threshold, a filter or a page reads them, never the run again (``stored`` keys a run in progress)."""
-    results = run_scores(_common.store_at(private_dir), run_id)
+    results = _common.scores(private_dir, run_id, stored)  # the frame Compare and Insight share
     items = _common.golden_lookup(private_dir, golden_hash).rows(results["item_id"].tolist())
     return prediction_rows(results, items), categories(results)
 
