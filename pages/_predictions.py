@@ -44,7 +44,7 @@ def _rows(private_dir: str, run_id: str, stored: int, golden_hash: str) -> tuple
     """The run's ``prediction_rows`` and its items' categories, read once per run and kept (read-only):
     a threshold, a filter or a page reads them, never the run again (``stored`` keys a run in progress)."""
     results = _common.scores(private_dir, run_id, stored)  # the frame Compare and Insight share
-    items = _common.golden_lookup(private_dir, golden_hash).rows(results["item_id"].tolist())
+    items = _common.golden_lookup(private_dir, golden_hash).frame()
     return prediction_rows(results, items), categories(results)
 
 

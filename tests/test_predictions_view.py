@@ -121,3 +121,13 @@ def test_a_page_shows_thumbnails_of_its_own_rows_only(results, tmp_path):
     assert pages == 3 and list(first.columns)[:2] == ["thumbnail", "outcome"] and "image" not in first.columns
     assert first["thumbnail"][0].startswith("data:image/png;base64,") and first["thumbnail"][1] is None
     assert second["item_id"].tolist() == ["item-00003", "item-00004", "item-00005"]
+
+
+def test_items_in_another_order_or_with_more_rows_give_the_same_table(results):
+    """Items in the results' order are used as they are; any other order, or a set with more items
+    (a dev split's results), is matched by id: the same table either way."""
+    aligned = predictions_table(results, GOLDEN.items, threshold=0.5)
+    shuffled = GOLDEN.items.iloc[[5, 2, 7, 0, 3, 1, 6, 4]]
+    pd.testing.assert_frame_equal(predictions_table(results, shuffled, threshold=0.5), aligned)
+    dev = results.iloc[[1, 3, 4]].reset_index(drop=True)
+    assert predictions_table(dev, GOLDEN.items, threshold=0.5)["text"].tolist() == [TEXTS[1], TEXTS[3], TEXTS[4]]

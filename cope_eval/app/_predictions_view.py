@@ -54,7 +54,11 @@ def prediction_rows(results: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     erred = np.flatnonzero(has_message)
     reasons[erred] = [error_reason(m, i) for i, m in zip(results["item_id"].to_numpy()[erred],
                                                           message.to_numpy()[erred])]
-    content = items.set_index("id").reindex(results["item_id"].to_numpy())
+    ids = results["item_id"].reset_index(drop=True)
+    if len(items) == len(ids) and items["id"].reset_index(drop=True).equals(ids):  # in order already (no split)
+        content = items.reset_index(drop=True)
+    else:
+        content = items.set_index("id").reindex(ids.to_numpy())
     category = results["category"] if "category" in results.columns else pd.Series(None, index=results.index)
     # Columns as pandas arrays (.array): Arrow text stays Arrow, never a million Python strings again.
     return pd.DataFrame({
