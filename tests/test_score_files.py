@@ -138,3 +138,12 @@ def test_a_files_rows_place_each_score_as_the_merge_with_the_set_does(workspace)
             if status == "cancelled":  # then complete it
                 store.add_predictions(run.id, [(ids[i], 0.5, 1, "1", None, 5.0, 0) for i in range(10)])
         assert run_scores(store, run.id, split="all")["cached"].dtype == "int64"  # complete: no missing count
+
+
+def test_completing_a_run_deleted_meanwhile_or_without_its_sets_copy_writes_no_file_and_raises_nothing(workspace):
+    with Store(workspace.private_dir) as store:
+        run = _run(store)
+        store._copies.path(run.golden_hash).unlink()  # the set's copy is gone
+        store.mark_run(run.id, "completed")
+        assert not _file(store, run.id).exists() and store.run(run.id).status == "completed"
+        store.mark_run("run-that-is-not-there", "completed")  # a runner finishing a run deleted meanwhile

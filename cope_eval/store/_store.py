@@ -339,7 +339,7 @@ class Store:
             return
         try:  # each score's row in the set, so a reader places the scores without matching a million ids
             golden_ids = pd.Index(self.golden_columns(self.run(run_id).golden_hash, only=["id"])["id"])
-        except ConfigError:  # the set's copy is missing or damaged: no file (the pages say how to restore it)
+        except (ConfigError, NotFoundError):  # no such run, or its set's copy is missing or damaged: no file
             return
         with self._lock:
             cursor = self._db.execute("SELECT item_id, score, error, cached FROM predictions WHERE run_id = ?",
