@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 
 PRELOAD = (
     "pandas", "pyarrow", "numpy", "PIL.Image", "plotly.graph_objects", "plotly.io", "sklearn.metrics",
@@ -30,7 +31,14 @@ PRELOAD = (
 """Imported before Streamlit starts: what the pages import, heaviest first."""
 
 
+CHECKOUT = Path(__file__).resolve().parent.parent
+"""The checkout this file is in: its ``cope_eval`` is the one its pages run with."""
+
+
 def main(argv: list[str]) -> int:
+    # Python put pages/ first on the path, so cope_eval would come from wherever it is installed: another
+    # checkout's library under this checkout's pages. The checkout's own comes first.
+    sys.path.insert(0, str(CHECKOUT))
     for name in PRELOAD:
         importlib.import_module(name)
     from streamlit.runtime.pages_manager import PagesManager

@@ -174,6 +174,23 @@ def test_the_app_server_loads_the_pages_libraries_before_it_answers():
     assert {"pyarrow", "plotly.graph_objects", "sklearn.metrics", "cope_eval.app", "cope_eval.charts"} <= loaded
 
 
+def test_the_warm_start_runs_its_own_checkouts_library_not_an_installed_one(tmp_path):
+    """A checkout's pages run with that checkout's cope_eval, even when the package is installed from
+    another (here: this repository). Python puts pages/ first on the path, not the checkout."""
+    checkout = tmp_path / "checkout"
+    (checkout / "pages").mkdir(parents=True)
+    (checkout / "pages" / "_warm_start.py").write_text((REPO_ROOT / "pages" / "_warm_start.py").read_text())
+    library = checkout / "cope_eval"
+    library.mkdir()
+    (library / "__init__.py").write_text("print('cope_eval from', __file__)\n")
+    for name in ("store", "policies", "golden", "metrics", "scoring", "insight", "charts", "export", "app"):
+        (library / f"{name}.py").write_text("")
+    started = subprocess.run([sys.executable, str(checkout / "pages" / "_warm_start.py"), "version"],
+                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert started.returncode == 0 and "Streamlit, version" in started.stdout, started.stderr[-2000:]
+    assert f"cope_eval from {library / '__init__.py'}" in started.stdout
+
+
 def test_the_app_has_no_deploy_button():
     from streamlit import config
 
