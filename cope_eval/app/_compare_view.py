@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from .._util.points import evenly_spaced
 from ..golden import with_thumbnails
 from ..metrics import (
     SHOWN, AlignedRuns, PairedRuns, RunComparison, RunCurves, ScoredRun, ThresholdChoice, ThresholdMetrics,
@@ -131,8 +131,7 @@ def _sweep(results, hard: bool) -> ThresholdSweep:
     distinct = run.counts.threshold[::-1]
     if hard or len(distinct) <= SWEEP_POINTS:
         return threshold_sweep(run, hard_label=hard)
-    kept = np.unique(np.linspace(0, len(distinct) - 1, SWEEP_POINTS).round().astype(np.int64))
-    return threshold_sweep(run, thresholds=distinct[kept])
+    return threshold_sweep(run, thresholds=distinct[evenly_spaced(len(distinct), SWEEP_POINTS)])
 
 
 def _categories(aligned: AlignedRuns, threshold: float) -> pd.DataFrame:

@@ -35,7 +35,7 @@ def predictions_table(results: pd.DataFrame, items: pd.DataFrame, *, threshold: 
 
     ``text``, ``image`` and ``video`` come from the golden ``items`` (by id); ``category`` is
     ``MISSING_CATEGORY`` where an item has none; ``error`` is the error's reason, "" otherwise."""
-    check_threshold(threshold, source="Threshold")
+    check_threshold(threshold, source="Threshold")  # before the rows are built, not after
     return with_outcomes(prediction_rows(results, items), threshold=threshold)
 
 

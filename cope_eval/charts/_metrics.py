@@ -13,9 +13,9 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-import numpy as np
 import plotly.graph_objects as go
 
+from .._util.points import evenly_spaced
 from ..metrics import (
     SHOWN, CalibrationCurve, PRCurve, ROCCurve, ThresholdChoice, ThresholdMetrics, ThresholdSweep
 )
@@ -30,7 +30,7 @@ def pr_figure(curves, *, chosen: ThresholdChoice | None = None,
     """Precision against recall per run; average precision in the legend."""
     fig, notes = go.Figure(), []
     for name, c in _named(curves, "pr", PRCurve).items():
-        keep = _thin(len(c.threshold), max_points)
+        keep = evenly_spaced(len(c.threshold), max_points)
         ap = "" if c.average_precision is None else f" (AP {c.average_precision:.3f})"
         fig.add_trace(go.Scatter(
             x=c.recall[keep], y=c.precision[keep], name=f"{name}{ap}", line_shape="vh",
@@ -45,7 +45,7 @@ def roc_figure(curves, *, max_points: int = MAX_POINTS) -> go.Figure:
     """True-positive rate against false-positive rate per run; AUC in the legend."""
     fig, notes = go.Figure(), []
     for name, c in _named(curves, "roc", ROCCurve).items():
-        keep = _thin(len(c.threshold), max_points)
+        keep = evenly_spaced(len(c.threshold), max_points)
         auc = "" if c.auc is None else f" (AUC {c.auc:.3f})"
         fig.add_trace(go.Scatter(
             x=c.fpr[keep], y=c.tpr[keep], name=f"{name}{auc}", mode=_mode(c),
@@ -60,7 +60,7 @@ def threshold_sweep_figure(sweep: ThresholdSweep, *, chosen: ThresholdChoice | N
                            max_points: int = MAX_POINTS) -> go.Figure:
     """Precision, recall and F1 against the threshold, the chosen threshold marked."""
     fig = go.Figure()
-    keep = _thin(len(sweep.threshold), max_points)
+    keep = evenly_spaced(len(sweep.threshold), max_points)
     for metric in SHOWN:
         fig.add_trace(go.Scatter(x=sweep.threshold[keep], y=getattr(sweep, metric)[keep],
                                  name=metric, mode=_mode(sweep)))
@@ -76,7 +76,7 @@ def sweep_figure(sweeps: Mapping[str, ThresholdSweep], *, threshold: float,
     per run, the current ``threshold`` marked (the Compare page's overlay of ``threshold_sweep_figure``)."""
     fig = go.Figure()
     for i, (name, sweep) in enumerate((html.escape(n, quote=False), s) for n, s in sweeps.items()):
-        keep = _thin(len(sweep.threshold), max_points)
+        keep = evenly_spaced(len(sweep.threshold), max_points)
         for metric in SHOWN:
             fig.add_trace(go.Scatter(
                 x=sweep.threshold[keep], y=getattr(sweep, metric)[keep], name=f"{name} {metric}",
@@ -123,12 +123,6 @@ def _named(curves, attr: str, kind: type) -> dict:
         raise TypeError(f"expected a {kind.__name__} or a mapping of run name to it")
     return {html.escape(name, quote=False): c if isinstance(c, kind) else getattr(c, attr)
             for name, c in curves.items()}
-
-
-def _thin(n: int, max_points: int) -> np.ndarray:
-    if n <= max_points:
-        return np.arange(n)
-    return np.unique(np.linspace(0, n - 1, max_points).round().astype(np.int64))
 
 
 def _mode(curve) -> str:
