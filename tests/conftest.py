@@ -94,3 +94,18 @@ def page(browser):
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
     yield page
     context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test's report carries what its page showed then: a CI failure can be read."""
+    outcome = yield
+    report = outcome.get_result()
+    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    if report.when != "call" or not report.failed or page is None:
+        return
+    try:
+        shown = page.locator("body").inner_text(timeout=5_000)
+    except Exception as exc:  # the page may be the reason: its report must still come out
+        shown = f"(the page could not be read: {exc})"
+    report.sections.append(("what the page showed when the test failed", shown))

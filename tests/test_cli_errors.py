@@ -14,6 +14,7 @@ import resource
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -208,9 +209,14 @@ def test_a_full_disk_mid_run_is_one_line_and_the_store_stays_consistent(two_runs
                   "label": [i % 2 for i in range(n)]}).to_csv(tmp_path / "big.csv", index=False)
     (tmp_path / "policy.md").write_text("# Criteria\n\nFlag threats.\n")
     limit = workspace.db_path.stat().st_size + 256 * 1024  # room for the run's first rows, not for all of them
-    with StubServer() as server:
+
+    def paced(path: str, body: bytes) -> Reply:  # about 800 answers a second: each commit holds a few hundred rows
+        return replace(instant(path, body), delay_s=0 if path.endswith("/models") else 0.01)
+
+    with StubServer(paced) as server:
         result = cli("run", "--golden", str(tmp_path / "big.csv"), "--policy", str(tmp_path / "policy.md"),
-                     "--base-url", server.base_url, "--model", "stub", env=env, limit_bytes=limit)
+                     "--base-url", server.base_url, "--model", "stub", "--concurrency", "8",
+                     env=env, limit_bytes=limit)
         assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
         [line] = [x for x in result.stderr.splitlines() if x.startswith("error:")]
         assert "Traceback" not in result.stderr and "resume" in line, result.stderr
