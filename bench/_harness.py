@@ -1,4 +1,4 @@
-"""What every benchmark shares: the result record, the instant server process, core pinning,
+"""What every benchmark shares: the result record, the instant and capacity server processes, core pinning,
 wall + CPU timing, and a description of the machine.
 
 Timing on a shared machine: other work only ever adds wall time, so each benchmark reports the
@@ -149,6 +149,44 @@ class InstantServer:
     @property
     def other(self) -> int:
         return int(self._counts[1])
+
+
+# -- a server with a capacity (a GPU server's shape), in its own process on its own core ---------
+
+def _serve_capacity(port_queue, slots: int, service_s: float, metrics: bool, core: int) -> None:
+    if can_pin():
+        os.sched_setaffinity(0, {core})
+    from tests.capacity_server import CapacityServer
+
+    with CapacityServer(slots=slots, service_s=service_s, metrics=metrics) as server:
+        port_queue.put(server.port)
+        while True:
+            time.sleep(3600)
+
+
+class HiddenServer:
+    """A CapacityServer in another process; ``base_url``, ``origin``, ``stats()``."""
+
+    def __init__(self, slots: int, service_s: float, *, metrics: bool, core: int = SERVER_CORE):
+        self._ports = multiprocessing.Queue()
+        self._process = multiprocessing.Process(
+            target=_serve_capacity, args=(self._ports, slots, service_s, metrics, core), daemon=True)
+
+    def __enter__(self) -> "HiddenServer":
+        self._process.start()
+        self.origin = f"http://127.0.0.1:{self._ports.get(timeout=60)}"
+        self.base_url = f"{self.origin}/v1"
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._process.kill()
+        self._process.join(10)
+
+    def stats(self):
+        """The server's counters (tests/capacity_server.Stats)."""
+        from tests.capacity_server import read_stats
+
+        return read_stats(self.origin)
 
 
 @contextmanager

@@ -36,21 +36,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
-import os
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _harness import SERVER_CORE, BenchResult, can_pin, pinned
+from _harness import BenchResult, HiddenServer, pinned
 from bench_scoring import POLICY, texts
 
 from cope_eval.records import Endpoint
 from cope_eval.scoring import build_body, create_run, execute_run, get_template
 from cope_eval.store import Store
-from tests.capacity_server import Stats, read_stats
 from tests.factories import make_golden, make_policy
 
 SERVERS = ((96, 0.25), (8, 0.25))
@@ -63,41 +60,6 @@ OLD_DEFAULT = 16
 VLLM_SWEEP = (2, 4, 8, 16, 32, 64)
 """Concurrencies the openai loop tries on the local vLLM, to find where it saturates."""
 SAMPLE_EVERY_S = 0.5
-
-
-# -- the server, in its own process on its own core ----------------------------------------------
-
-def _serve(port_queue, slots: int, service_s: float, metrics: bool, core: int) -> None:
-    if can_pin():
-        os.sched_setaffinity(0, {core})
-    from tests.capacity_server import CapacityServer
-
-    with CapacityServer(slots=slots, service_s=service_s, metrics=metrics) as server:
-        port_queue.put(server.port)
-        while True:
-            time.sleep(3600)
-
-
-class HiddenServer:
-    """A CapacityServer in another process; ``base_url``, ``origin``, ``stats()``."""
-
-    def __init__(self, slots: int, service_s: float, *, metrics: bool, core: int = SERVER_CORE):
-        self._ports = multiprocessing.Queue()
-        self._process = multiprocessing.Process(target=_serve, args=(self._ports, slots, service_s, metrics, core),
-                                                daemon=True)
-
-    def __enter__(self) -> "HiddenServer":
-        self._process.start()
-        self.origin = f"http://127.0.0.1:{self._ports.get(timeout=60)}"
-        self.base_url = f"{self.origin}/v1"
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._process.kill()
-        self._process.join(10)
-
-    def stats(self) -> Stats:
-        return read_stats(self.origin)
 
 
 # -- the clients ---------------------------------------------------------------------------------

@@ -1,10 +1,15 @@
 """Benchmark 14, a team on one app: page settle times and total scoring throughput with N analysts (issue 21).
 
-One app (``streamlit run`` as ``make run`` starts it) on a temporary workspace, its model server
-the instant stand-in (tests/stub_server.py in another process). The workspace holds a policy with
-two versions, one golden set with two finished runs over it (so Compare and Insight have
-something to show), and one golden set of ``items`` new items for every run an analyst will
-start (items differ from run to run, so no answer comes from the cache).
+One app (``streamlit run`` as ``make run`` starts it) on a temporary workspace. Its model server is
+a stand-in with a GPU server's shape (``--server gpu``, the default: tests/capacity_server.py in
+another process, ``GPU_SERVER`` slots each answering in about a quarter of a second, 384 answers a
+second at most), which the team shares as a team shares its deployment's server. ``--server
+instant`` answers as fast as its core can instead: scoring is then bound by this machine's two
+cores, which the six browsers also use, so it measures the machine more than the app.
+
+The workspace holds a policy with two versions, one golden set with two finished runs over it (so
+Compare and Insight have something to show), and one golden set of ``items`` new items for every
+run an analyst will start (items differ from run to run, so no answer comes from the cache).
 
 An analyst is a context of headless Chromium (its own Streamlit session). Each round it opens
 Evaluate, picks its next golden set, clicks Start (adaptive concurrency, the defaults), then
@@ -28,9 +33,10 @@ benchmark sees it completed in the store (polled every ``POLL_S``) and began its
 
 Issue 21's targets with 6 analysts: every page's p95 settle time < 2 s; total scoring throughput
 >= 0.9x one analyst's. The browsers run on the same machine as the app (they share its cores),
-so the settle times include the browsers' own work under load.
+so the settle times include the browsers' own work under load; the report splits the CPU seconds
+of the team phase between the app's process and everything else.
 
-    .venv/bin/python bench/bench_team.py [--analysts 6] [--items 500] [--rounds 3] [--quick]
+    .venv/bin/python bench/bench_team.py [--analysts 6] [--items 1000] [--rounds 3] [--server gpu|instant] [--quick]
 """
 
 from __future__ import annotations
@@ -38,13 +44,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _harness import REPO_ROOT, BenchResult, InstantServer, load_average
+from _harness import REPO_ROOT, BenchResult, HiddenServer, InstantServer, load_average
 from bench_scoring import texts
 
 from cope_eval.app import golden_set_labels
@@ -55,6 +62,9 @@ from cope_eval.scoring import RunProgress, create_run, execute_run
 from cope_eval.store import Store
 from tests.factories import make_golden
 
+GPU_SERVER = (96, 0.25)
+"""The default stand-in's (slots, seconds per request): 384 answers a second at most, benchmark 9's
+GPU-shaped server (issue 17's example)."""
 TARGET_P95_S = 2.0
 TARGET_RATIO = 0.9
 WAIT_MS = 180_000
@@ -398,7 +408,18 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
-async def measure(url: str, team: Team, analysts: int, root: Path, echo) -> dict:
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU seconds (user + system) since boot: the process ``pid``'s own, or, without one, the whole
+    machine's, every core's busy time."""
+    tick = os.sysconf("SC_CLK_TCK")
+    if pid is not None:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / tick
+
+
+async def measure(url: str, app_pid: int, team: Team, analysts: int, root: Path, echo) -> dict:
     from playwright.async_api import async_playwright
 
     from tests.browser import CHROMIUM, CHROMIUM_ARGS
@@ -413,42 +434,50 @@ async def measure(url: str, team: Team, analysts: int, root: Path, echo) -> dict
             solo = await phase(browser, url, team, ["solo"])
             echo(f"    1 analyst: {solo[1][0]:,.0f} items/s total")
             load.append(load_average())
+            machine_before, app_before = cpu_seconds(), cpu_seconds(app_pid)
             many = await phase(browser, url, team, [f"a{a}" for a in range(analysts)])
+            cpu = (cpu_seconds() - machine_before, cpu_seconds(app_pid) - app_before)
             echo(f"    {analysts} analysts: {many[1][0]:,.0f} items/s total")
             load.append(load_average())
         finally:
             await browser.close()
-    return {"check": (fast, slow), "solo": solo, "many": many, "load": load}
+    return {"check": (fast, slow), "solo": solo, "many": many, "load": load, "cpu": cpu}
 
 
 def run(quick: bool = False, *, analysts: int | None = None, items: int | None = None, rounds: int | None = None,
-        echo=print) -> BenchResult:
+        server: str = "gpu", echo=print) -> BenchResult:
     from tests.browser import App
 
     analysts = (2 if quick else 6) if analysts is None else analysts
-    items = (100 if quick else 500) if items is None else items
+    items = (200 if quick else 1000) if items is None else items
     rounds = (1 if quick else 3) if rounds is None else rounds
-    with InstantServer() as server, tempfile.TemporaryDirectory() as tmp:
+    stand_in = HiddenServer(*GPU_SERVER, metrics=True) if server == "gpu" else InstantServer()
+    with stand_in, tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        team = prepare(root / "ws", server.base_url, analysts=analysts, items=items, rounds=rounds)
-        env = {"COPE_EVAL_HOME": str(team.workspace.root), "COPE_BASE_URL": server.base_url, "COPE_MODEL": "stub"}
+        team = prepare(root / "ws", stand_in.base_url, analysts=analysts, items=items, rounds=rounds)
+        env = {"COPE_EVAL_HOME": str(team.workspace.root), "COPE_BASE_URL": stand_in.base_url, "COPE_MODEL": "stub"}
         app = App(env, log_path=root / "app.log", timeout_s=120)
         try:
-            got = asyncio.run(measure(app.url, team, analysts, root, echo))
+            got = asyncio.run(measure(app.url, app.process.pid, team, analysts, root, echo))
         finally:
             app.stop()
         log = (root / "app.log").read_text(errors="replace")
         with team.store() as store:
             integrity = store.integrity_ok()
-    return _result(got, analysts=analysts, items=items, rounds=rounds, integrity=integrity,
+    return _result(got, analysts=analysts, items=items, rounds=rounds, server=server, integrity=integrity,
                    app_errors="Traceback" in log)
 
 
-def _result(got: dict, *, analysts: int, items: int, rounds: int, integrity: bool, app_errors: bool) -> BenchResult:
+def _result(got: dict, *, analysts: int, items: int, rounds: int, server: str, integrity: bool,
+            app_errors: bool) -> BenchResult:
     (solo, (solo_rate, solo_n, solo_s)), (many, (many_rate, many_n, many_s)) = got["solo"], got["many"]
     fast, slow = got["check"]
+    slots, service_s = GPU_SERVER
+    served_by = (f"a GPU-shaped stand-in ({slots} slots x {service_s:g} s: {slots / service_s:,.0f} answers/s at most)"
+                 if server == "gpu" else "the instant stand-in (as fast as its core answers)")
     figures = [("measurement", f"{analysts} analysts vs 1, {rounds} round(s) each, a run of {items:,} new items "
-                               "started every round; settle p50 / p95 / max (s), samples")]
+                               "started every round; settle p50 / p95 / max (s), samples"),
+               ("model server", served_by)]
     worst = ("", 0.0)
     for label in [*PAGES, START]:
         one, team = solo[label], many[label]
@@ -470,6 +499,8 @@ def _result(got: dict, *, analysts: int, items: int, rounds: int, integrity: boo
         ("settles with no script-state change seen (timed by the heading alone), 1 / N",
          f"{sum(solo['_unseen'])} / {sum(many['_unseen'])}"),
         ("load average (1 min) before / after 1 / after N", " / ".join(f"{x:.1f}" for x in got["load"])),
+        ("CPU seconds while the N analysts worked: whole machine / the app's process / the rest (browsers, "
+         "workers, stand-in, benchmark)", f"{got['cpu'][0]:.0f} / {got['cpu'][1]:.0f} / {got['cpu'][0] - got['cpu'][1]:.0f}"),
         ("store integrity after", "ok" if integrity else "FAILED"),
         ("tracebacks in the app's output", "yes" if app_errors else "none"),
     ]
@@ -491,11 +522,15 @@ def _result(got: dict, *, analysts: int, items: int, rounds: int, integrity: boo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--analysts", type=int, default=None, help="default 6 (2 with --quick)")
-    parser.add_argument("--items", type=int, default=None, help="items per run; default 500 (100 with --quick)")
+    parser.add_argument("--items", type=int, default=None, help="items per run; default 1000 (200 with --quick)")
     parser.add_argument("--rounds", type=int, default=None, help="rounds per analyst; default 3 (1 with --quick)")
-    parser.add_argument("--quick", action="store_true", help="a smoke check: 2 analysts, 100 items, 1 round")
+    parser.add_argument("--quick", action="store_true", help="a smoke check: 2 analysts, 200 items, 1 round")
+    parser.add_argument("--server", choices=("gpu", "instant"), default="gpu",
+                        help="the model server: gpu (default), a stand-in with a GPU server's capacity, shared by "
+                             "the team; instant, answers as fast as a core can (scoring then competes with the "
+                             "browsers for the CPU)")
     args = parser.parse_args()
-    print(run(args.quick, analysts=args.analysts, items=args.items, rounds=args.rounds).report())
+    print(run(args.quick, analysts=args.analysts, items=args.items, rounds=args.rounds, server=args.server).report())
 
 
 if __name__ == "__main__":
