@@ -419,7 +419,7 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (user + nice + system + irq + softirq + steal) / tick
 
 
-async def measure(url: str, app_pid: int, team: Team, analysts: int, root: Path, echo) -> dict:
+async def measure(url: str, app_pid: int, team: Team, analysts: int, root: Path, echo, server_stats=None) -> dict:
     from playwright.async_api import async_playwright
 
     from tests.browser import CHROMIUM, CHROMIUM_ARGS
@@ -435,13 +435,19 @@ async def measure(url: str, app_pid: int, team: Team, analysts: int, root: Path,
             echo(f"    1 analyst: {solo[1][0]:,.0f} items/s total")
             load.append(load_average())
             machine_before, app_before = cpu_seconds(), cpu_seconds(app_pid)
+            served_before = server_stats() if server_stats else None
             many = await phase(browser, url, team, [f"a{a}" for a in range(analysts)])
             cpu = (cpu_seconds() - machine_before, cpu_seconds(app_pid) - app_before)
+            served = None
+            if served_before is not None:  # request-seconds in the server's slots and queue, per second of scoring
+                after, busy = server_stats(), many[1][2]
+                served = ((after.running_area - served_before.running_area) / busy,
+                          (after.waiting_area - served_before.waiting_area) / busy)
             echo(f"    {analysts} analysts: {many[1][0]:,.0f} items/s total")
             load.append(load_average())
         finally:
             await browser.close()
-    return {"check": (fast, slow), "solo": solo, "many": many, "load": load, "cpu": cpu}
+    return {"check": (fast, slow), "solo": solo, "many": many, "load": load, "cpu": cpu, "served": served}
 
 
 def run(quick: bool = False, *, analysts: int | None = None, items: int | None = None, rounds: int | None = None,
@@ -458,7 +464,8 @@ def run(quick: bool = False, *, analysts: int | None = None, items: int | None =
         env = {"COPE_EVAL_HOME": str(team.workspace.root), "COPE_BASE_URL": stand_in.base_url, "COPE_MODEL": "stub"}
         app = App(env, log_path=root / "app.log", timeout_s=120)
         try:
-            got = asyncio.run(measure(app.url, app.process.pid, team, analysts, root, echo))
+            got = asyncio.run(measure(app.url, app.process.pid, team, analysts, root, echo,
+                                      server_stats=stand_in.stats if server == "gpu" else None))
         finally:
             app.stop()
         log = (root / "app.log").read_text(errors="replace")
@@ -498,6 +505,8 @@ def _result(got: dict, *, analysts: int, items: int, rounds: int, server: str, i
          f"{CHECK_SLEEP_S:g} s)", f"{fast:.3f} s / {slow:.3f} s"),
         ("settles with no script-state change seen (timed by the heading alone), 1 / N",
          f"{sum(solo['_unseen'])} / {sum(many['_unseen'])}"),
+        *([("the server while the N analysts' runs scored: mean requests in its slots / waiting for one",
+            f"{got['served'][0]:.1f} of {GPU_SERVER[0]} / {got['served'][1]:.1f}")] if got["served"] else []),
         ("load average (1 min) before / after 1 / after N", " / ".join(f"{x:.1f}" for x in got["load"])),
         ("CPU seconds while the N analysts worked: whole machine / the app's process / the rest (browsers, "
          "workers, stand-in, benchmark)", f"{got['cpu'][0]:.0f} / {got['cpu'][1]:.0f} / {got['cpu'][0] - got['cpu'][1]:.0f}"),

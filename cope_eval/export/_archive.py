@@ -46,12 +46,16 @@ STALE_SECONDS = 3600
 DOWNLOAD_LIMIT_BYTES = 200 * 1024 * 1024
 """Largest zip the page offers as a download: a download is held whole in the app's memory while
 it is served, so a larger one is named by its path on disk (and ``export_command`` writes it)."""
+COMPRESS_LEVEL = 1
+"""zlib's fastest level. The page builds a zip on each new choice while an analyst waits, and most of a
+small bundle is the card's inlined plotly.js: a 1,000-item run's zip took 0.15 s instead of 0.21 s at
+zlib's default (6), for 1.7 MB instead of 1.5 MB (100,000 items: 1.78 s / 3.5 MB against 1.98 s / 3.3 MB)."""
 
 
 def bundle_zip(bundle: Bundle, *, folder: str = "") -> bytes:
     """The bundle as a zip archive (for a download button), files under ``folder`` if given."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as archive:
         for name, data in bundle.files.items():
             archive.writestr(f"{folder.strip('/')}/{name}" if folder else name, data)
     return buffer.getvalue()
@@ -77,7 +81,7 @@ def zip_bundle(store: Store, run_id: str, folder: Path, *, workspace_root: Path,
                               transfer_from=transfer_from, who=who, **options)
         partial = folder / f".{path.name}.{uuid.uuid4().hex}.tmp"
         name = bundle_name(staged.card)
-        with zipfile.ZipFile(partial, "x", compression=zipfile.ZIP_DEFLATED) as archive:
+        with zipfile.ZipFile(partial, "x", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as archive:
             for file in FILES:
                 archive.write(staging / file, f"{name}/{file}")
         with open(partial, "rb+") as synced:
