@@ -32,11 +32,14 @@ benchmark sees it completed in the store (polled every ``POLL_S``) and began its
 ``elapsed_s`` earlier (``Store.run_progress``: the runner's own clock, start-up left out).
 
 Issue 21's targets with 6 analysts: every page's p95 settle time < 2 s; total scoring throughput
->= 0.9x one analyst's. The browsers run on the same machine as the app (they share its cores),
-so the settle times include the browsers' own work under load; the report splits the CPU seconds
-of the team phase between the app's process and everything else.
+>= 0.9x one analyst's. The browsers run on the same machine as the app and share its two cores
+(an analyst's browser would run on the analyst's own machine), so the settle times include the
+browsers' own work under load; the report splits the CPU seconds of the team phase between the
+app's process and everything else. (Running the browsers at the lowest priority, nice 19, made the
+settle times worse, not better: the end of a script run is stamped when the page has drawn it.)
 
-    .venv/bin/python bench/bench_team.py [--analysts 6] [--items 1000] [--rounds 3] [--server gpu|instant] [--quick]
+    .venv/bin/python bench/bench_team.py [--analysts 6] [--items 1000] [--rounds 3] [--server gpu|instant]
+        [--quick]
 """
 
 from __future__ import annotations
@@ -419,7 +422,7 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (user + nice + system + irq + softirq + steal) / tick
 
 
-async def measure(url: str, app_pid: int, team: Team, analysts: int, root: Path, echo, server_stats=None) -> dict:
+async def measure(url: str, app_pid: int, team: Team, analysts: int, root: Path, echo, *, server_stats=None) -> dict:
     from playwright.async_api import async_playwright
 
     from tests.browser import CHROMIUM, CHROMIUM_ARGS
@@ -524,7 +527,7 @@ def _result(got: dict, *, analysts: int, items: int, rounds: int, server: str, i
         met=met,
         note="settle = click to the end of the script run it caused (stApp's data-test-script-state back to "
              "notRunning, page heading drawn), stamped in the page; the Start click is reported, not in the page "
-             "verdict; headless Chromium shares the machine's cores with the app and the stand-in server",
+             "verdict; headless Chromium shares the machine's cores with the app, its workers and the stand-in server",
     )
 
 
