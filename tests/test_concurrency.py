@@ -211,6 +211,85 @@ def test_with_server_metrics_the_queue_stays_short_and_the_server_full():
     assert max(w for t, w in zip(trace.times, trace.waiting) if t >= 20) <= 96 / 4 * 1.5
 
 
+def simulate_shared(controllers: list[ConcurrencyController], *, slots: int, service_s: float = 0.25,
+                    seconds: float = 60.0, metrics_every: float = 0.5) -> Trace:
+    """``simulate`` with several clients (a team's runs) sharing one server: each keeps its own
+    controller's limit in flight; every metrics sample is the whole server's, given to all."""
+    trace, events, order = Trace(), [], itertools.count()
+    queue: deque = deque()
+    running, sent = 0, 0
+    in_flight = [0] * len(controllers)
+
+    def at(time, kind, payload=None):
+        heapq.heappush(events, (time, next(order), kind, payload))
+
+    def serve(now, sent_at, client, number):
+        nonlocal running
+        running += 1
+        at(now + service_s * (0.75 + 0.5 * (number * GOLDEN % 1)), "done", (sent_at, client))
+
+    def fill(now):
+        nonlocal sent
+        for client, controller in enumerate(controllers):
+            while in_flight[client] < controller.limit:
+                in_flight[client] += 1
+                sent += 1
+                if running < slots:
+                    serve(now, now, client, sent)
+                else:
+                    queue.append((now, client, sent))
+
+    at(0.0, "sample")
+    at(metrics_every, "metrics")
+    fill(0.0)
+    while events:
+        now, _, kind, payload = heapq.heappop(events)
+        if now > seconds:
+            break
+        if kind == "sample":
+            trace.times.append(now)
+            trace.limits.append(sum(c.limit for c in controllers))
+            trace.waiting.append(len(queue))
+            at(now + 0.05, "sample")
+        elif kind == "metrics":
+            for controller in controllers:
+                controller.on_metrics(now, running, len(queue))
+            at(now + metrics_every, "metrics")
+        else:
+            sent_at, client = payload
+            running -= 1
+            if queue:
+                serve(now, *queue.popleft())
+            trace.done.append(now)
+            controllers[client].on_complete(now, now - sent_at, OK, in_flight=in_flight[client])
+            in_flight[client] -= 1
+        fill(now)
+    return trace
+
+
+def test_six_clients_of_one_server_keep_it_full_between_them():
+    """A team's six runs on one deployment: each sees the whole server's queue, and cuts only its
+    own share of the excess. (Each cutting all of it left the server a quarter idle.)"""
+    trace = simulate_shared([ConcurrencyController() for _ in range(6)], slots=96)
+    assert trace.rate(20, 60) >= 0.9 * 96 / 0.25
+    assert trace.mean("waiting", 20) <= 96 / 4
+
+
+def test_a_client_cuts_only_its_own_share_of_a_shared_servers_excess_queue():
+    """The gauges are the whole server's. A client with 48 of its 120 requests cuts 40% of the
+    excess; cutting all of it, each of a team's runs removed the excess again."""
+    controller = ConcurrencyController(start=48, now=0.0)
+    controller.on_complete(1.0, 0.5, OK, in_flight=48)
+    controller.on_complete(2.0, 0.5, OK, in_flight=48)  # sent after the first answer: the window opens
+    controller.on_metrics(2.5, running=96, waiting=24)  # a queue of 12 keeps 96 busy: 12 too many
+    assert controller.limit == 48 - round(12 * 48 / 120)
+    alone = ConcurrencyController(start=120, now=0.0)
+    alone.on_complete(1.0, 0.5, OK, in_flight=120)
+    alone.on_complete(2.0, 0.5, OK, in_flight=120)
+    alone.on_metrics(2.5, running=96, waiting=24)  # all of the queue is its own
+    assert alone.limit == 120 - 12
+
+
 def test_with_metrics_a_start_far_above_the_knee_stops_flooding_within_seconds():
     trace = simulate(ConcurrencyController(start=200), slots=24, metrics_every=0.5, seconds=30)
     assert trace.mean("waiting", 3) <= 24 / 2  # throughput alone: 30 waiting on average

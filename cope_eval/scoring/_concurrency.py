@@ -54,7 +54,9 @@ even below the knee, so a latency gradient stops early; throughput does not misl
   throughput does. vLLM counts as waiting only what its engine has queued, and a server short
   of CPU (the local stand-in) holds most requests in its API front end, where they show in
   neither gauge; raising on a short queue flooded it (16 to 128 in flight at no gain).
-  Samples are the whole server's: another client's queue lowers ours too.
+  Samples are the whole server's, so a client lowers its limit by its own share of the excess
+  (its limit over the server's running and waiting): six clients of one server remove the excess
+  once between them, not six times over (each cutting it all left a shared server a quarter idle).
 
 ``settled`` is the level the limit settled on: a time-weighted moving average of the limit
 over the last ``SETTLE_S`` seconds, or the last quarter of a shorter life (the probing steps
@@ -193,8 +195,9 @@ class ConcurrencyController:
             return  # taken before the last change had filled the pipe
         target = max(1, math.ceil(running / QUEUE_SHARE))
         if 2 * waiting > 3 * target:
+            share = min(1.0, self._limit / (running + waiting))  # this client's part of the server's load
             self._phase, self._base = "hold", None
-            self._set(now, self._limit - (waiting - target))
+            self._set(now, self._limit - max(1, round((waiting - target) * share)))
 
     # -- decisions ------------------------------------------------------------------------------
     def _decide(self, now: float, window: _Window) -> None:
