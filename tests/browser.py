@@ -72,6 +72,11 @@ class App:
         self._log.close()
 
 
+FAILED_APP_OUTPUT: list[str] = []
+"""The end of what an app printed, kept when a test's exception left its ``app_process``: the
+failed test's report carries it (tests/conftest.py), then it is cleared."""
+
+
 @contextmanager
 def app_process(env: dict[str, str], *, log_path: Path | None = None, timeout_s: float = 60.0,
                 port: int | None = None):
@@ -80,6 +85,9 @@ def app_process(env: dict[str, str], *, log_path: Path | None = None, timeout_s:
     app = App(env, log_path=log_path, timeout_s=timeout_s, port=port)
     try:
         yield app
+    except BaseException:
+        FAILED_APP_OUTPUT.append(app.output()[-6000:])
+        raise
     finally:
         app.stop()
 
@@ -99,6 +107,32 @@ def goto(page, title: str) -> None:
     """Open a page from the sidebar and wait for its heading."""
     page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
     page.get_by_role("heading", name=title).first.wait_for(timeout=WAIT)
+
+
+CONNECTION_CLOSED = "Connection closed"
+"""What Streamlit's frontend shows on a button whose request to the app was cut off by its websocket
+closing (it reconnects by itself)."""
+
+
+def download(page, button, *, timeout_ms: int = WAIT):
+    """Click a download ``button``; Playwright's Download. A deferred download (the file is made on
+    click) is a request over the app's websocket: if the frontend reports that request's connection
+    closed, the click is made once more after the page reconnects. A transport hiccup, seen once in a
+    full suite (``test_browser_export``); any other failure to download still fails."""
+    for attempt in (1, 2):
+        started: list = []
+        page.once("download", lambda file: started.append(file))
+        button.click()
+        deadline = time.monotonic() + timeout_ms / 1000
+        while not started and time.monotonic() < deadline:
+            if attempt == 1 and page.get_by_text(CONNECTION_CLOSED, exact=True).count():
+                break
+            page.wait_for_timeout(200)
+        if started:
+            return started[0]
+        if attempt == 2 or not page.get_by_text(CONNECTION_CLOSED, exact=True).count():
+            raise AssertionError(f"no download within {timeout_ms / 1000:g} s of clicking {button}")
+        idle(page)
 
 
 def idle(page) -> None:

@@ -98,14 +98,22 @@ def page(browser):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A failed browser test's report carries what its page showed then: a CI failure can be read."""
+    """A failed browser test's report carries what its page showed then and what its app printed:
+    a CI failure can be read."""
+    from tests.browser import FAILED_APP_OUTPUT
+
     outcome = yield
     report = outcome.get_result()
+    if report.when != "call":
+        return
+    printed, FAILED_APP_OUTPUT[:] = list(FAILED_APP_OUTPUT), []
     page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
-    if report.when != "call" or not report.failed or page is None:
+    if not report.failed or page is None:
         return
     try:
         shown = page.locator("body").inner_text(timeout=5_000)
     except Exception as exc:  # the page may be the reason: its report must still come out
         shown = f"(the page could not be read: {exc})"
     report.sections.append(("what the page showed when the test failed", shown))
+    for output in printed:
+        report.sections.append(("the end of what the app printed", output))

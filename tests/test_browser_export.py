@@ -22,7 +22,7 @@ from cope_eval.policies import save_version
 from cope_eval.records import Endpoint, GoldenSet
 from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store, run_results
-from tests.browser import WAIT, choose, goto, idle, running_app, save_screenshot
+from tests.browser import WAIT, choose, download, goto, idle, running_app, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -81,10 +81,9 @@ def test_compare_max_f1_reaches_export_and_the_predictions_browser(page, two_run
         assert "set by hand" not in caption.inner_text() and "slider" not in caption.inner_text()
         expect(page.get_by_placeholder(f"exports/{bundle}")).to_have_count(1, timeout=WAIT)
         idle(page)
-        with page.expect_download(timeout=WAIT) as download:
-            page.get_by_role("button", name="Download the bundle (.zip)").click()
-        assert download.value.suggested_filename == f"{bundle}.zip"
-        with zipfile.ZipFile(download.value.path()) as archive:
+        zipped = download(page, page.get_by_role("button", name="Download the bundle (.zip)"))
+        assert zipped.suggested_filename == f"{bundle}.zip"
+        with zipfile.ZipFile(zipped.path()) as archive:
             assert all(name.startswith(f"{bundle}/") for name in archive.namelist())
 
         # Evaluate: the predictions browser of run B at Compare's threshold, cut to one outcome.
@@ -98,9 +97,8 @@ def test_compare_max_f1_reaches_export_and_the_predictions_browser(page, two_run
         page.get_by_text(f"{counts[outcome]} of 8 items at threshold {picked}").wait_for(timeout=WAIT)
         save_screenshot(page, "predictions", tmp_path)
         idle(page)
-        with page.expect_download(timeout=WAIT) as download:
-            page.get_by_role("button", name=f"Download these {counts[outcome]} rows (.csv)").click()
-        assert download.value.suggested_filename == f"predictions-{b.id}.csv"
-        rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+        table = download(page, page.get_by_role("button", name=f"Download these {counts[outcome]} rows (.csv)"))
+        assert table.suggested_filename == f"predictions-{b.id}.csv"
+        rows = list(csv.DictReader(io.StringIO(open(table.path(), encoding="utf-8").read())))
         assert len(rows) == counts[outcome] and {r["outcome"] for r in rows} == {outcome}
     assert page.dialogs == []

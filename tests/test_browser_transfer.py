@@ -23,7 +23,7 @@ from cope_eval.policies import save_version
 from cope_eval.records import Endpoint, GoldenSet
 from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store, run_results
-from tests.browser import WAIT, goto, idle, running_app, save_screenshot
+from tests.browser import WAIT, download, goto, idle, running_app, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -107,9 +107,8 @@ def test_fairness_and_a_carried_threshold_reach_the_export_card(page, two_templa
         page.get_by_text("The Compare page's", exact=True).click()
         page.get_by_text(re.compile(rf"^Threshold {found}: the Compare page's \(keeps ")).wait_for(timeout=WAIT)
         idle(page)
-        with page.expect_download(timeout=WAIT) as download:
-            page.get_by_role("button", name="Download the bundle (.zip)").click()
-        with zipfile.ZipFile(download.value.path()) as archive:
+        zipped = download(page, page.get_by_role("button", name="Download the bundle (.zip)"))
+        with zipfile.ZipFile(zipped.path()) as archive:
             [card_name] = [n for n in archive.namelist() if n.endswith("/card.json")]
             card = json.loads(archive.read(card_name))
     assert card["run"]["id"] == b.id
