@@ -1,4 +1,4 @@
-"""The workspace's SQLite store: the one module that owns SQL, its numbered migrations, a run's
+"""The workspace's SQLite store: the one package that owns SQL, its numbered migrations, a run's
 status (stored, corrected for a dead owner process) and a run's results as one frame."""
 
 from ._golden_copies import ItemLookup
@@ -7,7 +7,8 @@ from ._results import (
 )
 from ._reveals import Reveals, recorded_reveals, reveal_test
 from ._run_status import RunState, effective_status, refuse_if_being_scored, run_state, scoring_here
-from ._store import Store, utc_now
+from ._store import Store
+from ._time import utc_now
 
 __all__ = [
     "ItemLookup",

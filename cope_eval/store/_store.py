@@ -1,4 +1,5 @@
-"""The workspace store: SQLite (WAL, foreign keys, numbered migrations). All SQL lives here.
+"""The workspace store: SQLite (WAL, foreign keys, numbered migrations). All SQL is in this package:
+here, and in ``_analyst_records`` for studies, test-split looks, suggestions and triage tags.
 
 Golden-set items are kept as Parquet copies beside the database (``GoldenCopies``); the store
 registers each set and reads its items through them.
@@ -13,31 +14,27 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, NotFoundError
-from ..records import GoldenSet, PolicyVersion, Run, Study, StudyRun, TriageTag
+from ..records import GoldenSet, PolicyVersion, Run
+from ._analyst_records import AnalystRecords
 from ._golden_copies import GoldenCopies, ItemLookup
 from ._schema import MIGRATIONS
 from ._score_files import ScoreFiles
+from ._time import utc_now
 
 RUN_COLUMNS = ", ".join(f.name for f in dataclasses.fields(Run))
 PREDICTION_FIELDS = ("item_id", "score", "hard_label", "raw", "error", "latency_ms", "cached")
-TRIAGE_COLUMNS = ", ".join(f.name for f in dataclasses.fields(TriageTag))
 
 
 def _run(row: tuple) -> Run:
     """A ``runs`` row (RUN_COLUMNS) as a Run; ``adaptive`` is stored as 0/1."""
     run = Run(*row)
     return dataclasses.replace(run, adaptive=bool(run.adaptive))
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _cannot_open(path: Path, exc: Exception) -> str:
@@ -50,8 +47,9 @@ def _cannot_open(path: Path, exc: Exception) -> str:
             "(not read-only) and its disk not full.")
 
 
-class Store:
-    """One SQLite database per workspace. Safe to share between threads (one lock)."""
+class Store(AnalystRecords):
+    """One SQLite database per workspace. Safe to share between threads (one lock). The analysts'
+    records (studies, test-split looks, suggestions, triage tags) are ``AnalystRecords``' SQL."""
 
     wal_floor: int | None = 64 * 1024 * 1024
     """Bytes of ``-wal`` file below which no write forces a checkpoint (``_bound_wal``); None
@@ -211,6 +209,28 @@ class Store:
     def has_golden_copy(self, golden_hash: str) -> bool:
         """True when the set's stored copy (its items) is on disk: checked without reading it."""
         return self._copies.exists(golden_hash)
+
+    def golden_lineage(self, golden_hash: str) -> str:
+        """The first version of ``golden_hash``'s set: follow parents back to one with none."""
+        rows = self._query(
+            "WITH RECURSIVE chain(hash, parent, depth) AS (SELECT hash, parent_hash, 0 FROM golden_sets WHERE hash = ? "
+            "UNION ALL SELECT g.hash, g.parent_hash, chain.depth + 1 FROM golden_sets g "
+            "JOIN chain ON g.hash = chain.parent WHERE chain.depth < 100000) "
+            "SELECT hash FROM chain ORDER BY depth DESC LIMIT 1", (golden_hash,))
+        if not rows:
+            raise NotFoundError(f"No golden set {golden_hash!r} in this workspace's store.")
+        return rows[0][0]
+
+    def golden_leaves(self, golden_hash: str) -> list[str]:
+        """Versions derived from ``golden_hash`` (itself included) that nothing derives from, newest first."""
+        rows = self._query(
+            "WITH RECURSIVE tree(hash) AS (SELECT ? UNION SELECT g.hash FROM golden_sets g "
+            "JOIN tree ON g.parent_hash = tree.hash) "
+            "SELECT g.hash FROM golden_sets g JOIN tree ON g.hash = tree.hash "
+            "WHERE NOT EXISTS (SELECT 1 FROM golden_sets c WHERE c.parent_hash = g.hash) "
+            "ORDER BY g.created DESC, g.rowid DESC",
+            (golden_hash,))
+        return [row[0] for row in rows]
 
     # -- runs ----------------------------------------------------------------------------------
     def create_run(self, run: Run) -> None:
@@ -383,148 +403,6 @@ class Store:
                 for key, *value in self._db.execute(f"SELECT key, score, hard_label, raw FROM cache WHERE key IN ({marks})", chunk):
                     found[key] = tuple(value)
         return found
-
-    # -- studies -------------------------------------------------------------------------------
-    def put_study(self, study: Study) -> None:
-        """Store a study and its runs (the runs themselves must exist) in one transaction."""
-        with self._lock, self._transaction():
-            self._db.execute("INSERT INTO studies (id, kind, base_run_id, params, author, created) VALUES (?, ?, ?, ?, ?, ?)",
-                             (study.id, study.kind, study.base_run_id, json.dumps(study.params, sort_keys=True),
-                              study.author, study.created or utc_now()))
-            self._db.executemany("INSERT INTO study_runs (study_id, role, label, run_id) VALUES (?, ?, ?, ?)",
-                                 [(study.id, r.role, r.label, r.run_id) for r in study.runs])
-
-    def study(self, study_id: str) -> Study:
-        rows = self._query("SELECT id, kind, base_run_id, params, author, created FROM studies WHERE id = ?", (study_id,))
-        if not rows:
-            raise NotFoundError(f"No study {study_id!r} in this workspace's store.")
-        return self._study(rows[0])
-
-    def studies(self, kind: str | None = None) -> list[Study]:
-        """Studies in the order they were created (ids and times are only to the second), of one kind
-        when given."""
-        sql = "SELECT id, kind, base_run_id, params, author, created FROM studies"
-        rows = self._query(sql + (" WHERE kind = ?" if kind else "") + " ORDER BY rowid", (kind,) if kind else ())
-        return [self._study(row) for row in rows]
-
-
-    def _study(self, row: tuple) -> Study:
-        runs = self._query("SELECT role, label, run_id FROM study_runs WHERE study_id = ? ORDER BY rowid", (row[0],))
-        return Study(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], tuple(StudyRun(*r) for r in runs))
-
-    # -- error triage tags ---------------------------------------------------------------------
-    def golden_lineage(self, golden_hash: str) -> str:
-        """The first version of ``golden_hash``'s set: follow parents back to one with none."""
-        rows = self._query(
-            "WITH RECURSIVE chain(hash, parent, depth) AS (SELECT hash, parent_hash, 0 FROM golden_sets WHERE hash = ? "
-            "UNION ALL SELECT g.hash, g.parent_hash, chain.depth + 1 FROM golden_sets g "
-            "JOIN chain ON g.hash = chain.parent WHERE chain.depth < 100000) "
-            "SELECT hash FROM chain ORDER BY depth DESC LIMIT 1", (golden_hash,))
-        if not rows:
-            raise NotFoundError(f"No golden set {golden_hash!r} in this workspace's store.")
-        return rows[0][0]
-
-    def golden_leaves(self, golden_hash: str) -> list[str]:
-        """Versions derived from ``golden_hash`` (itself included) that nothing derives from, newest first."""
-        rows = self._query(
-            "WITH RECURSIVE tree(hash) AS (SELECT ? UNION SELECT g.hash FROM golden_sets g "
-            "JOIN tree ON g.parent_hash = tree.hash) "
-            "SELECT g.hash FROM golden_sets g JOIN tree ON g.hash = tree.hash "
-            "WHERE NOT EXISTS (SELECT 1 FROM golden_sets c WHERE c.parent_hash = g.hash) "
-            "ORDER BY g.created DESC, g.rowid DESC",
-            (golden_hash,))
-        return [row[0] for row in rows]
-
-    def record_test_reveal(self, run_id: str, *, who: str, place: str) -> int:
-        """Record one look at ``run_id``'s test-split figures (``reveal_test``); the row's id."""
-        run = self.run(run_id)
-        policy = self.policy_version(run.policy_version_id).policy
-        lineage = self.golden_lineage(run.golden_hash)
-        with self._lock:
-            cursor = self._db.execute(
-                "INSERT INTO test_reveals (policy, lineage, run_id, policy_version_id, golden_hash, who, place, created) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (policy, lineage, run.id, run.policy_version_id, run.golden_hash, who, place, utc_now()))
-        return int(cursor.lastrowid)
-
-    def test_reveals(self, policy: str, lineage: str) -> pd.DataFrame:
-        """Every recorded look at the test split of golden-set lineage ``lineage`` by versions of
-        ``policy``, oldest first: id, run_id, policy_version_id, golden_hash, who, place, created."""
-        return self._frame("SELECT id, run_id, policy_version_id, golden_hash, who, place, created FROM test_reveals "
-                           "WHERE policy = ? AND lineage = ? ORDER BY id", (policy, lineage))
-
-    def put_suggestion(self, suggestion_id: str, run_id: str, created: str, body: str) -> None:
-        """Keep a suggested edit (``body``: its record as JSON), replacing one with the same id."""
-        self._execute("INSERT OR REPLACE INTO suggestions (id, run_id, created, body) VALUES (?, ?, ?, ?)",
-                      (suggestion_id, run_id, created, body))
-
-    def suggestion(self, suggestion_id: str) -> str:
-        """A kept suggestion's JSON; NotFoundError when there is none."""
-        rows = self._query("SELECT body FROM suggestions WHERE id = ?", (suggestion_id,))
-        if not rows:
-            raise NotFoundError(f"No suggestion {suggestion_id!r} in this workspace.")
-        return rows[0][0]
-
-    def suggestions(self, run_id: str | None = None) -> list[str]:
-        """Kept suggestions' JSON (of one run when given), oldest first."""
-        where, params = ("WHERE run_id = ? ", (run_id,)) if run_id is not None else ("", ())
-        return [row[0] for row in self._query(f"SELECT body FROM suggestions {where}ORDER BY created, id", params)]
-
-    def put_triage_tag(self, tag: TriageTag) -> int:
-        """Store ``tag`` as the current one for its (policy, lineage, item); the one it replaces is
-        kept as history. Returns the new row id."""
-        now = utc_now()
-        with self._lock, self._transaction():
-            self._db.execute("UPDATE triage_tags SET replaced = ? WHERE policy = ? AND lineage = ? AND item_id = ? "
-                             "AND replaced IS NULL", (now, tag.policy, tag.lineage, tag.item_id))
-            names = [f.name for f in dataclasses.fields(TriageTag) if f.name != "id"]
-            values = [getattr(tag, name) for name in names]
-            values[names.index("created")] = tag.created or now
-            marks = ", ".join("?" * len(names))
-            cursor = self._db.execute(f"INSERT INTO triage_tags ({', '.join(names)}) VALUES ({marks})", values)
-            return int(cursor.lastrowid)
-
-    def clear_triage_tag(self, policy: str, lineage: str, item_id: str) -> bool:
-        """Withdraw the current tag of an item (kept as history); False when it had none."""
-        with self._lock:
-            cursor = self._db.execute("UPDATE triage_tags SET replaced = ? WHERE policy = ? AND lineage = ? "
-                                      "AND item_id = ? AND replaced IS NULL", (utc_now(), policy, lineage, item_id))
-            return cursor.rowcount > 0
-
-    def triage_tag(self, tag_id: int) -> TriageTag:
-        """A current tag by row id (a replaced or withdrawn one is not found)."""
-        rows = self._query(f"SELECT {TRIAGE_COLUMNS} FROM triage_tags WHERE id = ? AND replaced IS NULL", (tag_id,))
-        if not rows:
-            raise NotFoundError(f"No current triage tag {tag_id!r} in this workspace's store.")
-        return TriageTag(*rows[0])
-
-    def triage_tags(self, policy: str, *, lineage: str | None = None, tag: str | None = None,
-                    status: str | None = None) -> pd.DataFrame:
-        """Current tags of a policy (one lineage, tag kind or status when given), oldest first;
-        columns are TriageTag's fields."""
-        where, params = ["policy = ?", "replaced IS NULL"], [policy]
-        for column, value in (("lineage", lineage), ("tag", tag), ("status", status)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        return self._frame(f"SELECT {TRIAGE_COLUMNS} FROM triage_tags WHERE {' AND '.join(where)} ORDER BY id",
-                           tuple(params))
-
-    def triage_tag_history(self, policy: str, lineage: str, item_id: str) -> pd.DataFrame:
-        """Every tag an item has had for a policy, oldest first; ``replaced`` is set on all but the current one."""
-        return self._frame(f"SELECT {TRIAGE_COLUMNS}, replaced FROM triage_tags WHERE policy = ? AND lineage = ? "
-                           "AND item_id = ? ORDER BY id", (policy, lineage, item_id))
-
-    def set_triage_status(self, tag_id: int, status: str, *, by: str, resolved_hash: str | None = None) -> None:
-        """Mark a current tag ``done`` (by whom, now, and for a label error the corrected version) or ``open`` again."""
-        done = status == "done"
-        with self._lock:
-            cursor = self._db.execute(
-                "UPDATE triage_tags SET status = ?, done_by = ?, done = ?, resolved_hash = ? "
-                "WHERE id = ? AND replaced IS NULL",
-                (status, by if done else None, utc_now() if done else None, resolved_hash if done else None, tag_id))
-            if cursor.rowcount == 0:
-                raise NotFoundError(f"No current triage tag {tag_id!r} in this workspace's store.")
 
     # -- plumbing ------------------------------------------------------------------------------
     @contextmanager
