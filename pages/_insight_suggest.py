@@ -39,13 +39,15 @@ def draw(ws, store, manager, endpoint) -> None:
     n = n_col.number_input("Suggestions", 1, 3, key=_state.SUGGEST_N)
     st.caption("Only the run's confident misses on its **dev** items are quoted to the model (as data, never "
                "instructions); test items never reach the prompt.")
-    other = st.toggle("Another chat server", key=_state.SUGGEST_OTHER,
+    other = st.toggle("Another chat server", key=_state.SUGGEST_OTHER, persist_state="session",
                       help="By default the session's scoring server and model write the suggestion")
     if other:
         url_col, model_col, key_col = st.columns(3)
-        url_col.text_input("Chat server URL", key=_state.SUGGEST_URL, placeholder="http://host:8000/v1")
-        model_col.text_input("Chat model", key=_state.SUGGEST_MODEL, placeholder="the server's first")
-        key_col.text_input("Chat API key", key=_state.SUGGEST_KEY, type="password",
+        url_col.text_input("Chat server URL", key=_state.SUGGEST_URL, persist_state="session",
+                           placeholder="http://host:8000/v1")
+        model_col.text_input("Chat model", key=_state.SUGGEST_MODEL, persist_state="session",
+                             placeholder="the server's first")
+        key_col.text_input("Chat API key", key=_state.SUGGEST_KEY, type="password", persist_state="session",
                            help="Kept in this session's memory only; sent to that server only")
     choice = ChatChoice(other, st.session_state[_state.SUGGEST_URL], st.session_state[_state.SUGGEST_MODEL],
                         st.session_state[_state.SUGGEST_KEY])

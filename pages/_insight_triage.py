@@ -60,7 +60,7 @@ def draw(ws, store, manager, endpoint) -> None:
         item_id = item_col.selectbox("Item (from the table above)", list(kinds), key=_state.TRIAGE_ITEM,
                                      format_func=lambda i: f"{kinds[i]} · {i}")
         tag = tag_col.radio("Tag", list(TAGS), key=_state.TRIAGE_TAG, format_func=TAGS.get, horizontal=True)
-        note = st.text_input("Note", key=_state.TRIAGE_NOTE,
+        note = st.text_input("Note", key=_state.TRIAGE_NOTE, persist_state="session",
                              placeholder="what the policy misses, or why the gold label is wrong")
         author = _author_field(author)
         save_col, clear_col = st.columns([1, 4])
@@ -100,7 +100,7 @@ def _author_field(author: str | None) -> str:
     if author is not None:
         st.caption(f"Signed in as {escape_markdown(author)}: tags and corrections record that name.")
         return author
-    return st.text_input("Your name", key=_state.TRIAGE_AUTHOR)
+    return st.text_input("Your name", key=_state.TRIAGE_AUTHOR, persist_state="session")
 
 
 def _done(message: str) -> None:

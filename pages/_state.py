@@ -117,6 +117,10 @@ COMPARE_CHOICE = "compare_choice"
 ``target`` (the precision or recall asked for, else None) and ``run_id`` (the run the rule picked
 on). A ``transfer`` (the "Carry a threshold" tab) adds ``from_run``, ``keep``, ``threshold_a`` and
 ``allow_different``: ``export.TransferFrom``'s fields."""
+COMPARE_CURVES = "compare_curves"
+"""The open tab of the curves (precision-recall, ROC, calibration); only it is drawn (``_tabs.draw_open``)."""
+COMPARE_DETAIL = "compare_detail"
+"""The open tab of what changed, fairness and carrying a threshold; only it is drawn."""
 COMPARE_FOCUS = "compare_focus"
 TARGET_PRECISION = "target_precision"
 TARGET_RECALL = "target_recall"
@@ -208,6 +212,10 @@ ATTRIBUTION_RESUME = "attribution_resume"
 ATTRIBUTION_CANCEL = "attribution_cancel"
 ATTRIBUTION_HUNK = "attribution_hunk"
 ATTRIBUTION_TOP = "attribution_top"
+
+# -- Insight's tabs (pages/insight.py) -------------------------------------------------------
+INSIGHT_TAB = "insight_tab"
+"""The open tab's label; only that tab is drawn (``_tabs.draw_open``)."""
 
 # -- Insight: steerability probes and agreement across models (pages/_insight_probes.py, _insight_agreement.py)
 PROBES_RUN = "probes_run"

@@ -1,15 +1,16 @@
 """Compare: runs side by side. Metrics with intervals, overlaid curves, a live threshold with
 pickers (on run B by default), calibration, per-category table; then three tabs: what changed
 from A to B (metric deltas, the policy diff, the items whose decision changed), fairness across
-a metadata column, and B's threshold that keeps A's operating point."""
+a metadata column, and B's threshold that keeps A's operating point. Of each group of tabs only
+the open one is drawn (``_tabs``)."""
 
 import streamlit as st
 
 from cope_eval.app import at_threshold, pair_ending_with, pick_threshold, scored_runs
 from cope_eval.charts import calibration_figure, confusion_matrix_figure, pr_figure, roc_figure, sweep_figure
 from pages import (
-    _common, _compare_changes, _compare_data, _compare_fairness, _compare_transfer, _news, _state, _test_reveal,
-    _url_state
+    _common, _compare_changes, _compare_data, _compare_fairness, _compare_transfer, _news, _state, _tabs,
+    _test_reveal, _url_state
 )
 
 _state.require_app()
@@ -84,17 +85,14 @@ _test_reveal.show(picked, threshold=threshold)
 matrix_col, sweep_col = st.columns(2)
 matrix_col.plotly_chart(confusion_matrix_figure(view.focus), key="compare_confusion")
 sweep_col.plotly_chart(sweep_figure(sweeps, threshold=threshold), key="compare_sweep")
-pr_tab, roc_tab, calibration_tab = st.tabs(["Precision-recall", "ROC", "Calibration"])
-pr_tab.plotly_chart(pr_figure(overlay), key="compare_pr")
-roc_tab.plotly_chart(roc_figure(overlay), key="compare_roc")
-calibration_tab.plotly_chart(calibration_figure(overlay), key="compare_calibration")
+_tabs.draw_open(_state.COMPARE_CURVES, {  # only the open tab is drawn
+    "Precision-recall": lambda: st.plotly_chart(pr_figure(overlay), key="compare_pr"),
+    "ROC": lambda: st.plotly_chart(roc_figure(overlay), key="compare_roc"),
+    "Calibration": lambda: st.plotly_chart(calibration_figure(overlay), key="compare_calibration")})
 st.subheader("Per category")
 st.dataframe(view.categories, key="compare_categories")
 
-changes_tab, fairness_tab, transfer_tab = st.tabs(["What changed", "Fairness", "Carry a threshold"])
-with changes_tab:
-    _compare_changes.show(view, picked)
-with fairness_tab:
-    _compare_fairness.show(picked, threshold=threshold)
-with transfer_tab:
-    _compare_transfer.show(picked, threshold=threshold)
+_tabs.draw_open(_state.COMPARE_DETAIL, {
+    "What changed": lambda: _compare_changes.show(view, picked),
+    "Fairness": lambda: _compare_fairness.show(picked, threshold=threshold),
+    "Carry a threshold": lambda: _compare_transfer.show(picked, threshold=threshold)})

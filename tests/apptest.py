@@ -31,8 +31,9 @@ def navigation_only(monkeypatch) -> None:
     monkeypatch.setattr(PagesManager, "__init__", init)
 
 
-def open_page(page: str, monkeypatch, *, server=None, timeout: float = 60) -> AppTest:
-    """The app after its first run, switched to ``pages/<page>.py`` and run again."""
+def open_page(page: str, monkeypatch, *, server=None, timeout: float = 60, tabs: dict[str, str] | None = None) -> AppTest:
+    """The app after its first run, switched to ``pages/<page>.py`` and run again; ``tabs`` opens
+    tabs by widget key and label (``pages/_tabs.py``: only the open tab is drawn)."""
     navigation_only(monkeypatch)
     if server is None:
         monkeypatch.setenv("COPE_BASE_URL", NO_SERVER)
@@ -43,6 +44,8 @@ def open_page(page: str, monkeypatch, *, server=None, timeout: float = 60) -> Ap
         monkeypatch.setenv("COPE_LOCAL_SERVER", "1" if server.is_local else "0")
     at = AppTest.from_file(APP, default_timeout=timeout).run()
     assert not at.exception, at.exception
+    for key, label in (tabs or {}).items():
+        at.session_state[key] = label
     return at.switch_page(f"pages/{page}.py").run()
 
 

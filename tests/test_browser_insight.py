@@ -4,9 +4,9 @@ A small threats policy is scored over a 6-item golden set through the library (t
 page's own path is covered by test_browser_loop); everything after that happens on the page:
 a probe study and a two-clause ablation are started from their tabs and scored in the app's
 background, and a confident disagreement is tagged as a policy gap on the Error triage tab,
-which puts it on the Policies page's checklist. One golden item is hostile markup (an image with
-an onerror handler and a javascript: link): the ``page`` fixture records every JavaScript
-dialog, and there must be none.
+which puts it on the Policies page's checklist; back on Insight, that tab is open again. One
+golden item is hostile markup (an image with an onerror handler and a javascript: link): the
+``page`` fixture records every JavaScript dialog, and there must be none.
 """
 
 import csv
@@ -93,7 +93,7 @@ def _study_predictions(root, kind: str) -> dict[str, list[str]]:
 
 
 def _panel(page, tab: str):
-    """The tab's panel (every tab is drawn on each run; only the chosen one is visible)."""
+    """The tab's panel (only the open tab is drawn: clicking one draws it)."""
     page.get_by_role("tab", name=tab).click()
     return page.locator('[role="tabpanel"]:visible')
 
@@ -181,6 +181,11 @@ def test_insight_probes_ablation_and_triage(page, model_server, tmp_path):
         assert HOSTILE in page.locator('[data-testid="stCheckbox"]').inner_text()
         page.get_by_text(f"h1: {HOSTILE}").wait_for(timeout=WAIT)  # the item's text, in the caption below
         _inert(page)
+
+        # 4. Back on Insight: the tab left open is open again, and the name typed in it is still there.
+        goto(page, "Insight")
+        expect(page.get_by_role("tab", name="Error triage")).to_have_attribute("aria-selected", "true", timeout=WAIT)
+        expect(page.locator('[role="tabpanel"]:visible').get_by_label("Your name")).to_have_value("bo", timeout=WAIT)
 
     with Store(Workspace(root).private_dir) as store:
         tags = store.triage_tags("threats")

@@ -61,8 +61,9 @@ def model_pair(workspace):
     return a, b, golden, scores
 
 
-def _compare(monkeypatch, runs):
-    at = open_page("compare", monkeypatch)
+def _compare(monkeypatch, runs, tab):
+    """Compare on ``runs``, its lower tabs open on ``tab`` (only the open tab is drawn)."""
+    at = open_page("compare", monkeypatch, tabs={_state.COMPARE_DETAIL: tab})
     at.multiselect(key=_state.COMPARE_RUNS).set_value([r.id for r in runs]).run()
     assert not at.exception, at.exception
     return at
@@ -70,7 +71,7 @@ def _compare(monkeypatch, runs):
 
 def test_fairness_tab_rates_each_group_as_a_groupby_does(model_pair, monkeypatch):
     a, b, golden, scores = model_pair
-    at = _compare(monkeypatch, [a, b])
+    at = _compare(monkeypatch, [a, b], "Fairness")
     at.multiselect(key=_state.FAIRNESS_BY).set_value(["religion"]).run()
     at.number_input(key=_state.FAIRNESS_MIN_ITEMS).set_value(10).run()
     assert not at.exception, at.exception
@@ -103,14 +104,14 @@ def test_fairness_tab_without_metadata_says_where_groups_come_from(workspace, mo
     golden = _golden(with_metadata=False)
     with Store(workspace.private_dir) as store:
         run = _scored(store, version, golden, _scores(golden), "model-a")
-    at = _compare(monkeypatch, [run])
+    at = _compare(monkeypatch, [run], "Fairness")
 
     assert "has no metadata columns to group items by" in texts(at)
 
 
 def test_several_columns_need_the_cut_and_the_error_names_the_checkbox(model_pair, monkeypatch):
     a, b, golden, scores = model_pair
-    at = _compare(monkeypatch, [a, b])
+    at = _compare(monkeypatch, [a, b], "Fairness")
     at.multiselect(key=_state.FAIRNESS_BY).set_value(["share_alpha", "share_beta"]).run()
 
     [error] = messages(at, "error")
@@ -127,7 +128,7 @@ def test_several_columns_need_the_cut_and_the_error_names_the_checkbox(model_pai
 
 def test_carry_a_threshold_finds_the_known_answer_and_export_takes_it(model_pair, monkeypatch):
     a, b, golden, scores = model_pair
-    at = _compare(monkeypatch, [a, b])
+    at = _compare(monkeypatch, [a, b], "Carry a threshold")
     assert "A = violence v1" in texts(at) and ": cope-b on model-a. B = " in texts(at)  # which scorer is which
     at.radio(key=_state.TRANSFER_KEEP).set_value("recall").run()
     at.button(key=_state.TRANSFER_FIND).click().run()
@@ -162,7 +163,7 @@ def test_runs_of_two_policy_versions_need_the_checkbox(workspace, monkeypatch):
         a = _scored(store, save_version(workspace.root, "violence", POLICY, note="v1"), golden, scores, "m")
         b = _scored(store, save_version(workspace.root, "violence", POLICY + "- More.\n", note="v2"), golden,
                     scores, "m")
-    at = _compare(monkeypatch, [a, b])
+    at = _compare(monkeypatch, [a, b], "Carry a threshold")
     at.button(key=_state.TRANSFER_FIND).click().run()
 
     [error] = messages(at, "error")

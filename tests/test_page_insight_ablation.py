@@ -7,11 +7,15 @@ import pytest
 from cope_eval.insight import create_ablation, execute_study
 from cope_eval.records import Endpoint
 from cope_eval.store import Store
-from pages import _state
+from pages import _insight_ablation, _state
 from tests.apptest import open_page, table, texts, until
 from tests.policy_stub import keyword_rule, policy_following
 from tests.stub_server import StubServer
 from tests.test_ablation import DECIDES, ITEMS, scored_base
+
+TAB = {_state.INSIGHT_TAB: _insight_ablation.TITLE}
+"""Only the open tab is drawn: open this one."""
+
 
 HOSTILE = "<script>alert(1)</script> doxxing **bold**"
 
@@ -29,14 +33,14 @@ def base_run(workspace, stub):
 
 
 def test_no_completed_run_says_so(workspace, monkeypatch):
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
     assert not at.exception
     assert "score a policy on the Evaluate page, then ablate it here" in texts(at)
 
 
 def test_a_run_shows_its_clauses_and_needs_its_own_server(workspace, stub, monkeypatch):
     base = base_run(workspace, stub)
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
 
     assert not at.exception
     clauses = table(at, "clause")
@@ -48,7 +52,7 @@ def test_a_run_shows_its_clauses_and_needs_its_own_server(workspace, stub, monke
 
 def test_run_an_ablation_in_the_background_and_read_the_report(workspace, stub, monkeypatch):
     base_run(workspace, stub)
-    at = open_page("insight", monkeypatch, server=SimpleNamespace(base_url=stub.base_url, model="stub", is_local=False))
+    at = open_page("insight", monkeypatch, tabs=TAB, server=SimpleNamespace(base_url=stub.base_url, model="stub", is_local=False))
     at.multiselect(key=_state.ABLATION_CLAUSES).set_value(["includes-2", "includes-3"])
     at.radio(key=_state.ABLATION_ITEMS).set_value("near").run()
     assert "At most 2 × 6 = 12 requests" in texts(at)
@@ -72,7 +76,7 @@ def test_a_completed_near_threshold_study_shows_its_assumption(workspace, stub, 
     with Store(workspace.private_dir) as store:
         study = create_ablation(store, base, items="near", limit=2)
         execute_study(store, study.id, Endpoint(stub.base_url, "stub"), workspace_root=workspace.root)
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
 
     assert not at.exception
     assert at.selectbox(key=_state.ABLATION_STUDY).value == study.id
@@ -84,7 +88,7 @@ def test_a_stopped_study_offers_resume_on_its_own_server(workspace, stub, monkey
     base = base_run(workspace, stub)
     with Store(workspace.private_dir) as store:
         study = create_ablation(store, base, clause_ids=["includes-1"])
-    at = open_page("insight", monkeypatch, server=SimpleNamespace(base_url=stub.base_url, model="stub", is_local=False))
+    at = open_page("insight", monkeypatch, tabs=TAB, server=SimpleNamespace(base_url=stub.base_url, model="stub", is_local=False))
     assert "pending · 0 / 6 scores" in "\n".join(p.proto.text for p in at.get("progress"))
     at.button(key=_state.ABLATION_RESUME).click().run()
     at = until(at, lambda at: any("Δ f1" in d.value.columns for d in at.dataframe), timeout_s=60)

@@ -6,9 +6,13 @@ import pytest
 from cope_eval.records import Endpoint
 from cope_eval.scoring import create_run
 from cope_eval.store import Store
-from pages import _state
+from pages import _insight_agreement, _state
 from tests.apptest import open_page, table, texts
 from tests.factories import make_golden, make_policy
+
+TAB = {_state.INSIGHT_TAB: _insight_agreement.TITLE}
+"""Only the open tab is drawn: open this one."""
+
 
 HOSTILE = "<img src=x onerror=alert(1)> **bold**"
 
@@ -33,14 +37,14 @@ def runs(workspace):
 
 
 def test_no_comparable_runs_says_what_is_needed(workspace, monkeypatch):
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
     assert not at.exception
     assert "two or more completed runs of the same policy version on the same golden set" in texts(at)
 
 
 def test_kappa_tables_and_disputed_items(runs, monkeypatch):
     a, b, c = runs
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
 
     assert not at.exception
     assert len(at.selectbox(key=_state.AGREEMENT_GROUP).options) == 1, "only versions with two runs or more"
@@ -56,7 +60,7 @@ def test_kappa_tables_and_disputed_items(runs, monkeypatch):
 
 def test_one_run_picked_asks_for_another(runs, monkeypatch):
     a, _, _ = runs
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
     at.multiselect(key=_state.AGREEMENT_RUNS).set_value([a.id]).run()
     assert not at.exception
     assert "Pick two runs or more." in texts(at)

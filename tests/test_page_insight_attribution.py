@@ -7,12 +7,15 @@ import pytest
 from cope_eval.insight import create_attribution, execute_study
 from cope_eval.records import Endpoint
 from cope_eval.store import Store
-from pages import _state
+from pages import _insight_attribution, _state
 from tests.apptest import open_page, table, texts, until
 from tests.policy_stub import keyword_rule, policy_following
 from tests.stub_server import StubServer
 from tests.test_ablation import scored_base
 from tests.test_attribution import MOVES, two_runs
+
+TAB = {_state.INSIGHT_TAB: _insight_attribution.TITLE}
+"""Only the open tab is drawn: open this one."""
 
 
 @pytest.fixture
@@ -32,7 +35,7 @@ def session_server(stub):
 
 
 def test_no_completed_run_says_so(workspace, monkeypatch):
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
     assert not at.exception
     assert "score two versions of a policy on the Evaluate page" in texts(at)
 
@@ -40,14 +43,14 @@ def test_no_completed_run_says_so(workspace, monkeypatch):
 def test_a_run_without_another_version_says_what_is_missing(workspace, stub, monkeypatch):
     with Store(workspace.private_dir) as store:
         scored_base(store, workspace, Endpoint(stub.base_url, "stub"))
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
     assert not at.exception
     assert "No completed run of another version of this policy" in texts(at)
 
 
 def test_the_pair_shows_its_hunks_and_needs_b_s_server(workspace, stub, runs, monkeypatch):
     a, b = runs
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
 
     assert not at.exception
     chosen = (at.selectbox(key=_state.ATTRIBUTION_RUN_B).value, at.selectbox(key=_state.ATTRIBUTION_RUN_A).value)
@@ -60,7 +63,7 @@ def test_the_pair_shows_its_hunks_and_needs_b_s_server(workspace, stub, runs, mo
 
 
 def test_run_an_attribution_and_read_each_hunk_s_items(workspace, stub, runs, monkeypatch):
-    at = open_page("insight", monkeypatch, server=session_server(stub))
+    at = open_page("insight", monkeypatch, tabs=TAB, server=session_server(stub))
     at.button(key=_state.ATTRIBUTION_START).click().run()
     assert not at.exception
 
@@ -81,7 +84,7 @@ def test_a_completed_study_shows_without_a_server(workspace, stub, runs, monkeyp
     with Store(workspace.private_dir) as store:
         study = create_attribution(store, a, b, items="moved", limit=2)
         execute_study(store, study.id, Endpoint(stub.base_url, "stub"), workspace_root=workspace.root)
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
 
     assert not at.exception
     assert at.selectbox(key=_state.ATTRIBUTION_STUDY).value == study.id

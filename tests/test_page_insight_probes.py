@@ -10,7 +10,7 @@ from cope_eval.insight._probe_policies import OFF_TOPIC_POLICY
 from cope_eval.records import Endpoint
 from cope_eval.scoring import create_run, execute_run
 from cope_eval.store import Store
-from pages import _state
+from pages import _insight_probes, _state
 from tests.apptest import messages, open_page, table, texts, until
 from tests.factories import make_golden, make_policy
 from tests.label_reader import ignores_policy, label_reader
@@ -18,6 +18,10 @@ from tests.policy_stub import policy_following
 from tests.stub_server import StubServer
 from tests.test_probes import POLICY
 from tests.test_probes import texts as item_texts
+
+TAB = {_state.INSIGHT_TAB: _insight_probes.TITLE}
+"""Only the open tab is drawn: open this one."""
+
 
 HOSTILE = "threats <script>alert(1)</script> **bold** [link](javascript:alert(2))"
 
@@ -42,14 +46,14 @@ def own_server(stub):
 
 
 def test_no_completed_run_says_so(workspace, monkeypatch):
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
     assert not at.exception
     assert "score a policy on the Evaluate page, then probe it here" in texts(at)
 
 
 def test_a_base_run_needs_its_own_server_to_be_probed(workspace, stub, monkeypatch):
     run, _ = base_run(workspace, stub)
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
 
     assert not at.exception
     assert at.selectbox(key=_state.PROBES_RUN).value == run.id
@@ -61,7 +65,7 @@ def test_a_base_run_needs_its_own_server_to_be_probed(workspace, stub, monkeypat
 
 def test_run_probes_from_the_tab_and_read_the_report(workspace, stub, monkeypatch):
     base_run(workspace, stub, n=40)
-    at = open_page("insight", monkeypatch, server=own_server(stub))
+    at = open_page("insight", monkeypatch, tabs=TAB, server=own_server(stub))
     at.radio(key=_state.PROBES_ITEMS).set_value("all").run()
     assert not at.button(key=_state.PROBES_START).disabled
     before = len(stub.requests)
@@ -86,7 +90,7 @@ def test_a_completed_probe_of_a_model_that_ignores_the_policy_shows_the_warnings
         with Store(workspace.private_dir) as store:
             study = create_probe_study(store, run.id)
             execute_study(store, study.id, endpoint, workspace_root=workspace.root)
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
 
     assert not at.exception
     assert at.selectbox(key=_state.PROBES_STUDY).value == study.id

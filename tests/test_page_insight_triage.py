@@ -3,10 +3,14 @@
 import pytest
 
 from cope_eval.store import Store
-from pages import _state
+from pages import _insight_triage, _state
 from tests.apptest import messages, open_page, table, texts
 from tests.factories import make_golden
 from tests.test_triage import SCORES, scored_run
+
+TAB = {_state.INSIGHT_TAB: _insight_triage.TITLE}
+"""Only the open tab is drawn: open this one."""
+
 
 HOSTILE = "<img src=x onerror=alert(1)><script>alert(2)</script> [link](http://evil) **bold**"
 
@@ -23,7 +27,7 @@ def _items(at):
 
 
 def test_empty_workspace_says_what_is_missing(workspace, monkeypatch):
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
 
     assert not at.exception
     assert "No scored runs yet" in texts(at)
@@ -31,7 +35,7 @@ def test_empty_workspace_says_what_is_missing(workspace, monkeypatch):
 
 def test_lists_confident_misses_and_the_slider_widens_the_list(run, monkeypatch):
     run, _ = run
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
 
     assert not at.exception
     items = _items(at)
@@ -49,7 +53,7 @@ def test_lists_confident_misses_and_the_slider_widens_the_list(run, monkeypatch)
 
 def test_tag_items_then_send_the_label_errors_to_relabeling(run, workspace, monkeypatch):
     run, golden = run
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
     at.selectbox(key=_state.TRIAGE_ITEM).select("item-00001")
     at.radio(key=_state.TRIAGE_TAG).set_value("policy_gap")
     at.text_input(key=_state.TRIAGE_NOTE).input("coded threats")
@@ -83,7 +87,7 @@ def test_tag_items_then_send_the_label_errors_to_relabeling(run, workspace, monk
 
 
 def test_a_label_error_without_a_note_is_one_error(run, workspace, monkeypatch):
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
     at.radio(key=_state.TRIAGE_TAG).set_value("label_error")
     at.button(key=_state.TRIAGE_SAVE).click().run()
 
@@ -95,7 +99,7 @@ def test_a_label_error_without_a_note_is_one_error(run, workspace, monkeypatch):
 
 
 def test_clear_a_tag(run, workspace, monkeypatch):
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
     at.text_input(key=_state.TRIAGE_NOTE).input("gap")
     at.button(key=_state.TRIAGE_SAVE).click().run()
     assert _items(at)["tag"].notna().sum() == 1

@@ -3,9 +3,13 @@
 import pytest
 
 from cope_eval.store import Store
+from pages import _insight_triage, _state
 from tests.apptest import open_page, table
 from tests.factories import make_golden
 from tests.test_triage import SCORES, scored_run
+
+TAB = {_state.INSIGHT_TAB: _insight_triage.TITLE}
+"""Only the open tab is drawn: open this one."""
 
 
 @pytest.fixture
@@ -16,7 +20,7 @@ def run(workspace):
 
 
 def test_untagged_items_and_missing_categories_show_blank_cells(run, monkeypatch):
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
 
     assert not at.exception
     items = table(at, "confidence")

@@ -5,10 +5,14 @@ times, all sent to the browser as one table)."""
 import pytest
 
 from cope_eval.store import Store
-from pages import _state
+from pages import _insight_triage, _state
 from tests.apptest import open_page, table, texts
 from tests.factories import make_golden
 from tests.test_triage import scored_run
+
+TAB = {_state.INSIGHT_TAB: _insight_triage.TITLE}
+"""Only the open tab is drawn: open this one."""
+
 
 N = 120
 # make_golden's gold labels are i % 2; every item disagrees, item i with confidence 0.90005 + i / 10_000,
@@ -24,7 +28,7 @@ def _ids(numbers):
 def at(workspace, monkeypatch):
     with Store(workspace.private_dir) as store:
         scored_run(store, make_golden(N), SCORES)
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
     assert not at.exception, at.exception
     return at
 

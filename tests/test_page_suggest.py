@@ -13,12 +13,16 @@ from cope_eval.insight import stored_suggestions, suggestion_score
 from cope_eval.policies import read_draft, save_draft
 from cope_eval.records import Endpoint
 from cope_eval.store import Store
-from pages import _state
+from pages import _insight_suggest, _state
 from tests.apptest import messages, open_page, table, texts, until
 from tests.stub_server import StubServer
 from tests.test_suggest import (
     BETTER, GOOD_REPLY, MALFORMED_REPLY, POLICY, _assert_deltas_match_stored_runs, base_run, suggesting
 )
+
+TAB = {_state.INSIGHT_TAB: _insight_suggest.TITLE}
+"""Only the open tab is drawn: open this one."""
+
 
 HOSTILE = "<script>alert(1)</script> **bold** [link](http://evil.example) <img src=x onerror=alert(2)>"
 HOSTILE_POLICY = POLICY.replace("- Cooking recipes shared online.", f"- Insults {HOSTILE}")
@@ -33,7 +37,7 @@ def _server(stub):
 def _open_with_run(workspace, monkeypatch, stub):
     with Store(workspace.private_dir) as store:
         run = base_run(store, workspace, Endpoint(stub.base_url, "stub"))
-    return run, open_page("insight", monkeypatch, server=_server(stub))
+    return run, open_page("insight", monkeypatch, tabs=TAB, server=_server(stub))
 
 
 def _ask(at):
@@ -53,7 +57,7 @@ def _only_suggestion(workspace, run):
 
 
 def test_no_completed_run_says_so(workspace, monkeypatch):
-    at = open_page("insight", monkeypatch)
+    at = open_page("insight", monkeypatch, tabs=TAB)
     assert not at.exception
     assert "then ask for an edit here" in texts(at)
 

@@ -12,7 +12,7 @@ from cope_eval.records import Endpoint
 from cope_eval.scoring import create_run
 from cope_eval.metrics import metrics_at_threshold
 from cope_eval.store import Store, run_results
-from pages import _state
+from pages import _insight_triage, _state
 from tests.apptest import open_page
 from tests.factories import POLICY_TEXT, make_golden
 
@@ -94,6 +94,7 @@ def test_the_run_picked_on_evaluate_is_the_one_export_compare_and_insight_open_o
 
     at = at.switch_page("pages/export.py").run()
     assert at.selectbox(key=_state.EXPORT_RUN).value == v1_run.id
+    at.session_state[_state.INSIGHT_TAB] = _insight_triage.TITLE
     at = at.switch_page("pages/insight.py").run()
     assert not at.exception
     assert at.selectbox(key=_state.TRIAGE_RUN).value == v1_run.id
