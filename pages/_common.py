@@ -1,7 +1,5 @@
-"""What every page shares: the workspace, its store and run manager, cached reads, errors.
-
-The st.cache_* wrappers live here (the UI layer); cope_eval never imports streamlit.
-"""
+"""What every page shares: the workspace, its store and run manager, and how a library error
+is shown. The cached reads of the store are in ``_cached``."""
 
 from __future__ import annotations
 
@@ -9,15 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-import pandas as pd
 import streamlit as st
 
-from cope_eval.app import GoldenPage, RunErrors, RunManager, escape_markdown, run_errors
-from cope_eval.app import f1_at_half as app_f1_at_half
-from cope_eval.app import golden_page as _golden_page
+from cope_eval.app import RunManager, escape_markdown
 from cope_eval.config import Workspace, workspace_from_env
 from cope_eval.errors import CopeEvalError
-from cope_eval.store import ItemLookup, Store, run_results, run_scores, score_columns
+from cope_eval.store import Store
 
 T = TypeVar("T")
 
@@ -83,64 +78,3 @@ def attempt(action: Callable[..., T], *args, **kwargs) -> T | None:
     except CopeEvalError as error:
         show_error(error)
         return None
-
-
-@st.cache_resource(show_spinner=False, max_entries=2)
-def golden_lookup(private_dir: str, golden_hash: str) -> ItemLookup:
-    """A stored set's text, image and video, kept once (read-only, Arrow) for looking up a page of
-    items at a time (immutable: keyed by hash)."""
-    return _store(private_dir).golden_lookup(golden_hash, ["text", "image", "video", "video_digest"])
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def golden_items(private_dir: str, golden_hash: str) -> pd.DataFrame:
-    """A stored golden set's items (immutable: keyed by hash)."""
-    return _store(private_dir).golden_set(golden_hash).items
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def golden_summary(private_dir: str, golden_hash: str) -> pd.DataFrame:
-    """A stored set's label, category and split columns only (immutable: keyed by hash)."""
-    return _store(private_dir).golden_columns(golden_hash, only=["label", "category", "split"])
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def golden_page(private_dir: str, golden_hash: str, page: int, search: str, label: int | None,
-                category: str | None) -> GoldenPage:
-    """One page of a stored set's matching items (``cope_eval.app.golden_page``): a page, never the set."""
-    return _golden_page(_store(private_dir), golden_hash, page, search=search, label=label, category=category)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def scores(private_dir: str, run_id: str, stored: int) -> pd.DataFrame:
-    """``run_scores``: a run's results on its set's dev split (every item when it has none), without
-    text or raw replies; ``stored`` (its prediction count) keys a run in progress. A resource, not
-    data: Compare, Evaluate's predictions and Insight's triage share the one frame (pickling a million
-    rows on every rerun was most of a threshold move), so callers read it and never change it."""
-    return run_scores(_store(private_dir), run_id, items_of=lambda golden_hash: _set_columns(private_dir, golden_hash))
-
-
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _set_columns(private_dir: str, golden_hash: str) -> pd.DataFrame:
-    """A set's ``score_columns``, read once for every run of it (read-only, shared)."""
-    return score_columns(_store(private_dir), golden_hash)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def f1_at_half(private_dir: str, run_id: str, stored: int) -> float:
-    """``f1_at_half`` of a run, kept as one number (``stored`` keys a run in progress)."""
-    return app_f1_at_half(_store(private_dir), run_id)
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def test_results(private_dir: str, run_id: str, stored: int) -> pd.DataFrame:
-    """A run's results frame on its test split, for a page that has recorded the reveal
-    (pages/_test_reveal.py): reading it records nothing."""
-    return run_results(_store(private_dir), run_id, split="test")
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def errors(private_dir: str, run_id: str, stored: int, failed: int) -> RunErrors:
-    """A run's errors by reason; ``stored`` and ``failed`` (its prediction and error counts) key a
-    run still in progress, so a page that polls every second reads the store only when they move."""
-    return run_errors(_store(private_dir), run_id)

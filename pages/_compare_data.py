@@ -1,4 +1,4 @@
-"""Compare's cached reads: the runs matched once (each run's scores are ``_common.scores``), their
+"""Compare's cached reads: the runs matched once (each run's scores are ``_cached.scores``), their
 curves, a set's split sizes and a page of flips' content. Resources, not data: one shared, read-only
 object per key, so a threshold move on two million-item runs neither reads nor pickles a million rows
 again."""
@@ -7,7 +7,8 @@ import streamlit as st
 
 from cope_eval.app import CompareBasis, compare_basis, compare_curves
 from cope_eval.app import split_sizes as app_split_sizes
-from pages._common import golden_lookup, scores, store_at
+from pages._cached import golden_lookup, scores
+from pages._common import store_at
 
 
 @st.cache_resource(show_spinner="Matching the runs' items…", max_entries=2)

@@ -5,7 +5,7 @@ the page's threshold (``cope-eval fairness`` prints the same)."""
 import streamlit as st
 
 from cope_eval.app import fairness_view, group_columns, group_table, page_of
-from pages import _common, _state
+from pages import _cached, _common, _state
 
 NUMBERS = {c: st.column_config.NumberColumn(format="%.3f") for c in ("estimate", "low", "high", "A", "B", "B - A")}
 
@@ -13,14 +13,14 @@ NUMBERS = {c: st.column_config.NumberColumn(format="%.3f") for c in ("estimate",
 @st.cache_data(show_spinner="Rating the groups…", max_entries=8)
 def _view(private_dir: str, run_ids: tuple[str, ...], stored: tuple[int, ...], names: tuple[str, ...],
           by: tuple[str, ...], cut: float | None, threshold: float, min_items: int):
-    frames = {n: _common.scores(private_dir, r, s) for n, r, s in zip(names, run_ids, stored)}
+    frames = {n: _cached.scores(private_dir, r, s) for n, r, s in zip(names, run_ids, stored)}
     return fairness_view(frames, by=by, cut=cut, threshold=threshold, min_items=min_items)
 
 
 def show(picked, *, threshold: float) -> None:
     """The tab for the runs ``picked`` (RunInfo, A first) at ``threshold``."""
     private = str(_common.workspace().private_dir)
-    columns = group_columns(_common.scores(private, picked[0].run.id, picked[0].stored))
+    columns = group_columns(_cached.scores(private, picked[0].run.id, picked[0].stored))
     if not columns:
         st.info("This golden set has no metadata columns to group items by. Every extra column of an uploaded "
                 "file is kept as one (a language, a region, a targeted group), so upload a file that has them.")

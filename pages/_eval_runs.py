@@ -11,7 +11,7 @@ import streamlit as st
 from cope_eval.app import (
     EVERYONES_RUNS, MY_RUNS, escape_markdown, own_runs, resume_run, run_to_follow, run_view, runs_overview
 )
-from pages import _common, _news, _predictions, _state, _url_state
+from pages import _cached, _common, _news, _predictions, _state, _url_state
 
 
 def draw(ws, store, manager, endpoint, author: str | None) -> None:
@@ -60,7 +60,7 @@ def _runs(ws, store, manager, endpoint, author: str | None, live: bool) -> None:
     if view.failure:
         st.error(escape_markdown(view.failure))
     if view.errors:
-        errors = _common.errors(str(ws.private_dir), run_id, view.done, view.errors)
+        errors = _cached.errors(str(ws.private_dir), run_id, view.done, view.errors)
         st.caption("Errors by reason (errored items are left out of every metric, never scored as 0):")
         st.dataframe(errors.table, hide_index=True, key="eval_error_reasons")
         with st.expander(f"The {errors.count:,} items with an error and their full messages"):

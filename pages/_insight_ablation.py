@@ -7,7 +7,7 @@ import streamlit as st
 from cope_eval.app import clause_table, completed_runs, signed_colours, with_text
 from cope_eval.insight import ABLATION, ablation_report
 from cope_eval.policies import split_clauses
-from pages import _common, _state
+from pages import _cached, _common, _state
 from pages._study_progress import StudyKeys, study_tab
 
 TITLE = "Clause ablation"
@@ -75,7 +75,7 @@ def draw(ws, store, manager, endpoint) -> None:
     _state.keep_valid(_state.ABLATION_CLAUSE, report.deciding)
     clause_id = st.selectbox("Items decided by", report.deciding, key=_state.ABLATION_CLAUSE,
                              format_func=lambda cid: f"{cid} · {report.effect(cid).clause.summary}")
-    items = _common.golden_items(str(ws.private_dir), run.golden_hash)
+    items = _cached.golden_items(str(ws.private_dir), run.golden_hash)
     decided = with_text(report.effect(clause_id).decided.head(SHOWN), items)
     st.caption(f"Largest {SHOWN} changes first. fixed: right only without the clause · broken: right only with it · "
                "delta_p = P(\"1\") without − with.")

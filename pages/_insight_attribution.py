@@ -6,7 +6,7 @@ import streamlit as st
 from cope_eval.app import completed_runs, default_pair, hunk_table, signed_colours, with_text
 from cope_eval.insight import ATTRIBUTION, attribution_candidates, attribution_report
 from cope_eval.policies import diff_hunks
-from pages import _common, _state
+from pages import _cached, _common, _state
 from pages._study_progress import StudyKeys, study_tab
 
 TITLE = "Change attribution"
@@ -62,7 +62,7 @@ def draw(ws, store, manager, endpoint) -> None:
     if report is None:
         return
     st.info(report.note)
-    texts = _common.golden_items(str(ws.private_dir), run_b.golden_hash)
+    texts = _cached.golden_items(str(ws.private_dir), run_b.golden_hash)
     hunk_col, top_col = st.columns([3, 1])
     hunk_ids = [e.hunk.id for e in report.effects]
     _state.keep_valid(_state.ATTRIBUTION_HUNK, hunk_ids)

@@ -11,7 +11,7 @@ from cope_eval.app import (
 from cope_eval.insight import (
     compare_suggestions, save_suggestion_as_draft, stored_suggestions, suggest_edits, suggestion_score, suggestion_study
 )
-from pages import _auth, _common, _state
+from pages import _auth, _cached, _common, _state
 from pages._study_progress import StudyKeys, study_progress
 
 TITLE = "Suggested edits"
@@ -117,7 +117,7 @@ def _scored(ws, store, run, s) -> None:
     if score.changed.empty:
         return
     page_key = f"{_state.SUGGEST_PAGE}:{s.id}"
-    items = _common.golden_items(str(ws.private_dir), run.golden_hash)
+    items = _cached.golden_items(str(ws.private_dir), run.golden_hash)
     frame, pages = changed_page(score, items, st.session_state.get(page_key, 1))
     st.dataframe(frame, hide_index=True, key=f"suggest_changed:{s.id}",
                  column_config={"text": st.column_config.TextColumn(width="large")})

@@ -7,7 +7,7 @@ import streamlit as st
 from cope_eval.app import escape_markdown, page_note, page_of, scored_runs
 from cope_eval.insight import send_label_errors_to_relabeling, tag_item, triage_run, untag_item
 from cope_eval.records import short_id
-from pages import _auth, _common, _state
+from pages import _auth, _cached, _common, _state
 
 TITLE = "Error triage"
 TAGS = {"policy_gap": "Policy gap", "label_error": "Label error"}
@@ -39,7 +39,7 @@ def draw(ws, store, manager, endpoint) -> None:
                                format_func=lambda rid: f"{runs[rid].name} · {runs[rid].run.n_items} items · {rid}")
     confidence = confidence_col.slider("Minimum confidence", 0.5, 1.0, step=0.01, key=_state.TRIAGE_MIN_CONFIDENCE,
                                        help="How sure the model was of its wrong answer")
-    results = _common.scores(str(ws.private_dir), run_id, runs[run_id].stored)
+    results = _cached.scores(str(ws.private_dir), run_id, runs[run_id].stored)
     triage = _common.attempt(triage_run, store, run_id, min_confidence=confidence, results=results)
     if triage is None:
         return

@@ -8,7 +8,6 @@ import streamlit as st
 
 from cope_eval.app import escape_markdown
 from cope_eval.insight import mark_gap_done, policy_gaps
-from cope_eval.policies import version_labels
 from cope_eval.records import short_id
 from cope_eval.store import Store
 from pages import _auth, _common, _state
@@ -20,7 +19,6 @@ def draw(store: Store, policy: str | None) -> None:
     if gaps is None or gaps.empty:
         st.caption("None tagged yet: tag confident disagreements on the Insight page's Error triage tab.")
         return
-    labels = version_labels(_common.workspace().root, policy)
     st.caption(f"{(gaps['status'] == 'open').sum()} open · {(gaps['status'] == 'done').sum()} done")
     for gap in gaps.itertuples():
         key = f"{_state.GAP_DONE}:{gap.id}"

@@ -13,7 +13,7 @@ from cope_eval.app import (
     PREDICTION_OUTCOMES, SORTS, categories, matching_rows, outcome_counts, prediction_rows, predictions_csv,
     predictions_page, with_outcomes
 )
-from pages import _common, _state, _video
+from pages import _cached, _common, _state, _video
 
 COLUMNS = {
     "thumbnail": _common.PREVIEW_COLUMN,
@@ -43,8 +43,8 @@ def _threshold() -> float:
 def _rows(private_dir: str, run_id: str, stored: int, golden_hash: str) -> tuple[pd.DataFrame, list[str]]:
     """The run's ``prediction_rows`` and its items' categories, read once per run and kept (read-only):
     a threshold, a filter or a page reads them, never the run again (``stored`` keys a run in progress)."""
-    results = _common.scores(private_dir, run_id, stored)  # the frame Compare and Insight share
-    items = _common.golden_lookup(private_dir, golden_hash).frame()
+    results = _cached.scores(private_dir, run_id, stored)  # the frame Compare and Insight share
+    items = _cached.golden_lookup(private_dir, golden_hash).frame()
     return prediction_rows(results, items), categories(results)
 
 
@@ -80,7 +80,7 @@ def draw(ws, run_id: str, stored: int, golden_hash: str) -> None:
     summary_col.caption(f"{len(order):,} of {len(table):,} items at threshold {threshold:.4f}")
     page_col.number_input(f"Page (of {pages:,})", 1, pages, key=_state.PREDICTIONS_PAGE)
     st.dataframe(shown, hide_index=True, key="eval_predictions", column_config=COLUMNS, placeholder="")
-    _video.draw(shown["item_id"], _common.golden_lookup(private, golden_hash).rows(shown["item_id"].tolist()), ws.root,
+    _video.draw(shown["item_id"], _cached.golden_lookup(private, golden_hash).rows(shown["item_id"].tolist()), ws.root,
                 _state.PREDICTIONS_VIDEO_ITEM)
     # Built when clicked (a callable), not on every rerun: a million rows' CSV is about 150 MB.
     st.download_button(f"Download these {len(order):,} rows (.csv)", partial(_csv, table, order),

@@ -1,7 +1,5 @@
 """The Model card table page's side-B controls: a second server or model, as the CLI's ``-b`` flags."""
 
-import streamlit as st
-
 from cope_eval.app import SAME_AS_A, SideB
 from cope_eval.scoring import ANSWER_MODES, TEMPLATES
 from pages import _state

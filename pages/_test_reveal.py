@@ -7,7 +7,7 @@ import streamlit as st
 
 from cope_eval.app import at_threshold
 from cope_eval.store import reveal_test
-from pages import _auth, _common, _compare_data, _state
+from pages import _auth, _cached, _common, _compare_data, _state
 
 NUMBERS = {m: st.column_config.NumberColumn(format="%.3f") for m in ("precision", "recall", "f1", "accuracy")}
 
@@ -36,7 +36,7 @@ def show(picked, *, threshold: float) -> None:
         st.button("Reveal test metrics", key=_state.REVEAL_TEST, on_click=_reveal, args=(hidden,),
                   icon=":material/visibility:")
         return
-    frames = {r.name: _common.test_results(private, r.run.id, r.stored) for r in split}
+    frames = {r.name: _cached.test_results(private, r.run.id, r.stored) for r in split}
     view = _common.attempt(at_threshold, frames, threshold=threshold, focus=split[-1].name)
     if view is not None:
         st.subheader("Test split (revealed)")

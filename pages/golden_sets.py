@@ -9,7 +9,7 @@ from cope_eval.app import (
 )
 from cope_eval.golden import correct_label, import_note, with_thumbnails
 from cope_eval.records import short_id
-from pages import _auth, _common, _golden_import, _golden_split, _state, _video
+from pages import _auth, _cached, _common, _golden_import, _golden_split, _state, _video
 
 _state.require_app()
 
@@ -48,7 +48,7 @@ with browse:
         _state.prefer(_state.GOLDEN_HASH, _state.CURRENT_GOLDEN, labels)
         golden_hash = st.selectbox("Golden set", list(labels), key=_state.GOLDEN_HASH, format_func=labels.get)
         _state.carry(_state.CURRENT_GOLDEN, golden_hash)
-        summary = _common.golden_summary(str(ws.private_dir), golden_hash)  # label, category, split: no text
+        summary = _cached.golden_summary(str(ws.private_dir), golden_hash)  # label, category, split: no text
         st.caption(f"Imported from {escape_markdown(import_note(store, golden_hash) or 'an unrecorded source')}")
         balance = label_balance(summary)
         st.caption(f"{balance['items'][0]:,} items: {balance['gold 1'][0]:,} labeled 1, {balance['gold 0'][0]:,} labeled 0")
@@ -61,7 +61,7 @@ with browse:
         cats = [_state.ALL] + categories(summary)
         _state.keep_valid(_state.GOLDEN_CATEGORY_FILTER, cats)
         category = category_col.selectbox("Category", cats, key=_state.GOLDEN_CATEGORY_FILTER)
-        shown = _common.golden_page(str(ws.private_dir), golden_hash, st.session_state[_state.GOLDEN_PAGE], search,
+        shown = _cached.golden_page(str(ws.private_dir), golden_hash, st.session_state[_state.GOLDEN_PAGE], search,
                                     None if label == _state.ALL else label,
                                     None if category == _state.ALL else category)
         st.session_state[_state.GOLDEN_PAGE] = shown.page

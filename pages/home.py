@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import streamlit as st
 
 from cope_eval.app import escape_markdown, next_step, recent_runs, recent_runs_frame, summarise
-from pages import _common, _home_interrupted, _state
+from pages import _cached, _common, _home_interrupted, _state
 
 _state.require_app()
 
@@ -26,7 +26,7 @@ if go_col.button("Go", key=_state.HOME_NEXT, type="primary", icon=":material/arr
     st.switch_page(PAGES[step.page])
 
 _home_interrupted.draw(store, now)
-runs = recent_runs(store, f1=lambda run_id, stored: _common.f1_at_half(str(ws.private_dir), run_id, stored))
+runs = recent_runs(store, f1=lambda run_id, stored: _cached.f1_at_half(str(ws.private_dir), run_id, stored))
 if runs:
     st.subheader("Recent runs")
     st.dataframe(recent_runs_frame(runs, now), hide_index=True, key="home_runs",

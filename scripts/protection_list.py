@@ -548,7 +548,7 @@ PROTECTIONS = (
                "    compare = st.session_state[_state.COMPARE_CHOICE]",
                '    compare = {"value": st.session_state[_state.COMPARE_THRESHOLD], "rule": None, "target": None, "run_id": None}',
                ("tests/test_browser_export.py::test_compare_max_f1_reaches_export_and_the_predictions_browser",)),
-    Protection("Evaluate reads a run's errors again only when its counts move", "pages/_common.py",
+    Protection("Evaluate reads a run's errors again only when its counts move", "pages/_cached.py",
                "@st.cache_data(show_spinner=False, max_entries=16)\ndef errors(", "def errors(",
                ("tests/test_page_evaluate.py::test_errors_are_counted_by_reason_and_read_again_only_when_the_counts_move",)),
     # issue 17 (adaptive concurrency)

@@ -18,7 +18,8 @@ from cope_eval.cli import main
 from cope_eval.config import workspace_from_env
 from cope_eval.golden import make_split
 from cope_eval.store import Store, recorded_reveals
-from pages import _state
+from pages import (_insight_ablation, _insight_agreement, _insight_attribution, _insight_probes, _insight_suggest,
+                   _insight_triage, _state)
 from tests.apptest import open_page, texts
 from tests.factories import POLICY_TEXT, make_golden, make_policy
 from tests.test_export import scored_run
@@ -64,6 +65,11 @@ def test_no_command_reports_a_test_item_or_figure(split_runs, capsys, command):
         assert recorded_reveals(store, a.id).count == 0
 
 
+def _open_tab(at, key: str, label: str) -> None:
+    at.session_state[key] = label
+    at.run()
+
+
 def _everything(at) -> str:
     frames = [frame.value for frame in at.dataframe]
     cells = "\n".join(frame.to_csv() for frame in frames if isinstance(frame, pd.DataFrame))
@@ -72,24 +78,34 @@ def _everything(at) -> str:
 
 def test_no_page_shows_a_test_item_or_figure_until_the_reveal(split_runs, monkeypatch, workspace):
     a, b, test_ids, f1 = split_runs
-    at = open_page("compare", monkeypatch)
+    at = open_page("compare", monkeypatch, tabs={_state.COMPARE_DETAIL: "Fairness"})  # only the open tab is drawn
     at.multiselect(key=_state.COMPARE_RUNS).set_value([a.id, b.id]).run()
     at.multiselect(key=_state.FAIRNESS_BY).set_value(["category"]).run()
+    shown = _everything(at)
+    _open_tab(at, _state.COMPARE_DETAIL, "Carry a threshold")
     at.button(key=_state.TRANSFER_FIND).click().run()
     at.checkbox(key=_state.TRANSFER_ALLOW).check().run()
     at.button(key=_state.TRANSFER_FIND).click().run()
+    shown += _everything(at)
+    _open_tab(at, _state.COMPARE_DETAIL, "What changed")
     at.selectbox(key=_state.FLIPS_OUTCOME).set_value(_state.ALL).run()
     assert not at.exception, at.exception
-    shown = _everything(at)
+    shown += _everything(at)
     assert _leaks(shown, test_ids) == []
     metrics = next(f.value for f in at.dataframe if "f1 95% CI" in f.value.columns)
     assert metrics["f1"].tolist() == pytest.approx([f1["dev"]] * 2)
     assert "Test split (revealed)" not in shown and "Reveal test metrics" in [b.label for b in at.button]
 
-    for page in ("evaluate", "insight", "home"):
+    for page in ("evaluate", "home"):
         other = at.switch_page(f"pages/{page}.py").run()
         assert not other.exception, (page, other.exception)
         assert _leaks(_everything(other), test_ids) == [], page
+    at.switch_page("pages/insight.py").run()
+    for section in (_insight_probes, _insight_ablation, _insight_attribution, _insight_triage, _insight_suggest,
+                    _insight_agreement):  # every tab: only the open one is drawn
+        _open_tab(at, _state.INSIGHT_TAB, section.TITLE)
+        assert not at.exception, (section.TITLE, at.exception)
+        assert _leaks(_everything(at), test_ids) == [], section.TITLE
     with Store(workspace.private_dir) as store:
         assert recorded_reveals(store, a.id).count == 0
 

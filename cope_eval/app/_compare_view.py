@@ -91,7 +91,6 @@ def at_threshold(results: Mapping[str, pd.DataFrame] | CompareBasis, *, threshol
     """Metrics with intervals, per-category table, B - A deltas and flips at ``threshold``;
     ``results`` is run name to results, or their ``compare_basis`` (the same figures, sooner)."""
     basis = results if isinstance(results, CompareBasis) else compare_basis(results)
-    frames = basis.aligned.frames
     rows = []
     for name, run in basis.runs.items():
         m = metrics_at_threshold(run, threshold=threshold)

@@ -27,7 +27,7 @@ from ..insight import AREAS, SAMPLE_SETS, SuiteRun, SuiteSide, create_suite, sid
 from ..metrics import AREA_NO_GOLDEN, SHOWN, CardTable, card_table
 from ..policies import list_policies
 from ..records import Endpoint
-from ..scoring import TEMPLATES, probe
+from ..scoring import probe
 from ..store import Store
 from ._background import RunManager
 from ._run_setup import RunView, resume_run, run_view

@@ -27,8 +27,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..metrics import Proportion, Result, proportion
-from ..records import Run, short_id
-from ..scoring import effective_status
+from ..records import Run
 from ..store import Store, run_results
 
 _MISSING = -1  # decision code of an item a run has no score for
