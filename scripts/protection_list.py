@@ -672,7 +672,7 @@ PROTECTIONS = (
     Protection('a rewritten video file gets a new thumbnail, not the cached one', 'cope_eval/golden/_thumbnails.py',
                'return _video_thumbnail(ref, str(workspace), size, _file_stamp(ref, workspace))', 'return _video_thumbnail(ref, str(workspace), size, None)',
                ('tests/test_golden_video.py::test_a_thumbnail_follows_a_rewritten_file_and_names_inline_videos',)),
-    Protection('the sample clips are rebuilt byte for byte', 'scripts/build_samples.py',
+    Protection('the sample clips are rebuilt byte for byte', 'scripts/samples/videos.py',
                'container_options={"fflags": "+bitexact"}', 'container_options={}',
                ('tests/test_video_samples.py::test_build_is_deterministic_and_matches_the_committed_files',)),
     Protection("a video's container is told by its first bytes; only that demuxer runs", 'cope_eval/golden/_videos.py',

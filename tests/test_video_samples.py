@@ -22,7 +22,7 @@ CLIPS = sorted((SAMPLES / "clips").iterdir())
 
 
 def _build_samples():
-    """scripts/build_samples.py as a module (it imports sample_policies from its own folder)."""
+    """scripts/build_samples.py as a module (it imports the samples package from its own folder)."""
     sys.path.insert(0, str(REPO / "scripts"))
     try:
         spec = importlib.util.spec_from_file_location("build_samples", REPO / "scripts" / "build_samples.py")

@@ -2,7 +2,7 @@
 
 Each version is a complete document, as the policy store keeps it: a second version repeats its
 parent with the clauses it narrows or broadens changed, so diffs between them show just that.
-Used by scripts/build_samples.py.
+Used by scripts/build_samples.py (scripts/samples/).
 """
 
 DRUGS_V1 = """# Criteria
