@@ -14,7 +14,7 @@ import pytest
 from sklearn.metrics import f1_score, precision_score, recall_score
 
 from cope_eval.errors import ConfigError, NotFoundError
-from cope_eval.export._predictions_csv import predictions_table
+from cope_eval.export._predictions_csv import bundle_prediction_rows
 from cope_eval.export._zentropi import samples_json, zentropi_samples
 from cope_eval.golden import (
     add_golden_set, assign_split, check_test_fraction, correct_label, find_golden_set, golden_set_hash, has_split,
@@ -308,7 +308,7 @@ def test_split_results_cuts_a_runs_results_and_metrics_match_sklearn(store, work
         y, pred = part["label"].to_numpy(), (part["score"] >= 0.5).astype(int).to_numpy()
         assert (m.precision, m.recall, m.f1) == pytest.approx(
             (precision_score(y, pred), recall_score(y, pred), f1_score(y, pred)))
-    table = predictions_table(results, 0.5)
+    table = bundle_prediction_rows(results, 0.5)
     assert table["split"].tolist() == golden.items["split"].tolist()
 
 
@@ -321,7 +321,7 @@ def test_a_set_without_a_split_is_all_dev_and_has_no_test(store, workspace):
         split_results(results, "test")
     with pytest.raises(ConfigError, match=r"Unknown split 'train'; use one of dev, test, all"):
         split_results(results, "train")
-    assert "split" not in predictions_table(results, 0.5).columns
+    assert "split" not in bundle_prediction_rows(results, 0.5).columns
     assert SPLITS == ("dev", "test", "all")
 
 

@@ -14,6 +14,8 @@ from cope_eval.app import (
     PREDICTION_OUTCOMES, filter_predictions, outcome_counts, predictions_csv, predictions_page, predictions_table
 )
 from cope_eval.errors import ConfigError
+from cope_eval.export._predictions_csv import bundle_prediction_rows
+from cope_eval.metrics import metrics_at_threshold
 from cope_eval.golden import encode_data_url
 from tests.factories import make_golden, png_bytes
 
@@ -131,3 +133,22 @@ def test_items_in_another_order_or_with_more_rows_give_the_same_table(results):
     pd.testing.assert_frame_equal(predictions_table(results, shuffled, threshold=0.5), aligned)
     dev = results.iloc[[1, 3, 4]].reset_index(drop=True)
     assert predictions_table(dev, GOLDEN.items, threshold=0.5)["text"].tolist() == [TEXTS[1], TEXTS[3], TEXTS[4]]
+
+
+def test_the_browser_and_the_bundles_csv_give_each_item_the_same_cell_and_the_metrics_its_counts():
+    rng = np.random.default_rng(7)
+    n = 500
+    golden = make_golden(n)
+    scores = rng.random(n).round(2)  # ties at the threshold
+    errors = np.where(rng.random(n) < 0.05, "HTTP 500", None)
+    scores[errors != None] = np.nan  # noqa: E711 (elementwise)
+    results = pd.DataFrame({"item_id": golden.items["id"], "label": golden.items["label"],
+                            "category": golden.items["category"], "score": scores, "error": errors})
+
+    for threshold in (0.0, 0.37, 0.5, 1.0):
+        browser = predictions_table(results, golden.items, threshold=threshold)["outcome"].astype(str)
+        bundle = bundle_prediction_rows(results, threshold)["outcome"]
+        assert browser.str.lower().tolist() == bundle.tolist(), threshold
+        m = metrics_at_threshold(results, threshold=threshold)
+        counts = bundle.value_counts()
+        assert [m.tp, m.fp, m.fn, m.tn, m.errors] == [int(counts.get(c, 0)) for c in ("tp", "fp", "fn", "tn", "error")]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .._util.csv_safe import write_csv
 from ..golden import image_reference, video_reference, with_thumbnails
-from ..metrics import check_threshold
+from ..metrics import check_threshold, confusion_cells
 from ._run_errors import error_reason
 from ._views import MISSING_CATEGORY, page_of, text_matches
 
@@ -80,7 +80,7 @@ def with_outcomes(rows: pd.DataFrame, *, threshold: float) -> pd.DataFrame:
     said_one = rows["score"].to_numpy() >= threshold
     gold = rows["label"].to_numpy() == 1
     # Codes into PREDICTION_OUTCOMES (TP, FP, FN, TN, error, not scored): a million outcomes, no strings.
-    codes = np.where(said_one, np.where(gold, 0, 1), np.where(gold, 2, 3)).astype(np.int8)
+    codes = confusion_cells(said_one, gold)
     state = rows["state"]
     codes[(state == "error").to_numpy(dtype=bool)] = 4
     codes[(state == "not scored").to_numpy(dtype=bool)] = 5

@@ -12,18 +12,18 @@ import pandas as pd
 
 from .._util.csv_safe import write_csv
 from ..golden import image_reference, video_reference
+from ..metrics import CELLS, confusion_cells
 from ..store import has_split, with_predicted_labels
 
 
-def predictions_table(results: pd.DataFrame, threshold: float, *, split: bool | None = None) -> pd.DataFrame:
+def bundle_prediction_rows(results: pd.DataFrame, threshold: float, *, split: bool | None = None) -> pd.DataFrame:
     """One row per item: id, label, score, pred, outcome (tp/fp/fn/tn/error), error, category, and
     split when the set has a dev/test split (``split``: whether to add it, decided for the whole
     run when ``results`` is one piece of it; None: when ``results`` has one)."""
     table = with_predicted_labels(results, threshold)
     pred = table["pred"].to_numpy(dtype="float64", na_value=np.nan)
     gold = table["label"].to_numpy() == 1
-    outcome = np.where(np.isnan(pred), "error", np.where(
-        pred == 1, np.where(gold, "tp", "fp"), np.where(gold, "fn", "tn")))
+    outcome = np.where(np.isnan(pred), "error", np.array(CELLS)[confusion_cells(pred == 1, gold)])
     table = table.assign(outcome=outcome).rename(columns={"item_id": "id"})
     split = has_split(table) if split is None else split
     return table[["id", "label", "score", "pred", "outcome", "error", "category", *(["split"] if split else [])]]
@@ -31,7 +31,7 @@ def predictions_table(results: pd.DataFrame, threshold: float, *, split: bool | 
 
 def write_predictions(out: BinaryIO, results: pd.DataFrame, items: pd.DataFrame, threshold: float, scrub,
                        chunk_rows: int) -> None:
-    """``predictions_table`` plus each item's ``text``, ``image`` and ``video`` reference, as
+    """``bundle_prediction_rows`` plus each item's ``text``, ``image`` and ``video`` reference, as
     formula-safe CSV, written ``chunk_rows`` rows at a time.
 
     The text is golden-set content, exported as it is; an image or video path is scrubbed like the
@@ -39,7 +39,7 @@ def write_predictions(out: BinaryIO, results: pd.DataFrame, items: pd.DataFrame,
     content = items.set_index("id")[["text", "image", "video"]]
     split = has_split(results)
     for start in range(0, max(len(results), 1), chunk_rows):
-        table = predictions_table(results.iloc[start:start + chunk_rows], threshold, split=split)
+        table = bundle_prediction_rows(results.iloc[start:start + chunk_rows], threshold, split=split)
         image, video = (table["id"].map(content[column]).map(lambda r: scrub(reference(r)), na_action="ignore")
                         for column, reference in (("image", image_reference), ("video", video_reference)))
         table = table.assign(error=table["error"].map(scrub, na_action="ignore"),

@@ -20,7 +20,7 @@ from ._proportions import Proportion, proportion
 from ._scored import Result, ScoredRun, check_results
 from ._slices import SliceTable, slice_metrics
 from ._threshold import (
-    ThresholdChoice, ThresholdMetrics, ThresholdSweep, best_f1_threshold, check_threshold,
+    CELLS, ThresholdChoice, ThresholdMetrics, ThresholdSweep, best_f1_threshold, check_threshold, confusion_cells,
     metrics_at_threshold, threshold_for_flag_rate, threshold_for_precision, threshold_for_recall,
     threshold_sweep
 )
@@ -37,6 +37,7 @@ __all__ = [
     "AlignedRuns",
     "AreaScores",
     "BootstrapResult",
+    "CELLS",
     "CHANGES",
     "CalibrationCurve",
     "CardTable",
@@ -74,6 +75,7 @@ __all__ = [
     "card_table",
     "check_results",
     "check_threshold",
+    "confusion_cells",
     "compare_fairness",
     "compare_paired",
     "compare_runs",

@@ -70,6 +70,17 @@ def _ratio(num: np.ndarray, den: np.ndarray, zero_division: float) -> np.ndarray
     return np.where(defined, num / np.where(defined, den, 1.0), zero_division)
 
 
+CELLS = ("tp", "fp", "fn", "tn")
+"""The confusion cells, in the order of ``confusion_cells``' codes."""
+
+
+def confusion_cells(said_one: np.ndarray, gold_one: np.ndarray) -> np.ndarray:
+    """Each item's confusion cell as a code into ``CELLS`` (int8), from whether the model said 1
+    and whether the gold label is 1: the one per-item rule behind the predictions browser and the
+    bundle's predictions.csv, as the counts of ``metrics_at_threshold`` are its sums."""
+    return np.where(said_one, np.where(gold_one, 0, 1), np.where(gold_one, 2, 3)).astype(np.int8)
+
+
 @dataclass(frozen=True)
 class ThresholdMetrics(Result):
     """Confusion counts and ratios of one run at one threshold."""
