@@ -118,7 +118,8 @@ COMPARE_CHOICE = "compare_choice"
 on). A ``transfer`` (the "Carry a threshold" tab) adds ``from_run``, ``keep``, ``threshold_a`` and
 ``allow_different``: ``export.TransferFrom``'s fields."""
 COMPARE_CURVES = "compare_curves"
-"""The open tab of the curves (precision-recall, ROC, calibration); only it is drawn (``_tabs.draw_open``)."""
+"""The open tab of the charts (metrics by threshold, PR, ROC, calibration, confusion matrix); only it is
+drawn (``_tabs.draw_open``)."""
 COMPARE_DETAIL = "compare_detail"
 """The open tab of what changed, fairness and carrying a threshold; only it is drawn."""
 COMPARE_FOCUS = "compare_focus"

@@ -1,12 +1,13 @@
-"""Compare: runs side by side. Metrics with intervals, overlaid curves, a live threshold with
-pickers (on run B by default), calibration, per-category table; then three tabs: what changed
+"""Compare: runs side by side. Metrics with intervals, a live threshold with pickers (on run B by
+default), one chart at a time (metrics by threshold, the overlaid PR and ROC curves, calibration,
+the focus run's confusion matrix), per-category table; then three tabs: what changed
 from A to B (metric deltas, the policy diff, the items whose decision changed), fairness across
 a metadata column, and B's threshold that keeps A's operating point. Of each group of tabs only
 the open one is drawn (``_tabs``)."""
 
 import streamlit as st
 
-from cope_eval.app import at_threshold, pair_ending_with, pick_threshold, scored_runs
+from cope_eval.app import at_threshold, escape_markdown, pair_ending_with, pick_threshold, scored_runs
 from cope_eval.charts import calibration_figure, confusion_matrix_figure, pr_figure, roc_figure, sweep_figure
 from pages import (
     _common, _compare_changes, _compare_data, _compare_fairness, _compare_transfer, _news, _state, _tabs,
@@ -54,6 +55,11 @@ def _pick(rule: str, target_key: str | None) -> None:
         f" (threshold {choice.threshold:.4f})" if choice.found else "")
 
 
+def _confusion(name: str, metrics) -> None:
+    st.caption(escape_markdown(f"{name}, the run thresholds are picked on"))
+    st.plotly_chart(confusion_matrix_figure(metrics), key="compare_confusion")
+
+
 def _slid() -> None:
     value = st.session_state[_state.COMPARE_THRESHOLD]
     st.session_state[_state.COMPARE_CHOICE] = {"value": value, "rule": None, "target": None, "run_id": None}
@@ -82,13 +88,12 @@ if view.note:
 st.dataframe(view.metrics, key="compare_metrics", column_config={
     m: st.column_config.NumberColumn(format="%.3f") for m in ("precision", "recall", "f1", "accuracy")})
 _test_reveal.show(picked, threshold=threshold)
-matrix_col, sweep_col = st.columns(2)
-matrix_col.plotly_chart(confusion_matrix_figure(view.focus), key="compare_confusion")
-sweep_col.plotly_chart(sweep_figure(sweeps, threshold=threshold), key="compare_sweep")
-_tabs.draw_open(_state.COMPARE_CURVES, {  # only the open tab is drawn
+_tabs.draw_open(_state.COMPARE_CURVES, {  # one chart per visit: only the open tab is drawn
+    "Metrics by threshold": lambda: st.plotly_chart(sweep_figure(sweeps, threshold=threshold), key="compare_sweep"),
     "Precision-recall": lambda: st.plotly_chart(pr_figure(overlay), key="compare_pr"),
     "ROC": lambda: st.plotly_chart(roc_figure(overlay), key="compare_roc"),
-    "Calibration": lambda: st.plotly_chart(calibration_figure(overlay), key="compare_calibration")})
+    "Calibration": lambda: st.plotly_chart(calibration_figure(overlay), key="compare_calibration"),
+    "Confusion matrix": lambda: _confusion(focus, view.focus)})
 st.subheader("Per category")
 st.dataframe(view.categories, key="compare_categories")
 

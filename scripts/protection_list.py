@@ -1150,7 +1150,7 @@ PROTECTIONS = (
     Protection("only the open tab is drawn", "pages/_tabs.py",
                "        if tab.open:", "        if True:",
                ("tests/test_page_tabs.py::test_insight_draws_the_first_tab_only",
-                "tests/test_page_tabs.py::test_compare_draws_one_curve_and_one_lower_tab")),
+                "tests/test_page_tabs.py::test_compare_draws_one_chart_and_one_lower_tab")),
     Protection("the tab left open is open again after another page", "pages/_tabs.py",
                "        st.session_state[key] = st.session_state[remembered]", "        pass",
                ("tests/test_browser_insight.py::test_insight_probes_ablation_and_triage",)),

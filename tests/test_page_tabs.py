@@ -31,14 +31,14 @@ def test_insight_draws_the_first_tab_only(two_runs, monkeypatch):
             at.selectbox(key=hidden)
 
 
-def test_compare_draws_one_curve_and_one_lower_tab(two_runs, monkeypatch):
+def test_compare_draws_one_chart_and_one_lower_tab(two_runs, monkeypatch):
     a, b = two_runs
     at = open_page("compare", monkeypatch)
     at.multiselect(key=_state.COMPARE_RUNS).set_value([a.id, b.id]).run()
 
     assert not at.exception
     charts = [e.proto.id for e in at.get("plotly_chart")]
-    assert len(charts) == 3, "the confusion matrix, the sweep and the open curve: not ROC and calibration"
+    assert len(charts) == 1, "metrics by threshold: not PR, ROC, calibration or the confusion matrix"
     with pytest.raises(KeyError):
         at.multiselect(key=_state.FAIRNESS_BY)
     at.session_state[_state.COMPARE_DETAIL] = "Fairness"
