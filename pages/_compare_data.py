@@ -12,16 +12,17 @@ from pages._common import store_at
 
 
 @st.cache_resource(show_spinner="Matching the runs' items…", max_entries=2)
-def basis(private_dir: str, run_ids: tuple[str, ...], stored: tuple[int, ...], names: tuple[str, ...]) -> CompareBasis:
+def basis(private_dir: str, run_ids: tuple[str, ...], versions: tuple[int, ...],
+          names: tuple[str, ...]) -> CompareBasis:
     """The runs' ``compare_basis`` (read-only, shared), so a threshold move never matches a million ids again."""
-    return compare_basis({n: scores(private_dir, r, s) for n, r, s in zip(names, run_ids, stored)})
+    return compare_basis({n: scores(private_dir, r, v) for n, r, v in zip(names, run_ids, versions)})
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def curves(private_dir: str, run_ids: tuple[str, ...], stored: tuple[int, ...], names: tuple[str, ...],
+def curves(private_dir: str, run_ids: tuple[str, ...], versions: tuple[int, ...], names: tuple[str, ...],
            hard: tuple[bool, ...]):
     """PR, ROC and reliability curves of runs on their shared items, and threshold sweeps (read-only)."""
-    return compare_curves(basis(private_dir, run_ids, stored, names), hard_label=dict(zip(names, hard)))
+    return compare_curves(basis(private_dir, run_ids, versions, names), hard_label=dict(zip(names, hard)))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

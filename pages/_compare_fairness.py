@@ -11,16 +11,16 @@ NUMBERS = {c: st.column_config.NumberColumn(format="%.3f") for c in ("estimate",
 
 
 @st.cache_data(show_spinner="Rating the groups…", max_entries=8)
-def _view(private_dir: str, run_ids: tuple[str, ...], stored: tuple[int, ...], names: tuple[str, ...],
+def _view(private_dir: str, run_ids: tuple[str, ...], versions: tuple[int, ...], names: tuple[str, ...],
           by: tuple[str, ...], cut: float | None, threshold: float, min_items: int):
-    frames = {n: _cached.scores(private_dir, r, s) for n, r, s in zip(names, run_ids, stored)}
+    frames = {n: _cached.scores(private_dir, r, v) for n, r, v in zip(names, run_ids, versions)}
     return fairness_view(frames, by=by, cut=cut, threshold=threshold, min_items=min_items)
 
 
 def show(picked, *, threshold: float) -> None:
     """The tab for the runs ``picked`` (RunInfo, A first) at ``threshold``."""
     private = str(_common.workspace().private_dir)
-    columns = group_columns(_cached.scores(private, picked[0].run.id, picked[0].stored))
+    columns = group_columns(_cached.scores(private, picked[0].run.id, picked[0].version))
     if not columns:
         st.info("This golden set has no metadata columns to group items by. Every extra column of an uploaded "
                 "file is kept as one (a language, a region, a targeted group), so upload a file that has them.")
@@ -38,7 +38,7 @@ def show(picked, *, threshold: float) -> None:
         st.info("Pick a metadata column to see each group's precision, recall, false positive and false negative "
                 "rates and flag rate, and the gaps between groups.")
         return
-    view = _common.attempt(_view, private, tuple(r.run.id for r in picked), tuple(r.stored for r in picked),
+    view = _common.attempt(_view, private, tuple(r.run.id for r in picked), tuple(r.version for r in picked),
                            tuple(r.name for r in picked), tuple(by), cut if use_cut else None, threshold,
                            int(min_items))
     if view is None:

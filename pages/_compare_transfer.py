@@ -15,9 +15,9 @@ NUMBERS = {c: st.column_config.NumberColumn(format="%.3f") for c in ("A", "B", "
 
 
 @st.cache_data(show_spinner="Carrying the threshold over…", max_entries=8)
-def _transfer(private_dir: str, run_a: str, stored_a: int, run_b: str, stored_b: int, keep: str, threshold_a: float,
+def _transfer(private_dir: str, run_a: str, version_a: int, run_b: str, version_b: int, keep: str, threshold_a: float,
               allow_different: bool):
-    """``transfer_runs``, once per choice (``stored_*`` key runs still in progress)."""
+    """``transfer_runs``, once per choice (``version_*``: the runs' predictions versions)."""
     return transfer_runs(_common.store_at(private_dir), run_a, run_b, keep=keep, threshold_a=threshold_a,
                          allow_different=allow_different)
 
@@ -48,7 +48,7 @@ def show(picked, *, threshold: float) -> None:
                                "slider": f"at the slider's threshold ({threshold:.4f})"}.get)
     allow = st.checkbox("Allow runs of different policy versions or golden sets (compared on the items both scored)",
                         key=_state.TRANSFER_ALLOW)
-    asked = {"run_a": a.run.id, "stored_a": a.stored, "run_b": b.run.id, "stored_b": b.stored, "keep": keep,
+    asked = {"run_a": a.run.id, "version_a": a.version, "run_b": b.run.id, "version_b": b.version, "keep": keep,
              "threshold_a": a.run.threshold if at == "own" else threshold, "allow_different": allow}
     if st.button(f"Find {b.name}'s threshold", key=_state.TRANSFER_FIND, type="primary"):
         st.session_state[_state.TRANSFER_ASKED] = asked

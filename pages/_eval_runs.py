@@ -71,6 +71,6 @@ def _runs(ws, store, manager, endpoint, author: str | None, live: bool) -> None:
         if _common.attempt(resume_run, store, manager, run_id, endpoint):
             st.rerun(scope="app")
     if view.done:
-        _predictions.draw(ws, run_id, view.done, view.run.golden_hash)
+        _predictions.draw(ws, run_id, store.predictions_version(run_id), view.run.golden_hash)
     if live and not (overview["status"] == "running").any():
         st.rerun(scope="app")  # the last run finished: stop polling

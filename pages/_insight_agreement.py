@@ -6,8 +6,7 @@ import streamlit as st
 
 from cope_eval.app import agreement_groups, group_labels
 from cope_eval.charts import kappa_figure
-from cope_eval.insight import run_agreement
-from pages import _common, _state
+from pages import _cached, _common, _state
 
 TITLE = "Agreement across models"
 COLUMNS = {"text": st.column_config.TextColumn(width="large"),
@@ -37,7 +36,8 @@ def draw(ws, store, manager, endpoint) -> None:
     if len(chosen) < 2:
         st.info("Pick two runs or more.")
         return
-    report = _common.attempt(run_agreement, store, chosen)
+    versions = tuple(store.predictions_version(run_id) for run_id in chosen)
+    report = _common.attempt(_cached.agreement, str(ws.private_dir), tuple(chosen), versions)
     if report is None:
         return
     st.caption("Each run decides \"1\" at its own threshold. Kappa counts agreement beyond chance: 1 is total, 0 is "

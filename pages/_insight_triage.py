@@ -39,7 +39,7 @@ def draw(ws, store, manager, endpoint) -> None:
                                format_func=lambda rid: f"{runs[rid].name} · {runs[rid].run.n_items} items · {rid}")
     confidence = confidence_col.slider("Minimum confidence", 0.5, 1.0, step=0.01, key=_state.TRIAGE_MIN_CONFIDENCE,
                                        help="How sure the model was of its wrong answer")
-    results = _cached.scores(str(ws.private_dir), run_id, runs[run_id].stored)
+    results = _cached.scores(str(ws.private_dir), run_id, runs[run_id].version)
     triage = _common.attempt(triage_run, store, run_id, min_confidence=confidence, results=results)
     if triage is None:
         return

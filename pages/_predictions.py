@@ -40,10 +40,10 @@ def _threshold() -> float:
 
 
 @st.cache_resource(show_spinner="Reading the run's predictions…", max_entries=2)
-def _rows(private_dir: str, run_id: str, stored: int, golden_hash: str) -> tuple[pd.DataFrame, list[str]]:
+def _rows(private_dir: str, run_id: str, version: int, golden_hash: str) -> tuple[pd.DataFrame, list[str]]:
     """The run's ``prediction_rows`` and its items' categories, read once per run and kept (read-only):
-    a threshold, a filter or a page reads them, never the run again (``stored`` keys a run in progress)."""
-    results = _cached.scores(private_dir, run_id, stored)  # the frame Compare and Insight share
+    a threshold, a filter or a page reads them, never the run again until its predictions ``version`` moves."""
+    results = _cached.scores(private_dir, run_id, version)  # the frame Compare and Insight share
     items = _cached.golden_lookup(private_dir, golden_hash).frame()
     return prediction_rows(results, items), categories(results)
 
@@ -52,14 +52,14 @@ def _csv(table: pd.DataFrame, order) -> bytes:
     return predictions_csv(table.iloc[order])
 
 
-def draw(ws, run_id: str, stored: int, golden_hash: str) -> None:
-    """The browser for run ``run_id`` (``stored``: its prediction count, which keys the cache)."""
+def draw(ws, run_id: str, version: int, golden_hash: str) -> None:
+    """The browser for run ``run_id`` (``version``: its predictions version, which keys the cache)."""
     private = str(ws.private_dir)
     st.subheader("Predictions")
     threshold_col, outcome_col, category_col, sort_col = st.columns(4)
     with threshold_col:
         threshold = _threshold()
-    read = _common.attempt(_rows, private, run_id, stored, golden_hash)
+    read = _common.attempt(_rows, private, run_id, version, golden_hash)
     if read is None:
         return
     base, run_categories = read

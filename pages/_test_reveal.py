@@ -36,7 +36,7 @@ def show(picked, *, threshold: float) -> None:
         st.button("Reveal test metrics", key=_state.REVEAL_TEST, on_click=_reveal, args=(hidden,),
                   icon=":material/visibility:")
         return
-    frames = {r.name: _cached.test_results(private, r.run.id, r.stored) for r in split}
+    frames = {r.name: _cached.test_results(private, r.run.id, r.version) for r in split}
     view = _common.attempt(at_threshold, frames, threshold=threshold, focus=split[-1].name)
     if view is not None:
         st.subheader("Test split (revealed)")

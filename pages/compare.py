@@ -37,7 +37,7 @@ if not chosen:
     st.stop()
 picked = [runs[i] for i in chosen]
 _news.golden(store, {r.name: r.run.golden_hash for r in picked})  # a newer version of a run's set
-keys = (private, tuple(chosen), tuple(r.stored for r in picked), tuple(r.name for r in picked))
+keys = (private, tuple(chosen), tuple(r.version for r in picked), tuple(r.name for r in picked))
 basis = _compare_data.basis(*keys)
 frames = basis.results
 overlay, sweeps = _compare_data.curves(*keys, tuple(r.hard_label for r in picked))

@@ -26,7 +26,7 @@ if go_col.button("Go", key=_state.HOME_NEXT, type="primary", icon=":material/arr
     st.switch_page(PAGES[step.page])
 
 _home_interrupted.draw(store, now)
-runs = recent_runs(store, f1=lambda run_id, stored: _cached.f1_at_half(str(ws.private_dir), run_id, stored))
+runs = recent_runs(store, f1=lambda run_id, version: _cached.f1_at_half(str(ws.private_dir), run_id, version))
 if runs:
     st.subheader("Recent runs")
     st.dataframe(recent_runs_frame(runs, now), hide_index=True, key="home_runs",

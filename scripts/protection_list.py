@@ -1157,4 +1157,10 @@ PROTECTIONS = (
     Protection("a triage note outlives a tab switch", "pages/_insight_triage.py",
                'key=_state.TRIAGE_NOTE, persist_state="session",', "key=_state.TRIAGE_NOTE,",
                ("tests/test_page_tabs.py::test_typed_text_outlives_a_tab_switch_and_a_page_switch",)),
+    Protection("the pages' caches of a run are keyed by its predictions version, not its count", "cope_eval/app/_run_picker.py",
+               "RunInfo(run, name, stored, store.predictions_version(run.id),", "RunInfo(run, name, stored, stored,",
+               ("tests/test_page_resend.py::test_compare_shows_the_resent_scores_not_the_errors_it_read_before",)),
+    Protection("Evaluate's predictions browser is keyed by the run's predictions version", "pages/_eval_runs.py",
+               "_predictions.draw(ws, run_id, store.predictions_version(run_id),", "_predictions.draw(ws, run_id, view.done,",
+               ("tests/test_page_resend.py::test_the_predictions_browser_shows_the_resent_scores",)),
 )

@@ -64,3 +64,32 @@ def test_one_run_picked_asks_for_another(runs, monkeypatch):
     at.multiselect(key=_state.AGREEMENT_RUNS).set_value([a.id]).run()
     assert not at.exception
     assert "Pick two runs or more." in texts(at)
+
+
+def test_the_report_is_computed_once_until_a_runs_predictions_change(workspace, monkeypatch):
+    from pages import _cached
+
+    golden = make_golden(texts=["calm", "threat", "quiet", "walk"])
+    with Store(workspace.private_dir) as store:
+        stored_run(store, golden, [0.1, 0.9, 0.2, 0.3], model="model-a")
+        b = create_run(store, policy=make_policy("# Criteria\n- Threats.\n"), golden=golden,
+                       endpoint=Endpoint("http://127.0.0.1:9/v1", "model-b"))
+        store.add_predictions(b.id, [(i, 0.8, None, "", None, 1.0, 0) for i in golden.items["id"][:3]]
+                              + [("item-00003", None, None, "", "HTTP 500", 1.0, 0)])
+        store.mark_run(b.id, "completed")
+    calls = []
+    real = _cached.run_agreement
+    monkeypatch.setattr(_cached, "run_agreement", lambda store, ids: calls.append(list(ids)) or real(store, ids))
+    at = open_page("insight", monkeypatch, tabs=TAB)
+    at.run()
+    at.run()
+    assert not at.exception and len(calls) == 1, "a redraw reads no run again"
+    assert table(at, "dispute")["item_id"].tolist() == ["item-00000", "item-00002"]
+
+    with Store(workspace.private_dir) as store:  # B's error sent again: the same count, a new answer
+        store.delete_errors(b.id)
+        store.add_predictions(b.id, [("item-00003", 0.9, None, "", None, 1.0, 0)])
+    at.run()
+
+    assert len(calls) == 2
+    assert table(at, "dispute")["item_id"].tolist() == ["item-00000", "item-00002", "item-00003"]

@@ -27,7 +27,7 @@ def test_default_pair_puts_the_older_policy_version_first():
     def info(run_id, created, version_created):
         run = Run(run_id, "sha256:x", "sha256:g", "http://h/v1", "m", "cope-b", "logprobs", 0.5, 1, "completed", 8,
                   created=created)
-        return RunInfo(run, run_id, 8, False, version_created)
+        return RunInfo(run, run_id, 8, 1, False, version_created)
 
     newest_first = {"r3": info("r3", "2026-03-01", "2026-01-01"), "r2": info("r2", "2026-02-01", "2026-02-01"),
                     "r1": info("r1", "2026-01-01", "2025-01-01")}

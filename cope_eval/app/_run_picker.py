@@ -23,7 +23,11 @@ class RunInfo:
     """Unique display name: the version's title (``version_title``) and the run id's last six
     characters, ``violence v3 · "tightened jest clause" (3f2a9b0c) · run 4d5e6f``."""
     stored: int
-    """Predictions stored so far (keys caches of a run still in progress)."""
+    """Predictions stored so far."""
+    version: int
+    """The run's predictions version (``Store.predictions_version``): raised by every write of its
+    predictions, so it keys the pages' caches of them (their count does not: a resend of errors
+    stores as many as it forgot)."""
     hard_label: bool
     """True when the run's template gives labels, not probabilities."""
     version_created: str = ""
@@ -39,7 +43,8 @@ def scored_runs(store: Store) -> dict[str, RunInfo]:
         if stored:
             version = store.policy_version(run.policy_version_id)
             name = f"{title(version)} · run {run.id[-6:]}"
-            out[run.id] = RunInfo(run, name, stored, not get_template(run.template).has_probability, version.created)
+            out[run.id] = RunInfo(run, name, stored, store.predictions_version(run.id),
+                                  not get_template(run.template).has_probability, version.created)
     return out
 
 

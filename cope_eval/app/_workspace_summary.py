@@ -127,12 +127,12 @@ class RecentRun:
 
 def recent_runs(store: Store, *, f1: Callable[[str, int], float] | None = None, limit: int = 5) -> list[RecentRun]:
     """The newest ``limit`` runs an analyst started (study variants left out), newest first.
-    ``f1(run_id, stored)`` gives a run's ``f1_at_half``; a page passes a cached one keyed on the
-    stored prediction count, so an unchanged run is not read again."""
+    ``f1(run_id, version)`` gives a run's ``f1_at_half``; a page passes a cached one keyed on the
+    run's predictions version (``Store.predictions_version``), so an unchanged run is not read again."""
     from ..store import effective_status
     from ._run_picker import version_namer
 
-    f1 = (lambda run_id, stored: f1_at_half(store, run_id)) if f1 is None else f1
+    f1 = (lambda run_id, version: f1_at_half(store, run_id)) if f1 is None else f1
     name = version_namer(store)
     names = dict(zip(*(store.golden_sets(study_subsets=True)[c] for c in ("hash", "name"))))
     out = []
@@ -140,7 +140,8 @@ def recent_runs(store: Store, *, f1: Callable[[str, int], float] | None = None, 
         stored, errors, _ = store.prediction_counts(run.id)
         version = name(store.policy_version(run.policy_version_id))
         out.append(RecentRun(run.id, version, names.get(run.golden_hash, short_id(run.golden_hash)),
-                             f1(run.id, stored) if stored > errors else None, effective_status(run), run.created))
+                             f1(run.id, store.predictions_version(run.id)) if stored > errors else None,
+                             effective_status(run), run.created))
     return out
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 from ..errors import ConfigError
 from ..metrics import Proportion, Result, proportion
 from ..records import Run
-from ..store import Store, run_results
+from ..store import Store, run_scores
 
 _MISSING = -1  # decision code of an item a run has no score for
 
@@ -145,9 +145,11 @@ def agreement(frames: Mapping[str, pd.DataFrame], thresholds: Mapping[str, float
     decided, scores = [], []
     for name in names:
         frame = frames[name].set_index("item_id")
-        if len(frame) != len(first) or not frame.index.sort_values().equals(first.index.sort_values()):
-            raise ConfigError(f"Run {name} covers different items from run {names[0]}: agreement needs one golden set.")
-        frame = frame.reindex(first.index)
+        if not frame.index.equals(first.index):  # runs of one set come in its order: nothing to match
+            if len(frame) != len(first) or not frame.index.sort_values().equals(first.index.sort_values()):
+                raise ConfigError(f"Run {name} covers different items from run {names[0]}: agreement needs one "
+                                  "golden set.")
+            frame = frame.reindex(first.index)
         if not (frame["label"].to_numpy() == first["label"].to_numpy()).all():
             raise ConfigError(f"Run {name} has different gold labels from run {names[0]}.")
         score = frame["score"].to_numpy(dtype=np.float64)
@@ -180,10 +182,13 @@ def run_agreement(store: Store, run_ids: Sequence[str]) -> AgreementReport:
                               f"({runs[0].policy_version_id[:19]} vs {run.policy_version_id[:19]}): agreement compares "
                               "models on one policy text; compare versions on the Compare page.")
     names = [run_name(run) for run in runs]
-    texts = store.golden_set(runs[0].golden_hash).items.set_index("id")["text"]
-    return agreement({n: run_results(store, r.id) for n, r in zip(names, runs)},
-                     {n: r.threshold for n, r in zip(names, runs)}, texts=texts,
-                     run_ids={n: r.id for n, r in zip(names, runs)})
+    report = agreement({n: run_scores(store, r.id) for n, r in zip(names, runs)},
+                       {n: r.threshold for n, r in zip(names, runs)}, run_ids={n: r.id for n, r in zip(names, runs)})
+    # The text of the disputed items only, looked up by id: never the whole set's text.
+    table = report.disagreements  # this report's own frame
+    lookup = store.golden_lookup(runs[0].golden_hash, ["text"])
+    table.insert(2, "text", lookup.rows(table["item_id"].tolist())["text"].to_numpy())
+    return report
 
 
 def run_name(run: Run) -> str:

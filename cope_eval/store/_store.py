@@ -366,6 +366,12 @@ class Store(AnalystRecords):
                                       (run_id,))
             self._score_files.write(run_id, version, iter(lambda: cursor.fetchmany(100_000), []), golden_ids)
 
+    def predictions_version(self, run_id: str) -> int:
+        """A number every write of the run's predictions raises (a stored batch, errors forgotten
+        before a resend): what a cache of them is keyed by. Their count is not: a resend stores as
+        many predictions as it forgot."""
+        return int(self._predictions_version(run_id)[0])
+
     def _predictions_version(self, run_id: str) -> tuple[int, str]:
         rows = self._query("SELECT predictions_version, status FROM runs WHERE id = ?", (run_id,))
         return rows[0] if rows else (0, "pending")
