@@ -73,9 +73,10 @@ def test_results(private_dir: str, run_id: str, version: int) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def errors(private_dir: str, run_id: str, stored: int, failed: int) -> RunErrors:
-    """A run's errors by reason; ``stored`` and ``failed`` (its prediction and error counts) key a
-    run still in progress, so a page that polls every second reads the store only when they move."""
+def errors(private_dir: str, run_id: str, version: int) -> RunErrors:
+    """A run's errors by reason, keyed by its predictions ``version``: a page that polls every
+    second reads the store only when a write moves it (a resend whose items fail again, for other
+    reasons, keeps both counts)."""
     return run_errors(store_at(private_dir), run_id)
 
 

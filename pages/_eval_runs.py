@@ -60,7 +60,7 @@ def _runs(ws, store, manager, endpoint, author: str | None, live: bool) -> None:
     if view.failure:
         st.error(escape_markdown(view.failure))
     if view.errors:
-        errors = _cached.errors(str(ws.private_dir), run_id, view.done, view.errors)
+        errors = _cached.errors(str(ws.private_dir), run_id, store.predictions_version(run_id))
         st.caption("Errors by reason (errored items are left out of every metric, never scored as 0):")
         st.dataframe(errors.table, hide_index=True, key="eval_error_reasons")
         with st.expander(f"The {errors.count:,} items with an error and their full messages"):

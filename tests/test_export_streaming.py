@@ -119,6 +119,21 @@ def test_the_zip_is_built_once_per_choice_holds_the_bundle_and_is_found_again(st
     assert not [p for p in folder.iterdir() if p.name.startswith(".")], "no staging folder or half zip is left"
 
 
+def test_a_resend_of_the_errors_builds_a_new_zip_though_as_many_predictions_are_stored(store, workspace):
+    run, _ = _mixed_run(store, workspace)  # one dev item errored
+    folder = workspace.private_dir / EXPORTS_FOLDER
+    first = zip_bundle(store, run.id, folder, workspace_root=workspace.root, threshold=0.5, n_resamples=50)
+    failed = store.prediction_errors(run.id)["item_id"].tolist()
+    assert first.card["run"]["errors"] == len(failed) == 1
+
+    assert store.delete_errors(run.id) == 1  # what resume --retry-errors does, then the answer comes
+    store.add_predictions(run.id, [(failed[0], 0.9, None, "", None, 1.0, 0)])
+    again = zip_bundle(store, run.id, folder, workspace_root=workspace.root, threshold=0.5, n_resamples=50)
+
+    assert again.path != first.path, "not the zip of the predictions before the resend"
+    assert again.card["run"]["errors"] == 0 and again.card["run"]["scored"] == first.card["run"]["scored"] + 1
+
+
 def test_only_the_newest_zips_are_kept(store, workspace):
     run, _ = scored_run(store, workspace, make_golden(6))
     folder = workspace.private_dir / EXPORTS_FOLDER

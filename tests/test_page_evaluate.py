@@ -286,7 +286,7 @@ def test_the_browser_takes_compares_threshold_until_one_is_typed_here(scored, mo
     assert at.number_input(key=_state.PREDICTIONS_THRESHOLD).value == 0.7, "Compare picked again: follow it"
 
 
-def test_errors_are_counted_by_reason_and_read_again_only_when_the_counts_move(workspace, monkeypatch):
+def test_errors_are_counted_by_reason_and_read_again_only_when_the_predictions_change(workspace, monkeypatch):
     v1, _, golden = _populate(workspace)
     ids = golden.items["id"].tolist()
     with Store(workspace.private_dir) as store:
@@ -307,8 +307,14 @@ def test_errors_are_counted_by_reason_and_read_again_only_when_the_counts_move(w
     assert reasons.to_dict("records") == [{"reason": "HTTP 500", "items": 2}, {"reason": "HTTP 429", "items": 1}]
     first = len(reads)
     assert first >= 1  # the errors were read (where the spy listens)
-    at.run()  # what the page's one-second poll does: same counts, so the errors come from the cache
+    at.run()  # what the page's one-second poll does: nothing written, so the errors come from the cache
     assert len(reads) == first
+
+    with Store(workspace.private_dir) as store:  # a resend whose three items fail again, for other reasons
+        assert store.delete_errors(run.id) == 3
+        store.add_predictions(run.id, [(i, None, None, "", "timeout after 60 s", 1.0, 0) for i in ids[3:6]])
+    at.run()
+    assert table(at, "reason").to_dict("records") == [{"reason": "timeout after 60 s", "items": 3}]
 
 
 def test_the_predictions_csv_is_built_when_clicked_not_on_every_rerun(scored, monkeypatch):
