@@ -18,8 +18,8 @@ KEYS = StudyKeys(_state.ABLATION_START, _state.ABLATION_STUDY, _state.ABLATION_R
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _report(private_dir: str, study_id: str):
-    return ablation_report(_common.store_at(private_dir), study_id)  # a completed study never changes
+def _report(private_dir: str, study_id: str, versions: tuple[int, ...]):
+    return ablation_report(_common.store_at(private_dir), study_id)  # keyed by its runs' versions
 
 
 def draw(ws, store, manager, endpoint) -> None:
@@ -58,7 +58,7 @@ def draw(ws, store, manager, endpoint) -> None:
                                       limit=limit if items == "near" else None))
     if study_id is None:
         return
-    report = _common.attempt(_report, str(ws.private_dir), study_id)
+    report = _common.attempt(_report, str(ws.private_dir), study_id, _cached.study_versions(store, study_id))
     if report is None:
         return
     if report.note:

@@ -18,8 +18,8 @@ KEYS = StudyKeys(_state.ATTRIBUTION_START, _state.ATTRIBUTION_STUDY, _state.ATTR
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _report(private_dir: str, study_id: str):
-    return attribution_report(_common.store_at(private_dir), study_id)  # a completed study never changes
+def _report(private_dir: str, study_id: str, versions: tuple[int, ...]):
+    return attribution_report(_common.store_at(private_dir), study_id)  # keyed by its runs' versions
 
 
 def draw(ws, store, manager, endpoint) -> None:
@@ -58,7 +58,7 @@ def draw(ws, store, manager, endpoint) -> None:
                          match={"run_a": run_a.id})
     if study_id is None:
         return
-    report = _common.attempt(_report, str(ws.private_dir), study_id)
+    report = _common.attempt(_report, str(ws.private_dir), study_id, _cached.study_versions(store, study_id))
     if report is None:
         return
     st.info(report.note)

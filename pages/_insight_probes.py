@@ -7,7 +7,7 @@ from cope_eval.app import completed_runs, escape_markdown
 from cope_eval.insight import (
     PROBES, SHOWN_ITEMS, probe_items, probe_policy_texts, probe_report, probe_table, threshold_notes
 )
-from pages import _common, _state
+from pages import _cached, _common, _state
 from pages._study_progress import StudyKeys, study_tab
 
 TITLE = "Steerability probes"
@@ -20,8 +20,8 @@ KEYS = StudyKeys(_state.PROBES_START, _state.PROBES_STUDY, _state.PROBES_RESUME,
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _probe(private_dir: str, study_id: str):
-    store = _common.store_at(private_dir)  # a completed study never changes
+def _probe(private_dir: str, study_id: str, versions: tuple[int, ...]):
+    store = _common.store_at(private_dir)  # keyed by its runs' predictions versions
     study = store.study(study_id)
     return probe_report(store, study), probe_table(store, study), probe_policy_texts(store, study)
 
@@ -50,7 +50,7 @@ def draw(ws, store, manager, endpoint) -> None:
                                       seed=int(seed)))
     if study_id is None:
         return
-    found = _common.attempt(_probe, str(ws.private_dir), study_id)
+    found = _common.attempt(_probe, str(ws.private_dir), study_id, _cached.study_versions(store, study_id))
     if found is None:
         return
     report, table, texts = found

@@ -21,8 +21,8 @@ FORMAT = {"run": "{:.3f}", "suggested": "{:.3f}", "Δ": "{:+.3f}", "low": "{:+.3
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _score(private_dir: str, suggestion_id: str):
-    return suggestion_score(_common.store_at(private_dir), suggestion_id)  # a completed study never changes
+def _score(private_dir: str, suggestion_id: str, versions: tuple[int, ...]):
+    return suggestion_score(_common.store_at(private_dir), suggestion_id)  # keyed by its runs' versions
 
 
 def draw(ws, store, manager, endpoint) -> None:
@@ -103,11 +103,11 @@ def _suggestion(ws, store, manager, endpoint, run, s) -> None:
     if study is not None:
         keys = StudyKeys("", "", f"{_state.SUGGEST_RESUME}:{s.id}", f"{_state.SUGGEST_CANCEL}:{s.id}")
         if study_progress(store, manager, study.id, endpoint, keys):
-            _scored(ws, store, run, s)
+            _scored(ws, store, run, s, study.id)
 
 
-def _scored(ws, store, run, s) -> None:
-    score = _common.attempt(_score, str(ws.private_dir), s.id)
+def _scored(ws, store, run, s, study_id: str) -> None:
+    score = _common.attempt(_score, str(ws.private_dir), s.id, _cached.study_versions(store, study_id))
     if score is None:
         return
     c = score.comparison

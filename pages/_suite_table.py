@@ -16,15 +16,19 @@ def sizes(root: str, paths: tuple[tuple[str, str], ...]) -> dict[str, int]:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _table(private_dir: str, runs: tuple[tuple[str, str, str | None], ...], threshold: float | None):
-    """The card's table of finished runs (their results no longer change)."""
+def _table(private_dir: str, runs: tuple[tuple[str, str, str | None], ...], threshold: float | None,
+           versions: tuple[int, ...]):
+    """The card's table of finished runs, keyed by their predictions ``versions`` (a finished run's
+    errors can be sent again)."""
     return suite_table(_common.store_at(private_dir), [SuiteRun(*r) for r in runs], threshold=threshold)
 
 
 def draw(ws, runs, threshold: float | None, descriptions: dict[str, str]) -> None:
     st.subheader("The card's table")
     key = tuple((m.side, m.area, m.run_id) for m in runs)
-    table = _common.attempt(_table, str(ws.private_dir), key, threshold)
+    store = _common.store()
+    versions = tuple(store.predictions_version(m.run_id) for m in runs if m.run_id is not None)
+    table = _common.attempt(_table, str(ws.private_dir), key, threshold, versions)
     if table is None:
         return
     for side, text in descriptions.items():

@@ -1171,4 +1171,7 @@ PROTECTIONS = (
                "_cached.errors(str(ws.private_dir), run_id, store.predictions_version(run_id))",
                "_cached.errors(str(ws.private_dir), run_id, view.done)",
                ("tests/test_page_evaluate.py::test_errors_are_counted_by_reason_and_read_again_only_when_the_predictions_change",)),
+    Protection("a study's report is keyed by its runs' predictions versions", "pages/_cached.py",
+               "    return tuple(store.predictions_version(run_id) for run_id in run_ids)", "    return ()",
+               ("tests/test_page_insight_probes.py::test_a_completed_probes_report_is_read_again_after_a_resend_of_a_variants_errors",)),
 )

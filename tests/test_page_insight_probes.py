@@ -100,3 +100,29 @@ def test_a_completed_probe_of_a_model_that_ignores_the_policy_shows_the_warnings
     unflipped = table(at, "inverted_score")
     assert len(unflipped) == 20 and HOSTILE in unflipped["text"].tolist()
     assert "<script>" not in "".join(str(m.value) for m in at.markdown), "golden text never reaches Markdown"
+
+
+def test_a_completed_probes_report_is_read_again_after_a_resend_of_a_variants_errors(workspace, monkeypatch):
+    with StubServer(policy_following(label_reader)) as server:
+        run, _ = base_run(workspace, server, n=12)
+    with Store(workspace.private_dir) as store:
+        study = create_probe_study(store, run.id)
+        for member in study.runs:  # answered by hand: the inverted variant's first item failed
+            variant = store.run(member.run_id)
+            ids = store.golden_set(variant.golden_hash).items["id"].tolist()
+            failed = ids[0] if member.role == "inverted" else None
+            store.add_predictions(variant.id, [(i, None, None, "", "HTTP 500", 1.0, 0) if i == failed else
+                                               (i, 0.5, None, "", None, 1.0, 0) for i in ids])
+            store.mark_run(variant.id, "completed")
+    at = open_page("insight", monkeypatch, tabs=TAB)
+    assert not at.exception and {m.label: m.value for m in at.metric}["Errors"] == "1"
+
+    with Store(workspace.private_dir) as store:  # the error sent again and answered: the study stays completed
+        inverted = next(m.run_id for m in study.runs if m.role == "inverted")
+        [failed] = store.prediction_errors(inverted)["item_id"].tolist()
+        assert store.delete_errors(inverted) == 1
+        store.add_predictions(inverted, [(failed, 0.5, None, "", None, 1.0, 0)])
+    at.run()
+
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Errors"] == "0"
