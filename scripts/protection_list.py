@@ -1174,4 +1174,8 @@ PROTECTIONS = (
     Protection("a study's report is keyed by its runs' predictions versions", "pages/_cached.py",
                "    return tuple(store.predictions_version(run_id) for run_id in run_ids)", "    return ()",
                ("tests/test_page_insight_probes.py::test_a_completed_probes_report_is_read_again_after_a_resend_of_a_variants_errors",)),
+    Protection("the model card table is keyed by its runs' predictions versions", "pages/_suite_table.py",
+               "    versions = tuple(store.predictions_version(m.run_id) for m in runs if m.run_id is not None)",
+               "    versions = ()",
+               ("tests/test_page_suite.py::test_the_table_is_read_again_after_a_resend_of_a_runs_errors",)),
 )

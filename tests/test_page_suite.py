@@ -182,3 +182,25 @@ def test_a_suite_started_on_the_page_runs_in_workers_and_ends_in_its_table(works
             want, n = expected(workspace, member.run_id)
             assert n == 6 and figures.loc[member.area, "A F1"] == pytest.approx(want["f1"])
     assert "A: stub at " in texts(at)
+
+
+def test_the_table_is_read_again_after_a_resend_of_a_runs_errors(workspace, monkeypatch):
+    sample_workspace(workspace.root)
+    paths = suite_golden(workspace.root, areas=["violence"])
+    with Store(workspace.private_dir) as store:
+        [member] = create_suite(store, workspace.root, [SuiteSide("A", Endpoint(NO_SERVER, "model-A"))], paths,
+                                limit=20)
+        ids = store.golden_set(store.run(member.run_id).golden_hash).items["id"].tolist()
+        store.add_predictions(member.run_id, [(i, None, None, "", "HTTP 500", 1.0, 0) if i == ids[0] else
+                                              (i, 0.7, None, "", None, 1.0, 0) for i in ids])
+        store.mark_run(member.run_id, "completed")
+    at = show(open_page("suite", monkeypatch), [member])
+    assert table(at, "policy version").set_index("area").loc["violence", "errors"] == 1
+
+    with Store(workspace.private_dir) as store:  # the error sent again and answered: as many predictions
+        assert store.delete_errors(member.run_id) == 1
+        store.add_predictions(member.run_id, [(ids[0], 0.7, None, "", None, 1.0, 0)])
+    at.run()
+
+    assert not at.exception
+    assert table(at, "policy version").set_index("area").loc["violence", "errors"] == 0
