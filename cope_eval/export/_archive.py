@@ -103,15 +103,16 @@ def zip_key(store: Store, run_id: str, *, threshold: float | None = None, pick: 
             transfer_from: TransferFrom | None = None, who: str = "", **options) -> str:
     """A SHA-256 (hex) of what decides a zipped bundle's content, read from the store now: a run
     still scoring or whose errors were sent again, a probe completed or a threshold carried over
-    from a run whose predictions changed gets a new key (and so a new zip). What the card says of looks at the test split by others since is
-    not in it, as it was not in the page's cache before."""
+    from a run whose predictions changed gets a new key (and so a new zip). What the card says of
+    looks at the test split by others since is not in it, as it was not in the page's cache before."""
     from .. import __version__
 
     runs = [run_id] + ([transfer_from.run] if transfer_from is not None else [])
     choice = {
         "format": CARD_FORMAT, "cope_eval_version": __version__, "run": run_id,
         # The predictions' versions, not their counts: a resend of errors stores as many as it forgot.
-        "predictions": [store.predictions_version(run) for run in runs], "probes": list(completed_probes(store, run_id)),
+        "predictions": [store.predictions_version(run) for run in runs],
+        "probes": list(completed_probes(store, run_id)),
         "threshold": threshold, "pick": pick, "who": who, "options": options,
         "transfer_from": None if transfer_from is None else dataclasses.asdict(transfer_from),
     }
