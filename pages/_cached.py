@@ -11,9 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from cope_eval.app import GoldenPage, RunErrors, run_errors
-from cope_eval.insight import AgreementReport, run_agreement
 from cope_eval.app import f1_at_half as app_f1_at_half
 from cope_eval.app import golden_page as _golden_page
+from cope_eval.insight import AgreementReport, run_agreement
 from cope_eval.store import ItemLookup, run_results, run_scores, score_columns
 from pages._common import store_at
 
@@ -67,8 +67,8 @@ def f1_at_half(private_dir: str, run_id: str, version: int) -> float:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def test_results(private_dir: str, run_id: str, version: int) -> pd.DataFrame:
-    """A run's results frame on its test split, for a page that has recorded the reveal
-    (pages/_test_reveal.py): reading it records nothing."""
+    """A run's results frame on its test split (keyed by its predictions ``version``), for a page
+    that has recorded the reveal (pages/_test_reveal.py): reading it records nothing."""
     return run_results(store_at(private_dir), run_id, split="test")
 
 
