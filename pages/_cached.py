@@ -87,11 +87,16 @@ def agreement(private_dir: str, run_ids: tuple[str, ...], versions: tuple[int, .
     return run_agreement(store_at(private_dir), list(run_ids))
 
 
+def run_versions(store, run_ids) -> tuple[int, ...]:
+    """The runs' predictions versions (``Store.predictions_version``), in order: the key of a cache
+    of what those runs' predictions give."""
+    return tuple(store.predictions_version(run_id) for run_id in run_ids)
+
+
 def study_versions(store, study_id: str) -> tuple[int, ...]:
     """The predictions versions of every run a study's report reads (its base run, an attribution's
     run A, its variants), to key the report: a completed study stays completed when one of those
     runs has its errors sent again, but its report changes."""
     study = store.study(study_id)
-    run_ids = [study.base_run_id, *([study.params["run_a"]] if "run_a" in study.params else []),
-               *(member.run_id for member in study.runs)]
-    return tuple(store.predictions_version(run_id) for run_id in run_ids)
+    return run_versions(store, [study.base_run_id, *([study.params["run_a"]] if "run_a" in study.params else []),
+                                *(member.run_id for member in study.runs)])

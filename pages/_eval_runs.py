@@ -59,8 +59,9 @@ def _runs(ws, store, manager, endpoint, author: str | None, live: bool) -> None:
     _news.golden(store, {f"run {run_id}": view.run.golden_hash})  # relabelled or split since
     if view.failure:
         st.error(escape_markdown(view.failure))
+    version = store.predictions_version(run_id)  # keys what is cached of the run's predictions
     if view.errors:
-        errors = _cached.errors(str(ws.private_dir), run_id, store.predictions_version(run_id))
+        errors = _cached.errors(str(ws.private_dir), run_id, version)
         st.caption("Errors by reason (errored items are left out of every metric, never scored as 0):")
         st.dataframe(errors.table, hide_index=True, key="eval_error_reasons")
         with st.expander(f"The {errors.count:,} items with an error and their full messages"):
@@ -71,6 +72,6 @@ def _runs(ws, store, manager, endpoint, author: str | None, live: bool) -> None:
         if _common.attempt(resume_run, store, manager, run_id, endpoint):
             st.rerun(scope="app")
     if view.done:
-        _predictions.draw(ws, run_id, store.predictions_version(run_id), view.run.golden_hash)
+        _predictions.draw(ws, run_id, version, view.run.golden_hash)
     if live and not (overview["status"] == "running").any():
         st.rerun(scope="app")  # the last run finished: stop polling

@@ -36,8 +36,7 @@ def draw(ws, store, manager, endpoint) -> None:
     if len(chosen) < 2:
         st.info("Pick two runs or more.")
         return
-    versions = tuple(store.predictions_version(run_id) for run_id in chosen)
-    report = _common.attempt(_cached.agreement, str(ws.private_dir), tuple(chosen), versions)
+    report = _common.attempt(_cached.agreement, str(ws.private_dir), tuple(chosen), _cached.run_versions(store, chosen))
     if report is None:
         return
     st.caption("Each run decides \"1\" at its own threshold. Kappa counts agreement beyond chance: 1 is total, 0 is "

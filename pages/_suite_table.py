@@ -6,7 +6,7 @@ import streamlit as st
 from cope_eval.app import area_size, escape_markdown, figures_frame, no_set_areas, runs_frame, suite_table
 from cope_eval.export import card_table_csv, card_table_markdown
 from cope_eval.insight import SuiteRun
-from pages import _common, _state
+from pages import _cached, _common, _state
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -26,8 +26,7 @@ def _table(private_dir: str, runs: tuple[tuple[str, str, str | None], ...], thre
 def draw(ws, runs, threshold: float | None, descriptions: dict[str, str]) -> None:
     st.subheader("The card's table")
     key = tuple((m.side, m.area, m.run_id) for m in runs)
-    store = _common.store()
-    versions = tuple(store.predictions_version(m.run_id) for m in runs if m.run_id is not None)
+    versions = _cached.run_versions(_common.store(), [m.run_id for m in runs if m.run_id is not None])
     table = _common.attempt(_table, str(ws.private_dir), key, threshold, versions)
     if table is None:
         return
