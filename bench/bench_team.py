@@ -18,6 +18,12 @@ in the same run, after one unrecorded warm-up pass over every page:
 - the baseline: ONE analyst, ``rounds`` rounds;
 - the team: ``analysts`` analysts at once, ``rounds`` rounds each.
 
+``--clients protocol`` puts every analyst's browser on their own machine instead: each session
+speaks the app's websocket protocol from Python (``_streamlit_client.ProtocolTab``), so the app does
+all the work a tab causes and nothing draws on this machine. A settle is then the app's side: the
+rerun sent to its ``script_finished`` message. It separates what the app costs from what six
+headless browsers on its two cores cost (they used most of the CPU of a browser team phase).
+
 Settle time: from the click (taken in the page, ``performance.now()``) to the end of the
 Streamlit script run it caused: the app root's ``data-test-script-state`` (Streamlit 1.67) going
 back to ``notRunning`` with the page's own heading drawn and the previous page's gone. A
@@ -39,7 +45,7 @@ app's process and everything else. (Running the browsers at the lowest priority,
 settle times worse, not better: the end of a script run is stamped when the page has drawn it.)
 
     .venv/bin/python bench/bench_team.py [--analysts 6] [--items 1000] [--rounds 3] [--server gpu|instant]
-        [--quick]
+        [--clients browser|protocol] [--quick]
 """
 
 from __future__ import annotations
@@ -51,10 +57,13 @@ import os
 import tempfile
 import threading
 import time
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from _harness import REPO_ROOT, BenchResult, HiddenServer, InstantServer, load_average
+from _streamlit_client import ProtocolTab
 from bench_scoring import texts
 
 from cope_eval.app import golden_set_labels
@@ -81,6 +90,9 @@ PAGES = {"Evaluate": "Evaluate", "Compare": "Compare", "Insight": "Insight", "Go
          "Policies": "Policies", "Export": "Export", "Workspace": "cope-eval"}
 """Sidebar label -> the page's heading, in the order of a round (Start is clicked after Evaluate)."""
 START = "Evaluate: Start"
+CLIENTS = {"browser": "headless Chromium on this machine, one context each (the settle includes drawing the page)",
+           "protocol": "the app's websocket protocol from Python (bench/_streamlit_client.py), as if each browser "
+                       "ran on its analyst's own machine: the settle is the app's side, nothing is drawn here"}
 
 OBSERVE = """() => {
   if (window.__settle) return;
@@ -300,6 +312,30 @@ class Tab:
         return await self.settle(await self.page.evaluate(CLICK, ".st-key-eval_start button"), "Evaluate")
 
 
+class ProtocolAnalyst(ProtocolTab):
+    """An analyst whose browser runs on their own machine (``--clients protocol``): the same three
+    actions as ``Tab``, over the app's own protocol, timed to the end of the run each causes."""
+
+    async def choose_golden(self, label: str) -> None:
+        """Pick the golden set on Evaluate (sent even when it is already chosen: one rerun more than
+        a browser's, not recorded)."""
+        await self.choose("eval_golden", label)
+
+    async def start(self) -> float:
+        return await self.click("eval_start")
+
+
+def browser_tabs(browser):
+    """Opens an analyst's session as a context of ``browser``: (what to close, Tab)."""
+    return partial(open_tab, browser)
+
+
+async def protocol_tab(url: str, heading: str = "cope-eval", ready: str = "Healthy"):
+    """Opens an analyst's session without a browser: (what to close, ProtocolAnalyst)."""
+    tab = await ProtocolAnalyst.open(url, timeout_s=WAIT_MS / 1000)
+    return tab, tab
+
+
 async def open_tab(browser, url: str, heading: str = "cope-eval", ready: str = "Healthy"):
     """(context, Tab) on ``url``, once ``ready`` shows and the first script run has finished."""
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
@@ -311,9 +347,9 @@ async def open_tab(browser, url: str, heading: str = "cope-eval", ready: str = "
     return context, Tab(page, heading)
 
 
-async def analyst(browser, url: str, goldens: list[str], samples: dict[str, list[float]], go: asyncio.Event,
+async def analyst(opener, url: str, goldens: list[str], samples: dict[str, list[float]], go: asyncio.Event,
                   ready: list) -> None:
-    context, tab = await open_tab(browser, url)
+    context, tab = await opener(url)
     ready.append(tab)
     await go.wait()
     try:
@@ -327,12 +363,12 @@ async def analyst(browser, url: str, goldens: list[str], samples: dict[str, list
         await context.close()
 
 
-async def phase(browser, url: str, team: Team, names: list[str]) -> tuple[dict[str, list[float]], tuple]:
+async def phase(opener, url: str, team: Team, names: list[str]) -> tuple[dict[str, list[float]], tuple]:
     """Every analyst in ``names`` through its rounds at once; (settle samples by page, throughput)."""
     samples: dict[str, list[float]] = {label: [] for label in [*PAGES, START]}
     go, ready = asyncio.Event(), []
     with RunWatch(team) as watch:
-        tasks = [asyncio.create_task(analyst(browser, url, team.labels[n], samples, go, ready)) for n in names]
+        tasks = [asyncio.create_task(analyst(opener, url, team.labels[n], samples, go, ready)) for n in names]
         while len(ready) < len(names):  # every session open before anyone starts
             done = [t for t in tasks if t.done()]
             for task in done:
@@ -346,21 +382,21 @@ async def phase(browser, url: str, team: Team, names: list[str]) -> tuple[dict[s
     return samples, watch.throughput()
 
 
-async def warm_up(browser, url: str) -> None:
+async def warm_up(opener, url: str) -> None:
     """Every page once, unrecorded: a fresh app's first visit to a page pays its imports."""
-    context, tab = await open_tab(browser, url)
+    context, tab = await opener(url)
     for label in [*list(PAGES)[1:], "Evaluate"]:
         await tab.visit(label)
     await context.close()
 
 
-async def signal_check(browser, root: Path) -> tuple[float, float]:
+async def signal_check(opener, root: Path) -> tuple[float, float]:
     """Median settle of the trivial page and of the page that sleeps CHECK_SLEEP_S (3 visits each)."""
     script = root / "check.py"
     script.write_text(CHECK_APP.replace("{sleep}", repr(CHECK_SLEEP_S)))
     fast, slow = [], []
     with _plain_streamlit(script) as url:
-        context, tab = await open_tab(browser, url, heading="Fast", ready="Fast")
+        context, tab = await opener(url, heading="Fast", ready="Fast")
         for _ in range(3):
             for label, out in (("Slow", slow), ("Fast", fast)):
                 out.append(await tab.visit(label))
@@ -422,39 +458,45 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (user + nice + system + irq + softirq + steal) / tick
 
 
-async def measure(url: str, app_pid: int, team: Team, analysts: int, root: Path, echo, *, server_stats=None) -> dict:
+async def _browser(stack: AsyncExitStack):
+    """Headless Chromium for the analysts' sessions, closed with ``stack``."""
     from playwright.async_api import async_playwright
 
     from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            fast, slow = await signal_check(browser, root)
-            echo(f"    signal check: trivial page {fast:.3f} s, page sleeping {CHECK_SLEEP_S:g} s {slow:.3f} s")
-            await warm_up(browser, url)
-            load = [load_average()]
-            solo = await phase(browser, url, team, ["solo"])
-            echo(f"    1 analyst: {solo[1][0]:,.0f} items/s total")
-            load.append(load_average())
-            machine_before, app_before = cpu_seconds(), cpu_seconds(app_pid)
-            served_before = server_stats() if server_stats else None
-            many = await phase(browser, url, team, [f"a{a}" for a in range(analysts)])
-            cpu = (cpu_seconds() - machine_before, cpu_seconds(app_pid) - app_before)
-            served = None
-            if served_before is not None:  # request-seconds in the server's slots and queue, per second of scoring
-                after, busy = server_stats(), many[1][2]
-                served = ((after.running_area - served_before.running_area) / busy,
-                          (after.waiting_area - served_before.waiting_area) / busy)
-            echo(f"    {analysts} analysts: {many[1][0]:,.0f} items/s total")
-            load.append(load_average())
-        finally:
-            await browser.close()
+    playwright = await stack.enter_async_context(async_playwright())
+    browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    stack.push_async_callback(browser.close)
+    return browser
+
+
+async def measure(url: str, app_pid: int, team: Team, analysts: int, root: Path, echo, *, clients: str = "browser",
+                  server_stats=None) -> dict:
+    async with AsyncExitStack() as stack:
+        opener = browser_tabs(await _browser(stack)) if clients == "browser" else protocol_tab
+        fast, slow = await signal_check(opener, root)
+        echo(f"    signal check: trivial page {fast:.3f} s, page sleeping {CHECK_SLEEP_S:g} s {slow:.3f} s")
+        await warm_up(opener, url)
+        load = [load_average()]
+        solo = await phase(opener, url, team, ["solo"])
+        echo(f"    1 analyst: {solo[1][0]:,.0f} items/s total")
+        load.append(load_average())
+        machine_before, app_before = cpu_seconds(), cpu_seconds(app_pid)
+        served_before = server_stats() if server_stats else None
+        many = await phase(opener, url, team, [f"a{a}" for a in range(analysts)])
+        cpu = (cpu_seconds() - machine_before, cpu_seconds(app_pid) - app_before)
+        served = None
+        if served_before is not None:  # request-seconds in the server's slots and queue, per second of scoring
+            after, busy = server_stats(), many[1][2]
+            served = ((after.running_area - served_before.running_area) / busy,
+                      (after.waiting_area - served_before.waiting_area) / busy)
+        echo(f"    {analysts} analysts: {many[1][0]:,.0f} items/s total")
+        load.append(load_average())
     return {"check": (fast, slow), "solo": solo, "many": many, "load": load, "cpu": cpu, "served": served}
 
 
 def run(quick: bool = False, *, analysts: int | None = None, items: int | None = None, rounds: int | None = None,
-        server: str = "gpu", echo=print) -> BenchResult:
+        server: str = "gpu", clients: str = "browser", echo=print) -> BenchResult:
     from tests.browser import App
 
     analysts = (2 if quick else 6) if analysts is None else analysts
@@ -467,18 +509,18 @@ def run(quick: bool = False, *, analysts: int | None = None, items: int | None =
         env = {"COPE_EVAL_HOME": str(team.workspace.root), "COPE_BASE_URL": stand_in.base_url, "COPE_MODEL": "stub"}
         app = App(env, log_path=root / "app.log", timeout_s=120)
         try:
-            got = asyncio.run(measure(app.url, app.process.pid, team, analysts, root, echo,
+            got = asyncio.run(measure(app.url, app.process.pid, team, analysts, root, echo, clients=clients,
                                       server_stats=stand_in.stats if server == "gpu" else None))
         finally:
             app.stop()
         log = (root / "app.log").read_text(errors="replace")
         with team.store() as store:
             integrity = store.integrity_ok()
-    return _result(got, analysts=analysts, items=items, rounds=rounds, server=server, integrity=integrity,
-                   app_errors="Traceback" in log)
+    return _result(got, analysts=analysts, items=items, rounds=rounds, server=server, clients=clients,
+                   integrity=integrity, app_errors="Traceback" in log)
 
 
-def _result(got: dict, *, analysts: int, items: int, rounds: int, server: str, integrity: bool,
+def _result(got: dict, *, analysts: int, items: int, rounds: int, server: str, clients: str, integrity: bool,
             app_errors: bool) -> BenchResult:
     (solo, (solo_rate, solo_n, solo_s)), (many, (many_rate, many_n, many_s)) = got["solo"], got["many"]
     fast, slow = got["check"]
@@ -487,7 +529,8 @@ def _result(got: dict, *, analysts: int, items: int, rounds: int, server: str, i
                  if server == "gpu" else "the instant stand-in (as fast as its core answers)")
     figures = [("measurement", f"{analysts} analysts vs 1, {rounds} round(s) each, a run of {items:,} new items "
                                "started every round; settle p50 / p95 / max (s), samples"),
-               ("model server", served_by)]
+               ("model server", served_by),
+               ("analysts' sessions", CLIENTS[clients])]
     worst = ("", 0.0)
     for label in [*PAGES, START]:
         one, team = solo[label], many[label]
@@ -519,15 +562,18 @@ def _result(got: dict, *, analysts: int, items: int, rounds: int, server: str, i
     pages_met = worst[1] < TARGET_P95_S
     met = pages_met and ratio >= TARGET_RATIO and integrity
     return BenchResult(
-        name=f"14. A team on one app ({analysts} analysts, real browsers)",
+        name=f"14. A team on one app ({analysts} analysts, {'real browsers' if clients == 'browser' else 'browsers elsewhere'})",
         figures=figures,
         ratio=f"slowest page p95 {worst[1]:.2f} s ({worst[0]}) with {analysts} analysts; "
               f"throughput {ratio:.2f}x one analyst's",
         target=f"every page's p95 < {TARGET_P95_S:g} s, throughput >= {TARGET_RATIO:g}x",
         met=met,
-        note="settle = click to the end of the script run it caused (stApp's data-test-script-state back to "
-             "notRunning, page heading drawn), stamped in the page; the Start click is reported, not in the page "
-             "verdict; headless Chromium shares the machine's cores with the app, its workers and the stand-in server",
+        note=("settle = click to the end of the script run it caused (stApp's data-test-script-state back to "
+              "notRunning, page heading drawn), stamped in the page; the Start click is reported, not in the page "
+              "verdict; headless Chromium shares the machine's cores with the app, its workers and the stand-in "
+              "server" if clients == "browser" else
+              "settle = the app's side: the rerun sent on the app's websocket to its script_finished message, no "
+              "drawing; the Start click is reported, not in the page verdict"),
     )
 
 
@@ -541,8 +587,13 @@ def main() -> None:
                         help="the model server: gpu (default), a stand-in with a GPU server's capacity, shared by "
                              "the team; instant, answers as fast as a core can (scoring then competes with the "
                              "browsers for the CPU)")
+    parser.add_argument("--clients", choices=tuple(CLIENTS), default="browser",
+                        help="the analysts' sessions: browser (default), headless Chromium on this machine; "
+                             "protocol, the app's websocket protocol from Python, as if each browser ran on its "
+                             "analyst's own machine")
     args = parser.parse_args()
-    print(run(args.quick, analysts=args.analysts, items=args.items, rounds=args.rounds, server=args.server).report())
+    print(run(args.quick, analysts=args.analysts, items=args.items, rounds=args.rounds, server=args.server,
+              clients=args.clients).report())
 
 
 if __name__ == "__main__":

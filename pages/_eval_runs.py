@@ -9,7 +9,8 @@ another run beside this one's progress."""
 import streamlit as st
 
 from cope_eval.app import (
-    EVERYONES_RUNS, MY_RUNS, escape_markdown, own_runs, resume_run, run_to_follow, run_view, runs_overview
+    EVERYONES_RUNS, MY_RUNS, any_running, escape_markdown, own_runs, resume_run, run_to_follow, run_view,
+    runs_overview
 )
 from pages import _cached, _common, _news, _predictions, _state, _url_state
 
@@ -19,7 +20,7 @@ def draw(ws, store, manager, endpoint, author: str | None) -> None:
     st.subheader("Runs")
     st.caption("Each run scores in a worker process of its own: it keeps going when you close this tab or restart "
                "the app, and a run that stopped (cancelled, or its server went away) can be resumed.")
-    live = bool((runs_overview(store, manager)["status"] == "running").any())
+    live = any_running(store, manager)
     st.session_state.setdefault(_state.EVAL_SCOPE, EVERYONES_RUNS if author is None else MY_RUNS)
     st.fragment(run_every=1.0 if live else None)(_runs)(ws, store, manager, endpoint, author, live)
 

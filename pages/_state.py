@@ -174,6 +174,9 @@ EXPORT_VALUE = "export_value"
 EXPORT_DEST = "export_dest"
 EXPORT_WRITE = "export_write"
 EXPORT_DOWNLOAD = "export_download"
+EXPORT_PARTIAL = "export_partial"
+"""The runs still scoring whose bundle this session asked for from the answers so far."""
+EXPORT_BUILD_PARTIAL = "export_build_partial"
 
 # -- Insight: error triage (pages/_insight_triage.py), and its gap checklist on Policies ------
 TRIAGE_RUN = "triage_run"
@@ -311,7 +314,7 @@ _DEFAULTS = {
     FAIRNESS_BY: [], FAIRNESS_USE_CUT: False, FAIRNESS_CUT: 0.5, FAIRNESS_MIN_ITEMS: 30, FAIRNESS_PAGE: 1,
     TRANSFER_KEEP: "precision", TRANSFER_AT: "own", TRANSFER_ALLOW: False, TRANSFER_ASKED: None, REVEALED: [],
     SPLIT_FRACTION: 0.3, SPLIT_SEED: 0,
-    EXPORT_VALUE: 0.9,
+    EXPORT_VALUE: 0.9, EXPORT_PARTIAL: [],
     PROBES_ITEMS: "sample", PROBES_LIMIT: 100, PROBES_SEED: 0, PROBES_SHOW: "not flipped",
     TRIAGE_MIN_CONFIDENCE: 0.8, TRIAGE_PENDING: None, TRIAGE_PAGE: 1,
     SUGGEST_MIN_CONFIDENCE: 0.8, SUGGEST_N: 1, SUGGEST_OTHER: False, SUGGEST_URL: "", SUGGEST_MODEL: "",

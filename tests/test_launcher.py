@@ -214,6 +214,14 @@ def test_the_app_has_no_deploy_button():
     assert '"minimal"' in config._config_options["client.toolbarMode"].description  # a known mode
 
 
+def test_no_full_garbage_collection_after_every_script_run():
+    from streamlit import config
+
+    command = streamlit_command(port=8501, address="127.0.0.1")
+    assert command[command.index("--runner.postScriptGC") + 1] == "false"  # a known option: else no start
+    assert config.get_option("runner.postScriptGC") is True, "Streamlit's default, which the flag turns off"
+
+
 @pytest.mark.parametrize("address, warns", [
     ("127.0.0.1", False), ("127.0.0.2", False), ("localhost", False), ("::1", False), ("[::1]", False),
     ("0.0.0.0", True), ("::", True), ("192.168.1.20", True), ("evals.example.org", True), ("", True),

@@ -1,11 +1,15 @@
 """The Export page: a run's bundle at a chosen threshold, downloaded or written to a folder."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import streamlit
 
 from cope_eval.policies import save_version
+from cope_eval.records import Endpoint
+from cope_eval.scoring import create_run
 from cope_eval.store import Store
 from pages import _state
 from tests.apptest import messages, open_page, table, texts
@@ -146,3 +150,33 @@ def test_the_page_says_whether_the_run_was_probed_and_rebuilds_when_a_probe_comp
         at.run()
     assert f"Steerability probe {study.id}: inverting the policy flipped 100% of 40 decisions" in texts(at)
     assert not [m for m in messages(at, "warning") if m.startswith("Steerability probe:")]
+
+
+def test_a_run_still_scoring_is_bundled_only_when_asked_and_its_test_split_not_looked_at_before(workspace,
+                                                                                                 monkeypatch):
+    version = save_version(workspace.root, "violence", POLICY, note="v1")
+    golden = make_golden(10)
+    scorer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # a live worker's pid
+    try:
+        with Store(workspace.private_dir) as store:
+            store.put_golden_set(golden)
+            run = create_run(store, policy=version, golden=golden, endpoint=Endpoint("http://127.0.0.1:9/v1", "m"))
+            store.add_predictions(run.id, [(i, 0.7, None, "", None, 1.0, 0) for i in golden.items["id"][:4]])
+            store.add_predictions(run.id, [(golden.items["id"][4], None, None, "", "HTTP 503", None, 0)])
+            store.mark_run(run.id, "running", pid=scorer.pid)
+        at = open_page("export", monkeypatch)
+        assert not at.exception
+        assert f"Run {run.id} is still scoring: 4 of 10 items have an answer so far (1 more failed)" in texts(at)
+        assert not list((workspace.private_dir / "exports").glob("*.zip")), "built on a visit, unasked"
+        assert not at.get("download_button")
+
+        at.button(key=_state.EXPORT_BUILD_PARTIAL).click().run()
+        assert not at.exception
+        assert len(list((workspace.private_dir / "exports").glob("*.zip"))) == 1
+        assert any("5 of 10 items have no prediction" in w.value for w in at.warning), [w.value for w in at.warning]
+        assert len(at.get("download_button")) == 1
+        at.run()  # a later visit while it still scores: built again from what is stored then
+        assert not at.exception and len(at.get("download_button")) == 1
+    finally:
+        scorer.kill()
+        scorer.wait()

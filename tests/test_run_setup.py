@@ -1,10 +1,12 @@
 """The Evaluate page's run actions: start, follow, cancel/resume, and the runs table."""
 
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
 
-from cope_eval.app import RunManager, resume_run, run_view, runs_overview, start_runs
+from cope_eval.app import RunManager, any_running, resume_run, run_view, runs_overview, start_runs
 from cope_eval.app._run_setup import RunView, format_seconds, runs_table
 from cope_eval.errors import ConfigError
 from cope_eval.records import Endpoint, Run
@@ -144,3 +146,20 @@ def test_runs_table_names_versions_by_label_and_hash():
     assert table.iloc[0][["policy", "version"]].tolist() == ["hate", "v2 · 22222222"]
     unknown = runs_table([_run("run-1", vid)], statuses={}, counts={}, golden_names={}, policies={})
     assert unknown.iloc[0]["version"] == "22222222", "a version the workspace no longer holds: its hash"
+
+
+def test_any_running_agrees_with_the_overviews_statuses(store, manager):
+    assert not any_running(store, manager)
+    golden = make_golden(4)
+    store.put_golden_set(golden)
+    run = create_run(store, policy=make_policy(), golden=golden, endpoint=Endpoint("http://127.0.0.1:9/v1", "m"))
+    scorer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # a live worker's pid
+    try:
+        store.mark_run(run.id, "running", pid=scorer.pid)
+        assert any_running(store, manager)
+        assert runs_overview(store, manager)["status"].tolist() == ["running"]
+    finally:
+        scorer.kill()
+        scorer.wait()
+    assert not any_running(store, manager), "its worker is gone: interrupted"
+    assert runs_overview(store, manager)["status"].tolist() == ["interrupted"]

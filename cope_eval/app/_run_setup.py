@@ -219,7 +219,7 @@ def runs_overview(store: Store, manager: RunManager, *, limit: int = 200) -> pd.
     """The newest ``limit`` runs with live status and counts (``views.runs_table``); study
     variants are left out (the Insight page shows them with their study)."""
     runs = store.runs(variants=False)[-limit:]
-    statuses = {r.id: run_view(store, manager, r.id).status for r in runs}
+    statuses = {r.id: manager.status(r) for r in runs}  # run_view's status, without its counts and progress
     counts = {r.id: store.prediction_counts(r.id) for r in runs}
     golden = store.golden_sets()
     names = dict(zip(golden["hash"], golden["name"]))
@@ -228,6 +228,11 @@ def runs_overview(store: Store, manager: RunManager, *, limit: int = 200) -> pd.
     return runs_table(runs, statuses=statuses, counts=counts, golden_names=names,
                       policies={vid: v.policy for vid, v in versions.items()},
                       versions={vid: name(v) for vid, v in versions.items()})
+
+
+def any_running(store: Store, manager: RunManager, *, limit: int = 200) -> bool:
+    """True while one of the runs ``runs_overview`` lists is running (its statuses, not its counts)."""
+    return any(manager.status(r) == "running" for r in store.runs(variants=False)[-limit:])
 
 
 def runs_table(runs: Sequence[Run], *, statuses: dict[str, str], counts: dict[str, tuple[int, int, int]],
