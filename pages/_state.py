@@ -108,6 +108,9 @@ CHECK_BUTTON = "check_button"
 
 # -- Compare ---------------------------------------------------------------------------------
 COMPARE_RUNS = "compare_runs"
+COMPARE_PAIR = "compare_pair"
+"""The runs last compared. Streamlit drops the picker's key on pages that do not draw it: back on
+Compare, they are compared again while the last of them is still the current run."""
 COMPARE_THRESHOLD = "compare_threshold"
 """The threshold slider. Streamlit drops a widget's key on pages that do not draw it: read
 ``COMPARE_CHOICE``, which outlives a page switch."""
@@ -305,7 +308,7 @@ HOME_FOLLOW = "home_follow"
 _DEFAULTS = {
     SERVER_URL: None, SERVER_MODEL: None, SERVER_API_KEY: None, SERVER_ERROR: None,
     POLICY_CHOICE: None, POLICY_CREATING: False, CURRENT_GOLDEN: None, CURRENT_RUN: None,
-    POLICY_LOADED: None, POLICY_SAVED: None, GOLDEN_PENDING: None, EVAL_RUN: None, EVAL_FOLLOW: None, EVAL_STARTED: [], PICK_NOTE: None,
+    POLICY_LOADED: None, POLICY_SAVED: None, COMPARE_PAIR: [], GOLDEN_PENDING: None, EVAL_RUN: None, EVAL_FOLLOW: None, EVAL_STARTED: [], PICK_NOTE: None,
     HOME_RESUMED: [],
     EVAL_TEMPLATE: "cope-b", EVAL_ANSWER_MODE: "logprobs", EVAL_CONCURRENCY: None,
     GOLDEN_SEARCH: "", GOLDEN_LABEL_FILTER: ALL, GOLDEN_PAGE: 1,

@@ -24,13 +24,15 @@ if not runs:
     st.info("No scored runs yet: start one on the Evaluate page.")
     st.stop()
 _url_state.open_linked_runs(runs)  # ?runs=<a>,<b>: a reconnecting tab, a reload or a link
-st.session_state[_state.COMPARE_RUNS] = [i for i in st.session_state.get(_state.COMPARE_RUNS) or []
-                                         if i in runs] or pair_ending_with(runs, st.session_state[_state.CURRENT_RUN])
+current, last = st.session_state[_state.CURRENT_RUN], st.session_state[_state.COMPARE_PAIR]
+st.session_state[_state.COMPARE_RUNS] = [i for i in st.session_state.get(_state.COMPARE_RUNS) or [] if i in runs] or (
+    [i for i in last if i in runs] if last and last[-1] == current else []) or pair_ending_with(runs, current)
 chosen = st.multiselect("Runs (the first is A, the second B)", list(runs), key=_state.COMPARE_RUNS,
                         format_func=lambda rid: f"{runs[rid].name} · {runs[rid].run.template} on {runs[rid].run.model} · "
                                                 f"{runs[rid].run.n_items} items · {rid}",
                         on_change=st.session_state.pop, args=(_state.COMPARE_FOCUS, None))  # new runs: pick on B
 _state.carry(_state.CURRENT_RUN, chosen[-1] if chosen else None)
+st.session_state[_state.COMPARE_PAIR] = chosen
 _url_state.keep(_url_state.RUNS, chosen)
 if not chosen:
     st.info("Pick one or more runs.")

@@ -472,7 +472,7 @@ PROTECTIONS = (
                "    _state.carry(_state.CURRENT_RUN, run_id)", "    pass",
                ("tests/test_selection.py::test_the_run_picked_on_evaluate_is_the_one_export_compare_and_insight_open_on",)),
     Protection("Compare's B is the current run", "pages/compare.py",
-               "pair_ending_with(runs, st.session_state[_state.CURRENT_RUN])", "pair_ending_with(runs, None)",
+               "or pair_ending_with(runs, current)", "or pair_ending_with(runs, None)",
                ("tests/test_selection.py::test_the_run_picked_on_evaluate_is_the_one_export_compare_and_insight_open_on",)),
     Protection("study item subsets are never offered as golden sets", "cope_eval/store/_store.py",
                "def golden_sets(self, *, study_subsets: bool = False)", "def golden_sets(self, *, study_subsets: bool = True)",
@@ -1184,4 +1184,7 @@ PROTECTIONS = (
     Protection("no full garbage collection after every script run", "cope_eval/app/_launcher.py",
                '"--runner.postScriptGC", "false", ', "",
                ("tests/test_launcher.py::test_no_full_garbage_collection_after_every_script_run",)),
+    Protection("the runs compared are the same after another page", "pages/compare.py",
+               "    [i for i in last if i in runs] if last and last[-1] == current else []) or", "    []) or",
+               ("tests/test_page_compare.py::test_the_runs_compared_are_the_same_after_another_page",)),
 )

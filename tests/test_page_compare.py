@@ -249,3 +249,32 @@ def test_runs_that_scored_the_same_items_need_no_note(two_runs, monkeypatch):
     at = open_page("compare", monkeypatch)
     at.multiselect(key=_state.COMPARE_RUNS).set_value([a.id, b.id]).run()
     assert "deltas are on the" not in texts(at)
+
+
+def _visit(at, page: str):
+    """Open ``page`` from the sidebar: a browser's address then has no query (AppTest keeps it)."""
+    at.query_params.clear()
+    return at.switch_page(page).run()
+
+
+def test_the_runs_compared_are_the_same_after_another_page(workspace, monkeypatch):
+    v1 = save_version(workspace.root, "violence", POLICY, note="v1")
+    v2 = save_version(workspace.root, "violence", POLICY + f"- Quoted {HOSTILE}\n", note="v2")
+    golden = make_golden(10)
+    with Store(workspace.private_dir) as store:
+        edit_a = scored_run(store, v1, golden, np.linspace(0.1, 0.9, 10))
+        edit_b = scored_run(store, v2, golden, np.linspace(0.2, 0.8, 10))
+        other_model = scored_run(store, v2, golden, np.linspace(0.3, 0.7, 10))
+    at = open_page("compare", monkeypatch)
+    for pair in ([edit_b.id, other_model.id],  # not the pair B alone makes: another policy version (edit_a) first
+                 [edit_a.id, other_model.id]):
+        at.multiselect(key=_state.COMPARE_RUNS).set_value(pair).run()
+        for page in ("pages/insight.py", "pages/evaluate.py"):
+            _visit(_visit(at, page), "pages/compare.py")
+            assert not at.exception
+            assert at.multiselect(key=_state.COMPARE_RUNS).value == pair, page
+
+    _visit(at, "pages/evaluate.py")
+    at.session_state[_state.CURRENT_RUN] = edit_b.id  # another page made another run current: Compare follows it
+    _visit(at, "pages/compare.py")
+    assert at.multiselect(key=_state.COMPARE_RUNS).value == [edit_a.id, edit_b.id]
