@@ -21,6 +21,7 @@ from pathlib import Path
 from _harness import BenchResult, load_average, machine
 
 import bench_app_run
+import bench_app_tour
 import bench_cache
 import bench_cli_scale
 import bench_export_memory
@@ -53,6 +54,7 @@ BENCHMARKS = {
     "13": ("CLI scaling", bench_cli_scale.run),
     "14": ("a team on one app", bench_team.run),
     "15": ("export memory", bench_export_memory.run),
+    "16": ("one app over a tour of its pages", bench_app_tour.run),
 }
 RESULTS = Path(__file__).resolve().parent / "results.md"
 
