@@ -104,7 +104,8 @@ def run(quick: bool = False, *, items: int | None = None, echo=print) -> BenchRe
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=None, help="items per run; default 1,000,000 (20,000 with --quick)")
+    parser.add_argument("--items", type=int, default=None,
+                        help="items per run; default 1,000,000 (20,000 with --quick)")
     parser.add_argument("--quick", action="store_true", help="a smoke check: 20,000-item runs")
     args = parser.parse_args()
     print(run(args.quick, items=args.items).report())

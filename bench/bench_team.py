@@ -562,7 +562,8 @@ def _result(got: dict, *, analysts: int, items: int, rounds: int, server: str, c
     pages_met = worst[1] < TARGET_P95_S
     met = pages_met and ratio >= TARGET_RATIO and integrity
     return BenchResult(
-        name=f"14. A team on one app ({analysts} analysts, {'real browsers' if clients == 'browser' else 'browsers elsewhere'})",
+        name=f"14. A team on one app ({analysts} analysts, "
+             f"{'real browsers' if clients == 'browser' else 'browsers elsewhere'})",
         figures=figures,
         ratio=f"slowest page p95 {worst[1]:.2f} s ({worst[0]}) with {analysts} analysts; "
               f"throughput {ratio:.2f}x one analyst's",

@@ -50,17 +50,19 @@ _state.prefer(_state.EXPORT_RUN, _state.CURRENT_RUN, list(runs))
 run_id = st.selectbox("Run", list(runs), key=_state.EXPORT_RUN,
                       format_func=lambda rid: f"{runs[rid].name} · {runs[rid].run.status} · {rid}")
 _state.carry(_state.CURRENT_RUN, run_id)
-if _common.run_manager().status(runs[run_id].run) == "running" and run_id not in st.session_state[_state.EXPORT_PARTIAL]:
+scoring = _common.run_manager().status(runs[run_id].run) == "running"
+if scoring and run_id not in st.session_state[_state.EXPORT_PARTIAL]:
     # Not built on every visit: each build is a look at the test split, and the bundle is out of date the
     # second after (benchmark 14: six analysts' visits during their runs kept the app rebuilding bundles).
     stored, errors, _ = store.prediction_counts(run_id)
     failed = f" ({errors:,} more failed)" if errors else ""
     st.info(escape_markdown(f"Run {run_id} is still scoring: {stored - errors:,} of {runs[run_id].run.n_items:,} "
-                            f"items have an answer so far{failed}. Its bundle is built when you open this page after it completes. "
-                            "A bundle built now covers the answers so far (its card says how many items have "
-                            "none), and shows the test split's figures, which counts as a look at them."),
-            icon=":material/hourglass_top:")
-    st.button("Build from the answers so far", key=_state.EXPORT_BUILD_PARTIAL, on_click=_build_partial, args=(run_id,))
+                            f"items have an answer so far{failed}. Its bundle is built when you open this page "
+                            "after it completes. A bundle built now covers the answers so far (its card says how "
+                            "many items have none), and shows the test split's figures, which counts as a look at "
+                            "them."), icon=":material/hourglass_top:")
+    st.button("Build from the answers so far", key=_state.EXPORT_BUILD_PARTIAL, on_click=_build_partial,
+              args=(run_id,))
     st.stop()
 mode_col, value_col = st.columns([3, 1], vertical_alignment="bottom")
 mode = mode_col.radio("Threshold", list(MODES), format_func=MODES.get, key=_state.EXPORT_MODE, horizontal=True)

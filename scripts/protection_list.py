@@ -1179,7 +1179,7 @@ PROTECTIONS = (
                "    versions = ()",
                ("tests/test_page_suite.py::test_the_table_is_read_again_after_a_resend_of_a_runs_errors",)),
     Protection("a run still scoring is bundled only when asked", "pages/export.py",
-               'if _common.run_manager().status(runs[run_id].run) == "running" and', "if False and",
+               'scoring = _common.run_manager().status(runs[run_id].run) == "running"', "scoring = False",
                ("tests/test_page_export.py::test_a_run_still_scoring_is_bundled_only_when_asked_and_its_test_split_not_looked_at_before",)),
     Protection("no full garbage collection after every script run", "cope_eval/app/_launcher.py",
                '"--runner.postScriptGC", "false", ', "",

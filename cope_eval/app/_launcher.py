@@ -75,8 +75,8 @@ def streamlit_command(*, port: int, address: str, extra_args: list[str] | None =
     No full garbage collection after every script run (``runner.postScriptGC``, on by default): it
     holds the interpreter lock for every session's page at once. Benchmark 14 with six analysts
     (``--clients protocol``): the app's CPU fell from 13 to 9 s a team phase and page settles' p50s
-    about halved; after a tour of every page over two 1M-item runs, its RSS was the same with or
-    without (1.65-1.86 GB; Python's own collector still runs)."""
+    about halved. A tour of every page over 1M-item runs ended no higher without it (1.65-1.86 GB)
+    than with it (1.83-1.85 GB): Python's own collector still runs."""
     checkout = checkout_root()
     if checkout is None:
         raise ConfigError("The web app (app.py and pages/) comes with the cope-eval repository, not with "
