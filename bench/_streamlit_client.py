@@ -1,6 +1,7 @@
 """A Streamlit session without a browser: the app's own websocket protocol, spoken from Python.
 
-Benchmark 14's ``--clients protocol`` uses it for an analyst whose browser runs on their own machine:
+Benchmark 14's ``--clients protocol`` uses it for an analyst whose browser runs on their own machine
+(benchmark 16 for one session's tour of the pages):
 the app does all the work a browser tab causes (each page's script run, its widgets' callbacks,
 the messages sent back), and nothing draws the page on this machine. A settle is then the app's
 side of one: from sending the rerun to the ``script_finished`` message of the full run it caused.
