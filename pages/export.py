@@ -8,7 +8,7 @@ import streamlit as st
 
 from cope_eval.app import escape_markdown, files_table, scored_runs
 from cope_eval.export import (
-    DOWNLOAD_LIMIT_BYTES, EXPORTS_FOLDER, TransferFrom, export_command, extract_bundle, zip_bundle,
+    DOWNLOAD_LIMIT_BYTES, EXPORTS_FOLDER, TransferFrom, export_command, extract_bundle, zip_bundle_apart,
 )
 from pages import _auth, _common, _state
 
@@ -89,7 +89,7 @@ elif mode == "max_f1":
 # The zip is on disk, keyed by what decides it: built (and one look at the test split recorded) once per
 # choice, found again on every re-render; never held in the app's memory.
 with st.spinner("Building the export bundle…"):
-    bundle = _common.attempt(zip_bundle, store, run_id, ws.private_dir / EXPORTS_FOLDER, workspace_root=ws.root,
+    bundle = _common.attempt(zip_bundle_apart, store, run_id, ws.private_dir / EXPORTS_FOLDER, workspace_root=ws.root,
                              threshold=threshold, pick=pick, transfer_from=transfer_from,
                              who=_auth.current_author() or "")
 if bundle is None:

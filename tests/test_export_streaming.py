@@ -13,9 +13,13 @@ import pytest
 from PIL import Image
 
 import cope_eval.export
+import cope_eval.export._apart
+import cope_eval.export._archive
 from cope_eval.cli import main
+from cope_eval.errors import CopeEvalError
 from cope_eval.export import (
     EXPORTS_FOLDER, FILES, build_bundle, export_command, extract_bundle, read_zipped, stage_bundle, zip_bundle,
+    zip_bundle_apart,
 )
 from cope_eval.export._bundle import ExportError
 from cope_eval.export._zentropi import samples_csv, samples_json, write_samples, zentropi_samples
@@ -218,3 +222,37 @@ def test_a_zip_too_large_to_download_is_named_by_its_path_and_the_command(store,
 
     at.button(key=_state.EXPORT_WRITE).click().run()
     assert not at.exception and any("Wrote 8 files" in s.value for s in at.success)
+
+
+def test_a_large_runs_zip_is_built_in_a_child_process_and_found_again_here(store, workspace, monkeypatch):
+    run, _ = _mixed_run(store, workspace)
+    folder = workspace.private_dir / EXPORTS_FOLDER
+
+    def staged_here(*args, **kwargs):
+        raise AssertionError("the bundle was staged in this process")
+
+    monkeypatch.setattr(cope_eval.export._archive, "stage_bundle", staged_here)
+    built = zip_bundle_apart(store, run.id, folder, workspace_root=workspace.root, threshold=0.5, who="ana",
+                             apart_items=run.n_items)
+    assert built.card["run"]["id"] == run.id and built.threshold.value == 0.5 and list(built.files) == list(FILES)
+    assert recorded_reveals(store, run.id).count == 1, "the child's build is the one look at the test split"
+    again = zip_bundle_apart(store, run.id, folder, workspace_root=workspace.root, threshold=0.5, who="ana",
+                             apart_items=run.n_items)
+    assert again.path == built.path and recorded_reveals(store, run.id).count == 1
+
+
+def test_a_childs_refusal_is_said_in_its_own_words_and_a_small_run_builds_here(store, workspace, monkeypatch):
+    run, _ = _mixed_run(store, workspace)
+    folder = workspace.private_dir / EXPORTS_FOLDER
+    with pytest.raises(ExportError) as refused:
+        zip_bundle_apart(store, run.id, folder, workspace_root=workspace.root, pick="nonsense", apart_items=1)
+    with pytest.raises(CopeEvalError) as here:
+        zip_bundle(store, run.id, folder, workspace_root=workspace.root, pick="nonsense")
+    assert str(refused.value) == str(here.value) and "nonsense" in str(refused.value)
+    assert not list(folder.glob("*.zip"))
+
+    def no_child(*args, **kwargs):
+        raise AssertionError("a child process for a small run")
+
+    monkeypatch.setattr(cope_eval.export._apart.subprocess, "run", no_child)
+    assert zip_bundle_apart(store, run.id, folder, workspace_root=workspace.root, threshold=0.5).path.is_file()

@@ -1,9 +1,11 @@
 """What an analyst ships: the bundle (policy, threshold, metrics, evidence), its card, and the
 Zentropi formats; and a threshold carried over from another run (``transfer_runs``).
 
-A bundle is written to disk file by file (a folder: ``export_bundle``; a zip: ``zip_bundle``), so
-a million-item run's bundle is never whole in memory; ``build_bundle`` keeps a small one in memory."""
+A bundle is written to disk file by file (a folder: ``export_bundle``; a zip: ``zip_bundle``, in a
+child process for a large run: ``zip_bundle_apart``), so a million-item run's bundle is never whole
+in memory; ``build_bundle`` keeps a small one in memory."""
 
+from ._apart import APART_ITEMS, zip_bundle_apart
 from ._archive import (
     DOWNLOAD_LIMIT_BYTES, EXPORTS_FOLDER, KEEP_ZIPS, bundle_zip, export_command, read_zipped, zip_bundle, zip_key,
 )
@@ -15,6 +17,7 @@ from ._folder import export_bundle, extract_bundle, write_bundle
 from ._transfer import TransferFrom, transfer_runs
 
 __all__ = [
+    "APART_ITEMS",
     "Bundle",
     "DOWNLOAD_LIMIT_BYTES",
     "EXPORTS_FOLDER",
@@ -38,5 +41,6 @@ __all__ = [
     "transfer_runs",
     "write_bundle",
     "zip_bundle",
+    "zip_bundle_apart",
     "zip_key",
 ]

@@ -68,8 +68,8 @@ def zip_bundle(store: Store, run_id: str, folder: Path, *, workspace_root: Path,
     there for the same ``zip_key``, else built now (``stage_bundle``; ``options`` go to it). Each
     build is one recorded look at the test split by ``who``; finding the zip again records none."""
     folder = Path(folder)
-    key = zip_key(store, run_id, threshold=threshold, pick=pick, transfer_from=transfer_from, who=who, **options)
-    path = folder / f"{run_id}-{key[:16]}.zip"
+    path = zip_path(store, run_id, folder, threshold=threshold, pick=pick, transfer_from=transfer_from, who=who,
+                    **options)
     found = _read_existing(path)
     if found is not None:
         return found
@@ -97,6 +97,11 @@ def zip_bundle(store: Store, run_id: str, folder: Path, *, workspace_root: Path,
             partial.unlink(missing_ok=True)
     _prune(folder, keep=keep, keeping=path)
     return read_zipped(path)
+
+
+def zip_path(store: Store, run_id: str, folder: Path, **choice) -> Path:
+    """Where ``zip_bundle`` keeps the zip of this choice (``choice``: its keyword arguments)."""
+    return Path(folder) / f"{run_id}-{zip_key(store, run_id, **choice)[:16]}.zip"
 
 
 def zip_key(store: Store, run_id: str, *, threshold: float | None = None, pick: str | None = None,
