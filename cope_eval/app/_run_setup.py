@@ -218,7 +218,7 @@ def stored_progress(store: Store, run_id: str) -> RunProgress | None:
 def runs_overview(store: Store, manager: RunManager, *, limit: int = 200) -> pd.DataFrame:
     """The newest ``limit`` runs with live status and counts (``views.runs_table``); study
     variants are left out (the Insight page shows them with their study)."""
-    runs = store.runs(variants=False)[-limit:]
+    runs = _listed(store, limit)
     statuses = {r.id: manager.status(r) for r in runs}  # run_view's status, without its counts and progress
     counts = {r.id: store.prediction_counts(r.id) for r in runs}
     golden = store.golden_sets()
@@ -232,7 +232,12 @@ def runs_overview(store: Store, manager: RunManager, *, limit: int = 200) -> pd.
 
 def any_running(store: Store, manager: RunManager, *, limit: int = 200) -> bool:
     """True while one of the runs ``runs_overview`` lists is running (its statuses, not its counts)."""
-    return any(manager.status(r) == "running" for r in store.runs(variants=False)[-limit:])
+    return any(manager.status(r) == "running" for r in _listed(store, limit))
+
+
+def _listed(store: Store, limit: int) -> list[Run]:
+    """The runs the Evaluate page lists: the newest ``limit``, study variants left out."""
+    return store.runs(variants=False)[-limit:]
 
 
 def runs_table(runs: Sequence[Run], *, statuses: dict[str, str], counts: dict[str, tuple[int, int, int]],
