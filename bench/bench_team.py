@@ -13,8 +13,14 @@ run an analyst will start (items differ from run to run, so no answer comes from
 
 An analyst is a context of headless Chromium (its own Streamlit session). Each round it opens
 Evaluate, picks its next golden set, clicks Start (adaptive concurrency, the defaults), then
-opens Compare, Insight, Golden sets, Policies, Export and Workspace from the sidebar. Measured
-in the same run, after one unrecorded warm-up pass over every page:
+opens Compare, Insight, Golden sets, Policies, Export and Workspace from the sidebar, reading each page
+before the next click (``--think``, THINK_S on average: far quicker than a person reads a page of results;
+``--think 0`` clicks as soon as a page settles, six robots rather than six people, a stress test of this
+machine's two cores more than of the app). Before its rounds, each analyst
+visits every page once in their own tab, unrecorded: an analyst who has the app open, whose tab has
+loaded the frontend's code for charts and tables (a fresh tab's first Compare costs Chromium about
+1.9 CPU-s, a later one 0.5). Measured in the same run, after one unrecorded warm-up pass over every
+page in a tab of its own (a fresh app's first visits pay its imports):
 - the baseline: ONE analyst, ``rounds`` rounds;
 - the team: ``analysts`` analysts at once, ``rounds`` rounds each.
 
@@ -44,8 +50,8 @@ browsers' own work under load; the report splits the CPU seconds of the team pha
 app's process and everything else. (Running the browsers at the lowest priority, nice 19, made the
 settle times worse, not better: the end of a script run is stamped when the page has drawn it.)
 
-    .venv/bin/python bench/bench_team.py [--analysts 6] [--items 1000] [--rounds 3] [--server gpu|instant]
-        [--clients browser|protocol] [--quick]
+    .venv/bin/python bench/bench_team.py [--analysts 6] [--items 1000] [--rounds 4] [--think 3]
+        [--server gpu|instant] [--clients browser|protocol] [--quick]
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ import argparse
 import asyncio
 import math
 import os
+import random
 import tempfile
 import threading
 import time
@@ -77,6 +84,11 @@ from tests.factories import make_golden
 GPU_SERVER = (96, 0.25)
 """The default stand-in's (slots, seconds per request): 384 answers a second at most, benchmark 9's
 GPU-shaped server (issue 17's example)."""
+THINK_S = 3.0
+"""How long an analyst reads a page before the next click, on average, by default (uniform in 0.5-1.5x)."""
+ROUNDS = 4
+"""Rounds per analyst by default: 24 settles per page with six analysts, so the nearest-rank p95 is the
+second slowest (with 18, three rounds, it was the slowest: a maximum, not a p95)."""
 TARGET_P95_S = 2.0
 TARGET_RATIO = 0.9
 WAIT_MS = 180_000
@@ -283,7 +295,8 @@ class Tab:
         return await self.settle(await self.page.evaluate(NAVIGATE, label), PAGES.get(label, label))
 
     async def choose_golden(self, label: str) -> None:
-        """Pick the golden set on Evaluate (a rerun that redraws the box while it opens closes it: retry)."""
+        """Pick the golden set on Evaluate (a rerun that redraws the box while it opens closes it: retry). Its
+        name is typed first: the open list draws only the options in view."""
         from playwright.async_api import TimeoutError as PlaywrightTimeout
 
         box = self.page.get_by_role("combobox", name="Golden set", exact=True)
@@ -293,6 +306,7 @@ class Tab:
         for _ in range(10):
             await box.click()
             try:
+                await self.page.keyboard.type(label.split(" · ")[0])
                 t0 = await self.page.evaluate("performance.now()")
                 await option.click(timeout=5_000)
                 await self.settle(t0, "Evaluate", timeout_ms=20_000)
@@ -348,8 +362,11 @@ async def open_tab(browser, url: str, heading: str = "cope-eval", ready: str = "
 
 
 async def analyst(opener, url: str, goldens: list[str], samples: dict[str, list[float]], go: asyncio.Event,
-                  ready: list) -> None:
+                  ready: list, reads) -> None:
+    """One analyst's rounds, after an unrecorded visit to every page in their own tab (an analyst who has the
+    app open); ``reads()`` is how long they read a page before their next click."""
     context, tab = await opener(url)
+    await visit_every_page(tab)
     ready.append(tab)
     await go.wait()
     try:
@@ -357,18 +374,29 @@ async def analyst(opener, url: str, goldens: list[str], samples: dict[str, list[
             samples["Evaluate"].append(await tab.visit("Evaluate"))
             await tab.choose_golden(golden)
             samples[START].append(await tab.start())
+            await asyncio.sleep(reads())
             for label in list(PAGES)[1:]:
                 samples[label].append(await tab.visit(label))
+                await asyncio.sleep(reads())
     finally:
         await context.close()
 
 
-async def phase(opener, url: str, team: Team, names: list[str]) -> tuple[dict[str, list[float]], tuple]:
+def reading(name: str, think_s: float):
+    """Seconds an analyst reads a page before the next click: uniform in [0.5, 1.5] x ``think_s``, seeded by
+    the analyst's name (the same pauses in every run; analysts out of step with each other). 0: none."""
+    draw = random.Random(name)
+    return lambda: think_s * draw.uniform(0.5, 1.5)
+
+
+async def phase(opener, url: str, team: Team, names: list[str], think_s: float = 0.0
+                ) -> tuple[dict[str, list[float]], tuple]:
     """Every analyst in ``names`` through its rounds at once; (settle samples by page, throughput)."""
     samples: dict[str, list[float]] = {label: [] for label in [*PAGES, START]}
     go, ready = asyncio.Event(), []
     with RunWatch(team) as watch:
-        tasks = [asyncio.create_task(analyst(opener, url, team.labels[n], samples, go, ready)) for n in names]
+        tasks = [asyncio.create_task(analyst(opener, url, team.labels[n], samples, go, ready, reading(n, think_s)))
+                 for n in names]
         while len(ready) < len(names):  # every session open before anyone starts
             done = [t for t in tasks if t.done()]
             for task in done:
@@ -385,9 +413,16 @@ async def phase(opener, url: str, team: Team, names: list[str]) -> tuple[dict[st
 async def warm_up(opener, url: str) -> None:
     """Every page once, unrecorded: a fresh app's first visit to a page pays its imports."""
     context, tab = await opener(url)
-    for label in [*list(PAGES)[1:], "Evaluate"]:
-        await tab.visit(label)
+    await visit_every_page(tab)
     await context.close()
+
+
+async def visit_every_page(tab) -> None:
+    """Every page once, from Evaluate to the Workspace page. In a fresh browser tab, a page's first visit
+    also loads the frontend's code for its elements: Compare's chart (plotly.js) cost Chromium 1.25 CPU-s
+    on its first visit in a tab, 0.14 s on later ones; an interactive table 0.49 s, then 0.14 s."""
+    for label in ["Evaluate", *list(PAGES)[1:]]:
+        await tab.visit(label)
 
 
 async def signal_check(opener, root: Path) -> tuple[float, float]:
@@ -471,19 +506,19 @@ async def _browser(stack: AsyncExitStack):
 
 
 async def measure(url: str, app_pid: int, team: Team, analysts: int, root: Path, echo, *, clients: str = "browser",
-                  server_stats=None) -> dict:
+                  think_s: float = 0.0, server_stats=None) -> dict:
     async with AsyncExitStack() as stack:
         opener = browser_tabs(await _browser(stack)) if clients == "browser" else protocol_tab
         fast, slow = await signal_check(opener, root)
         echo(f"    signal check: trivial page {fast:.3f} s, page sleeping {CHECK_SLEEP_S:g} s {slow:.3f} s")
         await warm_up(opener, url)
         load = [load_average()]
-        solo = await phase(opener, url, team, ["solo"])
+        solo = await phase(opener, url, team, ["solo"], think_s)
         echo(f"    1 analyst: {solo[1][0]:,.0f} items/s total")
         load.append(load_average())
         machine_before, app_before = cpu_seconds(), cpu_seconds(app_pid)
         served_before = server_stats() if server_stats else None
-        many = await phase(opener, url, team, [f"a{a}" for a in range(analysts)])
+        many = await phase(opener, url, team, [f"a{a}" for a in range(analysts)], think_s)
         cpu = (cpu_seconds() - machine_before, cpu_seconds(app_pid) - app_before)
         served = None
         if served_before is not None:  # request-seconds in the server's slots and queue, per second of scoring
@@ -496,12 +531,12 @@ async def measure(url: str, app_pid: int, team: Team, analysts: int, root: Path,
 
 
 def run(quick: bool = False, *, analysts: int | None = None, items: int | None = None, rounds: int | None = None,
-        server: str = "gpu", clients: str = "browser", echo=print) -> BenchResult:
+        server: str = "gpu", clients: str = "browser", think_s: float = THINK_S, echo=print) -> BenchResult:
     from tests.browser import App
 
     analysts = (2 if quick else 6) if analysts is None else analysts
     items = (200 if quick else 1000) if items is None else items
-    rounds = (1 if quick else 3) if rounds is None else rounds
+    rounds = (1 if quick else ROUNDS) if rounds is None else rounds
     stand_in = HiddenServer(*GPU_SERVER, metrics=True) if server == "gpu" else InstantServer()
     with stand_in, tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -510,18 +545,18 @@ def run(quick: bool = False, *, analysts: int | None = None, items: int | None =
         app = App(env, log_path=root / "app.log", timeout_s=120)
         try:
             got = asyncio.run(measure(app.url, app.process.pid, team, analysts, root, echo, clients=clients,
-                                      server_stats=stand_in.stats if server == "gpu" else None))
+                                      think_s=think_s, server_stats=stand_in.stats if server == "gpu" else None))
         finally:
             app.stop()
         log = (root / "app.log").read_text(errors="replace")
         with team.store() as store:
             integrity = store.integrity_ok()
     return _result(got, analysts=analysts, items=items, rounds=rounds, server=server, clients=clients,
-                   integrity=integrity, app_errors="Traceback" in log)
+                   think_s=think_s, integrity=integrity, app_errors="Traceback" in log)
 
 
-def _result(got: dict, *, analysts: int, items: int, rounds: int, server: str, clients: str, integrity: bool,
-            app_errors: bool) -> BenchResult:
+def _result(got: dict, *, analysts: int, items: int, rounds: int, server: str, clients: str, think_s: float,
+            integrity: bool, app_errors: bool) -> BenchResult:
     (solo, (solo_rate, solo_n, solo_s)), (many, (many_rate, many_n, many_s)) = got["solo"], got["many"]
     fast, slow = got["check"]
     slots, service_s = GPU_SERVER
@@ -530,7 +565,9 @@ def _result(got: dict, *, analysts: int, items: int, rounds: int, server: str, c
     figures = [("measurement", f"{analysts} analysts vs 1, {rounds} round(s) each, a run of {items:,} new items "
                                "started every round; settle p50 / p95 / max (s), samples"),
                ("model server", served_by),
-               ("analysts' sessions", CLIENTS[clients])]
+               ("analysts' sessions", CLIENTS[clients]),
+               ("reading a page before the next click", f"{think_s * 0.5:g}-{think_s * 1.5:g} s (uniform)"
+                if think_s else "none: each click as soon as the last settled")]
     worst = ("", 0.0)
     for label in [*PAGES, START]:
         one, team = solo[label], many[label]
@@ -582,7 +619,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--analysts", type=int, default=None, help="default 6 (2 with --quick)")
     parser.add_argument("--items", type=int, default=None, help="items per run; default 1000 (200 with --quick)")
-    parser.add_argument("--rounds", type=int, default=None, help="rounds per analyst; default 3 (1 with --quick)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help=f"rounds per analyst; default {ROUNDS} (1 with --quick)")
     parser.add_argument("--quick", action="store_true", help="a smoke check: 2 analysts, 200 items, 1 round")
     parser.add_argument("--server", choices=("gpu", "instant"), default="gpu",
                         help="the model server: gpu (default), a stand-in with a GPU server's capacity, shared by "
@@ -592,9 +630,14 @@ def main() -> None:
                         help="the analysts' sessions: browser (default), headless Chromium on this machine; "
                              "protocol, the app's websocket protocol from Python, as if each browser ran on its "
                              "analyst's own machine")
+    parser.add_argument("--think", type=float, default=THINK_S, metavar="SECONDS",
+                        help="how long an analyst reads a page before the next click, on average (uniform in "
+                             f"0.5-1.5x); default {THINK_S:g}; 0: each click as soon as the last settled")
     args = parser.parse_args()
+    if args.think < 0:
+        parser.error(f"--think {args.think:g}: a reading time is 0 seconds or more")
     print(run(args.quick, analysts=args.analysts, items=args.items, rounds=args.rounds, server=args.server,
-              clients=args.clients).report())
+              clients=args.clients, think_s=args.think).report())
 
 
 if __name__ == "__main__":
