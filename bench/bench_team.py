@@ -85,7 +85,9 @@ GPU_SERVER = (96, 0.25)
 """The default stand-in's (slots, seconds per request): 384 answers a second at most, benchmark 9's
 GPU-shaped server (issue 17's example)."""
 THINK_S = 3.0
-"""How long an analyst reads a page before the next click, on average, by default (uniform in 0.5-1.5x)."""
+"""How long an analyst reads a page before the next click, on average, by default."""
+READ_SPREAD = (0.5, 1.5)
+"""An analyst's reading time is uniform between these multiples of the average."""
 ROUNDS = 4
 """Rounds per analyst by default: 24 settles per page with six analysts, so the nearest-rank p95 is the
 second slowest (with 18, three rounds, it was the slowest: a maximum, not a p95)."""
@@ -383,13 +385,13 @@ async def analyst(opener, url: str, goldens: list[str], samples: dict[str, list[
 
 
 def reading(name: str, think_s: float):
-    """Seconds an analyst reads a page before the next click: uniform in [0.5, 1.5] x ``think_s``, seeded by
+    """Seconds an analyst reads a page before the next click: uniform in READ_SPREAD x ``think_s``, seeded by
     the analyst's name (the same pauses in every run; analysts out of step with each other). 0: none."""
     draw = random.Random(name)
-    return lambda: think_s * draw.uniform(0.5, 1.5)
+    return lambda: think_s * draw.uniform(*READ_SPREAD)
 
 
-async def phase(opener, url: str, team: Team, names: list[str], think_s: float = 0.0
+async def phase(opener, url: str, team: Team, names: list[str], think_s: float
                 ) -> tuple[dict[str, list[float]], tuple]:
     """Every analyst in ``names`` through its rounds at once; (settle samples by page, throughput)."""
     samples: dict[str, list[float]] = {label: [] for label in [*PAGES, START]}
@@ -506,7 +508,7 @@ async def _browser(stack: AsyncExitStack):
 
 
 async def measure(url: str, app_pid: int, team: Team, analysts: int, root: Path, echo, *, clients: str = "browser",
-                  think_s: float = 0.0, server_stats=None) -> dict:
+                  think_s: float, server_stats=None) -> dict:
     async with AsyncExitStack() as stack:
         opener = browser_tabs(await _browser(stack)) if clients == "browser" else protocol_tab
         fast, slow = await signal_check(opener, root)
@@ -566,8 +568,8 @@ def _result(got: dict, *, analysts: int, items: int, rounds: int, server: str, c
                                "started every round; settle p50 / p95 / max (s), samples"),
                ("model server", served_by),
                ("analysts' sessions", CLIENTS[clients]),
-               ("reading a page before the next click", f"{think_s * 0.5:g}-{think_s * 1.5:g} s (uniform)"
-                if think_s else "none: each click as soon as the last settled")]
+               ("reading a page before the next click", "-".join(f"{think_s * x:g}" for x in READ_SPREAD)
+                + " s (uniform)" if think_s else "none: each click as soon as the last settled")]
     worst = ("", 0.0)
     for label in [*PAGES, START]:
         one, team = solo[label], many[label]
@@ -632,10 +634,11 @@ def main() -> None:
                              "analyst's own machine")
     parser.add_argument("--think", type=float, default=THINK_S, metavar="SECONDS",
                         help="how long an analyst reads a page before the next click, on average (uniform in "
-                             f"0.5-1.5x); default {THINK_S:g}; 0: each click as soon as the last settled")
+                             f"{READ_SPREAD[0]:g}-{READ_SPREAD[1]:g}x); default {THINK_S:g}; 0: each click as soon "
+                             "as the last settled")
     args = parser.parse_args()
-    if args.think < 0:
-        parser.error(f"--think {args.think:g}: a reading time is 0 seconds or more")
+    if not (math.isfinite(args.think) and args.think >= 0):
+        parser.error(f"--think {args.think:g}: a reading time is a number of seconds, 0 or more")
     print(run(args.quick, analysts=args.analysts, items=args.items, rounds=args.rounds, server=args.server,
               clients=args.clients, think_s=args.think).report())
 
