@@ -32,6 +32,7 @@ import bench_page_render
 import bench_peers
 import bench_saturation
 import bench_scoring
+import bench_shared_cache
 import bench_startup
 import bench_team
 import bench_vllm
@@ -55,6 +56,7 @@ BENCHMARKS = {
     "14": ("a team on one app", bench_team.run),
     "15": ("export memory", bench_export_memory.run),
     "16": ("one app over a tour of its pages", bench_app_tour.run),
+    "17": ("the pages' shared cache with a team", bench_shared_cache.run),
 }
 RESULTS = Path(__file__).resolve().parent / "results.md"
 

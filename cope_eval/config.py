@@ -6,6 +6,8 @@
   checkout: there ``COPE_EVAL_HOME`` must be set, and the web app (``app.py``, ``pages/``) is not there.
 - ``COPE_BASE_URL`` (+ ``COPE_MODEL``, ``COPE_API_KEY``): a model server you run; when unset the
   bundled local vLLM is used.
+- ``COPE_EVAL_PAGE_CACHE_MB``: the memory the web app's pages may keep for every session (runs' scores,
+  matched runs, curves, a set's text), in MB; default ``PAGE_CACHE_MB``.
 - ``COPE_ALLOW_PRIVATE_URLS=1``: image URLs (when URL fetching is on at all) may point at
   loopback, private and link-local addresses; off by default.
 """
@@ -96,6 +98,29 @@ def server_from_env(api_key_env: str = "COPE_API_KEY") -> ServerSetting:
     if base_url is not None:
         base_url = normalise_base_url(base_url)
     return ServerSetting(base_url, os.environ.get("COPE_MODEL") or None, os.environ.get(api_key_env) or None)
+
+
+PAGE_CACHE_MB = 600
+"""The pages' shared objects' default budget: a session's pages over two 1M-item runs keep about
+0.6 GB (Compare's runs matched, their curves and scores, the set's text, the predictions browser),
+which keeps the app process under 1.5 GB (benchmark 16); runs of a thousand items keep under 1 MB
+each, so a team comparing many of them evicts nothing."""
+
+
+def page_cache_bytes() -> int:
+    """``COPE_EVAL_PAGE_CACHE_MB`` in bytes (``PAGE_CACHE_MB`` when unset): what the web app's pages
+    keep for every session, the least recently used dropped first (``cope_eval._util.sized_cache``)."""
+    setting = os.environ.get("COPE_EVAL_PAGE_CACHE_MB", "").strip()
+    if not setting:
+        return PAGE_CACHE_MB * 10**6
+    try:
+        megabytes = float(setting)
+    except ValueError:
+        megabytes = float("nan")
+    if not (megabytes >= 0 and megabytes != float("inf")):
+        raise ConfigError(f"COPE_EVAL_PAGE_CACHE_MB={setting!r} is not a number of megabytes: give one "
+                          f"such as {PAGE_CACHE_MB} (0 keeps only the newest object).")
+    return int(megabytes * 10**6)
 
 
 def private_urls_allowed() -> bool:

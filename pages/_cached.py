@@ -1,4 +1,5 @@
-"""The store's reads that pages share, cached across reruns and sessions (st.cache_*; cope_eval
+"""The store's reads that pages share, cached across reruns and sessions (``st.cache_data``, and
+``pages/_shared_cache.py`` for the large read-only objects, kept within a memory budget; cope_eval
 never imports streamlit). Each is keyed by what changes it: a golden set by its hash (immutable),
 a run by its predictions version (``version``, ``Store.predictions_version``: every write of
 its predictions raises it), so a run still scoring, or one whose errors were sent again, is read
@@ -16,9 +17,10 @@ from cope_eval.app import golden_page as _golden_page
 from cope_eval.insight import AgreementReport, run_agreement
 from cope_eval.store import ItemLookup, run_results, run_scores, score_columns
 from pages._common import store_at
+from pages._shared_cache import shared
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
+@shared()
 def golden_lookup(private_dir: str, golden_hash: str) -> ItemLookup:
     """A stored set's text, image and video, kept once (read-only, Arrow) for looking up a page of
     items at a time (immutable: keyed by hash)."""
@@ -44,7 +46,7 @@ def golden_page(private_dir: str, golden_hash: str, page: int, search: str, labe
     return _golden_page(store_at(private_dir), golden_hash, page, search=search, label=label, category=category)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@shared()
 def scores(private_dir: str, run_id: str, version: int) -> pd.DataFrame:
     """``run_scores``: a run's results on its set's dev split (every item when it has none), without
     text or raw replies, keyed by its predictions ``version``. A resource, not
@@ -53,7 +55,7 @@ def scores(private_dir: str, run_id: str, version: int) -> pd.DataFrame:
     return run_scores(store_at(private_dir), run_id, items_of=lambda golden_hash: _set_columns(private_dir, golden_hash))
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
+@shared()
 def _set_columns(private_dir: str, golden_hash: str) -> pd.DataFrame:
     """A set's ``score_columns``, read once for every run of it (read-only, shared)."""
     return score_columns(store_at(private_dir), golden_hash)
@@ -80,7 +82,7 @@ def errors(private_dir: str, run_id: str, version: int) -> RunErrors:
     return run_errors(store_at(private_dir), run_id)
 
 
-@st.cache_resource(show_spinner="Comparing the runs' decisions…", max_entries=2)
+@shared("Comparing the runs' decisions…")
 def agreement(private_dir: str, run_ids: tuple[str, ...], versions: tuple[int, ...]) -> AgreementReport:
     """``run_agreement`` of the runs, kept (read-only) until one of their predictions ``versions``
     moves: redrawing the tab reads no run again (a million items: 4.5 s each time)."""

@@ -1,7 +1,7 @@
 """Compare's cached reads: the runs matched once (each run's scores are ``_cached.scores``), their
 curves, a set's split sizes and a page of flips' content. Resources, not data: one shared, read-only
-object per key, so a threshold move on two million-item runs neither reads nor pickles a million rows
-again."""
+object per key (``pages/_shared_cache.py``, within the pages' memory budget), so a threshold move on
+two million-item runs neither reads nor pickles a million rows again."""
 
 import streamlit as st
 
@@ -9,16 +9,17 @@ from cope_eval.app import CompareBasis, compare_basis, compare_curves
 from cope_eval.app import split_sizes as app_split_sizes
 from pages._cached import golden_lookup, scores
 from pages._common import store_at
+from pages._shared_cache import shared
 
 
-@st.cache_resource(show_spinner="Matching the runs' items…", max_entries=2)
+@shared("Matching the runs' items…")
 def basis(private_dir: str, run_ids: tuple[str, ...], versions: tuple[int, ...],
           names: tuple[str, ...]) -> CompareBasis:
     """The runs' ``compare_basis`` (read-only, shared), so a threshold move never matches a million ids again."""
     return compare_basis({n: scores(private_dir, r, v) for n, r, v in zip(names, run_ids, versions)})
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
+@shared()
 def curves(private_dir: str, run_ids: tuple[str, ...], versions: tuple[int, ...], names: tuple[str, ...],
            hard: tuple[bool, ...]):
     """PR, ROC and reliability curves of runs on their shared items, and threshold sweeps (read-only)."""

@@ -14,6 +14,7 @@ from cope_eval.app import (
     predictions_page, with_outcomes
 )
 from pages import _cached, _common, _state, _video
+from pages._shared_cache import shared
 
 COLUMNS = {
     "thumbnail": _common.PREVIEW_COLUMN,
@@ -39,7 +40,7 @@ def _threshold() -> float:
                            help="The Compare page's threshold until you type one here (this table only).")
 
 
-@st.cache_resource(show_spinner="Reading the run's predictions…", max_entries=2)
+@shared("Reading the run's predictions…")
 def _rows(private_dir: str, run_id: str, version: int, golden_hash: str) -> tuple[pd.DataFrame, list[str]]:
     """The run's ``prediction_rows`` and its items' categories, read once per run and kept (read-only):
     a threshold, a filter or a page reads them, never the run again until its predictions ``version`` moves."""
