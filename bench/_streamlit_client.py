@@ -28,8 +28,10 @@ class ProtocolTab:
     """One session (a browser tab's worth) of a running app: visit its pages by title, choose in
     a select box and click a button by their ``key=``; each returns seconds to the run's end."""
 
-    def __init__(self, http: aiohttp.ClientSession, socket: aiohttp.ClientWebSocketResponse):
+    def __init__(self, http: aiohttp.ClientSession, socket: aiohttp.ClientWebSocketResponse, query: str = ""):
         self._http, self._socket = http, socket
+        self._query = query
+        """The address's query string (``runs=a,b``), sent with every run as a browser tab's is."""
         self._pages: dict[str, str] = {}
         """Page title -> its script hash (the app's ``navigation`` message)."""
         self._page = ""
@@ -41,12 +43,13 @@ class ProtocolTab:
         self.unseen = 0  # the browser tab's count of settles timed by the heading alone: never here
 
     @classmethod
-    async def open(cls, url: str, *, timeout_s: float = 180.0) -> "ProtocolTab":
-        """A new session on ``url``'s default page, once its first run has finished."""
+    async def open(cls, url: str, *, query: str = "", timeout_s: float = 180.0) -> "ProtocolTab":
+        """A new session on ``url``'s default page (its address's query string ``query``), once its
+        first run has finished."""
         http = aiohttp.ClientSession()
         socket = await http.ws_connect(url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream",
                                        protocols=("streamlit",), max_msg_size=0)
-        tab = cls(http, socket)
+        tab = cls(http, socket, query)
         await tab._rerun(timeout_s=timeout_s)
         return tab
 
@@ -71,6 +74,7 @@ class ProtocolTab:
     async def _rerun(self, key: str | None = None, *, timeout_s: float, **value) -> float:
         message = BackMsg()
         message.rerun_script.page_script_hash = self._page
+        message.rerun_script.query_string = self._query
         if key is not None:
             state = message.rerun_script.widget_states.widgets.add()
             state.id = self._widgets[key]

@@ -5,13 +5,15 @@ from A to B (metric deltas, the policy diff, the items whose decision changed), 
 a metadata column, and B's threshold that keeps A's operating point. Of each group of tabs only
 the open one is drawn (``_tabs``)."""
 
+from functools import partial
+
 import streamlit as st
 
-from cope_eval.app import at_threshold, escape_markdown, pair_ending_with, pick_threshold, scored_runs
+from cope_eval.app import at_threshold, escape_markdown, pair_ending_with, scored_runs
 from cope_eval.charts import calibration_figure, confusion_matrix_figure, pr_figure, roc_figure, sweep_figure
 from pages import (
-    _common, _compare_changes, _compare_data, _compare_fairness, _compare_transfer, _news, _state, _tabs,
-    _test_reveal, _url_state
+    _common, _compare_changes, _compare_data, _compare_fairness, _compare_picks, _compare_transfer, _news, _state,
+    _tabs, _test_reveal, _url_state
 )
 
 _state.require_app()
@@ -28,8 +30,7 @@ current, last = st.session_state[_state.CURRENT_RUN], st.session_state[_state.CO
 st.session_state[_state.COMPARE_RUNS] = [i for i in st.session_state.get(_state.COMPARE_RUNS) or [] if i in runs] or (
     [i for i in last if i in runs] if last and last[-1] == current else []) or pair_ending_with(runs, current)
 chosen = st.multiselect("Runs (the first is A, the second B)", list(runs), key=_state.COMPARE_RUNS,
-                        format_func=lambda rid: f"{runs[rid].name} · {runs[rid].run.template} on {runs[rid].run.model} · "
-                                                f"{runs[rid].run.n_items} items · {rid}",
+                        format_func=partial(_compare_picks.run_label, runs),
                         on_change=st.session_state.pop, args=(_state.COMPARE_FOCUS, None))  # new runs: pick on B
 _state.carry(_state.CURRENT_RUN, chosen[-1] if chosen else None)
 st.session_state[_state.COMPARE_PAIR] = chosen
@@ -45,43 +46,27 @@ frames = basis.results
 overlay, sweeps = _compare_data.curves(*keys, tuple(r.hard_label for r in picked))
 
 
-def _pick(rule: str, target_key: str | None) -> None:
-    focus = runs[next(i for i in chosen if runs[i].name == st.session_state[_state.COMPARE_FOCUS])]
-    target = st.session_state[target_key] if target_key else None
-    choice = pick_threshold(frames[focus.name], rule, target=target, hard_label=focus.hard_label)
-    if choice.found:
-        st.session_state[_state.COMPARE_THRESHOLD] = choice.threshold
-        st.session_state[_state.COMPARE_CHOICE] = {"value": choice.threshold, "rule": rule, "target": target,
-                                                   "run_id": focus.run.id}
-    st.session_state[_state.PICK_NOTE] = f"{focus.name}: {choice.note}" + (
-        f" (threshold {choice.threshold:.4f})" if choice.found else "")
-
-
 def _confusion(name: str, metrics) -> None:
     st.caption(escape_markdown(f"{name}, the run thresholds are picked on"))
     st.plotly_chart(confusion_matrix_figure(metrics), key="compare_confusion")
 
 
-def _slid() -> None:
-    value = st.session_state[_state.COMPARE_THRESHOLD]
-    st.session_state[_state.COMPARE_CHOICE] = {"value": value, "rule": None, "target": None, "run_id": None}
-
-
 _state.keep_valid(_state.COMPARE_FOCUS, list(frames), default=list(frames)[min(1, len(frames) - 1)])  # B, the edit
 focus_col, precision_col, recall_col = st.columns(3)
 focus = focus_col.selectbox("Pick thresholds on", list(frames), key=_state.COMPARE_FOCUS)
-focus_col.button("Max F1", key=_state.PICK_F1, on_click=_pick, args=("max_f1", None))
+focus_col.button("Max F1", key=_state.PICK_F1, on_click=_compare_picks.pick, args=("max_f1", None, keys, picked))
 precision_col.number_input("Target precision", 0.0, 1.0, step=0.05, key=_state.TARGET_PRECISION)
-precision_col.button("Reach precision", key=_state.PICK_PRECISION, on_click=_pick,
-                     args=("min_precision", _state.TARGET_PRECISION))
+precision_col.button("Reach precision", key=_state.PICK_PRECISION, on_click=_compare_picks.pick,
+                     args=("min_precision", _state.TARGET_PRECISION, keys, picked))
 recall_col.number_input("Target recall", 0.0, 1.0, step=0.05, key=_state.TARGET_RECALL)
-recall_col.button("Reach recall", key=_state.PICK_RECALL, on_click=_pick, args=("min_recall", _state.TARGET_RECALL))
+recall_col.button("Reach recall", key=_state.PICK_RECALL, on_click=_compare_picks.pick,
+                  args=("min_recall", _state.TARGET_RECALL, keys, picked))
 if st.session_state[_state.PICK_NOTE]:
     st.caption(st.session_state[_state.PICK_NOTE])
 # Streamlit dropped the slider's key if another page ran: set it again from the choice, which outlives that.
 st.session_state[_state.COMPARE_THRESHOLD] = st.session_state[_state.COMPARE_CHOICE]["value"]
 threshold = st.slider("Threshold (score ≥ threshold is “1”)", 0.0, 1.0, step=0.001, format="%.4f",
-                      key=_state.COMPARE_THRESHOLD, on_change=_slid)
+                      key=_state.COMPARE_THRESHOLD, on_change=_compare_picks.slid)
 view = _common.attempt(at_threshold, basis, threshold=threshold, focus=focus)
 if view is None:
     st.stop()

@@ -144,3 +144,19 @@ def test_the_budget_is_read_from_its_setting_in_megabytes(monkeypatch):
         monkeypatch.setenv("COPE_EVAL_PAGE_CACHE_MB", bad)
         with pytest.raises(ConfigError, match=r"COPE_EVAL_PAGE_CACHE_MB=.* is not a number of megabytes"):
             page_cache_bytes()
+
+
+def test_a_build_finds_room_made_for_as_much_as_the_last_of_its_kind_held():
+    cache = SizedCache(budget_bytes=int(2.5 * MB))
+    cache.get("pair 1", lambda: np.zeros(MB // 8), kind="pair")
+    cache.get("pair 2", lambda: np.zeros(MB // 8), kind="pair")
+    seen = []
+
+    def build():
+        seen.append(("pair 1" in cache, "pair 2" in cache))
+        return np.zeros(MB // 8)
+
+    cache.get("pair 3", build, kind="pair")
+    assert seen == [(False, True)], "the oldest pair goes before the new one is built, not after"
+    cache.get("note", lambda: np.zeros(10))  # no kind: nothing is made room for
+    assert "pair 2" in cache and "pair 3" in cache

@@ -133,13 +133,21 @@ class SizedCache:
         self.budget_bytes = budget_bytes
         self.stats = CacheStats()
         self._measure = measure
+        self.churned_bytes = 0
+        """Bytes of the values built and dropped since ``take_churn``."""
         self._entries: OrderedDict[Hashable, tuple[Any, dict[Region, int]]] = OrderedDict()
+        self._last_size: dict[Hashable, int] = {}
         self._building: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, build: Callable[[], Value]) -> Value:
+    def get(self, key: Hashable, build: Callable[[], Value], *, kind: Hashable = None) -> Value:
         """The value kept for ``key``, else ``build()``'s, kept. A thread that asks for a key being
-        built waits for that build instead of building again; a build that raises keeps nothing."""
+        built waits for that build instead of building again; a build that raises keeps nothing.
+
+        ``kind``: what builds values alike (a page function). Before a build, the least recently used
+        values make room for as much as the last value of its kind held, so the process never holds a
+        new value beside the old ones it will replace (two 1M-item pairs of runs and the build's own
+        working memory passed the app's memory bound)."""
         with self._lock:
             if key in self._entries:
                 return self._hit(key)
@@ -148,6 +156,8 @@ class SizedCache:
             with self._lock:
                 if key in self._entries:  # built while this thread waited
                     return self._hit(key)
+                if kind is not None:
+                    self._drop_to(self.budget_bytes - self._last_size.get(kind, 0), keep=0)
             try:
                 value = build()
                 held = self._measure(value)
@@ -156,9 +166,18 @@ class SizedCache:
                     self._building.pop(key, None)
             with self._lock:
                 self._entries[key] = (value, held)
+                if kind is not None:
+                    self._last_size[kind] = sum(held.values())
+                self.churned_bytes += sum(held.values())
                 self.stats.builds += 1
-                self._drop_to_budget()
+                self._drop_to(self.budget_bytes, keep=1)
         return value
+
+    def take_churn(self) -> int:
+        """Bytes built and dropped since the last call: how much memory may have just been freed."""
+        with self._lock:
+            churned, self.churned_bytes = self.churned_bytes, 0
+            return churned
 
     @property
     def held_bytes(self) -> int:
@@ -185,8 +204,10 @@ class SizedCache:
             union.update(held)
         return sum(union.values())
 
-    def _drop_to_budget(self) -> None:
-        """Drop the least recently used values until the rest fit, keeping at least the newest."""
-        while len(self._entries) > 1 and self._held_bytes() > self.budget_bytes:
-            self._entries.popitem(last=False)
+    def _drop_to(self, limit: int, *, keep: int) -> None:
+        """Drop the least recently used values until the rest hold ``limit`` bytes at most, keeping
+        at least the ``keep`` newest."""
+        while len(self._entries) > keep and self._held_bytes() > limit:
+            _, (_, held) = self._entries.popitem(last=False)
+            self.churned_bytes += sum(held.values())
             self.stats.evictions += 1

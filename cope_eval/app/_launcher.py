@@ -76,7 +76,8 @@ def streamlit_command(*, port: int, address: str, extra_args: list[str] | None =
     holds the interpreter lock for every session's page at once. Benchmark 14 with six analysts
     (``--clients protocol``): the app's CPU fell from 13 to 9 s a team phase and page settles' p50s
     about halved. A tour of every page over 1M-item runs ended no higher without it (1.65-1.86 GB)
-    than with it (1.83-1.85 GB): Python's own collector still runs."""
+    than with it (1.83-1.85 GB): Python's own collector still runs, and a run after the pages' shared
+    cache built or dropped large objects collects first (``pages/_shared_cache.free_what_runs_dropped``)."""
     checkout = checkout_root()
     if checkout is None:
         raise ConfigError("The web app (app.py and pages/) comes with the cope-eval repository, not with "
