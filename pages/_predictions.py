@@ -49,8 +49,18 @@ def _rows(private_dir: str, run_id: str, version: int, golden_hash: str) -> tupl
     return prediction_rows(results, items), categories(results)
 
 
-def _csv(table: pd.DataFrame, order) -> bytes:
-    return predictions_csv(table.iloc[order])
+def _matching(table: pd.DataFrame, outcome: str, category: str, search: str, sort: str):
+    """The rows of ``table`` the filters keep, in the chosen order (``_state.ALL``: no filter)."""
+    return matching_rows(table, outcomes=None if outcome == _state.ALL else [outcome],
+                         category=None if category == _state.ALL else category, search=search, sort=sort)
+
+
+def _csv(keys: tuple, threshold: float, filters: tuple) -> bytes:
+    """The download, built when clicked from the cache's keys, never from this run's frames: Streamlit
+    keeps a download's callable until the session's next run, and frames given to it would keep a
+    million rows alive after the pages' cache dropped them."""
+    table = with_outcomes(_rows(*keys)[0], threshold=threshold)
+    return predictions_csv(table.iloc[_matching(table, *filters)])
 
 
 def draw(ws, run_id: str, version: int, golden_hash: str) -> None:
@@ -73,8 +83,7 @@ def draw(ws, run_id: str, version: int, golden_hash: str) -> None:
     category = category_col.selectbox("Category", options, key=_state.PREDICTIONS_CATEGORY)
     sort = sort_col.selectbox("Sort", list(SORTS), key=_state.PREDICTIONS_SORT, format_func=SORTS.get)
     search = st.text_input("Search text or id", key=_state.PREDICTIONS_SEARCH)
-    order = matching_rows(table, outcomes=None if outcome == _state.ALL else [outcome],
-                          category=None if category == _state.ALL else category, search=search, sort=sort)
+    order = _matching(table, outcome, category, search, sort)
     shown, pages = predictions_page(table, ws.root, page=st.session_state[_state.PREDICTIONS_PAGE], order=order)
     st.session_state[_state.PREDICTIONS_PAGE] = min(st.session_state[_state.PREDICTIONS_PAGE], pages)
     summary_col, page_col = st.columns([3, 1], vertical_alignment="bottom")
@@ -84,6 +93,7 @@ def draw(ws, run_id: str, version: int, golden_hash: str) -> None:
     _video.draw(shown["item_id"], _cached.golden_lookup(private, golden_hash).rows(shown["item_id"].tolist()), ws.root,
                 _state.PREDICTIONS_VIDEO_ITEM)
     # Built when clicked (a callable), not on every rerun: a million rows' CSV is about 150 MB.
-    st.download_button(f"Download these {len(order):,} rows (.csv)", partial(_csv, table, order),
+    st.download_button(f"Download these {len(order):,} rows (.csv)",
+                       partial(_csv, (private, run_id, version, golden_hash), threshold, (outcome, category, search, sort)),
                        file_name=f"predictions-{run_id}.csv", mime="text/csv", key=_state.PREDICTIONS_DOWNLOAD,
                        on_click="ignore", icon=":material/download:")

@@ -1145,7 +1145,8 @@ PROTECTIONS = (
                "    sys.path.insert(0, str(CHECKOUT))", "    pass",
                ("tests/test_launcher.py::test_the_warm_start_runs_its_own_checkouts_library_not_an_installed_one",)),
     Protection("the predictions CSV is built when Download is clicked", "pages/_predictions.py",
-               "partial(_csv, table, order)", "_csv(table, order)",
+               "partial(_csv, (private, run_id, version, golden_hash), threshold, (outcome, category, search, sort))",
+               "_csv((private, run_id, version, golden_hash), threshold, (outcome, category, search, sort))",
                ("tests/test_page_evaluate.py::test_the_predictions_csv_is_built_when_clicked_not_on_every_rerun",)),
     Protection("only the open tab is drawn", "pages/_tabs.py",
                "        if tab.open:", "        if True:",
@@ -1219,4 +1220,8 @@ PROTECTIONS = (
     Protection("Compare's stored callables keep no page objects alive", "pages/compare.py",
                "format_func=partial(_compare_picks.run_label, runs),", "format_func=lambda rid: _compare_picks.run_label(runs, rid),",
                ("tests/test_free_memory.py::test_compares_callbacks_keep_no_matched_runs_alive_once_the_cache_drops_them",)),
+    Protection("the predictions download holds the cache's keys, not the run's frames", "pages/_predictions.py",
+               "partial(_csv, (private, run_id, version, golden_hash), threshold, (outcome, category, search, sort)),",
+               "partial(lambda table, order: predictions_csv(table.iloc[order]), table, order),",
+               ("tests/test_page_evaluate.py::test_the_predictions_download_holds_the_caches_keys_not_the_runs_frames",)),
 )

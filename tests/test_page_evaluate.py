@@ -317,6 +317,26 @@ def test_errors_are_counted_by_reason_and_read_again_only_when_the_predictions_c
     assert table(at, "reason").to_dict("records") == [{"reason": "timeout after 60 s", "items": 3}]
 
 
+def test_the_predictions_download_holds_the_caches_keys_not_the_runs_frames(scored, monkeypatch):
+    """Streamlit keeps a download's callable until the session's next run: one holding the run's
+    frames would keep a million rows alive in every idle session after the pages' cache dropped them."""
+    import csv
+
+    import pandas as pd
+    import streamlit as st
+
+    given = []
+    real = st.download_button
+    monkeypatch.setattr(st, "download_button", lambda label, data, **kwargs: given.append(data) or real(label, data, **kwargs))
+    at = open_page("evaluate", monkeypatch)
+    at.selectbox(key=_state.PREDICTIONS_OUTCOME).set_value("TP").run()
+    assert not at.exception
+    held = [value for arg in given[-1].args for value in (arg if isinstance(arg, tuple) else (arg,))]
+    assert not any(isinstance(value, pd.DataFrame) for value in held)
+    rows = list(csv.DictReader(io.StringIO(given[-1]().decode("utf-8"))))
+    assert sorted(row["text"] for row in rows) == ["I will hurt you", "run"]  # the two TPs the page lists
+
+
 def test_the_predictions_csv_is_built_when_clicked_not_on_every_rerun(scored, monkeypatch):
     """A million rows' CSV is about 150 MB: building it on every rerun would hold it in the app for nothing."""
     from pages import _predictions
