@@ -78,3 +78,10 @@ def attempt(action: Callable[..., T], *args, **kwargs) -> T | None:
     except CopeEvalError as error:
         show_error(error)
         return None
+
+
+def dash_for_none(value) -> str:
+    """A select box's label for its "nothing chosen" option (None): "—". A ``format_func`` lives
+    here, not as a lambda in a page script: Streamlit keeps it until the session's next run, and a
+    lambda would keep the script's every object with it."""
+    return "—" if value is None else str(value)

@@ -10,7 +10,7 @@ from cope_eval.app import escape_markdown, files_table, scored_runs
 from cope_eval.export import (
     DOWNLOAD_LIMIT_BYTES, EXPORTS_FOLDER, TransferFrom, export_command, extract_bundle, zip_bundle_apart,
 )
-from pages import _auth, _common, _state
+from pages import _auth, _common, _export_choices, _state
 
 _state.require_app()
 
@@ -35,11 +35,6 @@ def _compare_choice(choice: dict, runs: dict) -> tuple[str, str | None]:
     return f"{words} on {info.name if info is not None else choice['run_id']}", pick
 
 
-def _build_partial(run_id: str) -> None:
-    """This session asked for the bundle of a run still scoring: build it on this and later visits."""
-    st.session_state[_state.EXPORT_PARTIAL] = [*st.session_state[_state.EXPORT_PARTIAL], run_id]
-
-
 st.title("Export")
 ws, store = _common.workspace(), _common.store()
 runs = scored_runs(store)
@@ -48,7 +43,7 @@ if not runs:
     st.stop()
 _state.prefer(_state.EXPORT_RUN, _state.CURRENT_RUN, list(runs))
 run_id = st.selectbox("Run", list(runs), key=_state.EXPORT_RUN,
-                      format_func=lambda rid: f"{runs[rid].name} · {runs[rid].run.status} · {rid}")
+                      format_func=partial(_export_choices.run_label, runs))
 _state.carry(_state.CURRENT_RUN, run_id)
 scoring = _common.run_manager().status(runs[run_id].run) == "running"
 if scoring and run_id not in st.session_state[_state.EXPORT_PARTIAL]:
@@ -61,7 +56,7 @@ if scoring and run_id not in st.session_state[_state.EXPORT_PARTIAL]:
                             "after it completes. A bundle built now covers the answers so far (its card says how "
                             "many items have none), and shows the test split's figures, which counts as a look at "
                             "them."), icon=":material/hourglass_top:")
-    st.button("Build from the answers so far", key=_state.EXPORT_BUILD_PARTIAL, on_click=_build_partial,
+    st.button("Build from the answers so far", key=_state.EXPORT_BUILD_PARTIAL, on_click=_export_choices.build_partial,
               args=(run_id,))
     st.stop()
 mode_col, value_col = st.columns([3, 1], vertical_alignment="bottom")

@@ -31,7 +31,7 @@ with add:
     st.caption(upload_note(st.get_option("server.maxUploadSize"), ws.golden_sets_dir))
     files = [None] + [name for name, _ in summarise(ws).golden_sets]
     chosen = st.selectbox("…or load a file from the workspace's golden_sets/ folder", files, key=_state.GOLDEN_FILE,
-                          format_func=lambda f: "—" if f is None else f)
+                          format_func=_common.dash_for_none)
     if upload is not None:
         _golden_import.draw(f"upload:{upload.file_id}", upload.name, upload.getvalue(), f"upload {upload.name}",
                             ws.root, store)

@@ -8,31 +8,10 @@ from cope_eval.app import (
     draft_base, draft_notice, draft_shown, editor_text, newer_version, opening_policy, save_edit, saved_message
 )
 from cope_eval.errors import CopeEvalError
-from cope_eval.policies import (
-    discard_draft, list_policies, list_versions, read_draft, save_draft, slugify, version_titles
-)
-from pages import _auth, _common, _news, _policy_gaps, _policy_history, _policy_tokens, _state
+from cope_eval.policies import list_policies, list_versions, read_draft, slugify, version_titles
+from pages import _auth, _common, _news, _policy_edits, _policy_gaps, _policy_history, _policy_tokens, _state
 
 _state.require_app()
-
-STARTER = "# Criteria\n\n## Definition of Label\n\n#### Includes\n- \n\n#### Excludes\n- \n"
-
-
-def _creating(on: bool) -> None:
-    st.session_state[_state.POLICY_CREATING] = on
-
-
-def _discard(policy: str | None) -> None:
-    discard_draft(root, policy)
-    st.session_state[_state.POLICY_LOADED] = None  # the editor shows the saved text again
-
-
-def _keep_draft(policy: str | None, parent: str | None) -> None:
-    """Every edit is kept as the policy's draft: Streamlit cannot warn before a tab or page is left (no
-    beforeunload hook), so the draft on disk brings it back after a page switch, a reload or a restart."""
-    _common.attempt(save_draft, root, policy, st.session_state[_state.POLICY_EDITOR], parent=parent,
-                    template=STARTER)
-
 
 st.title("Policies")
 root = _common.workspace().root
@@ -57,7 +36,7 @@ slug = None
 if creating:
     new_name = pick_col.text_input("Name of the new policy", key=_state.POLICY_NEW_NAME, placeholder="e.g. Hate speech")
     if slugs:
-        new_col.button("Cancel", key=_state.POLICY_NEW_CANCEL, on_click=_creating, args=(False,))
+        new_col.button("Cancel", key=_state.POLICY_NEW_CANCEL, on_click=_policy_edits.creating, args=(False,))
     with contextlib.suppress(CopeEvalError):  # a name with no letter at all: saving says why
         # The folder name may differ from what was typed: "con" and "日本語" cannot be folder names.
         st.caption(f"Saved as the policy `{slugify(new_name)}` (folder policies/{slugify(new_name)}/).")
@@ -65,7 +44,7 @@ else:
     _state.keep_valid(_state.POLICY_SLUG, slugs)
     slug = pick_col.selectbox("Policy", slugs, key=_state.POLICY_SLUG)
     st.session_state[_state.POLICY_CHOICE] = slug
-    new_col.button("New policy", key=_state.POLICY_NEW, icon=":material/add:", on_click=_creating, args=(True,))
+    new_col.button("New policy", key=_state.POLICY_NEW, icon=":material/add:", on_click=_policy_edits.creating, args=(True,))
 versions = [] if creating else list_versions(root, slug)
 by_id, titles = {v.id: v for v in versions}, version_titles(versions)
 ids = [v.id for v in reversed(versions)]  # newest first
@@ -79,7 +58,7 @@ if not creating:
     base_id = st.selectbox("Edit from version", ids, key=_state.POLICY_BASE, format_func=titles.get)
 if st.session_state[_state.POLICY_LOADED] != (slug, base_id) or _state.POLICY_EDITOR not in st.session_state:
     # another policy or version, or back from another page (which drops the editor's text): load it
-    st.session_state[_state.POLICY_EDITOR] = editor_text(draft, by_id, base_id, STARTER)
+    st.session_state[_state.POLICY_EDITOR] = editor_text(draft, by_id, base_id, _policy_edits.STARTER)
     st.session_state.update({_state.POLICY_LOADED: (slug, base_id), _state.POLICY_SEEN: ids[0] if ids else None})
 else:  # send the text on every run: a run that loaded it may never reach the browser (a click that
     # came on top of a reload or a page switch), and the browser would then show an empty editor
@@ -95,12 +74,12 @@ if draft is not None:
     notice_col.warning(draft_notice(draft, versions, base_id), icon=":material/edit_note:")
     if draft_shown(draft, by_id, base_id):
         draft_save = save_draft_col.button("Save", key=_state.POLICY_DRAFT_SAVE, help="Save it as a new version")
-    discard_col.button("Discard", key=_state.POLICY_DRAFT_DISCARD, on_click=_discard, args=(slug,),
+    discard_col.button("Discard", key=_state.POLICY_DRAFT_DISCARD, on_click=_policy_edits.discard, args=(root, slug),
                        help="Throw the draft away")
 
 editor_col, gaps_col = st.columns([3, 1])
-text = editor_col.text_area("Policy text", key=_state.POLICY_EDITOR, height=460, on_change=_keep_draft,
-                            args=(slug, base_id))
+text = editor_col.text_area("Policy text", key=_state.POLICY_EDITOR, height=460, on_change=_policy_edits.keep_draft,
+                            args=(root, slug, base_id))
 with gaps_col:  # beside the editor: the policy gaps error triage found (Insight page)
     _policy_gaps.draw(_common.store(), slug)
 newer = newer_version(versions, base_id, text, seen=st.session_state.get(_state.POLICY_SEEN))

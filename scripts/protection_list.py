@@ -419,7 +419,7 @@ PROTECTIONS = (
                'if mode == "compare" and bundle.threshold.value != compare["value"]:', "if False:",
                ("tests/test_page_export.py::test_a_rule_that_picks_another_value_on_the_runs_results_now_says_so",)),
     Protection("every policy edit is kept as a draft (page switch, reload, restart)", "pages/policies.py",
-               "on_change=_keep_draft,", "on_change=None,",
+               "on_change=_policy_edits.keep_draft,", "on_change=None,",
                ("tests/test_page_policies.py::test_an_edit_survives_a_page_switch_with_an_unsaved_draft_notice",
                 "tests/test_page_policies.py::test_a_draft_survives_a_reload_or_restart",
                 "tests/test_browser_drafts.py::test_an_unsaved_edit_survives_a_page_switch_and_a_reload")),
@@ -1224,4 +1224,7 @@ PROTECTIONS = (
                "partial(_csv, (private, run_id, version, golden_hash), threshold, (outcome, category, search, sort)),",
                "partial(lambda table, order: predictions_csv(table.iloc[order]), table, order),",
                ("tests/test_page_evaluate.py::test_the_predictions_download_holds_the_caches_keys_not_the_runs_frames",)),
+    Protection("no page script keeps its namespace alive after its run", "pages/golden_sets.py",
+               "format_func=_common.dash_for_none)", "format_func=lambda f: _common.dash_for_none(f))",
+               ("tests/test_free_memory.py::test_no_page_script_keeps_its_namespace_alive_after_its_run[golden_sets]",)),
 )

@@ -92,3 +92,28 @@ def test_each_run_of_the_app_starts_by_freeing_what_earlier_runs_dropped(workspa
     monkeypatch.setattr(_shared_cache, "free_what_runs_dropped", lambda: calls.append(1))
     open_page("home", monkeypatch)
     assert len(calls) >= 2  # the app's first run and the page's
+
+
+PAGES = ("home", "policies", "golden_sets", "evaluate", "compare", "suite", "insight", "export")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_page_script_keeps_its_namespace_alive_after_its_run(page, workspace, monkeypatch):
+    """A function defined in a page script holds the script's every object; Streamlit keeps a widget's
+    callback and ``format_func`` until the session's next run. So a page's stored callables are
+    defined in imported modules and given what they need: after a run, nothing holds the script's
+    namespace but its own functions (a cycle the collector frees)."""
+    v1 = save_version(workspace.root, "violence", POLICY, note="v1")
+    v2 = save_version(workspace.root, "violence", POLICY + "- Wishing harm.\n", note="v2")
+    golden = make_golden(10)
+    with Store(workspace.private_dir) as store:
+        store.put_golden_set(golden)
+        scored_run(store, v1, golden, np.linspace(0.1, 0.9, 10))
+        scored_run(store, v2, golden, np.linspace(0.2, 0.8, 10))
+    at = open_page(page, monkeypatch)
+    assert not at.exception
+    gc.collect()
+    script = f"pages/{page}.py"
+    alive = [o for o in gc.get_objects() if isinstance(o, dict) and str(o.get("__file__", "")).endswith(script)
+             and o.get("__name__") == "__main__"]
+    assert alive == [], f"{script}'s namespace is kept after its run"
