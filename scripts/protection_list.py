@@ -1200,7 +1200,7 @@ PROTECTIONS = (
     Protection("sessions asking for one shared object at once build it once", "cope_eval/_util/sized_cache.py",
                "key_lock = self._building.setdefault(key, threading.Lock())", "key_lock = threading.Lock()",
                ("tests/test_sized_cache.py::test_threads_asking_for_one_key_at_once_build_it_once",)),
-    Protection("a frame's column views are measured, not lost to a reused id", "cope_eval/_util/sized_cache.py",
+    Protection("a frame's column views are measured, not lost to a reused id", "cope_eval/_util/held_memory.py",
                "        seen[id(item)] = item\n", "        seen[id(item)] = None\n",
                ("tests/test_sized_cache.py::test_a_frame_holds_what_pandas_counts_deeply_and_its_columns_views_are_its_own",)),
     Protection("a build finds room made for as much as the last of its kind held", "cope_eval/_util/sized_cache.py",

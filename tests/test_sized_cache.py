@@ -14,7 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from cope_eval._util.sized_cache import SizedCache, deep_size
+from cope_eval._util.held_memory import deep_size
+from cope_eval._util.sized_cache import SizedCache
 from cope_eval.config import PAGE_CACHE_MB, page_cache_bytes
 from cope_eval.errors import ConfigError
 
