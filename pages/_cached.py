@@ -27,10 +27,10 @@ def golden_lookup(private_dir: str, golden_hash: str) -> ItemLookup:
     return store_at(private_dir).golden_lookup(golden_hash, ["text", "image", "video", "video_digest"])
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def golden_items(private_dir: str, golden_hash: str) -> pd.DataFrame:
-    """A stored golden set's items (immutable: keyed by hash)."""
-    return store_at(private_dir).golden_set(golden_hash).items
+def item_texts(private_dir: str, golden_hash: str, item_ids) -> pd.DataFrame:
+    """The items of ``item_ids`` (id, text, image, video), from the set's ``golden_lookup``: the few a
+    table shows, never the whole set (a million texts pickled and copied on every rerun)."""
+    return golden_lookup(private_dir, golden_hash).rows(list(item_ids))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

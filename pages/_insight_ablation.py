@@ -75,8 +75,8 @@ def draw(ws, store, manager, endpoint) -> None:
     _state.keep_valid(_state.ABLATION_CLAUSE, report.deciding)
     clause_id = st.selectbox("Items decided by", report.deciding, key=_state.ABLATION_CLAUSE,
                              format_func=lambda cid: f"{cid} · {report.effect(cid).clause.summary}")
-    items = _cached.golden_items(str(ws.private_dir), run.golden_hash)
-    decided = with_text(report.effect(clause_id).decided.head(SHOWN), items)
+    decided = report.effect(clause_id).decided.head(SHOWN)
+    decided = with_text(decided, _cached.item_texts(str(ws.private_dir), run.golden_hash, decided["item_id"]))
     st.caption(f"Largest {SHOWN} changes first. fixed: right only without the clause · broken: right only with it · "
                "delta_p = P(\"1\") without − with.")
     st.dataframe(signed_colours(decided, ["delta_p"]), hide_index=True, key="ablation_decided", column_config=TEXT)

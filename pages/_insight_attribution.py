@@ -1,6 +1,8 @@
 """Insight tab: change attribution. For two runs of the same policy (old A, new B) on one golden
 set and model, revert each hunk of the edit A → B alone and see which items it moved."""
 
+from functools import partial
+
 import streamlit as st
 
 from cope_eval.app import completed_runs, default_pair, hunk_table, signed_colours, with_text
@@ -62,7 +64,7 @@ def draw(ws, store, manager, endpoint) -> None:
     if report is None:
         return
     st.info(report.note)
-    texts = _cached.golden_items(str(ws.private_dir), run_b.golden_hash)
+    texts = partial(_cached.item_texts, str(ws.private_dir), run_b.golden_hash)  # the ids a table shows
     hunk_col, top_col = st.columns([3, 1])
     hunk_ids = [e.hunk.id for e in report.effects]
     _state.keep_valid(_state.ATTRIBUTION_HUNK, hunk_ids)
@@ -74,10 +76,13 @@ def draw(ws, store, manager, endpoint) -> None:
     st.code(effect.hunk.patch(), language="diff")
     st.caption("ΔP = P(\"1\") in B − P(\"1\") in B with this hunk reverted: how far this edit alone moved the item; "
                "total_move = B − A.")
-    st.dataframe(signed_colours(with_text(effect.top(top), texts), ["delta_p", "total_move"]), hide_index=True,
+    top_items = effect.top(top)
+    st.dataframe(signed_colours(with_text(top_items, texts(top_items["item_id"])), ["delta_p", "total_move"]),
+                 hide_index=True,
                  key="attribution_top", column_config=TEXT)
     st.subheader("How much of each item's move the hunks explain")
     st.caption(f"The {SHOWN} items that moved most from A to B; one ΔP column per hunk, explained = their sum.")
-    explained = with_text(report.explained.head(SHOWN), texts)
+    explained = report.explained.head(SHOWN)
+    explained = with_text(explained, texts(explained["item_id"]))
     st.dataframe(signed_colours(explained, ["total_move", "explained", "residual"]), hide_index=True,
                  key="attribution_explained", column_config=TEXT)

@@ -117,7 +117,7 @@ def _scored(ws, store, run, s, study_id: str) -> None:
     if score.changed.empty:
         return
     page_key = f"{_state.SUGGEST_PAGE}:{s.id}"
-    items = _cached.golden_items(str(ws.private_dir), run.golden_hash)
+    items = _cached.item_texts(str(ws.private_dir), run.golden_hash, score.changed["item_id"])
     frame, pages = changed_page(score, items, st.session_state.get(page_key, 1))
     st.dataframe(frame, hide_index=True, key=f"suggest_changed:{s.id}",
                  column_config={"text": st.column_config.TextColumn(width="large")})

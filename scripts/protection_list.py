@@ -1227,4 +1227,8 @@ PROTECTIONS = (
     Protection("no page script keeps its namespace alive after its run", "pages/golden_sets.py",
                "format_func=_common.dash_for_none)", "format_func=lambda f: _common.dash_for_none(f))",
                ("tests/test_free_memory.py::test_no_page_script_keeps_its_namespace_alive_after_its_run[golden_sets]",)),
+    Protection("Insight's study tables read the texts of the items they show, not the whole set", "pages/_insight_ablation.py",
+               '_cached.item_texts(str(ws.private_dir), run.golden_hash, decided["item_id"])',
+               "_cached.golden_lookup(str(ws.private_dir), run.golden_hash).frame()",
+               ("tests/test_page_insight_ablation.py::test_run_an_ablation_in_the_background_and_read_the_report",)),
 )

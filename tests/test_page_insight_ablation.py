@@ -6,7 +6,7 @@ import pytest
 
 from cope_eval.insight import create_ablation, execute_study
 from cope_eval.records import Endpoint
-from cope_eval.store import Store
+from cope_eval.store import ItemLookup, Store
 from pages import _insight_ablation, _state
 from tests.apptest import open_page, table, texts, until
 from tests.policy_stub import keyword_rule, policy_following
@@ -58,6 +58,9 @@ def test_run_an_ablation_in_the_background_and_read_the_report(workspace, stub, 
     assert "At most 2 × 6 = 12 requests" in texts(at)
     at.button(key=_state.ABLATION_START).click().run()
     assert not at.exception
+    asked = []  # the items' texts come from the few a table shows, never the whole set (1M texts on every rerun)
+    real_rows = ItemLookup.rows
+    monkeypatch.setattr(ItemLookup, "rows", lambda self, ids: asked.append(list(ids)) or real_rows(self, ids))
 
     at = until(at, lambda at: any("Δ f1" in d.value.columns for d in at.dataframe), timeout_s=60)
     effects = table(at, "Δ f1")
@@ -65,8 +68,10 @@ def test_run_an_ablation_in_the_background_and_read_the_report(workspace, stub, 
     assert effects["fixed"].tolist() == [0, 1] and effects["broken"].tolist() == [1, 0]
     assert [o.split(" · ")[0] for o in at.selectbox(key=_state.ABLATION_CLAUSE).options] == ["includes-2", "includes-3"]
     at.selectbox(key=_state.ABLATION_CLAUSE).set_value("includes-3").run()
+    assert not at.exception
     decided = table(at, "delta_p")
     assert decided["text"].tolist() == [HOSTILE], "golden text is data in a grid, never Markdown"
+    assert asked and asked[-1] == decided["item_id"].tolist()
     assert decided["outcome"].tolist() == ["fixed"]
     assert not any(HOSTILE in str(m.value) for m in at.markdown)
 
