@@ -186,6 +186,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    if args.items is not None and args.items < 1:
+        parser.error("--items must be 1 or more")
+    if args.analysts < 1:
+        parser.error("--analysts must be 1 or more")
+    if args.rounds < 2:
+        parser.error("--rounds must be 2 or more: the first is each analyst's first render, the rest are the moves")
     print(run(args.quick, items=args.items, analysts=args.analysts, rounds=args.rounds).report())
 
 

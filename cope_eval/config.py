@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import urllib.parse
 from dataclasses import dataclass
@@ -116,8 +117,8 @@ def page_cache_bytes() -> int:
     try:
         megabytes = float(setting)
     except ValueError:
-        megabytes = float("nan")
-    if not (megabytes >= 0 and megabytes != float("inf")):
+        megabytes = math.nan
+    if not (math.isfinite(megabytes) and megabytes >= 0):
         raise ConfigError(f"COPE_EVAL_PAGE_CACHE_MB={setting!r} is not a number of megabytes: give one "
                           f"such as {PAGE_CACHE_MB} (0 keeps only the newest object).")
     return int(megabytes * 10**6)

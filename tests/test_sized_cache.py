@@ -14,12 +14,17 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from cope_eval._util.held_memory import deep_size
+from cope_eval._util.held_memory import held_memory
 from cope_eval._util.sized_cache import SizedCache
 from cope_eval.config import PAGE_CACHE_MB, page_cache_bytes
 from cope_eval.errors import ConfigError
 
 MB = 10**6
+
+
+def deep_size(value) -> int:
+    """Bytes ``value`` holds, every piece once."""
+    return sum(held_memory(value).values())
 
 
 def frame(n: int, seed: int = 0) -> pd.DataFrame:

@@ -12,6 +12,7 @@ each run, 1.0 GB. The served app (benchmark 16, with the other changes it lists)
 from __future__ import annotations
 
 import ctypes
+import functools
 import sys
 
 import pyarrow as pa
@@ -33,7 +34,9 @@ def return_free_memory() -> bool:
     return True
 
 
+@functools.cache
 def _malloc_trim():
+    """glibc's ``malloc_trim``, looked up once; None without glibc."""
     if not sys.platform.startswith("linux"):
         return None
     try:

@@ -80,11 +80,6 @@ def _arrow_regions(data: pa.Table | pa.RecordBatch | pa.ChunkedArray | pa.Array)
             for array in arrays for buffer in array.buffers() if buffer is not None}
 
 
-def deep_size(value: Any) -> int:
-    """Bytes ``value`` holds (``held_memory``, summed)."""
-    return sum(held_memory(value).values())
-
-
 def _parts(item: Any) -> list[Any]:
     """What a container or object refers to, for ``held_memory`` to follow."""
     if isinstance(item, (str, bytes, bytearray, int, float, complex, bool)) or item is None:

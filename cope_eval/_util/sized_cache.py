@@ -35,12 +35,11 @@ class SizedCache:
     """Values by key, kept until the memory they hold together passes ``budget_bytes``;
     thread-safe (see the module)."""
 
-    def __init__(self, budget_bytes: int, measure: Callable[[Any], dict[Region, int]] = held_memory):
+    def __init__(self, budget_bytes: int):
         if budget_bytes < 0:
             raise ValueError(f"budget_bytes must be 0 or more, not {budget_bytes}")
         self.budget_bytes = budget_bytes
         self.stats = CacheStats()
-        self._measure = measure
         self.churned_bytes = 0
         """Bytes of the values built and dropped since ``take_churn``."""
         self._entries: OrderedDict[Hashable, tuple[Any, dict[Region, int]]] = OrderedDict()
@@ -68,7 +67,7 @@ class SizedCache:
                     self._drop_to(self.budget_bytes - self._last_size.get(kind, 0), keep=0)
             try:
                 value = build()
-                held = self._measure(value)
+                held = held_memory(value)
             finally:
                 with self._lock:
                     self._building.pop(key, None)
