@@ -102,6 +102,10 @@ EVAL_SCOPE = "eval_scope"
 """The picker lists ``app.MY_RUNS`` or ``app.EVERYONES_RUNS`` (default: mine when signed in)."""
 EVAL_CANCEL = "eval_cancel"
 EVAL_RESUME = "eval_resume"
+EVAL_SNAPSHOT = "eval_snapshot"
+"""While the followed run scores: {"run": id, "version": its predictions version when the browser was
+first drawn, or asked again}. The browser shows that snapshot until the run stops."""
+EVAL_RETAKE = "eval_retake"
 CHECK_TEXT = "check_text"
 CHECK_UPLOAD = "check_upload"
 CHECK_BUTTON = "check_button"
@@ -308,7 +312,7 @@ HOME_FOLLOW = "home_follow"
 _DEFAULTS = {
     SERVER_URL: None, SERVER_MODEL: None, SERVER_API_KEY: None, SERVER_ERROR: None,
     POLICY_CHOICE: None, POLICY_CREATING: False, CURRENT_GOLDEN: None, CURRENT_RUN: None,
-    POLICY_LOADED: None, POLICY_SAVED: None, GOLDEN_PENDING: None, EVAL_RUN: None, EVAL_FOLLOW: None, EVAL_STARTED: [], PICK_NOTE: None,
+    POLICY_LOADED: None, POLICY_SAVED: None, GOLDEN_PENDING: None, EVAL_RUN: None, EVAL_FOLLOW: None, EVAL_STARTED: [], EVAL_SNAPSHOT: None, PICK_NOTE: None,
     HOME_RESUMED: [],
     EVAL_TEMPLATE: "cope-b", EVAL_ANSWER_MODE: "logprobs", EVAL_CONCURRENCY: None,
     GOLDEN_SEARCH: "", GOLDEN_LABEL_FILTER: ALL, GOLDEN_PAGE: 1,

@@ -1169,7 +1169,7 @@ PROTECTIONS = (
                '"predictions": [store.prediction_counts(run)[0] for run in runs]',
                ("tests/test_export_streaming.py::test_a_resend_of_the_errors_builds_a_new_zip_though_as_many_predictions_are_stored",)),
     Protection("Evaluate's errors by reason are keyed by the run's predictions version", "pages/_eval_runs.py",
-               "_cached.errors(str(ws.private_dir), run_id, version)",
+               "_cached.errors(str(ws.private_dir), run_id, store.predictions_version(run_id))",
                "_cached.errors(str(ws.private_dir), run_id, view.done)",
                ("tests/test_page_evaluate.py::test_errors_are_counted_by_reason_and_read_again_only_when_the_predictions_change",)),
     Protection("a study's report is keyed by its runs' predictions versions", "pages/_cached.py",
@@ -1231,4 +1231,7 @@ PROTECTIONS = (
                '_cached.item_texts(str(ws.private_dir), run.golden_hash, decided["item_id"])',
                "_cached.golden_lookup(str(ws.private_dir), run.golden_hash).frame()",
                ("tests/test_page_insight_ablation.py::test_run_an_ablation_in_the_background_and_read_the_report",)),
+    Protection("a scoring run's predictions browser keeps its snapshot until asked", "pages/_eval_runs.py",
+               '        version = snapshot["version"]\n', "        pass\n",
+               ("tests/test_page_evaluate.py::test_while_the_followed_run_scores_the_browser_keeps_its_snapshot_until_asked_or_the_run_stops",)),
 )

@@ -160,6 +160,47 @@ def test_cancel_then_resume_a_run_from_the_page(workspace, monkeypatch):
     assert len(chat) + cached == 40, "each item is sent at most once; a resume sends only what is left"
 
 
+def _browsed(at) -> int:
+    """How many scored items the predictions browser holds (its Outcome menu counts each outcome:
+    'TP (3)', 'not scored (37)'); 0 when it is not shown."""
+    menus = [s for s in at.selectbox if s.key == _state.PREDICTIONS_OUTCOME]
+    counts = [re.fullmatch(r"(.+) \(([\d,]+)\)", o) for o in (menus[0].options if menus else [])]
+    return sum(int(c.group(2).replace(",", "")) for c in counts if c and c.group(1) != "not scored")
+
+
+def test_while_the_followed_run_scores_the_browser_keeps_its_snapshot_until_asked_or_the_run_stops(
+        workspace, monkeypatch):
+    """Drawing the browser again for each new answer rebuilt the run's rows every poll (0.07 s a
+    second for 1,000 items, a full rebuild a second at a million); its snapshot is rebuilt only
+    when the analyst asks, and the run's end draws the final one."""
+    _populate(workspace, n_items=40)
+
+    def slow(path, body):
+        return Reply(body=FIXED_CHAT_REPLY, delay_s=0.4) if "chat" in path else instant(path, body)
+
+    with StubServer(slow) as server:
+        at = open_page("evaluate", monkeypatch, server=SimpleNamespace(base_url=server.base_url, model="stub",
+                                                                        is_local=False))
+        at.number_input(key=_state.EVAL_CONCURRENCY).set_value(1)
+        at.button(key=_state.EVAL_START).click().run()
+        at = until(at, lambda at: _browsed(at) >= 1, timeout_s=30)
+        first = _browsed(at)
+        assert "drawn again when the run stops" in texts(at)
+        with Store(workspace.private_dir) as store:
+            [run] = store.runs()
+            deadline = time.monotonic() + 30
+            while store.prediction_counts(run.id)[0] < first + 3:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        at.number_input(key=_state.PREDICTIONS_THRESHOLD).set_value(0.25).run()
+        assert "running" in _status(at) and _browsed(at) == first, "a rerun keeps the snapshot"
+
+        at.button(key=_state.EVAL_RETAKE).click().run()
+        assert _browsed(at) >= first + 3, "asked: the predictions stored now"
+        at = until(at, lambda at: "completed · 40 / 40 items" in _status(at), timeout_s=60)
+        assert _browsed(at) == 40 and "drawn again when the run stops" not in texts(at)
+
+
 def test_a_run_keeps_going_after_its_session_is_gone(workspace, monkeypatch):
     _populate(workspace, n_items=10)
 
