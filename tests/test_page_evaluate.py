@@ -132,17 +132,27 @@ def test_check_with_nothing_to_check_is_one_error(workspace, monkeypatch):
     assert messages(at, "error") == ["Give some text, an image or a video to check."]
 
 
+def _slow_server(delay_s: float) -> StubServer:
+    """A stub model server that takes ``delay_s`` over each answer."""
+    def slow(path, body):
+        return Reply(body=FIXED_CHAT_REPLY, delay_s=delay_s) if "chat" in path else instant(path, body)
+
+    return StubServer(slow)
+
+
+def _start_one_run(server, monkeypatch):
+    """Evaluate on ``server``, after Start at concurrency 1 (one request at a time)."""
+    at = open_page("evaluate", monkeypatch, server=SimpleNamespace(base_url=server.base_url, model="stub",
+                                                                    is_local=False))
+    at.number_input(key=_state.EVAL_CONCURRENCY).set_value(1)
+    return at.button(key=_state.EVAL_START).click().run()
+
+
 def test_cancel_then_resume_a_run_from_the_page(workspace, monkeypatch):
     _populate(workspace, n_items=40)
 
-    def slow(path, body):
-        return Reply(body=FIXED_CHAT_REPLY, delay_s=0.1) if "chat" in path else instant(path, body)
-
-    with StubServer(slow) as server:
-        at = open_page("evaluate", monkeypatch, server=SimpleNamespace(base_url=server.base_url, model="stub",
-                                                                        is_local=False))
-        at.number_input(key=_state.EVAL_CONCURRENCY).set_value(1)
-        at.button(key=_state.EVAL_START).click().run()
+    with _slow_server(0.1) as server:
+        at = _start_one_run(server, monkeypatch)
         assert "running" in _status(at) and "ETA" in _status(at)
         at = until(at, lambda at: int(re.search(r"(\d+) / 40 items", _status(at)).group(1)) >= 3, timeout_s=30)
         at.button(key=_state.EVAL_CANCEL).click().run()
@@ -175,14 +185,8 @@ def test_while_the_followed_run_scores_the_browser_keeps_its_snapshot_until_aske
     when the analyst asks, and the run's end draws the final one."""
     _populate(workspace, n_items=40)
 
-    def slow(path, body):
-        return Reply(body=FIXED_CHAT_REPLY, delay_s=0.4) if "chat" in path else instant(path, body)
-
-    with StubServer(slow) as server:
-        at = open_page("evaluate", monkeypatch, server=SimpleNamespace(base_url=server.base_url, model="stub",
-                                                                        is_local=False))
-        at.number_input(key=_state.EVAL_CONCURRENCY).set_value(1)
-        at.button(key=_state.EVAL_START).click().run()
+    with _slow_server(0.4) as server:
+        at = _start_one_run(server, monkeypatch)
         at = until(at, lambda at: _browsed(at) >= 1, timeout_s=30)
         first = _browsed(at)
         assert "drawn again when the run stops" in texts(at)
@@ -204,14 +208,8 @@ def test_while_the_followed_run_scores_the_browser_keeps_its_snapshot_until_aske
 def test_a_run_keeps_going_after_its_session_is_gone(workspace, monkeypatch):
     _populate(workspace, n_items=10)
 
-    def slow(path, body):
-        return Reply(body=FIXED_CHAT_REPLY, delay_s=0.05) if "chat" in path else instant(path, body)
-
-    with StubServer(slow) as server:
-        at = open_page("evaluate", monkeypatch, server=SimpleNamespace(base_url=server.base_url, model="stub",
-                                                                        is_local=False))
-        at.number_input(key=_state.EVAL_CONCURRENCY).set_value(1)
-        at.button(key=_state.EVAL_START).click().run()
+    with _slow_server(0.05) as server:
+        at = _start_one_run(server, monkeypatch)
         assert "running" in _status(at)
         del at  # the tab is closed: no session polls or reruns the page any more
         deadline = time.monotonic() + 30
