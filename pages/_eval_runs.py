@@ -17,7 +17,8 @@ another run beside this one's progress."""
 import streamlit as st
 
 from cope_eval.app import (
-    EVERYONES_RUNS, MY_RUNS, escape_markdown, own_runs, resume_run, run_to_follow, run_view, runs_overview
+    EVERYONES_RUNS, MY_RUNS, escape_markdown, own_runs, resume_run, run_statuses, run_to_follow, run_view,
+    runs_overview
 )
 from pages import _cached, _common, _news, _predictions, _state, _url_state
 
@@ -32,19 +33,18 @@ def draw(ws, store, manager, endpoint, author: str | None) -> None:
     st.subheader("Runs")
     st.caption("Each run scores in a worker process of its own: it keeps going when you close this tab or restart "
                "the app, and a run that stopped (cancelled, or its server went away) can be resumed.")
-    overview = runs_overview(store, manager)
-    if overview.empty:
+    statuses = run_statuses(store, manager)  # the list's own table is read where it is drawn, once
+    if not statuses:
         st.info("No runs yet.")
         return
     st.session_state.setdefault(_state.EVAL_SCOPE, EVERYONES_RUNS if author is None else MY_RUNS)
     scope = st.radio("Runs listed", [MY_RUNS, EVERYONES_RUNS], key=_state.EVAL_SCOPE, horizontal=True,
                      label_visibility="collapsed")
-    offered, own = _offered(store, overview, author, scope)
+    offered, own = _offered(store, list(statuses), author, scope)
     if not offered:
         st.info(f"No runs of yours yet: {EVERYONES_RUNS} lists every run in this workspace.")
         return
-    listed = overview[overview["run"].isin(offered)]
-    live = bool((listed["status"] == "running").any())
+    live = any(statuses[r] == "running" for r in offered)
     st.fragment(run_every=LIST_EVERY_S if live else None)(_list)(store, manager, author, scope, offered, live)
     run_id = run_to_follow(offered, followed=st.session_state[_state.EVAL_FOLLOW], own=own, author=author)
     st.session_state[_state.EVAL_FOLLOW] = run_id  # resolved once: never recomputed from the newest run
@@ -62,9 +62,8 @@ def draw(ws, store, manager, endpoint, author: str | None) -> None:
         _browse(ws, store, run_id, view)
 
 
-def _offered(store, overview, author: str | None, scope: str) -> tuple[list[str], list[str]]:
-    """(the runs the picker and the list offer, this analyst's own), newest first."""
-    everyone = overview["run"].tolist()
+def _offered(store, everyone: list[str], author: str | None, scope: str) -> tuple[list[str], list[str]]:
+    """(the runs of ``everyone`` the picker and the list offer, this analyst's own), newest first."""
     own = own_runs(everyone, authors=store.run_authors(), author=author,
                    started=st.session_state[_state.EVAL_STARTED])
     return (own if scope == MY_RUNS else everyone), own
@@ -79,7 +78,7 @@ def _list(store, manager, author: str | None, scope: str, offered: list[str], li
     """The runs listed, with their status and counts. Drawn again every ``LIST_EVERY_S`` while one of
     them scores; when a run appears (the picker must offer it) or the last one stops, the page."""
     overview = runs_overview(store, manager)
-    now, _ = _offered(store, overview, author, scope)
+    now, _ = _offered(store, overview["run"].tolist(), author, scope)
     shown = overview[overview["run"].isin(now)]
     st.dataframe(shown, hide_index=True, key="eval_runs", height=min(400, 38 + 35 * len(shown)))
     if now != offered or (live and not (shown["status"] == "running").any()):

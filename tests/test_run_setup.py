@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from cope_eval.app import RunManager, any_running, resume_run, run_view, runs_overview, start_runs
+from cope_eval.app import RunManager, resume_run, run_statuses, run_view, runs_overview, start_runs
 from cope_eval.app._run_setup import RunView, format_seconds, runs_table
 from cope_eval.errors import ConfigError
 from cope_eval.records import Endpoint, Run
@@ -148,18 +148,20 @@ def test_runs_table_names_versions_by_label_and_hash():
     assert unknown.iloc[0]["version"] == "22222222", "a version the workspace no longer holds: its hash"
 
 
-def test_any_running_agrees_with_the_overviews_statuses(store, manager):
-    assert not any_running(store, manager)
+def test_run_statuses_agree_with_the_overviews(store, manager):
+    assert run_statuses(store, manager) == {}
     golden = make_golden(4)
     store.put_golden_set(golden)
     run = create_run(store, policy=make_policy(), golden=golden, endpoint=Endpoint("http://127.0.0.1:9/v1", "m"))
     scorer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # a live worker's pid
     try:
         store.mark_run(run.id, "running", pid=scorer.pid)
-        assert any_running(store, manager)
+        assert run_statuses(store, manager) == {run.id: "running"}
         assert runs_overview(store, manager)["status"].tolist() == ["running"]
     finally:
         scorer.kill()
         scorer.wait()
-    assert not any_running(store, manager), "its worker is gone: interrupted"
+    assert run_statuses(store, manager) == {run.id: "interrupted"}, "its worker is gone: interrupted"
     assert runs_overview(store, manager)["status"].tolist() == ["interrupted"]
+    later = create_run(store, policy=make_policy(), golden=golden, endpoint=Endpoint("http://127.0.0.1:9/v1", "m"))
+    assert list(run_statuses(store, manager)) == runs_overview(store, manager)["run"].tolist() == [later.id, run.id]

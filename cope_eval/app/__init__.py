@@ -32,8 +32,8 @@ from ._run_picker import (
     run_to_follow, scored_runs
 )
 from ._run_setup import (
-    RESUME_ALL, InterruptedRun, Resumed, any_running, interrupted_frame, interrupted_runs, resume_all, resume_run,
-    run_view, runs_overview, start_runs
+    RESUME_ALL, InterruptedRun, Resumed, interrupted_frame, interrupted_runs, resume_all, resume_run,
+    run_statuses, run_view, runs_overview, start_runs
 )
 from ._selection import pair_ending_with
 from ._study_progress import study_view
@@ -178,11 +178,11 @@ __all__ = [
     "RESUME_ALL",
     "InterruptedRun",
     "Resumed",
-    "any_running",
     "interrupted_frame",
     "interrupted_runs",
     "resume_all",
     "run_errors",
+    "run_statuses",
     "run_to_follow",
     "run_view",
     "runs_overview",

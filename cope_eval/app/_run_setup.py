@@ -230,9 +230,10 @@ def runs_overview(store: Store, manager: RunManager, *, limit: int = 200) -> pd.
                       versions={vid: name(v) for vid, v in versions.items()})
 
 
-def any_running(store: Store, manager: RunManager, *, limit: int = 200) -> bool:
-    """True while one of the runs ``runs_overview`` lists is running (its statuses, not its counts)."""
-    return any(manager.status(r) == "running" for r in _listed(store, limit))
+def run_statuses(store: Store, manager: RunManager, *, limit: int = 200) -> dict[str, str]:
+    """Run id -> status of the runs ``runs_overview`` lists, newest first: its first two columns,
+    without its counts, golden-set names and versions."""
+    return {r.id: manager.status(r) for r in reversed(_listed(store, limit))}
 
 
 def _listed(store: Store, limit: int) -> list[Run]:
