@@ -37,6 +37,7 @@ import bench_startup
 import bench_team
 import bench_vllm
 import bench_wal
+import bench_worker_start
 
 BENCHMARKS = {
     "1": ("client ceiling", bench_scoring.run),
@@ -57,6 +58,7 @@ BENCHMARKS = {
     "15": ("export memory", bench_export_memory.run),
     "16": ("one app over a tour of its pages", bench_app_tour.run),
     "17": ("the pages' shared cache with a team", bench_shared_cache.run),
+    "18": ("a team's Start clicks (worker start-up)", bench_worker_start.run),
 }
 RESULTS = Path(__file__).resolve().parent / "results.md"
 

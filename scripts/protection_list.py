@@ -1234,4 +1234,11 @@ PROTECTIONS = (
     Protection("a scoring run's predictions browser keeps its snapshot until asked", "pages/_eval_runs.py",
                '        version = snapshot["version"]\n', "        pass\n",
                ("tests/test_page_evaluate.py::test_while_the_followed_run_scores_the_browser_keeps_its_snapshot_until_asked_or_the_run_stops",)),
+    Protection("the app's workers are forked from the pre-imported fork server", "cope_eval/app/_background.py",
+               "process = None if _FORK_SERVER is None else _FORK_SERVER.start(argv, env=env, log=log_path)",
+               "process = None",
+               ("tests/test_background.py::test_a_worker_scores_the_run_and_cancel_stops_it_then_resume_finishes",)),
+    Protection("the fork server refuses to fork a threaded process", "cope_eval/_util/fork_server.py",
+               "            if _threads() > 1:\n", "            if False:\n",
+               ("tests/test_fork_server.py::test_a_server_with_a_thread_refuses_to_fork",)),
 )

@@ -30,6 +30,10 @@ def wait_until(condition, timeout_s: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+def parent_of(pid: int) -> int:
+    return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+
+
 def new_run(store, endpoint, n=300):
     return create_run(store, policy=make_policy(), golden=make_golden(n), endpoint=endpoint, concurrency=2)
 
@@ -45,6 +49,7 @@ def test_a_worker_scores_the_run_and_cancel_stops_it_then_resume_finishes(worksp
         assert run_view(store, manager, run.id).status == "running", "running from the moment it starts"
         wait_until(lambda: store.prediction_counts(run.id)[0] > 0)
         assert store.run(run.id).runner_pid not in (None, os.getpid()), "scored in another process"
+        assert parent_of(store.run(run.id).runner_pid) != os.getpid(), "forked by the fork server, imports done"
         manager.cancel(run.id)
         assert manager.wait(run.id, 30) == 130
         view = run_view(store, manager, run.id)

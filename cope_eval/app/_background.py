@@ -11,6 +11,9 @@ second app on the same workspace, shows the run running, with its progress, and 
 Two processes never execute one run: a worker claims the run in the store atomically before it
 sends anything, and a second one (another app's, or a terminal's ``resume``) is refused there.
 
+Workers are forked from a server that has imported what they use (``_util.fork_server``: about
+0.8 CPU-s of imports each, otherwise), with a plain process where it cannot fork.
+
 Cancel sends the worker SIGTERM; it stops between answers and marks the run ``cancelled``
 (``cli._stop``). Each worker's output goes to a log of its own,
 ``<private dir>/workers/<id>-<start time>.log``; when it exits with an error, the log's last line
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .._util.fork_server import Forked, ForkServer
 from ..config import Workspace
 from ..insight import STUDY_ID_PREFIX
 from ..records import Endpoint, Run
@@ -37,11 +41,16 @@ WORKER_KEY_ENV = "COPE_WORKER_API_KEY"
 """The environment variable that hands a worker its server's key (never its command line)."""
 STOPPED_OK = (0, 130)
 """Worker exit statuses that are not failures: done, or stopped on request (``cli._stop``)."""
+WORKER_PRELOAD = ("cope_eval.cli._run", "cope_eval.cli._studies", "cope_eval.store", "cope_eval.scoring",
+                  "cope_eval.metrics", "cope_eval.insight")
+"""What ``python -m cope_eval resume`` imports before it scores: the fork server's imports."""
+_FORK_SERVER = ForkServer(WORKER_PRELOAD, "cope_eval.cli:main") if hasattr(os, "fork") else None
+"""One per app process, started at its first run."""
 
 
 @dataclass(frozen=True)
 class _Worker:
-    process: subprocess.Popen
+    process: subprocess.Popen | Forked
     log: Path
 
 
@@ -71,12 +80,15 @@ class RunManager:
             env = {**os.environ, "COPE_EVAL_HOME": str(self.workspace.root), WORKER_KEY_ENV: endpoint.api_key or "",
                    "PYTHONUNBUFFERED": "1"}
             log_path = self.logs_dir / f"{key}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S.%f}.log"
-            with open(log_path, "wb") as log:
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "cope_eval", "resume", key, "--api-key-env", WORKER_KEY_ENV],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                    start_new_session=True,  # not stopped with the app: Ctrl-C or a restart leaves it scoring
-                )
+            argv = ["resume", key, "--api-key-env", WORKER_KEY_ENV]
+            process = None if _FORK_SERVER is None else _FORK_SERVER.start(argv, env=env, log=log_path)
+            if process is None:
+                with open(log_path, "ab") as log:
+                    process = subprocess.Popen(
+                        [sys.executable, "-m", "cope_eval", *argv], stdin=subprocess.DEVNULL, stdout=log,
+                        stderr=subprocess.STDOUT, env=env,
+                        start_new_session=True,  # not stopped with the app: Ctrl-C or a restart leaves it scoring
+                    )
             self._workers[key] = _Worker(process, log_path)
             return True
 
