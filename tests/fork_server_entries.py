@@ -24,3 +24,6 @@ def start_a_thread() -> None:
 
 if os.environ.get("FORK_TEST_THREAD") == "1":
     start_a_thread()
+
+if os.environ.get("FORK_TEST_PRINT") == "1":
+    print("a library that prints when imported")

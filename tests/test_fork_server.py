@@ -62,3 +62,13 @@ def test_a_server_with_a_thread_refuses_to_fork(tmp_path, monkeypatch):
         assert forks.start(["0"], env={}, log=tmp_path / "d.log") is None, "the caller starts a plain process"
     finally:
         forks.close()
+
+
+def test_a_preload_that_prints_leaves_the_servers_answers_whole(tmp_path, monkeypatch):
+    monkeypatch.setenv("FORK_TEST_PRINT", "1")
+    forks = ForkServer((ENTRIES,), f"{ENTRIES}:echo")
+    try:
+        process = forks.start(["0"], env={}, log=tmp_path / "e.log")
+        assert process is not None and process.wait(30) == 0
+    finally:
+        forks.close()

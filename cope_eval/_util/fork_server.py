@@ -63,14 +63,11 @@ class Forked:
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        if self._orphaned:  # no exit message will come: look at the process itself
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while self.poll() is None:
-                if deadline is not None and time.monotonic() > deadline:
-                    raise subprocess.TimeoutExpired(str(self.pid), timeout)
-                self._exited.wait(REAP_EVERY_S)
-        elif not self._exited.wait(timeout):
-            raise subprocess.TimeoutExpired(str(self.pid), timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:  # in slices: the server may die meanwhile, and then no exit message comes
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            self._exited.wait(REAP_EVERY_S)
         return self.returncode
 
     def send_signal(self, signum: int) -> None:
@@ -102,7 +99,10 @@ class ForkServer:
                 self._server.stdin.write(json.dumps({"argv": argv, "env": env, "log": str(log)}) + "\n")
                 self._server.stdin.flush()
                 return self._replies.get(timeout=timeout_s)
-            except (OSError, queue.Empty):
+            except OSError:
+                return None
+            except queue.Empty:  # a late answer would go to the next start: a new server for that one
+                self._server.kill()
                 return None
 
     def close(self) -> None:
@@ -124,7 +124,10 @@ class ForkServer:
     def _read(server: subprocess.Popen, replies: queue.Queue) -> None:
         forked: dict[int, Forked] = {}
         for line in server.stdout:
-            message = json.loads(line)
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
             if "pid" in message:
                 forked[message["pid"]] = process = Forked(message["pid"])
                 replies.put(process)
@@ -141,11 +144,13 @@ class ForkServer:
 
 def serve(entry: str, preload: list[str]) -> None:
     """Import ``preload``, then fork ``entry`` for each request read from stdin until it closes."""
+    replies = os.fdopen(os.dup(1), "w")  # the answers' own descriptor: a preload's print goes to stderr
+    os.dup2(2, 1)
     for name in preload:
         importlib.import_module(name)
     module, function = entry.split(":")
     target = getattr(importlib.import_module(module), function)
-    requests, replies, pending = sys.stdin.fileno(), sys.stdout, b""
+    requests, pending = sys.stdin.fileno(), b""
     while True:
         readable, _, _ = select.select([requests], [], [], REAP_EVERY_S)
         _reap(replies)
@@ -161,6 +166,7 @@ def serve(entry: str, preload: list[str]) -> None:
                 continue
             pid = os.fork()
             if pid == 0:
+                replies.close()  # the parent sees the server's end only when the server is gone
                 _child(target, json.loads(line))
             _say(replies, {"pid": pid})
 
